@@ -1,0 +1,111 @@
+"""The one error hierarchy of minikubelet; each boundary translates into it, and out of it.
+
+    MinikubeletError
+    ├── ManifestError          a manifest could not be read (path, YAML, kind)
+    └── StatusError            an error the API server would answer with a metav1 Status
+        ├── BadRequest         400, e.g. strict decoding (unknown fields, wrong JSON types)
+        ├── Invalid            422, field errors from validation
+        ├── NotFound           404
+        ├── AlreadyExists      409
+        ├── Conflict           409, stale resourceVersion
+        └── RequestEntityTooLarge 413, a body over the API server's 3 MiB limit
+
+The CLI prints these in kubectl's words; the server renders StatusError as a metav1 Status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AlreadyExists",
+    "BadRequest",
+    "Conflict",
+    "RequestEntityTooLarge",
+    "Invalid",
+    "ManifestError",
+    "MinikubeletError",
+    "NotFound",
+    "StatusError",
+]
+
+
+class MinikubeletError(Exception):
+    """Base of every error minikubelet raises on purpose."""
+
+
+class ManifestError(MinikubeletError):
+    """A manifest could not be read: a missing path, bad YAML, an unknown kind, no objects.
+
+    The text is what kubectl prints after `error: `.
+    """
+
+
+class StatusError(MinikubeletError):
+    """An error with an API server's reason and HTTP code, rendered as a metav1 Status."""
+
+    reason = ""
+    code = 500
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+    def status(self) -> dict[str, Any]:
+        """The metav1 Status body, keys in the API server's order, empty fields omitted."""
+        body: dict[str, Any] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+        }
+        if self.reason:
+            body["reason"] = self.reason
+        if self.details:
+            body["details"] = self.details
+        body["code"] = self.code
+        return body
+
+
+class BadRequest(StatusError):
+    """400: the body could not be decoded (strict decoding, JSON types, quantities)."""
+
+    reason = "BadRequest"
+    code = 400
+
+
+class Invalid(StatusError):
+    """422: the object decoded but failed validation; details carry one cause per field error."""
+
+    reason = "Invalid"
+    code = 422
+
+
+class NotFound(StatusError):
+    """404: no such object."""
+
+    reason = "NotFound"
+    code = 404
+
+
+class AlreadyExists(StatusError):
+    """409: the name is taken."""
+
+    reason = "AlreadyExists"
+    code = 409
+
+
+class Conflict(StatusError):
+    """409: the object changed since the resourceVersion the client sent."""
+
+    reason = "Conflict"
+    code = 409
+
+
+class RequestEntityTooLarge(StatusError):
+    """413: a request body over the API server's limit."""
+
+    reason = "RequestEntityTooLarge"
+    code = 413

@@ -1,0 +1,179 @@
+"""Reading manifests: files, directories, stdin, multi-document YAML, JSON, Lists, hostile input."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from minikubelet.api.manifests import MAX_FILE_BYTES, load_paths, load_text
+from minikubelet.errors import ManifestError
+
+MANIFESTS = Path(__file__).resolve().parents[2] / "manifests"
+POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n"
+    "spec:\n  containers:\n  - name: a\n    image: x:1\n"
+)
+
+
+def names(text: str | bytes) -> list[str]:
+    return [m.name for m in load_text(text, "f.yaml")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(POD.format(name="a"), ["a"], id="one document"),
+        pytest.param(POD.format(name="a") + "---\n" + POD.format(name="b"), ["a", "b"], id="two"),
+        pytest.param("---\n---\n" + POD.format(name="a") + "---\n", ["a"], id="empty docs skipped"),
+        pytest.param("", [], id="empty file"),
+        pytest.param("# only a comment\n", [], id="comment only"),
+        pytest.param("{}\n", [], id="empty object skipped"),
+        pytest.param(
+            '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j"}}', ["j"], id="json"
+        ),
+        pytest.param(
+            "apiVersion: v1\nkind: List\nitems:\n"
+            "- {kind: Pod, apiVersion: v1, metadata: {name: a}}\n"
+            "- {kind: Pod, apiVersion: v1, metadata: {name: b}}\n",
+            ["a", "b"],
+            id="kind List flattened",
+        ),
+        pytest.param(
+            "kind: PodList\napiVersion: v1\nitems:\n"
+            "- {kind: Pod, apiVersion: v1, metadata: {name: c}}\n",
+            ["c"],
+            id="kind PodList flattened",
+        ),
+    ],
+)
+def test_documents(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+def test_times_stay_text_and_yaml11_scalars_resolve_as_kubernetes_does() -> None:
+    (m,) = load_text(
+        "metadata:\n  creationTimestamp: 2024-05-01T12:00:00Z\n  labels: {a: on}\n", "f"
+    )
+    assert m.body["metadata"]["creationTimestamp"] == "2024-05-01T12:00:00Z"
+    assert m.body["metadata"]["labels"] == {"a": True}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(
+            b"a: [1, 2\nb: 3\n",
+            "error parsing f.yaml: error converting YAML to JSON: yaml: line 2: "
+            "did not find expected ',' or ']'",
+            id="yaml syntax with line",
+        ),
+        pytest.param(
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00",
+            "error parsing f.yaml: error converting YAML to JSON: yaml: "
+            "control characters are not allowed",
+            id="binary junk",
+        ),
+        pytest.param(
+            b"a: \xff\xfe\n",
+            "error parsing f.yaml: error converting YAML to JSON: yaml: "
+            "invalid leading UTF-8 octet",
+            id="not utf-8",
+        ),
+        pytest.param(
+            b"just text",
+            "error parsing f.yaml: error unmarshaling JSON: json: cannot unmarshal string into "
+            'Go value of type map[string]interface {} ("just text")',
+            id="scalar document",
+        ),
+        pytest.param(
+            b"- a\n- b\n",
+            "error parsing f.yaml: error unmarshaling JSON: json: cannot unmarshal array into "
+            'Go value of type map[string]interface {} (["a", "b"])',
+            id="list document",
+        ),
+    ],
+)
+def test_bad_input_is_refused_with_kubectl_words(data: bytes, message: str) -> None:
+    with pytest.raises(ManifestError) as caught:
+        load_text(data, "f.yaml")
+    assert str(caught.value) == message
+
+
+def billion_laughs(levels: int = 9) -> bytes:
+    lines = [b'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for n in range(1, levels + 1):
+        refs = b",".join(b"*l%d" % (n - 1) for _ in range(9))
+        lines.append(b"l%d: &l%d [%s]" % (n, n, refs))
+    return b"\n".join(lines) + b"\n"
+
+
+def test_alias_bomb_is_refused_at_once() -> None:
+    started = time.perf_counter()
+    with pytest.raises(ManifestError, match="document contains excessive aliasing"):
+        load_text(billion_laughs(), "bomb.yaml")
+    # Refused by counting, not by expanding: a generous bound that an expansion would never meet.
+    assert time.perf_counter() - started < 5
+
+
+def test_modest_aliases_are_fine() -> None:
+    (m,) = load_text(b"a: &x {k: v}\nb: *x\nkind: Pod\n", "f")
+    assert m.body["b"] == {"k": "v"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"[" * 5000 + b"]" * 5000, id="flow"),
+        pytest.param(b"a:\n" + b"".join(b"  " * i + b"b:\n" for i in range(1, 400)), id="block"),
+    ],
+)
+def test_deep_nesting_is_refused(data: bytes) -> None:
+    with pytest.raises(ManifestError, match="error converting YAML to JSON"):
+        load_text(data, "deep.yaml")
+
+
+def test_paths_directories_and_stdin(tmp_path: Path) -> None:
+    (tmp_path / "b.yaml").write_text(POD.format(name="b"))
+    (tmp_path / "a.yml").write_text(POD.format(name="a"))
+    (tmp_path / "c.json").write_text('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"c"}}')
+    (tmp_path / "notes.txt").write_text("not a manifest")
+    single = tmp_path / "single.yaml"
+    single.write_text(POD.format(name="s"))
+    stdin = io.BytesIO(POD.format(name="in").encode())
+    found = load_paths([str(tmp_path), "-", str(tmp_path / "b.yaml")], stdin=stdin)
+    assert [(m.name, Path(m.source).name) for m in found] == [
+        ("a", "a.yml"),
+        ("b", "b.yaml"),
+        ("c", "c.json"),
+        ("s", "single.yaml"),
+        ("in", "STDIN"),
+        ("b", "b.yaml"),
+    ]
+
+
+def test_missing_path() -> None:
+    with pytest.raises(ManifestError) as caught:
+        load_paths(["/nonexistent.yaml"])
+    assert str(caught.value) == 'the path "/nonexistent.yaml" does not exist'
+
+
+def test_oversized_input_is_refused_without_reading_it_all() -> None:
+    class Endless(io.RawIOBase):
+        read_bytes = 0
+
+        def read(self, size: int = -1) -> bytes:
+            self.read_bytes += size
+            return b"#" * size
+
+    stream = Endless()
+    with pytest.raises(ManifestError, match="larger than"):
+        load_paths(["-"], stdin=stream)
+    assert stream.read_bytes <= MAX_FILE_BYTES + 1
+
+
+def test_seed_manifests_load() -> None:
+    found = load_paths([str(MANIFESTS / "nginx-pod.yml"), str(MANIFESTS / "webapl-pod.yaml")])
+    assert [(m.kind, m.name) for m in found] == [("Pod", "nginx"), ("Pod", "webapl")]
