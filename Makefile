@@ -13,8 +13,8 @@ $(BIN)/minikubelet: pyproject.toml
 setup: $(BIN)/minikubelet
 
 lint: setup
-	$(BIN)/ruff check minikubelet tests bench tools
-	$(BIN)/ruff format --check minikubelet tests bench tools
+	$(BIN)/ruff check minikubelet tests bench tools webapl
+	$(BIN)/ruff format --check minikubelet tests bench tools webapl
 	$(BIN)/mypy
 
 test-unit: setup

@@ -2,6 +2,11 @@
 
     MinikubeletError
     ├── ManifestError          a manifest could not be read (path, YAML, kind)
+    ├── RuntimeFailure         the container engine refused or failed
+    │   ├── RuntimeUnavailable     the engine cannot be reached
+    │   ├── ContainerNotFound      no such container (removed behind our back)
+    │   ├── ImagePullError         a pull failed; the text is the engine's
+    │   └── ContainerStartError    create/start failed (Docker's ContainerCannotRun)
     └── StatusError            an error the API server would answer with a metav1 Status
         ├── BadRequest         400, e.g. strict decoding (unknown fields, wrong JSON types)
         ├── Invalid            422, field errors from validation
@@ -21,6 +26,11 @@ __all__ = [
     "AlreadyExists",
     "BadRequest",
     "Conflict",
+    "ContainerNotFound",
+    "ContainerStartError",
+    "ImagePullError",
+    "RuntimeFailure",
+    "RuntimeUnavailable",
     "RequestEntityTooLarge",
     "Invalid",
     "ManifestError",
@@ -39,6 +49,26 @@ class ManifestError(MinikubeletError):
 
     The text is what kubectl prints after `error: `.
     """
+
+
+class RuntimeFailure(MinikubeletError):
+    """The container engine refused or failed; the text is the engine's own message."""
+
+
+class RuntimeUnavailable(RuntimeFailure):
+    """The engine cannot be reached (not running, socket gone, timed out)."""
+
+
+class ContainerNotFound(RuntimeFailure):
+    """The container does not exist (any more)."""
+
+
+class ImagePullError(RuntimeFailure):
+    """Pulling an image failed."""
+
+
+class ContainerStartError(RuntimeFailure):
+    """Creating or starting a container failed."""
 
 
 class StatusError(MinikubeletError):

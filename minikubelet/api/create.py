@@ -1,0 +1,103 @@
+"""The API server's create pipeline for a Pod body, in its order (kubelet-reference Part 4 §0).
+
+size limit → strict decoding → defaulting → namespace → system fields → PrepareForCreate
+(status reset, QoS) → validation. Each step's failure is the StatusError the API server answers
+with; the caller (the server, or `--dry-run` in the CLI) decides what to do with the Pod.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from minikubelet.api.codec import from_dict
+from minikubelet.api.defaults import default_pod
+from minikubelet.api.manifests import MAX_OBJECT_BYTES
+from minikubelet.api.models import Container, Pod, PodStatus
+from minikubelet.api.quantity import Quantity
+from minikubelet.api.schema import check_pod
+from minikubelet.api.validation import invalid_error, validate_pod
+from minikubelet.errors import BadRequest, RequestEntityTooLarge, StatusError
+
+__all__ = ["decode_pod", "generate_name", "prepare_create", "qos_class"]
+
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def decode_pod(body: dict[str, Any]) -> Pod:
+    """Strictly decode and default a Pod body: the steps every create, update and patch share."""
+    if len(json.dumps(body, separators=(",", ":"))) > MAX_OBJECT_BYTES:
+        raise RequestEntityTooLarge(f"Request entity too large: limit is {MAX_OBJECT_BYTES}")
+    problem = check_pod(body).message()
+    if problem is not None:
+        raise BadRequest(f'Pod in version "v1" cannot be handled as a Pod: {problem}')
+    return default_pod(from_dict(Pod, body))
+
+
+def prepare_create(
+    body: dict[str, Any],
+    namespace: str,
+    now: datetime,
+    new_uid: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> Pod:
+    """Everything the API server does to a Pod before storing it; raises its StatusError."""
+    pod = decode_pod(body)
+    meta = pod.metadata
+    if not meta.namespace:
+        meta.namespace = namespace
+    elif meta.namespace != namespace:
+        raise BadRequest(
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
+    if meta.resourceVersion:
+        raise StatusError("resourceVersion should not be set on objects to be created")
+    meta.uid = new_uid()
+    meta.creationTimestamp = now.replace(microsecond=0)
+    meta.deletionTimestamp = None
+    meta.deletionGracePeriodSeconds = None
+    if not meta.name and meta.generateName:
+        meta.name = generate_name(meta.generateName)
+    pod.status = PodStatus(phase="Pending", qosClass=qos_class(pod))
+    errors = validate_pod(pod)
+    if errors:
+        raise invalid_error("Pod", meta.name or "", errors)
+    return pod
+
+
+def generate_name(prefix: str) -> str:
+    """`generateName[:58]` plus five characters from the API server's alphabet."""
+    return prefix[:58] + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
+
+
+def qos_class(pod: Pod) -> str:
+    """BestEffort, Burstable or Guaranteed, over regular and init containers (`ComputePodQOS`)."""
+    containers = pod.spec.all_containers()
+    requests = _summed(containers, "requests")
+    limits = _summed(containers, "limits")
+    if not requests and not limits:
+        return "BestEffort"
+    guaranteed = all(_has_cpu_and_memory_limits(c) for c in containers) and requests == limits
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def _positive(table: dict[str, Quantity] | None) -> dict[str, Decimal]:
+    return {k: v.amount for k, v in (table or {}).items() if k in ("cpu", "memory") and v.sign > 0}
+
+
+def _summed(containers: list[Container], which: str) -> dict[str, Decimal]:
+    total: dict[str, Decimal] = {}
+    for container in containers:
+        table = getattr(container.resources, which) if container.resources else None
+        for key, amount in _positive(table).items():
+            total[key] = total.get(key, Decimal(0)) + amount
+    return total
+
+
+def _has_cpu_and_memory_limits(container: Container) -> bool:
+    limits = _positive(container.resources.limits if container.resources else None)
+    return "cpu" in limits and "memory" in limits

@@ -1,0 +1,81 @@
+"""Entry point: `minikubelet <command>`, with kubectl's flags, messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from minikubelet import KUBERNETES_VERSION, __version__
+from minikubelet.errors import ManifestError, MinikubeletError, StatusError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors read as kubectl's and exit 1."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        if message.startswith("unrecognized arguments: "):
+            message = "unknown flag: " + message.removeprefix("unrecognized arguments: ").split()[0]
+        sys.stderr.write(f"error: {message}\nSee '{self.prog} --help' for usage.\n")
+        raise SystemExit(1)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    from minikubelet.cli import apply
+
+    parser = _Parser(prog="minikubelet", description="One machine as a Kubernetes node.")
+    parser.add_argument("-n", "--namespace", help="the namespace scope of this request")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    subs: dict[str, argparse.ArgumentParser] = {}
+    for verb in ("apply", "create"):
+        subs[verb] = commands.add_parser(verb, help=f"{verb} pods from files or stdin")
+        subs[verb].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+        apply.add_arguments(subs[verb])
+    subs["version"] = commands.add_parser("version", help="print the client version")
+    return parser, subs
+
+
+def run(argv: Sequence[str]) -> int:
+    parser, subs = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the subcommand, as kubectl does (`See 'kubectl get --help'`)
+        subs[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command in ("apply", "create"):
+        from minikubelet.cli import apply
+
+        return apply.run(args, args.command)
+    if args.command == "version":
+        print(f"minikubelet {__version__} (follows Kubernetes {KUBERNETES_VERSION})")
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; errors are printed as kubectl prints them, never as a traceback."""
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except ManifestError as err:
+        text = str(err)
+        print(text if text.startswith("error: ") else f"error: {text}", file=sys.stderr)
+    except StatusError as err:
+        from minikubelet.cli.render import format_status_error
+
+        print(format_status_error(err), file=sys.stderr)
+    except MinikubeletError as err:
+        print(f"error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # the last line of defence: a bug must not print a traceback
+        if os.environ.get("MINIKUBELET_DEBUG"):
+            raise
+        print(
+            f"error: internal error: {err!r} (set MINIKUBELET_DEBUG=1 for details)", file=sys.stderr
+        )
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

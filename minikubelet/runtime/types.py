@@ -1,0 +1,237 @@
+"""The Runtime protocol: what the node asks of a container engine, in our own types.
+
+`runtime/docker.py` implements it on the Docker SDK (the only module that imports `docker`);
+`runtime/fake.py` implements it in memory for tests, with a call log and scripted failures.
+Everything here is plain data; nothing leaks an SDK object.
+
+Every object a runtime makes carries the labels below, so an agent that restarts can adopt what
+it finds (DESIGN.md "A pod on Docker"); `instance` keeps agents that share one engine apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+__all__ = [
+    "LABEL_ATTEMPT",
+    "LABEL_CONTAINER",
+    "LABEL_INSTANCE",
+    "LABEL_KIND",
+    "LABEL_NAMESPACE",
+    "LABEL_POD",
+    "LABEL_UID",
+    "ContainerInfo",
+    "ContainerSpec",
+    "ContainerState",
+    "ExecResult",
+    "ImageInfo",
+    "LogOptions",
+    "Mount",
+    "PortMapping",
+    "Runtime",
+    "RuntimeEvent",
+    "SandboxInfo",
+    "SandboxSpec",
+]
+
+LABEL_INSTANCE = "minikubelet.instance"
+LABEL_UID = "io.kubernetes.pod.uid"
+LABEL_POD = "io.kubernetes.pod.name"
+LABEL_NAMESPACE = "io.kubernetes.pod.namespace"
+LABEL_CONTAINER = "io.kubernetes.container.name"  # "POD" on the sandbox
+LABEL_ATTEMPT = "annotation.io.kubernetes.container.restartCount"
+LABEL_KIND = "io.kubernetes.docker.type"  # "podsandbox" or "container"
+
+
+class ContainerState(StrEnum):
+    """CRI container states."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    EXITED = "exited"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PortMapping:
+    """A `hostPort` published from the pod's network namespace."""
+
+    container_port: int
+    host_port: int
+    protocol: str = "TCP"
+    host_ip: str = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxSpec:
+    """The infra container of a pod: it holds the network namespace and the pod IP."""
+
+    pod_uid: str
+    pod_name: str
+    namespace: str
+    attempt: int = 0
+    hostname: str = ""
+    ports: tuple[PortMapping, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxInfo:
+    id: str
+    pod_uid: str
+    pod_name: str
+    namespace: str
+    attempt: int
+    running: bool
+    ip: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """A bind mount from the host (emptyDir directories are host directories too)."""
+
+    source: str
+    target: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    """One container instance to create inside a sandbox; `attempt` is its restartCount."""
+
+    pod_uid: str
+    pod_name: str
+    namespace: str
+    name: str
+    attempt: int
+    image: str
+    sandbox_id: str
+    command: tuple[str, ...] | None = None  # replaces the image ENTRYPOINT
+    args: tuple[str, ...] | None = None  # replaces the image CMD
+    working_dir: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    memory_limit: int | None = None  # bytes; swap limited to the same
+    nano_cpus: int | None = None  # CPU limit
+    cpu_shares: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerInfo:
+    """What the engine says of one container instance."""
+
+    id: str
+    pod_uid: str
+    name: str
+    attempt: int
+    image: str
+    image_id: str
+    state: ContainerState
+    exit_code: int = 0
+    oom_killed: bool = False
+    error: str = ""  # the engine's start error (Docker State.Error)
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    id: str
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    exit_code: int
+    output: bytes = b""
+    timed_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LogOptions:
+    follow: bool = False
+    tail: int | None = None
+    since: datetime | None = None
+    timestamps: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeEvent:
+    """A container of this instance changed state (start, die, oom, destroy)."""
+
+    action: str
+    container_id: str
+    pod_uid: str
+    container_name: str
+
+
+class Runtime(Protocol):
+    """The node's only way to touch containers. All methods are safe to call concurrently."""
+
+    async def version(self) -> str:
+        """The engine's version, e.g. `docker://20.10.24`; raises RuntimeUnavailable."""
+        ...
+
+    async def image_info(self, image: str) -> ImageInfo | None:
+        """The local image, or None when it is not present."""
+        ...
+
+    async def pull_image(self, image: str) -> ImageInfo:
+        """Pull `image`; raises ImagePullError with the engine's message."""
+        ...
+
+    async def run_sandbox(self, spec: SandboxSpec) -> SandboxInfo:
+        """Create and start the infra container on the pod network; returns it with its IP."""
+        ...
+
+    async def stop_sandbox(self, sandbox_id: str) -> None: ...
+
+    async def remove_sandbox(self, sandbox_id: str) -> None: ...
+
+    async def list_sandboxes(self) -> list[SandboxInfo]:
+        """Every sandbox of this instance, running or not."""
+        ...
+
+    async def create_container(self, spec: ContainerSpec) -> str:
+        """Create (not start) a container joined to its sandbox's namespaces; returns its id."""
+        ...
+
+    async def start_container(self, container_id: str) -> None:
+        """Start it; raises ContainerStartError (Docker's ContainerCannotRun) on failure."""
+        ...
+
+    async def stop_container(self, container_id: str, timeout: float) -> None:
+        """SIGTERM (the image's stop signal), then SIGKILL after `timeout` seconds."""
+        ...
+
+    async def remove_container(self, container_id: str) -> None: ...
+
+    async def list_containers(self) -> list[ContainerInfo]:
+        """Every app/init container of this instance, whatever its state."""
+        ...
+
+    async def inspect_container(self, container_id: str) -> ContainerInfo:
+        """Fresh state of one container; raises ContainerNotFound."""
+        ...
+
+    async def exec(self, container_id: str, argv: list[str], timeout: float) -> ExecResult:
+        """Run argv in the container; past `timeout` the process is killed and timed_out set."""
+        ...
+
+    def logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
+        """The container's output, line by line (each chunk ends with a newline)."""
+        ...
+
+    def events(self) -> AsyncIterator[RuntimeEvent]:
+        """State changes of this instance's containers as they happen, until cancelled."""
+        ...
+
+    async def close(self) -> None: ...
