@@ -214,3 +214,14 @@ def test_usage_errors_read_as_kubectl(capsys: pytest.CaptureFixture[str]) -> Non
         capsys.readouterr().err
         == "error: unknown flag: --foo\nSee 'minikubelet apply --help' for usage.\n"
     )
+
+
+def test_object_over_the_request_limit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    huge = GOOD.format(name="big").replace("name: big", "name: big\n  annotations: {a: '%s'}")
+    path = write(tmp_path, "big.yaml", huge % ("x" * (3 * 1024 * 1024)))
+    assert run(capsys, "create", "--dry-run=server", "-f", path) == (
+        1,
+        "",
+        f'Error from server (RequestEntityTooLarge): error when creating "{path}": '
+        "Request entity too large: limit is 3145728\n",
+    )
