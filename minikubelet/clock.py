@@ -10,9 +10,10 @@ import heapq
 import itertools
 import time
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "RealClock"]
+__all__ = ["Clock", "FakeClock", "RealClock", "poll"]
 
 
 class Clock(Protocol):
@@ -42,6 +43,18 @@ class RealClock:
         import anyio
 
         await anyio.sleep(seconds)
+
+
+def poll(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    """Block until `predicate()` is true or `timeout` seconds pass; for synchronous callers
+    (the CLI waiting for its agent). True if the predicate came true."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
 
 
 class FakeClock:

@@ -1,9 +1,9 @@
 """`apply -f` and `create -f`: read every object first, then act on each in file order.
 
 Reading is all-or-nothing (a path, YAML or kind error stops the command before any object is
-sent), as a user wants from bad input. Until the node agent exists, both commands run with
-`--dry-run`: `client` prints the object as kubectl would send it and checks it with the API
-server's own rules locally; `server` prints what the API server would store.
+sent), as a user wants from bad input. Objects go to the node agent (started if needed);
+`--dry-run=client` instead prints the object as kubectl would send it, checked locally with
+the API server's own rules; `--dry-run=server` asks the agent what it would store.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Any
 from minikubelet.api.codec import to_dict
 from minikubelet.api.create import prepare_create
 from minikubelet.api.manifests import Manifest, load_paths
+from minikubelet.cli import client as agent
+from minikubelet.cli.client import ApiClient
 from minikubelet.cli.render import dump_object, format_status_error
 from minikubelet.clock import RealClock
-from minikubelet.errors import ManifestError, StatusError
+from minikubelet.errors import ManifestError, NotFound, StatusError
 
 __all__ = ["LAST_APPLIED", "add_arguments", "run"]
 
@@ -74,35 +76,81 @@ def run(args: argparse.Namespace, verb: str) -> int:
         raise ManifestError(f"no objects passed to {verb}")
     for manifest in manifests:
         check_mapping(manifest, args.namespace)
-    if args.dry_run == "none":
-        raise ManifestError(
-            "this minikubelet checks manifests only, its node agent is not built yet: "
-            "use --dry-run=client or --dry-run=server"
-        )
+    client = None if args.dry_run == "client" else agent.connect()
     failed = False
-    now = RealClock().utcnow()
-    for manifest in manifests:
-        body = json.loads(json.dumps(manifest.body))
-        namespace = body.get("metadata", {}).get("namespace") or args.namespace or "default"
-        body.setdefault("metadata", {})["namespace"] = namespace
-        if verb == "apply":
-            body = with_last_applied(body)
-        try:
-            stored = to_dict(prepare_create(body, namespace, now))
-        except StatusError as err:
-            failed = True
-            action = "creating" if verb == "create" else "applying"
-            print(
-                format_status_error(
-                    err, action=action, source=manifest.source, many=len(manifests) > 1
-                ),
-                file=sys.stderr,
-            )
-            continue
-        shown = stored if args.dry_run == "server" else body
-        if args.output:
-            sys.stdout.write(dump_object(shown, args.output))
-        else:
-            mode = "dry run" if args.dry_run == "client" else "server dry run"
-            print(f"pod/{stored['metadata']['name']} created ({mode})")
+    try:
+        for manifest in manifests:
+            body, namespace = _prepared(manifest, verb, args.namespace)
+            action = "creating"
+            try:
+                if client is None:
+                    shown, line = _local(body, namespace)
+                else:
+                    existing = _existing(client, body, namespace) if verb == "apply" else None
+                    action = "creating" if existing is None else "patching"
+                    shown, line = _send(client, body, namespace, existing, args.dry_run, verb)
+            except StatusError as err:
+                failed = True
+                many = len(manifests) > 1
+                text = format_status_error(err, action=action, source=manifest.source, many=many)
+                print(text, file=sys.stderr)
+                continue
+            sys.stdout.write(dump_object(shown, args.output) if args.output else line + "\n")
+    finally:
+        if client is not None:
+            client.close()
     return 1 if failed else 0
+
+
+def _prepared(
+    manifest: Manifest, verb: str, flag_namespace: str | None
+) -> tuple[dict[str, Any], str]:
+    body: dict[str, Any] = json.loads(json.dumps(manifest.body))
+    namespace = body.get("metadata", {}).get("namespace") or flag_namespace or "default"
+    body.setdefault("metadata", {})["namespace"] = namespace
+    return (with_last_applied(body) if verb == "apply" else body), namespace
+
+
+def _local(body: dict[str, Any], namespace: str) -> tuple[dict[str, Any], str]:
+    """`--dry-run=client`: the object as sent, checked by the API server's rules locally."""
+    stored = to_dict(prepare_create(json.loads(json.dumps(body)), namespace, RealClock().utcnow()))
+    return body, f"pod/{stored['metadata']['name']} created (dry run)"
+
+
+def _existing(client: ApiClient, body: dict[str, Any], namespace: str) -> dict[str, Any] | None:
+    name = body["metadata"].get("name")
+    if not name:
+        return None
+    try:
+        found: dict[str, Any] = client.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+    except NotFound:
+        return None
+    return found
+
+
+def _send(
+    client: ApiClient,
+    body: dict[str, Any],
+    namespace: str,
+    existing: dict[str, Any] | None,
+    dry_run: str,
+    verb: str,
+) -> tuple[dict[str, Any], str]:
+    """POST a new object, or (apply) replace a changed one or leave an unchanged one."""
+    path = f"/api/v1/namespaces/{namespace}/pods"
+    suffix = " (server dry run)" if dry_run == "server" else ""
+    params = {"dryRun": "All" if dry_run == "server" else None, "fieldValidation": "Strict"}
+    if existing is None:
+        manager = "kubectl-client-side-apply" if verb == "apply" else "kubectl-create"
+        created = client.request("POST", path, body=body, fieldManager=manager, **params)
+        return created, f"pod/{created['metadata']['name']} created{suffix}"
+    name = existing["metadata"]["name"]
+    if _last_applied(existing) == _last_applied(body):
+        return existing, f"pod/{name} unchanged"
+    body["metadata"]["resourceVersion"] = existing["metadata"].get("resourceVersion")
+    updated = client.request("PUT", f"{path}/{name}", body=body, **params)
+    return updated, f"pod/{name} configured{suffix}"
+
+
+def _last_applied(obj: dict[str, Any]) -> str | None:
+    return ((obj.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)

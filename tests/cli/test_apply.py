@@ -225,3 +225,45 @@ def test_object_over_the_request_limit(capsys: pytest.CaptureFixture[str], tmp_p
         f'Error from server (RequestEntityTooLarge): error when creating "{path}": '
         "Request entity too large: limit is 3145728\n",
     )
+
+
+def test_apply_creates_then_leaves_then_configures(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write(tmp_path, "web.yaml", GOOD.format(name="web"))
+    assert run(capsys, "apply", "-f", path) == (0, "pod/web created\n", "")
+    assert run(capsys, "apply", "-f", path) == (0, "pod/web unchanged\n", "")
+    write(tmp_path, "web.yaml", GOOD.format(name="web").replace("a:1", "a:2"))
+    assert run(capsys, "apply", "-f", path) == (0, "pod/web configured\n", "")
+    code, out, _ = run(
+        capsys, "create", "--dry-run=server", "-o", "name", "-f", str(MANIFESTS / "nginx-pod.yml")
+    )
+    assert (code, out) == (0, "pod/nginx\n")
+
+
+def test_apply_refuses_a_forbidden_change(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write(tmp_path, "web.yaml", GOOD.format(name="web"))
+    run(capsys, "apply", "-f", path)
+    write(
+        tmp_path,
+        "web.yaml",
+        GOOD.format(name="web").replace("name: a,", "name: a, workingDir: /x,"),
+    )
+    code, out, err = run(capsys, "apply", "-f", path)
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        'The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than '
+    )
+
+
+def test_create_refuses_an_existing_pod(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write(tmp_path, "p2.yaml", GOOD.format(name="p2"))
+    assert run(capsys, "create", "-f", path) == (0, "pod/p2 created\n", "")
+    assert run(capsys, "create", "-f", path) == (
+        1,
+        "",
+        f'Error from server (AlreadyExists): error when creating "{path}": '
+        'pods "p2" already exists\n',
+    )

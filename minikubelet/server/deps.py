@@ -1,0 +1,28 @@
+"""What the API needs from the rest of the agent, passed in explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from minikubelet.clock import Clock
+from minikubelet.store import Store
+
+__all__ = ["ApiDeps", "LogSource"]
+
+
+class LogSource(Protocol):
+    """Where pod logs come from: the node, which knows the containers."""
+
+    def pod_logs(
+        self, pod: dict[str, Any], container: str, options: dict[str, Any]
+    ) -> AsyncIterator[bytes]: ...
+
+
+@dataclass
+class ApiDeps:
+    store: Store
+    clock: Clock
+    node_name: str
+    logs: LogSource | None = None

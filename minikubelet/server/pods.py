@@ -1,0 +1,168 @@
+"""Pod handlers: the API server's create, get, list/watch, update, status, delete and log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from minikubelet.api.codec import format_time, to_dict
+from minikubelet.api.create import prepare_create
+from minikubelet.api.update import prepare_update
+from minikubelet.errors import BadRequest
+from minikubelet.server.deps import ApiDeps
+from minikubelet.server.logs import log_options, pick_container
+from minikubelet.server.responses import json_response, query_int, read_body
+from minikubelet.server.watch import list_or_watch
+
+POD_FIELDS = {
+    "metadata.name",
+    "metadata.namespace",
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.nominatedNodeName",
+}
+
+
+def field_selector(request: Request, allowed: set[str]) -> dict[str, str] | None:
+    """`a=b,c==d` into a dict; unknown fields are refused as the API server does."""
+    raw = request.query_params.get("fieldSelector")
+    if not raw:
+        return None
+    selector: dict[str, str] = {}
+    for term in raw.split(","):
+        key, sep, value = term.replace("==", "=").partition("=")
+        if not sep or "!" in key:
+            raise BadRequest(f"invalid selector: '{raw}'; can't understand '{term}'")
+        if key not in allowed:
+            raise BadRequest(
+                f'"{key}" is not a known field selector: only "{", ".join(sorted(allowed))}"'
+            )
+        selector[key] = value
+    return selector
+
+
+def _with_kind(obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")},
+    }
+
+
+async def list_pods(request: Request, deps: ApiDeps) -> Response:
+    namespace = request.path_params.get("namespace")
+    return await list_or_watch(
+        request, deps.store, "Pod", namespace, field_selector=field_selector(request, POD_FIELDS)
+    )
+
+
+async def get_pod(request: Request, deps: ApiDeps) -> Response:
+    p = request.path_params
+    return json_response(_with_kind(deps.store.get("Pod", p["namespace"], p["name"])))
+
+
+def _dry_run(request: Request) -> bool:
+    return request.query_params.get("dryRun") == "All"
+
+
+async def create_pod(request: Request, deps: ApiDeps) -> Response:
+    namespace = request.path_params["namespace"]
+    body = await read_body(request)
+    pod = to_dict(prepare_create(body, namespace, deps.clock.utcnow()))
+    if _dry_run(request):
+        return json_response(pod, 201)
+    return json_response(_with_kind(deps.store.create("Pod", pod)), 201)
+
+
+async def replace_pod(request: Request, deps: ApiDeps) -> Response:
+    p = request.path_params
+    body = await read_body(request)
+    name = (body.get("metadata") or {}).get("name")
+    if name and name != p["name"]:
+        raise BadRequest(
+            f"the name of the object ({name}) does not match the name on the URL ({p['name']})"
+        )
+    old = deps.store.get("Pod", p["namespace"], p["name"])
+    new = to_dict(prepare_update(old, body))
+    if _dry_run(request):
+        return json_response(new)
+    expected = (body.get("metadata") or {}).get("resourceVersion") or None
+    return json_response(_with_kind(deps.store.update("Pod", new, expected_rv=expected)))
+
+
+async def replace_status(request: Request, deps: ApiDeps) -> Response:
+    p = request.path_params
+    body = await read_body(request)
+    status = body.get("status")
+    if not isinstance(status, dict):
+        raise BadRequest("status must be an object")
+    return json_response(
+        _with_kind(deps.store.update_status("Pod", p["namespace"], p["name"], status))
+    )
+
+
+def grace_for_delete(pod: dict[str, Any], requested: int | None) -> int:
+    """STRAT `CheckGracefulDelete`: the option, else the spec's; 0 off-node or when terminal."""
+    spec = pod.get("spec") or {}
+    grace = requested if requested is not None else spec.get("terminationGracePeriodSeconds", 30)
+    phase = (pod.get("status") or {}).get("phase")
+    if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+        return 0
+    return 1 if grace < 0 else grace
+
+
+async def delete_pod(request: Request, deps: ApiDeps) -> Response:
+    p = request.path_params
+    options: dict[str, Any] = {}
+    if await request.body():
+        options = await read_body(request)
+    requested = query_int(request, "gracePeriodSeconds")
+    if requested is None and isinstance(options.get("gracePeriodSeconds"), int):
+        requested = options["gracePeriodSeconds"]
+    uid = ((options.get("preconditions") or {}).get("uid")) or None
+    pod = deps.store.get("Pod", p["namespace"], p["name"])
+    grace = grace_for_delete(pod, requested)
+    if _dry_run(request):
+        return json_response(_with_kind(pod))
+    if grace == 0:
+        return json_response(
+            _with_kind(deps.store.delete("Pod", p["namespace"], p["name"], uid=uid))
+        )
+    meta = pod["metadata"]
+    current = meta.get("deletionGracePeriodSeconds")
+    if current is not None and current <= grace:
+        return json_response(_with_kind(pod))  # a delete may only shorten the grace period
+    now = deps.clock.utcnow()
+    meta["deletionTimestamp"] = format_time(now + timedelta(seconds=grace))
+    meta["deletionGracePeriodSeconds"] = grace
+    return json_response(_with_kind(deps.store.update("Pod", pod, expected_rv=None)))
+
+
+async def pod_log(request: Request, deps: ApiDeps) -> Response:
+    p = request.path_params
+    options = log_options(request, p["name"])
+    pod = deps.store.get("Pod", p["namespace"], p["name"])
+    container = pick_container(pod, request.query_params.get("container"))
+    if deps.logs is None or not (pod.get("spec") or {}).get("nodeName"):
+        return Response(b"", media_type="text/plain")
+    return StreamingResponse(deps.logs.pod_logs(pod, container, options), media_type="text/plain")
+
+
+__all__ = [
+    "create_pod",
+    "delete_pod",
+    "get_pod",
+    "grace_for_delete",
+    "list_pods",
+    "pod_log",
+    "replace_pod",
+    "replace_status",
+]

@@ -1,0 +1,55 @@
+"""JSON in and out as the API server speaks it: bodies, metav1 Status errors, query parsing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from minikubelet.errors import BadRequest, RequestEntityTooLarge, StatusError
+
+__all__ = ["json_response", "query_bool", "query_int", "read_body", "status_response"]
+
+MAX_BODY = 3 * 1024 * 1024
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json"
+    )
+
+
+def status_response(err: StatusError) -> Response:
+    return json_response(err.status(), err.code)
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The JSON object of a request, refused over the API server's 3 MiB limit."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY:
+            raise RequestEntityTooLarge(f"Request entity too large: limit is {MAX_BODY}")
+    try:
+        body = json.loads(data or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body of the request was in an unknown format: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("the body of the request was in an unknown format: not an object")
+    return body
+
+
+def query_bool(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("true", "1")
+
+
+def query_int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise BadRequest(f'invalid value "{raw}" for {name}: must be an integer') from exc

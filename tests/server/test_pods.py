@@ -1,0 +1,210 @@
+"""The pod REST paths: shapes, status codes and the API server's errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from minikubelet.store import Store
+
+PODS = "/api/v1/namespaces/default/pods"
+
+
+def manifest(name: str = "web", **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": {"containers": [{"name": "app", "image": "app:1"}], **spec},
+    }
+
+
+def test_create_get_list(api: TestClient) -> None:
+    created = api.post(PODS, json=manifest())
+    assert created.status_code == 201
+    body = created.json()
+    assert body["kind"] == "Pod" and body["metadata"]["resourceVersion"]
+    assert body["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+    got = api.get(f"{PODS}/web").json()
+    assert got["metadata"]["uid"] == body["metadata"]["uid"]
+    listed = api.get(PODS).json()
+    assert listed["kind"] == "PodList" and listed["metadata"]["resourceVersion"]
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["web"]
+    assert "kind" not in listed["items"][0]
+    assert api.get("/api/v1/namespaces/other/pods").json()["items"] == []
+    assert len(api.get("/api/v1/pods").json()["items"]) == 1
+
+
+def names(response: Any) -> list[str]:
+    return [i["metadata"]["name"] for i in response.json()["items"]]
+
+
+def test_label_and_field_selectors(api: TestClient) -> None:
+    api.post(PODS, json=manifest("a"))
+    api.post(PODS, json=manifest("b"))
+    assert names(api.get(PODS, params={"labelSelector": "app=b"})) == ["b"]
+    assert names(api.get(PODS, params={"fieldSelector": "metadata.name=a"})) == ["a"]
+    bad = api.get(PODS, params={"fieldSelector": "spec.image=x"})
+    assert bad.status_code == 400 and bad.json()["reason"] == "BadRequest"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "reason", "message"),
+    [
+        pytest.param(
+            manifest(restartPolicy="Sometimes"),
+            422,
+            "Invalid",
+            'Pod "web" is invalid: spec.restartPolicy: Unsupported value: "Sometimes": '
+            'supported values: "Always", "OnFailure", "Never"',
+            id="invalid",
+        ),
+        pytest.param(
+            manifest(foo=1),
+            400,
+            "BadRequest",
+            'Pod in version "v1" cannot be handled as a Pod: strict decoding error: '
+            'unknown field "spec.foo"',
+            id="strict decoding",
+        ),
+        pytest.param(
+            {**manifest(), "metadata": {"name": "web", "namespace": "other"}},
+            400,
+            "BadRequest",
+            "the namespace of the provided object does not match the namespace sent on the request",
+            id="namespace mismatch",
+        ),
+    ],
+)
+def test_create_errors_are_status_objects(
+    api: TestClient, body: dict[str, Any], code: int, reason: str, message: str
+) -> None:
+    response = api.post(PODS, json=body)
+    status = response.json()
+    assert response.status_code == code
+    assert (status["kind"], status["status"], status["reason"], status["code"]) == (
+        "Status",
+        "Failure",
+        reason,
+        code,
+    )
+    assert status["message"] == message
+
+
+def test_already_exists_and_not_found(api: TestClient) -> None:
+    api.post(PODS, json=manifest())
+    again = api.post(PODS, json=manifest())
+    assert (again.status_code, again.json()["message"]) == (409, 'pods "web" already exists')
+    assert again.json()["reason"] == "AlreadyExists"
+    missing = api.get(f"{PODS}/nope")
+    assert (missing.status_code, missing.json()["message"]) == (404, 'pods "nope" not found')
+    unknown = api.get("/api/v1/whatever")
+    assert unknown.status_code == 404 and unknown.json()["kind"] == "Status"
+
+
+def test_dry_run_stores_nothing(api: TestClient) -> None:
+    response = api.post(PODS, params={"dryRun": "All"}, json=manifest())
+    assert response.status_code == 201 and response.json()["metadata"]["uid"]
+    assert api.get(PODS).json()["items"] == []
+
+
+def test_update_image_and_stale_conflict(api: TestClient) -> None:
+    created = api.post(PODS, json=manifest()).json()
+    body = manifest()
+    body["spec"]["containers"][0]["image"] = "app:2"
+    body["metadata"]["resourceVersion"] = created["metadata"]["resourceVersion"]
+    updated = api.put(f"{PODS}/web", json=body)
+    assert updated.status_code == 200
+    assert updated.json()["spec"]["containers"][0]["image"] == "app:2"
+    stale = api.put(f"{PODS}/web", json=body)
+    assert stale.status_code == 409 and stale.json()["reason"] == "Conflict"
+    assert stale.json()["message"] == (
+        'Operation cannot be fulfilled on pods "web": the object has been modified; '
+        "please apply your changes to the latest version and try again"
+    )
+
+
+def test_forbidden_spec_update(api: TestClient) -> None:
+    api.post(PODS, json=manifest())
+    response = api.put(f"{PODS}/web", json=manifest(restartPolicy="Never"))
+    cause = response.json()["details"]["causes"][0]
+    assert response.status_code == 422
+    assert cause["field"] == "spec"
+    assert cause["message"].startswith("Forbidden: pod updates may not change fields other than")
+
+
+def test_status_subresource(api: TestClient) -> None:
+    api.post(PODS, json=manifest())
+    response = api.put(f"{PODS}/web/status", json={"status": {"phase": "Running"}})
+    assert response.status_code == 200
+    assert api.get(f"{PODS}/web").json()["status"] == {"phase": "Running"}
+
+
+def test_delete_without_node_is_immediate(api: TestClient) -> None:
+    api.post(PODS, json=manifest())
+    response = api.delete(f"{PODS}/web")
+    assert response.status_code == 200 and response.json()["metadata"]["name"] == "web"
+    assert api.get(f"{PODS}/web").status_code == 404
+
+
+def test_delete_on_node_is_graceful(api: TestClient, store: Store) -> None:
+    api.post(PODS, json=manifest(nodeName="node1", terminationGracePeriodSeconds=20))
+    first = api.delete(f"{PODS}/web").json()
+    assert first["metadata"]["deletionGracePeriodSeconds"] == 20
+    assert first["metadata"]["deletionTimestamp"] == "2026-01-01T00:00:20Z"
+    shorter = api.request("DELETE", f"{PODS}/web", content=json.dumps({"gracePeriodSeconds": 5}))
+    assert shorter.json()["metadata"]["deletionGracePeriodSeconds"] == 5
+    longer = api.delete(f"{PODS}/web", params={"gracePeriodSeconds": 50})
+    assert longer.json()["metadata"]["deletionGracePeriodSeconds"] == 5
+    forced = api.delete(f"{PODS}/web", params={"gracePeriodSeconds": 0})
+    assert forced.status_code == 200
+    assert store.list("Pod", None)[0] == []
+
+
+def test_watch_streams_changes(api: TestClient) -> None:
+    api.post(PODS, json=manifest("a"))
+    rv = api.get(PODS).json()["metadata"]["resourceVersion"]
+    api.post(PODS, json=manifest("b"))
+    with api.stream(
+        "GET", PODS, params={"watch": "true", "resourceVersion": rv, "timeoutSeconds": 1}
+    ) as r:
+        frames = [json.loads(line) for line in r.iter_lines() if line]
+    assert [(f["type"], f["object"]["metadata"]["name"], f["object"]["kind"]) for f in frames] == [
+        ("ADDED", "b", "Pod")
+    ]
+
+
+def test_watch_from_nothing_lists_first(api: TestClient) -> None:
+    api.post(PODS, json=manifest("a"))
+    with api.stream("GET", PODS, params={"watch": "1", "timeoutSeconds": 1}) as r:
+        frames = [json.loads(line) for line in r.iter_lines() if line]
+    assert [f["type"] for f in frames] == ["ADDED"]
+
+
+def test_log_container_choice(api: TestClient) -> None:
+    body = manifest()
+    body["spec"]["initContainers"] = [{"name": "init", "image": "i:1"}]
+    api.post(PODS, json=body)
+    response = api.get(f"{PODS}/web/log")
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "a container name must be specified for pod web, choose one of: [init app]"
+    )
+    assert api.get(f"{PODS}/web/log", params={"container": "x"}).json()["message"] == (
+        "container x is not valid for pod web"
+    )
+    invalid = api.get(f"{PODS}/web/log", params={"container": "app", "tailLines": "-1"}).json()
+    assert invalid["message"] == (
+        'PodLogOptions "web" is invalid: tailLines: Invalid value: -1: '
+        "must be greater than or equal to 0"
+    )
+    assert api.get(f"{PODS}/web/log", params={"container": "app"}).text == ""
+
+
+def test_version(api: TestClient) -> None:
+    version = api.get("/version").json()
+    assert (version["major"], version["minor"]) == ("1", "32")
+    assert version["gitVersion"].startswith("v1.32.0+minikubelet.")
