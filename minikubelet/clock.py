@@ -9,8 +9,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 __all__ = ["Clock", "FakeClock", "RealClock", "poll"]

@@ -35,6 +35,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         subs[verb].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
         apply.add_arguments(subs[verb])
     subs["version"] = commands.add_parser("version", help="print the client version")
+    from minikubelet.cli import daemon, delete
+
+    subs["delete"] = commands.add_parser("delete", help="delete pods by file, name or --all")
+    subs["delete"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+    delete.add_arguments(subs["delete"])
+    subs["daemon"] = commands.add_parser("daemon", help="run, start, stop the node agent")
+    daemon.add_arguments(subs["daemon"])
     return parser, subs
 
 
@@ -47,6 +54,14 @@ def run(argv: Sequence[str]) -> int:
         from minikubelet.cli import apply
 
         return apply.run(args, args.command)
+    if args.command == "delete":
+        from minikubelet.cli import delete
+
+        return delete.run(args)
+    if args.command == "daemon":
+        from minikubelet.cli import daemon
+
+        return daemon.run(args)
     if args.command == "version":
         print(f"minikubelet {__version__} (follows Kubernetes {KUBERNETES_VERSION})")
         return 0

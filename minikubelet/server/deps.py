@@ -15,9 +15,11 @@ __all__ = ["ApiDeps", "LogSource"]
 class LogSource(Protocol):
     """Where pod logs come from: the node, which knows the containers."""
 
-    def pod_logs(
+    async def pod_logs(
         self, pod: dict[str, Any], container: str, options: dict[str, Any]
-    ) -> AsyncIterator[bytes]: ...
+    ) -> AsyncIterator[bytes]:
+        """The log stream; raises a StatusError (before streaming) when there is none."""
+        ...
 
 
 @dataclass

@@ -153,7 +153,8 @@ async def pod_log(request: Request, deps: ApiDeps) -> Response:
     container = pick_container(pod, request.query_params.get("container"))
     if deps.logs is None or not (pod.get("spec") or {}).get("nodeName"):
         return Response(b"", media_type="text/plain")
-    return StreamingResponse(deps.logs.pod_logs(pod, container, options), media_type="text/plain")
+    stream = await deps.logs.pod_logs(pod, container, options)
+    return StreamingResponse(stream, media_type="text/plain")
 
 
 __all__ = [

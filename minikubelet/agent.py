@@ -1,0 +1,126 @@
+"""The node agent: one process, one task group holding the API server and the node.
+
+    run_agent(config)
+      ├─ Store.open(state.db)                 the only state
+      ├─ DockerRuntime(instance id)           the only way to containers
+      ├─ Node.run                             pod workers, runtime events, housekeeping
+      └─ uvicorn on the UNIX socket (0600)    the Kubernetes-shaped API
+
+SIGTERM or SIGINT stops serving and returns; containers keep running for the next agent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import socket
+from dataclasses import dataclass
+
+import anyio
+import uvicorn
+
+from minikubelet.clock import Clock, RealClock
+from minikubelet.node.manager import Node, NodeConfig, node_name_default
+from minikubelet.paths import StatePaths
+from minikubelet.runtime.types import Runtime
+from minikubelet.server import ApiDeps, create_app
+from minikubelet.store import Store
+
+__all__ = ["AgentConfig", "run_agent", "serve"]
+
+log = logging.getLogger("minikubelet.agent")
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    paths: StatePaths
+    node_name: str | None = None
+
+
+def instance_id(paths: StatePaths) -> str:
+    """This agent's id, kept in its state dir: it labels every container and network it makes."""
+    try:
+        return paths.instance.read_text().strip()
+    except FileNotFoundError:
+        ident = secrets.token_hex(4)
+        paths.instance.write_text(ident + "\n")
+        return ident
+
+
+def _bind(path: str) -> socket.socket:
+    """The API socket, mode 0600 from the start (uvicorn's own binding would make it 0666)."""
+    if os.path.exists(path):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        sock.bind(path)
+    finally:
+        os.umask(old)
+    os.chmod(path, 0o600)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the agent owns SIGTERM/SIGINT."""
+
+    def install_signal_handlers(self) -> None:  # older uvicorn
+        return
+
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
+    """Run the agent until cancelled or signalled."""
+    paths = config.paths
+    paths.ensure()
+    store = Store.open(paths.database, clock)
+    try:
+        node = Node(
+            store,
+            runtime,
+            clock,
+            NodeConfig(name=config.node_name or node_name_default(), pods_dir=paths.pods),
+        )
+        app = create_app(ApiDeps(store=store, clock=clock, node_name=node.name, logs=node))
+        server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        sock = _bind(str(paths.socket))
+        async with anyio.create_task_group() as tg:
+            await tg.start(node.run)
+            tg.start_soon(server.serve, [sock])
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                paths.pid.write_text(f"{os.getpid()}\n")
+                async for _ in signals:
+                    break
+            server.should_exit = True
+            tg.cancel_scope.cancel()
+    finally:
+        store.close()
+        for leftover in (paths.pid, paths.socket):
+            leftover.unlink(missing_ok=True)
+
+
+def run_agent(config: AgentConfig) -> int:
+    """`minikubelet daemon run`: the agent in the foreground; 0 on a clean stop."""
+    from minikubelet.runtime.docker import DockerRuntime
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config.paths.ensure()
+    runtime = DockerRuntime(instance_id(config.paths))
+
+    async def main() -> None:
+        try:
+            await serve(config, runtime, RealClock())
+        finally:
+            with anyio.CancelScope(shield=True):
+                await runtime.close()
+
+    anyio.run(main)
+    return 0

@@ -1,0 +1,74 @@
+"""`minikubelet daemon run|start|stop|status`: the node agent by hand.
+
+`run` stays in the foreground (for a terminal or a service manager); `start` detaches it with
+its output in the state dir; `stop` sends SIGTERM and waits. The agent stops serving and
+exits; containers keep running and the next agent adopts them, as a kubelet restart does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+from minikubelet.cli.client import AgentUnavailable, ApiClient, start_detached
+from minikubelet.clock import poll
+from minikubelet.paths import StatePaths
+
+__all__ = ["add_arguments", "run"]
+
+STOP_TIMEOUT = 60.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("run", "start", "stop", "status"))
+    parser.add_argument("--node-name", help="the node's name (default: the hostname)")
+
+
+def _pid(paths: StatePaths) -> int | None:
+    try:
+        pid = int(paths.pid.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = StatePaths.from_env()
+    if args.action == "run":
+        from minikubelet.agent import AgentConfig, run_agent
+
+        return run_agent(AgentConfig(paths=paths, node_name=args.node_name))
+    client = ApiClient(paths)
+    try:
+        if args.action == "status":
+            pid = _pid(paths)
+            if pid is not None and client.healthy():
+                print(f"minikubelet node agent is running (pid {pid}, socket {paths.socket})")
+                return 0
+            print("minikubelet node agent is not running")
+            return 3
+        if args.action == "start":
+            if client.healthy():
+                print(f"minikubelet node agent is already running (socket {paths.socket})")
+                return 0
+            paths.ensure()
+            start_detached(paths)
+            if not poll(client.healthy, 30.0):
+                raise AgentUnavailable(f"the node agent did not start; see {paths.log}")
+            print(f"minikubelet node agent started (pid {_pid(paths)}, log {paths.log})")
+            return 0
+        pid = _pid(paths)
+        if pid is None:
+            print("minikubelet node agent is not running")
+            return 0
+        os.kill(pid, signal.SIGTERM)
+        if not poll(lambda: _pid(paths) is None, STOP_TIMEOUT):
+            print(f"error: the node agent (pid {pid}) did not stop", file=sys.stderr)
+            return 1
+        print("minikubelet node agent stopped")
+        return 0
+    finally:
+        client.close()

@@ -1,0 +1,116 @@
+"""`delete -f FILE | pod NAME... | --all`: kubectl's lines, then wait until the pods are gone."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from typing import Any
+
+from minikubelet.api.manifests import load_paths
+from minikubelet.cli import client as agent
+from minikubelet.cli.apply import check_mapping
+from minikubelet.cli.render import format_status_error
+from minikubelet.clock import poll
+from minikubelet.errors import ManifestError, NotFound, StatusError
+
+__all__ = ["add_arguments", "run"]
+
+FORCE_WARNING = (
+    "Warning: Immediate deletion does not wait for confirmation that the running resource has "
+    "been terminated. The resource may continue to run on the cluster indefinitely."
+)
+WAIT_TIMEOUT = 24 * 3600.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("targets", nargs="*", metavar="pod NAME")
+    parser.add_argument("-f", "--filename", action="append", default=[], metavar="FILE")
+    parser.add_argument("--all", action="store_true")
+    parser.add_argument("--grace-period", type=int, default=-1)
+    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--now", action="store_true", help="same as --grace-period=1")
+    parser.add_argument("--wait", default="true", choices=("true", "false"))
+    parser.add_argument("--ignore-not-found", action="store_true")
+
+
+def _targets(
+    args: argparse.Namespace, namespace: str, client: agent.ApiClient
+) -> list[tuple[str, str, str]]:
+    """(namespace, name, source) of every pod the command names."""
+    if args.filename:
+        found = []
+        for manifest in load_paths(args.filename):
+            check_mapping(manifest, args.namespace)
+            meta = manifest.body.get("metadata") or {}
+            found.append((meta.get("namespace") or namespace, manifest.name, manifest.source))
+        return found
+    if args.all:
+        pods = client.request("GET", f"/api/v1/namespaces/{namespace}/pods")["items"]
+        return [(namespace, p["metadata"]["name"], "") for p in pods]
+    if not args.targets:
+        raise ManifestError("resource(s) were provided, but no name was specified")
+    kind, *names = args.targets
+    if kind.split("/")[0] not in ("pod", "pods", "po"):
+        raise ManifestError(f'the server doesn\'t have a resource type "{kind.split("/")[0]}"')
+    if "/" in kind:
+        names = [kind.split("/", 1)[1], *names]
+    if not names:
+        raise ManifestError("resource(s) were provided, but no name was specified")
+    return [(namespace, name, "") for name in names]
+
+
+def _grace(args: argparse.Namespace) -> int | None:
+    if args.now:
+        return 1
+    if args.grace_period >= 0:
+        # kubectl sends 1 for --grace-period=0 unless --force is given
+        return args.grace_period if args.grace_period > 0 or args.force else 1
+    return 0 if args.force else None
+
+
+def run(args: argparse.Namespace) -> int:
+    namespace = args.namespace or "default"
+    client = agent.connect()
+    failed = False
+    deleted: list[tuple[str, str]] = []
+    try:
+        targets = _targets(args, namespace, client)
+        if not targets:
+            print("No resources found")
+            return 0
+        grace = _grace(args)
+        if args.force:
+            print(FORCE_WARNING, file=sys.stderr)
+        for ns, name, source in targets:
+            body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
+            if grace is not None:
+                body["gracePeriodSeconds"] = grace
+            try:
+                client.request("DELETE", f"/api/v1/namespaces/{ns}/pods/{name}", body=body)
+            except NotFound as err:
+                if args.ignore_not_found:
+                    continue
+                failed = True
+                print(format_status_error(err, action="deleting", source=source), file=sys.stderr)
+                continue
+            except StatusError as err:
+                failed = True
+                print(format_status_error(err, action="deleting", source=source), file=sys.stderr)
+                continue
+            print(f'pod "{name}" {"force deleted" if grace == 0 else "deleted"}')
+            deleted.append((ns, name))
+        if args.wait == "true" and grace != 0:
+            for ns, name in deleted:
+                poll(functools.partial(_gone, client, ns, name), WAIT_TIMEOUT, 0.25)
+    finally:
+        client.close()
+    return 1 if failed else 0
+
+
+def _gone(client: agent.ApiClient, namespace: str, name: str) -> bool:
+    try:
+        client.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+    except NotFound:
+        return True
+    return False

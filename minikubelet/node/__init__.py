@@ -1,0 +1,1 @@
+"""Pod workers: `sync` decides (pure), the executor acts; crash-loop and image-pull back-off."""

@@ -1,0 +1,36 @@
+"""The kubelet's event recorder: reasons and messages on a pod, or on one of its containers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minikubelet.api.models import Pod
+from minikubelet.store import Store
+
+__all__ = ["Recorder"]
+
+NORMAL, WARNING = "Normal", "Warning"
+
+
+class Recorder:
+    """Records core/v1 events as `kubelet` on this node (`pkg/kubelet/events`)."""
+
+    def __init__(self, store: Store, node_name: str, component: str = "kubelet") -> None:
+        self.store = store
+        self.source = {"component": component, "host": node_name}
+
+    def pod(self, pod: Pod, type_: str, reason: str, message: str, *, container: str = "") -> None:
+        """One event; `container` names the container it is about (`spec.containers{c}`)."""
+        involved: dict[str, Any] = {
+            "kind": "Pod",
+            "namespace": pod.namespace,
+            "name": pod.name,
+            "uid": pod.metadata.uid or "",
+            "apiVersion": "v1",
+            "resourceVersion": pod.metadata.resourceVersion or "",
+        }
+        if container:
+            init = any(c.name == container for c in pod.spec.initContainers or [])
+            field = "initContainers" if init else "containers"
+            involved["fieldPath"] = f"spec.{field}{{{container}}}"
+        self.store.record_event(pod.namespace, involved, type_, reason, message, self.source)

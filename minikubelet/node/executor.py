@@ -1,0 +1,227 @@
+"""SyncPod's acting half: performs a `PodActions` on the runtime, with the kubelet's events.
+
+Steps in `kuberuntime_manager.go` `SyncPod` order: kill the pod, remove dead instances,
+(re)create the sandbox, kill containers, record back-offs, start containers. A failed start
+ends the sync (the next one retries); its reason goes to the reason cache, which the status
+shows as the container's waiting reason (`pkg/kubelet/reason_cache.go`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import anyio
+
+from minikubelet.api.models import Container, Pod
+from minikubelet.clock import Clock
+from minikubelet.errors import ContainerNotFound, RuntimeFailure
+from minikubelet.node.backoff import Backoff, crash_key
+from minikubelet.node.containers import ConfigError, PodContext, container_spec
+from minikubelet.node.events import NORMAL, WARNING, Recorder
+from minikubelet.node.images import ImageManager
+from minikubelet.node.sync import (
+    MINIMUM_GRACE_PERIOD,
+    KillAction,
+    PodActions,
+    StartAction,
+    format_pod,
+)
+from minikubelet.runtime.types import (
+    ContainerInfo,
+    ContainerState,
+    PortMapping,
+    Runtime,
+    SandboxInfo,
+    SandboxSpec,
+)
+
+__all__ = ["Executor", "Observed"]
+
+log = logging.getLogger("minikubelet.node")
+# Image failures are named in the `Failed` event (`Error: ErrImagePull`); others quote the error.
+_IMAGE_REASONS = {"ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"}
+
+
+@dataclass
+class Observed:
+    """One pod's runtime state: its newest sandbox, older sandboxes, container instances."""
+
+    sandbox: SandboxInfo | None = None
+    stale_sandboxes: list[SandboxInfo] = field(default_factory=list)
+    containers: list[ContainerInfo] = field(default_factory=list)
+
+    @property
+    def running(self) -> list[ContainerInfo]:
+        return [c for c in self.containers if c.state is ContainerState.RUNNING]
+
+
+def pod_grace(pod: Pod) -> int:
+    """The pod's stop timeout: the deletion's grace, else the spec's; at least 2 s."""
+    meta = pod.metadata
+    grace = meta.deletionGracePeriodSeconds
+    if grace is None:
+        grace = pod.spec.terminationGracePeriodSeconds
+    return max(MINIMUM_GRACE_PERIOD, grace if grace is not None else 30)
+
+
+class Executor:
+    """Acts for the pod workers; owns the crash back-off and the image manager."""
+
+    def __init__(
+        self, runtime: Runtime, clock: Clock, recorder: Recorder, context: PodContext
+    ) -> None:
+        self.runtime = runtime
+        self.clock = clock
+        self.recorder = recorder
+        self.context = context
+        self.backoff = Backoff()
+        self.images = ImageManager(runtime, clock, recorder)
+
+    async def execute(
+        self, pod: Pod, actions: PodActions, observed: Observed, reasons: dict[str, tuple[str, str]]
+    ) -> None:
+        if actions.kill_pod:
+            await self.kill_pod(pod, observed)
+        for container_id in actions.containers_to_remove:
+            await self.remove_container(container_id)
+        sandbox = observed.sandbox
+        if actions.create_sandbox:
+            sandbox = await self._new_sandbox(pod, observed, actions.sandbox_attempt)
+            if sandbox is None:
+                return
+        await self._kill_each(pod, actions.containers_to_kill)
+        for wait in actions.backoff:
+            message = f"Back-off restarting failed container {wait.name} in pod {format_pod(pod)}"
+            self.recorder.pod(pod, WARNING, "BackOff", message, container=wait.name)
+            reasons[wait.name] = ("CrashLoopBackOff", wait.message)
+        for start in actions.containers_to_start:
+            if sandbox is None or not await self._start(pod, start, sandbox, reasons):
+                return
+
+    async def kill_pod(self, pod: Pod, observed: Observed) -> None:
+        """Stop every running container at once, with the pod's grace, then the sandbox."""
+        grace = pod_grace(pod)
+        async with anyio.create_task_group() as tg:
+            for info in observed.running:
+                self.recorder.pod(
+                    pod, NORMAL, "Killing", f"Stopping container {info.name}", container=info.name
+                )
+                tg.start_soon(self._stop, info.id, grace)
+        for sandbox in [observed.sandbox, *observed.stale_sandboxes]:
+            if sandbox is not None and sandbox.running:
+                await self.runtime.stop_sandbox(sandbox.id)
+
+    async def _kill_each(self, pod: Pod, kills: tuple[KillAction, ...]) -> None:
+        async with anyio.create_task_group() as tg:
+            for kill in kills:
+                self.recorder.pod(pod, NORMAL, "Killing", kill.reason_message, container=kill.name)
+                grace = kill.grace if kill.grace is not None else pod_grace(pod)
+                tg.start_soon(self._stop, kill.container_id, max(MINIMUM_GRACE_PERIOD, grace))
+
+    async def _stop(self, container_id: str, grace: float) -> None:
+        try:
+            await self.runtime.stop_container(container_id, grace)
+        except ContainerNotFound:
+            pass
+
+    async def remove_container(self, container_id: str) -> None:
+        try:
+            await self.runtime.remove_container(container_id)
+        except ContainerNotFound:
+            pass
+
+    async def _new_sandbox(self, pod: Pod, observed: Observed, attempt: int) -> SandboxInfo | None:
+        if observed.sandbox is not None or observed.stale_sandboxes:
+            message = "Pod sandbox changed, it will be killed and re-created."
+            self.recorder.pod(pod, NORMAL, "SandboxChanged", message)
+            await self.kill_pod(pod, observed)
+            for old in [observed.sandbox, *observed.stale_sandboxes]:
+                if old is not None:
+                    await self.runtime.remove_sandbox(old.id)
+        spec = SandboxSpec(
+            pod_uid=pod.metadata.uid or "",
+            pod_name=pod.name,
+            namespace=pod.namespace,
+            attempt=attempt,
+            hostname=pod.spec.hostname or pod.name,
+            ports=_port_mappings(pod),
+            labels=dict(pod.metadata.labels or {}),
+        )
+        try:
+            return await self.runtime.run_sandbox(spec)
+        except RuntimeFailure as exc:
+            message = f"Failed to create pod sandbox: {exc}"
+            self.recorder.pod(pod, WARNING, "FailedCreatePodSandBox", message)
+            return None
+
+    async def _start(
+        self,
+        pod: Pod,
+        start: StartAction,
+        sandbox: SandboxInfo,
+        reasons: dict[str, tuple[str, str]],
+    ) -> bool:
+        """`startContainer`: image, config, create, start; False (and a reason) on failure."""
+        container = next(c for c in pod.spec.all_containers() if c.name == start.name)
+        if start.finished_at is not None:
+            self.backoff.next(
+                crash_key(pod, container.name, container.image or ""), self.clock.monotonic()
+            )
+        problem = await self.images.ensure(pod, container)
+        if problem is None:
+            problem = await self._create_and_start(pod, container, start.attempt, sandbox)
+        if problem is not None:
+            reasons[container.name] = problem
+            text = problem[0] if problem[0] in _IMAGE_REASONS else problem[1]
+            self.recorder.pod(pod, WARNING, "Failed", f"Error: {text}", container=container.name)
+            return False
+        reasons.pop(container.name, None)
+        return True
+
+    async def _create_and_start(
+        self, pod: Pod, container: Container, attempt: int, sandbox: SandboxInfo
+    ) -> tuple[str, str] | None:
+        context = PodContext(
+            node_name=self.context.node_name,
+            pod_ip=sandbox.ip,
+            host_ip=self.context.host_ip,
+            sandbox_id=sandbox.id,
+            pods_dir=self.context.pods_dir,
+        )
+        try:
+            spec = container_spec(pod, container, attempt, context)
+        except ConfigError as exc:
+            return "CreateContainerConfigError", str(exc)
+        try:
+            container_id = await self.runtime.create_container(spec)
+        except RuntimeFailure as exc:
+            return "CreateContainerError", str(exc)
+        self.recorder.pod(
+            pod, NORMAL, "Created", f"Created container {container.name}", container=container.name
+        )
+        try:
+            await self.runtime.start_container(container_id)
+        except RuntimeFailure as exc:
+            log.info("start of %s failed: %s", container.name, exc)
+            return "RunContainerError", str(exc)
+        self.recorder.pod(
+            pod, NORMAL, "Started", f"Started container {container.name}", container=container.name
+        )
+        return None
+
+
+def _port_mappings(pod: Pod) -> tuple[PortMapping, ...]:
+    mappings = []
+    for container in pod.spec.containers or []:
+        for port in container.ports or []:
+            if port.hostPort:
+                mappings.append(
+                    PortMapping(
+                        container_port=port.containerPort,
+                        host_port=port.hostPort,
+                        protocol=port.protocol or "TCP",
+                        host_ip=port.hostIP or "127.0.0.1",
+                    )
+                )
+    return tuple(mappings)

@@ -1,0 +1,311 @@
+"""The node: pod workers, the two event sources that wake them, housekeeping, the Node object.
+
+    Node.run
+      ├─ follow the store's pods      ADDED/MODIFIED/DELETED → the pod's worker wakes
+      ├─ follow the engine's events   a container died/started → its pod's worker wakes
+      ├─ housekeeping (every 2 s)     back-off GC, orphans removed, every worker resynced
+      └─ one PodWorker per pod uid    observe → decide → act → report
+
+The scheduler's part is here too, as one node needs it: a pod without `nodeName` is bound to
+this node when its nodeSelector matches the node's labels, else it stays Pending with the
+scheduler's FailedScheduling event.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+
+from minikubelet import KUBERNETES_VERSION
+from minikubelet.api.codec import format_time, from_dict, to_dict
+from minikubelet.api.models import Pod, PodStatus
+from minikubelet.clock import Clock
+from minikubelet.errors import NotFound, RuntimeFailure, StatusError
+from minikubelet.node.containers import PodContext
+from minikubelet.node.events import WARNING, Recorder
+from minikubelet.node.executor import Executor, Observed
+from minikubelet.node.logs import open_logs
+from minikubelet.node.worker import NoProbes, PodWorker, Probes
+from minikubelet.runtime.types import Runtime
+from minikubelet.status.generate import (
+    FAILED_SCHEDULING_MESSAGE,
+    node_selector_matches,
+    unschedulable_status,
+)
+from minikubelet.store import Store
+
+__all__ = ["Node", "NodeConfig", "node_name_default"]
+
+log = logging.getLogger("minikubelet.node")
+HOUSEKEEPING = 2.0
+
+
+def node_name_default() -> str:
+    """The hostname, lowercased and cut to an RFC 1123 label (DESIGN.md "The node")."""
+    name = re.sub(r"[^a-z0-9.-]", "-", socket.gethostname().lower()).strip("-.")
+    return name[:63] or "minikubelet"
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    name: str
+    pods_dir: Path
+    resync: float = 10.0
+
+
+class Node:
+    """Keeps the pods in the store running on the runtime, as the kubelet does."""
+
+    def __init__(
+        self,
+        store: Store,
+        runtime: Runtime,
+        clock: Clock,
+        config: NodeConfig,
+        probes: Probes | None = None,
+    ) -> None:
+        self.store = store
+        self.runtime = runtime
+        self.clock = clock
+        self.config = config
+        self.name = config.name
+        self.host_ip = ""
+        self.probes: Probes = probes or NoProbes()
+        self.recorder = Recorder(store, config.name)
+        self.scheduler = Recorder(store, config.name, component="default-scheduler")
+        self.executor = Executor(
+            runtime, clock, self.recorder, PodContext(config.name, "", "", "", config.pods_dir)
+        )
+        self.workers: dict[str, PodWorker] = {}
+        self._tg: TaskGroup | None = None
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        host_ip = getattr(self.runtime, "host_ip", None)
+        self.host_ip = await host_ip() if host_ip is not None else "127.0.0.1"
+        self.executor.context = PodContext(self.name, "", self.host_ip, "", self.config.pods_dir)
+        await self._register()
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            tg.start_soon(self._follow_pods)
+            tg.start_soon(self._follow_runtime)
+            tg.start_soon(self._housekeeping)
+            task_status.started()
+
+    # -- what workers ask of the node -------------------------------------------------------
+
+    def read_pod(self, namespace: str, name: str, uid: str) -> Pod | None:
+        try:
+            body = self.store.get("Pod", namespace, name)
+        except NotFound:
+            return None
+        if body.get("metadata", {}).get("uid") != uid:
+            return None
+        return from_dict(Pod, body)
+
+    async def observe(self, uid: str) -> Observed:
+        sandboxes = sorted(
+            (s for s in await self.runtime.list_sandboxes() if s.pod_uid == uid),
+            key=lambda s: s.attempt,
+            reverse=True,
+        )
+        containers = [c for c in await self.runtime.list_containers() if c.pod_uid == uid]
+        newest = sandboxes[0] if sandboxes else None
+        return Observed(newest, sandboxes[1:], containers)
+
+    def write_status(self, pod: Pod, status: PodStatus) -> None:
+        try:
+            self.store.update_status("Pod", pod.namespace, pod.name, to_dict(status))
+        except NotFound:
+            pass
+
+    def remove_pod(self, pod: Pod) -> None:
+        """The last step of a graceful delete: the API object goes, with a uid precondition."""
+        try:
+            self.store.delete("Pod", pod.namespace, pod.name, uid=pod.metadata.uid)
+        except StatusError:
+            pass
+
+    def schedule(self, pod: Pod) -> bool:
+        """Bind `pod` to this node when its nodeSelector matches, else record why not."""
+        labels = self.store.get("Node", "", self.name)["metadata"].get("labels") or {}
+        if not node_selector_matches(pod.spec.nodeSelector, labels):
+            self.scheduler.pod(pod, WARNING, "FailedScheduling", FAILED_SCHEDULING_MESSAGE)
+            previous = pod.status or PodStatus(phase="Pending")
+            now = self.clock.utcnow()
+            self.write_status(
+                pod, unschedulable_status(pod, FAILED_SCHEDULING_MESSAGE, now, previous)
+            )
+            return False
+        body = self.store.get("Pod", pod.namespace, pod.name)
+        body["spec"]["nodeName"] = self.name
+        self.store.update("Pod", body, expected_rv=body["metadata"]["resourceVersion"])
+        message = f"Successfully assigned {pod.namespace}/{pod.name} to {self.name}"
+        self.scheduler.pod(pod, "Normal", "Scheduled", message)
+        return True
+
+    async def pod_logs(
+        self, pod: dict[str, Any], container: str, options: dict[str, Any]
+    ) -> AsyncIterator[bytes]:
+        return await open_logs(
+            self.runtime, self.clock.utcnow(), from_dict(Pod, pod), container, options
+        )
+
+    # -- the loops ----------------------------------------------------------------------------
+
+    def _worker(self, obj: dict[str, Any]) -> PodWorker | None:
+        meta = obj.get("metadata") or {}
+        uid = meta.get("uid")
+        if not uid:
+            return None
+        worker = self.workers.get(uid)
+        if worker is None and self._tg is not None:
+            worker = PodWorker(uid, meta["namespace"], meta["name"], self, self.config.resync)
+            self.workers[uid] = worker
+            self._tg.start_soon(self._run_worker, worker)
+        return worker
+
+    async def _run_worker(self, worker: PodWorker) -> None:
+        try:
+            await worker.run()
+        finally:
+            self.workers.pop(worker.uid, None)
+
+    async def _follow_pods(self) -> None:
+        since: str | None = None
+        while True:  # a watch ends when it falls behind; resume, or relist when too far behind
+            async with self.store.watch("Pod", None, since) as watcher:
+                since = None
+                async for event_type, obj in watcher:
+                    if event_type == "ERROR":
+                        break
+                    worker = self._worker(obj)
+                    if worker is not None:
+                        worker.poke()
+                    since = str(watcher.resource_version)
+
+    async def _follow_runtime(self) -> None:
+        while True:
+            try:
+                async for event in self.runtime.events():
+                    worker = self.workers.get(event.pod_uid)
+                    if worker is not None:
+                        worker.poke()
+            except RuntimeFailure as exc:
+                log.warning("engine events: %s; reconnecting", exc)
+            await self.clock.sleep(1.0)
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await self.clock.sleep(HOUSEKEEPING)
+            now = self.clock.monotonic()
+            self.executor.backoff.gc(now)
+            self.executor.images.backoff.gc(now)
+            try:
+                await self._remove_orphans()
+            except RuntimeFailure as exc:
+                log.warning("housekeeping: %s", exc)
+            for worker in list(self.workers.values()):
+                if not worker.last_pod or not worker.last_pod.spec.nodeName:
+                    worker.poke()  # unscheduled pods: node labels may have changed
+
+    async def _remove_orphans(self) -> None:
+        """Containers and sandboxes of pods this node no longer knows are stopped and removed."""
+        known = set(self.workers)
+        for info in await self.runtime.list_containers():
+            if info.pod_uid not in known:
+                log.info("removing orphan container %s (pod uid %s)", info.name, info.pod_uid)
+                await self.executor.remove_container(info.id)
+        for sandbox in await self.runtime.list_sandboxes():
+            if sandbox.pod_uid not in known:
+                await self.runtime.remove_sandbox(sandbox.id)
+
+    async def _register(self) -> None:
+        """Create or refresh this node's Node object; user labels are kept."""
+        try:
+            node = self.store.get("Node", "", self.name)
+        except NotFound:
+            node = None
+        version = await self.runtime.version()
+        status = _node_status(self.name, self.host_ip, version, self.clock.utcnow())
+        if node is None:
+            labels = {
+                "kubernetes.io/hostname": self.name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": _arch(),
+                "beta.kubernetes.io/os": "linux",
+                "beta.kubernetes.io/arch": _arch(),
+            }
+            meta = {
+                "name": self.name,
+                "uid": str(uuid.uuid4()),
+                "creationTimestamp": format_time(self.clock.utcnow()),
+                "labels": labels,
+            }
+            self.store.create(
+                "Node",
+                {
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "metadata": meta,
+                    "spec": {},
+                    "status": status,
+                },
+            )
+        else:
+            self.store.update_status("Node", "", self.name, status)
+
+
+def _arch() -> str:
+    machine = platform.machine().lower()
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+
+
+def _node_status(name: str, host_ip: str, runtime_version: str, now: Any) -> dict[str, Any]:
+    stamp = format_time(now)
+    return {
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True",
+                "lastHeartbeatTime": stamp,
+                "lastTransitionTime": stamp,
+                "reason": "KubeletReady",
+                "message": "kubelet is posting ready status",
+            }
+        ],
+        "addresses": [
+            {"type": "InternalIP", "address": host_ip},
+            {"type": "Hostname", "address": name},
+        ],
+        "nodeInfo": {
+            "kubeletVersion": KUBERNETES_VERSION,
+            "kubeProxyVersion": "",
+            "containerRuntimeVersion": runtime_version,
+            "operatingSystem": "linux",
+            "architecture": _arch(),
+            "kernelVersion": platform.release(),
+            "osImage": _os_image(),
+            "machineID": "",
+            "systemUUID": "",
+            "bootID": "",
+        },
+    }
+
+
+def _os_image() -> str:
+    try:
+        text = Path("/etc/os-release").read_text()
+    except OSError:
+        return "Linux"
+    found = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', text, re.M)
+    return found.group(1) if found else "Linux"

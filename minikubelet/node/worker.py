@@ -1,0 +1,187 @@
+"""One pod worker: observe → decide → act → report, whenever something about its pod changes.
+
+A worker is a task per pod uid (`pkg/kubelet/pod_workers.go`). It wakes when the pod changes in
+the store, when one of its containers changes in the engine, when a back-off ends, and at least
+every resync period. `sync` is the kubelet's `SyncPod` for one pod; the decision is
+`node.sync.decide`, the status `status.generate_status`, both pure.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import anyio
+
+from minikubelet.api.codec import from_dict, to_dict
+from minikubelet.api.models import Pod, PodStatus
+from minikubelet.errors import Conflict, NotFound
+from minikubelet.node.backoff import CrashLoopView
+from minikubelet.node.executor import Executor, Observed
+from minikubelet.node.sync import NO_ACTION, decide
+from minikubelet.runtime.types import ContainerInfo
+from minikubelet.status.generate import generate_status
+
+__all__ = ["NoProbes", "PodWorker", "Probes"]
+
+log = logging.getLogger("minikubelet.node")
+
+
+class Probes(Protocol):
+    """What the prober tells the pod worker (issue 4 fills it in)."""
+
+    def update(self, pod: Pod, containers: list[ContainerInfo]) -> None:
+        """Start and stop probe workers for the containers now running."""
+
+    def forget(self, uid: str) -> None: ...
+
+    def readiness(self, uid: str) -> Mapping[str, bool]: ...
+
+    def startup_passed(self, uid: str) -> Mapping[str, bool]: ...
+
+    def liveness_failed(self, uid: str) -> Mapping[str, str]: ...
+
+
+class NoProbes:
+    """No prober: containers with a readiness probe never become ready."""
+
+    def update(self, pod: Pod, containers: list[ContainerInfo]) -> None:
+        return
+
+    def forget(self, uid: str) -> None:
+        return
+
+    def readiness(self, uid: str) -> Mapping[str, bool]:
+        return {}
+
+    def startup_passed(self, uid: str) -> Mapping[str, bool]:
+        return {}
+
+    def liveness_failed(self, uid: str) -> Mapping[str, str]:
+        return {}
+
+
+class NodeView(Protocol):
+    """What a worker needs of its node."""
+
+    name: str
+    host_ip: str
+    executor: Executor
+    probes: Probes
+
+    def read_pod(self, namespace: str, name: str, uid: str) -> Pod | None: ...
+
+    async def observe(self, uid: str) -> Observed: ...
+
+    def write_status(self, pod: Pod, status: PodStatus) -> None: ...
+
+    def remove_pod(self, pod: Pod) -> None: ...
+
+    def schedule(self, pod: Pod) -> bool: ...
+
+
+@dataclass
+class PodWorker:
+    uid: str
+    namespace: str
+    name: str
+    node: NodeView
+    resync: float = 10.0
+    wake: anyio.Event = field(default_factory=anyio.Event)
+    reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
+    previous: PodStatus | None = None
+    last_pod: Pod | None = None
+
+    def poke(self) -> None:
+        self.wake.set()
+
+    async def run(self) -> None:
+        """Sync until the pod is gone and its containers are removed."""
+        while True:
+            try:
+                delay = await self.sync()
+            except (NotFound, Conflict):
+                delay = 0.5  # the pod changed under us: read it again soon
+            if delay is None:
+                return
+            with anyio.move_on_after(delay):
+                await self.wake.wait()
+            self.wake = anyio.Event()
+
+    async def sync(self) -> float | None:
+        """One SyncPod; the seconds until the next one, or None when the worker is done."""
+        node = self.node
+        pod = node.read_pod(self.namespace, self.name, self.uid)
+        if pod is None:
+            return await self._finish_removed()
+        self.last_pod = pod
+        if not pod.spec.nodeName:
+            node.schedule(pod)
+            return self.resync
+        observed = await node.observe(self.uid)
+        executor = node.executor
+        view = CrashLoopView(
+            executor.backoff, pod, executor.clock.monotonic(), executor.clock.utcnow()
+        )
+        actions = decide(
+            pod,
+            observed.sandbox,
+            observed.containers,
+            now=executor.clock.monotonic(),
+            backoff=view,
+            liveness_failed=node.probes.liveness_failed(self.uid),
+        )
+        if actions != NO_ACTION:
+            log.info("pod %s/%s: %s", self.namespace, self.name, actions)
+            await executor.execute(pod, actions, observed, self.reasons)
+            observed = await node.observe(self.uid)
+        node.probes.update(pod, observed.containers)
+        terminal = pod.metadata.deletionTimestamp is not None
+        self._report(pod, observed, terminal=terminal)
+        if terminal and not observed.running:
+            await self._remove(pod, observed)
+            node.remove_pod(pod)
+            return None
+        waits = [w.delay for w in actions.backoff]
+        pull = executor.images.retry_in(pod)
+        return min([self.resync, *waits, *([pull] if pull is not None else [])])
+
+    def _report(self, pod: Pod, observed: Observed, *, terminal: bool) -> None:
+        node = self.node
+        status = generate_status(
+            pod,
+            observed.sandbox,
+            observed.containers,
+            previous=self.previous,
+            now=node.executor.clock.utcnow(),
+            host_ip=node.host_ip,
+            readiness=node.probes.readiness(self.uid),
+            startup_passed=node.probes.startup_passed(self.uid),
+            waiting=self.reasons,
+            terminal=terminal,
+        )
+        if self.previous is None or to_dict(status) != to_dict(self.previous):
+            node.write_status(pod, status)
+        self.previous = status
+
+    async def _finish_removed(self) -> float | None:
+        """The pod left the store (force delete): stop and remove whatever still runs."""
+        observed = await self.node.observe(self.uid)
+        pod = self.last_pod or from_dict(Pod, {"metadata": {"uid": self.uid, "name": self.name}})
+        await self.node.executor.kill_pod(pod, observed)
+        await self._remove(pod, observed)
+        return None
+
+    async def _remove(self, pod: Pod, observed: Observed) -> None:
+        runtime = self.node.executor.runtime
+        for info in observed.containers:
+            await self.node.executor.remove_container(info.id)
+        for sandbox in [observed.sandbox, *observed.stale_sandboxes]:
+            if sandbox is not None:
+                await runtime.remove_sandbox(sandbox.id)
+        self.node.probes.forget(self.uid)
+        volumes = self.node.executor.context.pods_dir / self.uid
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(volumes, ignore_errors=True))

@@ -1,0 +1,776 @@
+"""The Runtime protocol on the local Docker engine, through the (blocking) Docker SDK.
+
+This is the only module that imports `docker`. Every SDK call runs in a worker thread behind a
+`CapacityLimiter` you can see (STYLE pattern 5), each gate with its own client so that one kind
+of traffic cannot starve another:
+
+- control: short lifecycle calls (create, start, stop, inspect, list, remove, networks);
+- exec: probes, so a hung probe delays only probes, never pod lifecycle;
+- streams: logs and pulls, which hold a connection for as long as they run;
+- events: one dedicated thread and client per `events()` stream, outside every limiter.
+
+Each limiter stays below its client's connection pool (docker-py's default is 10). Mutating calls
+never abandon their thread on cancellation: the engine would go on acting while we forgot it.
+
+Names and labels follow dockershim (kubelet-reference Part 2 §9), so a restarted agent adopts
+what it finds. This module is over the 600-line cap: the SDK quirks it absorbs (stream
+shutdown, exec kill, pull deadline, RFC 3339 nano times) sit here because it may be the only
+module importing `docker`. The docker-free parts (inspect/event parsing, the /proc process
+tree) are the natural split into private modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import math
+import os
+import re
+import secrets
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+import anyio.to_thread
+import docker
+import docker.auth
+import docker.errors
+import docker.types
+import docker.utils
+import requests.exceptions
+
+from minikubelet.clock import Clock, RealClock
+from minikubelet.errors import (
+    ContainerNotFound,
+    ContainerStartError,
+    ImagePullError,
+    RuntimeFailure,
+    RuntimeUnavailable,
+)
+from minikubelet.runtime.types import (
+    LABEL_ATTEMPT,
+    LABEL_CONTAINER,
+    LABEL_INSTANCE,
+    LABEL_KIND,
+    LABEL_NAMESPACE,
+    LABEL_POD,
+    LABEL_UID,
+    ContainerInfo,
+    ContainerSpec,
+    ContainerState,
+    ExecResult,
+    ImageInfo,
+    LogOptions,
+    RuntimeEvent,
+    SandboxInfo,
+    SandboxSpec,
+)
+
+__all__ = ["LABEL_SANDBOX_ID", "DockerRuntime"]
+
+T = TypeVar("T")
+Raw = dict[str, Any]
+
+LABEL_SANDBOX_ID = "io.kubernetes.sandbox.id"
+EVENT_ACTIONS = ("start", "die", "oom", "destroy")
+EXEC_OUTPUT_CAP = 10 * 1024  # what a probe keeps; the kubelet keeps 10 KiB of probe output too
+SANDBOX_STOP_TIMEOUT = 10  # dockershim's grace for the infra container
+_POOL = 10  # docker-py's DEFAULT_MAX_POOL_SIZE; every limiter below stays under it
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+@dataclass
+class _Gate:
+    """One client and the limiter that bounds how many threads use it at once."""
+
+    limiter: anyio.CapacityLimiter
+    client: Any = None
+
+
+def _translate(exc: Exception, default: type[RuntimeFailure]) -> RuntimeFailure:
+    """Map an SDK error to ours, most specific first; `default` is the call's own failure.
+    A missing image is the call's failure (create, pull), not a missing container."""
+    text = str(getattr(exc, "explanation", None) or exc)  # the engine's own words
+    if isinstance(exc, docker.errors.ImageNotFound):
+        return default(text)
+    if isinstance(exc, docker.errors.NotFound):
+        return ContainerNotFound(text)
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        return RuntimeUnavailable(f"Docker engine unreachable: {text}")
+    if isinstance(exc, docker.errors.APIError):
+        return default(text)
+    if isinstance(exc, docker.errors.DockerException):  # e.g. no engine when building a client
+        return RuntimeUnavailable(text)
+    return default(text)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Docker's RFC 3339 nano time as an aware datetime; the zero time means never."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    # Python 3.11 reads at most microseconds: cut the nanoseconds.
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _state_of(state: Raw) -> ContainerState:
+    """dockershim's reading: running, else exited once it finished or failed to start."""
+    if state.get("Running"):
+        return ContainerState.RUNNING
+    if (
+        parse_time(state.get("FinishedAt"))
+        or state.get("ExitCode")
+        or state.get("Status") == "dead"
+    ):
+        return ContainerState.EXITED  # "removing" and "paused" fall to Running's flag above
+    return ContainerState.CREATED if state.get("Status") == "created" else ContainerState.UNKNOWN
+
+
+def _attempt(labels: dict[str, str]) -> int:
+    value = labels.get(LABEL_ATTEMPT, "0")
+    return int(value) if value.isdigit() else 0
+
+
+def container_info(raw: Raw) -> ContainerInfo:
+    """Our view of one `docker inspect` answer."""
+    labels: dict[str, str] = raw["Config"].get("Labels") or {}
+    state: Raw = raw["State"]
+    return ContainerInfo(
+        id=raw["Id"],
+        pod_uid=labels.get(LABEL_UID, ""),
+        name=labels.get(LABEL_CONTAINER, ""),
+        attempt=_attempt(labels),
+        image=raw["Config"].get("Image", ""),
+        image_id=raw.get("Image", ""),
+        state=_state_of(state),
+        exit_code=int(state.get("ExitCode") or 0),
+        oom_killed=bool(state.get("OOMKilled")),
+        error=state.get("Error") or "",
+        created_at=parse_time(raw.get("Created")),
+        started_at=parse_time(state.get("StartedAt")),
+        finished_at=parse_time(state.get("FinishedAt")),
+        labels=dict(labels),
+    )
+
+
+def _sandbox_info(raw: Raw, network: str) -> SandboxInfo:
+    labels: dict[str, str] = raw["Config"].get("Labels") or {}
+    networks: Raw = raw.get("NetworkSettings", {}).get("Networks") or {}
+    running = bool(raw["State"].get("Running"))
+    return SandboxInfo(
+        id=raw["Id"],
+        pod_uid=labels.get(LABEL_UID, ""),
+        pod_name=labels.get(LABEL_POD, ""),
+        namespace=labels.get(LABEL_NAMESPACE, ""),
+        attempt=_attempt(labels),
+        running=running,
+        ip=(networks.get(network) or {}).get("IPAddress", "") if running else "",
+        created_at=parse_time(raw.get("Created")),
+    )
+
+
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, parents first, read from the host's /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # The command may hold spaces and parentheses: the ppid follows the last ')'.
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    tree = [pid]
+    for current in tree:  # grows while we walk it: breadth first, parents before children
+        tree.extend(children.get(current, []))
+    return tree
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL an exec'd process and what it spawned (we share the engine's PID namespace)."""
+    for target in _process_tree(pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(target, signal.SIGKILL)
+
+
+class DockerRuntime:
+    """Runtime on Docker for one agent instance: its own bridge network, its own labels."""
+
+    def __init__(
+        self,
+        instance_id: str,
+        *,
+        infra_image: str = "minikubelet/pause:3.10",
+        network_subnet: str | None = None,
+        pull_timeout: float = 300.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.instance_id = instance_id
+        self._clock = clock or RealClock()
+        self.infra_image = infra_image
+        self.network_name = f"minikubelet-{instance_id}"
+        self.pull_timeout = pull_timeout
+        self._subnet = network_subnet
+        self._gateway: str | None = None
+        self._network_lock = anyio.Lock()
+        self._client_lock = anyio.Lock()
+        self._api_version: str | None = None
+        self._control = _Gate(anyio.CapacityLimiter(8))
+        self._exec = _Gate(anyio.CapacityLimiter(8))
+        self._streams = _Gate(anyio.CapacityLimiter(8))
+        self._pulls = anyio.CapacityLimiter(2)  # shares the streams client: 8 + 2 = its pool
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _new_client(self, pool: int = _POOL) -> Any:
+        """A low-level client; the first one asks the engine for its API version (I/O)."""
+        kwargs = docker.utils.kwargs_from_env()
+        version = self._api_version or "auto"
+        client = docker.APIClient(version=version, max_pool_size=pool, timeout=60, **kwargs)
+        self._api_version = client.api_version
+        return client
+
+    async def _client(self, gate: _Gate) -> Any:
+        async with self._client_lock:
+            if gate.client is None:
+                try:
+                    gate.client = await anyio.to_thread.run_sync(
+                        self._new_client, limiter=gate.limiter
+                    )
+                except Exception as exc:
+                    raise _translate(exc, RuntimeUnavailable) from exc
+            return gate.client
+
+    async def _call(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        gate: _Gate | None = None,
+        limiter: anyio.CapacityLimiter | None = None,
+        error: type[RuntimeFailure] = RuntimeFailure,
+    ) -> T:
+        """Run `fn(client, *args)` in a worker thread; translate what it raises."""
+        gate = gate or self._control
+        call = partial(fn, await self._client(gate), *args)
+        try:
+            return await anyio.to_thread.run_sync(call, limiter=limiter or gate.limiter)
+        except RuntimeFailure:
+            raise
+        except Exception as exc:
+            raise _translate(exc, error) from exc
+
+    async def _inspect(self, container_id: str) -> Raw:
+        raw: Raw = await self._call(lambda c: c.inspect_container(container_id))
+        return raw
+
+    async def _list_ids(self, kind: str, *extra: str) -> list[str]:
+        labels = [f"{LABEL_INSTANCE}={self.instance_id}", f"{LABEL_KIND}={kind}", *extra]
+        found: list[Raw] = await self._call(
+            lambda c: c.containers(all=True, filters={"label": labels})
+        )
+        return [item["Id"] for item in found]
+
+    async def _inspect_all(self, ids: list[str]) -> list[Raw]:
+        """Fresh inspects (never the list's summary); a container gone meanwhile is skipped."""
+        out: list[Raw] = []
+        for container_id in ids:
+            try:
+                out.append(await self._inspect(container_id))
+            except ContainerNotFound:
+                continue
+        return out
+
+    # -- engine and images --------------------------------------------------------------
+
+    async def version(self) -> str:
+        info: Raw = await self._call(lambda c: c.version(False), error=RuntimeUnavailable)
+        return f"docker://{info.get('Version', 'unknown')}"
+
+    async def image_info(self, image: str) -> ImageInfo | None:
+        raw: Raw | None = await self._call(partial(_inspect_image, image=image))
+        return None if raw is None else ImageInfo(id=raw["Id"], size=int(raw.get("Size") or 0))
+
+    async def pull_image(self, image: str) -> ImageInfo:
+        """Pull within `pull_timeout`: past it the connection is dropped, which makes the
+        engine abandon the pull, and ImagePullError says so."""
+        abort = threading.Event()
+        failure: RuntimeFailure | None = None
+        async with anyio.create_task_group() as tg:
+
+            async def watchdog() -> None:
+                with anyio.move_on_after(self.pull_timeout):  # a deadline on the loop's clock
+                    await anyio.sleep_forever()
+                abort.set()
+
+            tg.start_soon(watchdog)
+            try:
+                pull = partial(_pull, image=image, abort=abort, read_timeout=self.pull_timeout)
+                await self._call(
+                    pull, gate=self._streams, limiter=self._pulls, error=ImagePullError
+                )
+            except RuntimeFailure as exc:
+                failure = exc  # raised outside the group, not wrapped in an ExceptionGroup
+            tg.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        found = await self.image_info(image)
+        if found is None:
+            raise ImagePullError(f"image {image} not present after pull")
+        return found
+
+    # -- the pod network ----------------------------------------------------------------
+
+    async def _ensure_network(self) -> str:
+        """This instance's bridge network, created on a free /24 on first use; its gateway is
+        the node's hostIP. Another agent may race us for a subnet: the engine refuses the
+        overlap and we try the next one."""
+        async with self._network_lock:
+            if self._gateway is not None:
+                return self._gateway
+            nets: list[Raw] = await self._call(lambda c: c.networks())
+            for net in nets:
+                if net["Name"] == self.network_name:
+                    self._gateway = _gateway_of(net)
+                    return self._gateway
+            for subnet in [self._subnet] if self._subnet else _free_subnets(nets):
+                gateway = str(next(ipaddress.ip_network(subnet).hosts()))
+                pool = docker.types.IPAMPool(subnet=subnet, gateway=gateway)
+                create = partial(
+                    _create_network,
+                    name=self.network_name,
+                    ipam=docker.types.IPAMConfig(pool_configs=[pool]),
+                    labels={LABEL_INSTANCE: self.instance_id},
+                )
+                try:
+                    await self._call(create)
+                except RuntimeFailure as exc:
+                    if "overlap" in str(exc).lower() and not self._subnet:
+                        continue  # another agent took it since we listed: try the next
+                    raise
+                self._gateway = gateway
+                return gateway
+            raise RuntimeFailure(f"no free 10.89.N.0/24 subnet for {self.network_name}")
+
+    async def host_ip(self) -> str:
+        """The node's address on the pod network (its gateway), as the kubelet's hostIP."""
+        return await self._ensure_network()
+
+    async def cleanup_network(self) -> None:
+        """Remove this instance's network if no container (running or not) still uses it."""
+        users: list[Raw] = await self._call(
+            lambda c: c.containers(all=True, filters={"network": self.network_name})
+        )
+        if not users:
+            with contextlib.suppress(ContainerNotFound):
+                await self._call(lambda c: c.remove_network(self.network_name))
+            self._gateway = None
+
+    # -- sandboxes ----------------------------------------------------------------------
+
+    def _labels(
+        self, spec: SandboxSpec | ContainerSpec, name: str, attempt: int, kind: str
+    ) -> dict[str, str]:
+        """dockershim's labels; ours come last so a pod label cannot claim another agent's."""
+        return {
+            **spec.labels,
+            LABEL_INSTANCE: self.instance_id,
+            LABEL_UID: spec.pod_uid,
+            LABEL_POD: spec.pod_name,
+            LABEL_NAMESPACE: spec.namespace,
+            LABEL_CONTAINER: name,
+            LABEL_ATTEMPT: str(attempt),
+            LABEL_KIND: kind,
+        }
+
+    async def run_sandbox(self, spec: SandboxSpec) -> SandboxInfo:
+        await self._ensure_network()
+        labels = self._labels(spec, "POD", spec.attempt, kind="podsandbox")
+        ports = [(p.container_port, p.protocol.lower()) for p in spec.ports]
+        bindings = {
+            f"{p.container_port}/{p.protocol.lower()}": (p.host_ip, p.host_port) for p in spec.ports
+        }
+        name = f"k8s_POD_{spec.pod_name}_{spec.namespace}_{spec.pod_uid}_{spec.attempt}"
+
+        def create(c: Any, name: str) -> Raw:
+            host_config = c.create_host_config(
+                network_mode=self.network_name,
+                port_bindings=bindings or None,
+                ipc_mode="shareable",  # 20.10 defaults to private IPC, which no one may join
+            )
+            result: Raw = c.create_container(
+                self.infra_image,
+                name=name,
+                hostname=spec.hostname or spec.pod_name,
+                labels=labels,
+                ports=ports or None,
+                host_config=host_config,
+            )
+            return result
+
+        created = await self._create_named(create, name)
+        await self.start_container(created)
+        return _sandbox_info(await self._inspect(created), self.network_name)
+
+    async def stop_sandbox(self, sandbox_id: str) -> None:
+        await self.stop_container(sandbox_id, SANDBOX_STOP_TIMEOUT)
+
+    async def remove_sandbox(self, sandbox_id: str) -> None:
+        """CRI semantics: remove the sandbox's containers too; a sandbox gone is no error."""
+        for member in await self._list_ids("container", f"{LABEL_SANDBOX_ID}={sandbox_id}"):
+            await self.remove_container(member)
+        await self.remove_container(sandbox_id)
+
+    async def list_sandboxes(self) -> list[SandboxInfo]:
+        raws = await self._inspect_all(await self._list_ids("podsandbox"))
+        return [_sandbox_info(raw, self.network_name) for raw in raws]
+
+    # -- containers ---------------------------------------------------------------------
+
+    async def _create_named(self, create: Callable[[Any, str], Raw], name: str) -> str:
+        """Create under the dockershim name; on a name conflict add `_<8 hex>` as it does."""
+        try:
+            result = await self._call(create, name, error=ContainerStartError)
+        except ContainerStartError as exc:
+            if "is already in use" not in str(exc):
+                raise
+            suffixed = f"{name}_{secrets.token_hex(4)}"
+            result = await self._call(create, suffixed, error=ContainerStartError)
+        return str(result["Id"])
+
+    async def create_container(self, spec: ContainerSpec) -> str:
+        labels = self._labels(spec, spec.name, spec.attempt, kind="container")
+        labels[LABEL_SANDBOX_ID] = spec.sandbox_id
+        binds = [f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts]
+        memory = spec.memory_limit
+
+        def create(c: Any, name: str) -> Raw:
+            host_config = c.create_host_config(
+                network_mode=f"container:{spec.sandbox_id}",
+                ipc_mode=f"container:{spec.sandbox_id}",
+                binds=binds or None,
+                mem_limit=memory,
+                memswap_limit=memory,  # no swap: the kubelet's NoSwap on cgroup v1
+                nano_cpus=spec.nano_cpus,
+                cpu_shares=spec.cpu_shares,
+                log_config=docker.types.LogConfig(type="json-file", config={}),
+            )
+            # Kubernetes: command replaces ENTRYPOINT, args replace CMD. The engine itself
+            # drops the image CMD whenever an entrypoint is given, so None means "keep".
+            result: Raw = c.create_container(
+                spec.image,
+                name=name,
+                entrypoint=list(spec.command) if spec.command else None,
+                command=list(spec.args) if spec.args else None,
+                working_dir=spec.working_dir or None,
+                environment=[f"{k}={v}" for k, v in spec.env] or None,
+                labels=labels,
+                host_config=host_config,
+            )
+            return result
+
+        name = f"k8s_{spec.name}_{spec.pod_name}_{spec.namespace}_{spec.pod_uid}_{spec.attempt}"
+        return await self._create_named(create, name)
+
+    async def start_container(self, container_id: str) -> None:
+        await self._call(lambda c: c.start(container_id), error=ContainerStartError)
+
+    async def stop_container(self, container_id: str, timeout: float) -> None:
+        """`docker stop -t`: the image's stop signal, SIGKILL after the timeout. docker-py
+        adds the stop timeout to the HTTP timeout; a stopped container answers 304, no error."""
+        seconds = max(0, math.ceil(timeout))
+        await self._call(lambda c: c.stop(container_id, timeout=seconds))
+
+    async def remove_container(self, container_id: str) -> None:
+        """Force-remove; like CRI's RemoveContainer, a container already gone is no error."""
+        try:
+            await self._call(lambda c: c.remove_container(container_id, force=True))
+        except ContainerNotFound:
+            return
+        except RuntimeFailure as exc:
+            if "already in progress" not in str(exc):
+                raise
+
+    async def list_containers(self) -> list[ContainerInfo]:
+        return [
+            container_info(raw)
+            for raw in await self._inspect_all(await self._list_ids("container"))
+        ]
+
+    async def inspect_container(self, container_id: str) -> ContainerInfo:
+        return container_info(await self._inspect(container_id))
+
+    # -- exec ---------------------------------------------------------------------------
+
+    async def exec(self, container_id: str, argv: list[str], timeout: float) -> ExecResult:
+        """Run argv (no shell) with output capped at 10 KiB. Past `timeout` the process and its
+        children are SIGKILLed from the host by their PIDs (exec inspect gives the host PID):
+        no wrapper binary is needed in the image and nothing is quoted into a shell string."""
+        created: Raw = await self._call(
+            lambda c: c.exec_create(container_id, argv), gate=self._exec
+        )
+        exec_id = str(created["Id"])
+        stream = await self._call(
+            lambda c: c.exec_start(exec_id, stream=True), gate=self._exec, error=RuntimeFailure
+        )
+        chunks: list[bytes] = []
+        timed_out = False
+        async with anyio.create_task_group() as tg:
+            done = anyio.Event()
+
+            async def read() -> None:
+                try:
+                    await anyio.to_thread.run_sync(
+                        _drain, stream, chunks, limiter=self._exec.limiter
+                    )
+                finally:
+                    done.set()
+
+            tg.start_soon(read)
+            with anyio.move_on_after(timeout):
+                await done.wait()
+            if not done.is_set():
+                timed_out = True
+                with anyio.CancelScope(shield=True):
+                    await self._kill_exec(exec_id)
+                    with anyio.move_on_after(2):
+                        await done.wait()
+                    _shutdown(stream)  # wakes the reader if it is still blocked
+        code = await self._exit_code(exec_id)
+        return ExecResult(
+            exit_code=137 if timed_out or code is None else code,
+            output=b"".join(chunks)[:EXEC_OUTPUT_CAP],
+            timed_out=timed_out,
+        )
+
+    async def _exit_code(self, exec_id: str) -> int | None:
+        """The engine records an exec's exit a moment after its output closes: ask again."""
+        for _ in range(50):
+            info: Raw = await self._call(lambda c: c.exec_inspect(exec_id), gate=self._exec)
+            if not info.get("Running") and info.get("ExitCode") is not None:
+                return int(info["ExitCode"])
+            await self._clock.sleep(0.02)
+        return None
+
+    async def _kill_exec(self, exec_id: str) -> None:
+        """Through the control gate: probe tokens may all be held by hung execs."""
+        info: Raw = await self._call(lambda c: c.exec_inspect(exec_id))
+        pid = int(info.get("Pid") or 0)
+        if info.get("Running") and pid > 0:
+            await anyio.to_thread.run_sync(_kill_tree, pid)
+
+    # -- logs and events ----------------------------------------------------------------
+
+    async def logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
+        """Line by line; each read of the stream is its own thread hop (a read-only call, so
+        cancellation may abandon it), and closing the stream on exit ends that thread."""
+        stream = await self._call(
+            lambda c: c.logs(
+                container_id,
+                stream=True,
+                follow=options.follow,
+                tail="all" if options.tail is None else options.tail,
+                since=options.since.timestamp() if options.since else None,
+                timestamps=options.timestamps,
+            ),
+            gate=self._streams,
+        )
+        idle = threading.Event()
+
+        def read() -> bytes | None:
+            try:
+                return next(stream, None)
+            finally:
+                idle.set()
+
+        pending = b""
+        try:
+            while True:
+                idle.clear()
+                chunk = await anyio.to_thread.run_sync(
+                    read, abandon_on_cancel=True, limiter=self._streams.limiter
+                )
+                if chunk is None:
+                    break
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    yield line + b"\n"
+            if pending:
+                yield pending + b"\n"
+        finally:
+            _shutdown(stream)  # ends an abandoned read; wait for it before closing for good
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(idle.wait, 2.0)
+            _release(stream)
+
+    async def events(self) -> AsyncIterator[RuntimeEvent]:
+        """Engine events of this instance's containers (sandboxes too, named "POD"), read by a
+        dedicated thread and client and handed over on a memory stream."""
+        client = await anyio.to_thread.run_sync(self._new_client, 1, limiter=self._control.limiter)
+        try:
+            filters = {
+                "type": ["container"],
+                "label": [f"{LABEL_INSTANCE}={self.instance_id}"],
+                "event": list(EVENT_ACTIONS),
+            }
+            try:
+                stream = await anyio.to_thread.run_sync(
+                    lambda: client.events(filters=filters, decode=True),
+                    limiter=self._control.limiter,
+                )
+            except Exception as exc:
+                raise _translate(exc, RuntimeFailure) from exc
+            send, receive = anyio.create_memory_object_stream[Raw](64)
+            token = anyio.lowlevel.current_token()
+            thread = threading.Thread(
+                target=_pump_events, args=(stream, send, token), name="docker-events", daemon=True
+            )
+            thread.start()
+            try:
+                async with receive:
+                    async for raw in receive:
+                        event = _to_event(raw)
+                        if event is not None:
+                            yield event
+            finally:
+                _shutdown(stream)
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(thread.join)
+                _release(stream)
+        finally:
+            client.close()
+
+    async def close(self) -> None:
+        for gate in (self._control, self._exec, self._streams):
+            client, gate.client = gate.client, None
+            if client is not None:
+                client.close()
+
+
+def _inspect_image(client: Any, image: str) -> Raw | None:
+    try:
+        raw: Raw = client.inspect_image(image)
+    except docker.errors.ImageNotFound:
+        return None
+    return raw
+
+
+def _free_subnets(nets: list[Raw]) -> list[str]:
+    """10.89.N.0/24 ranges that overlap no existing network (ours, other agents', Docker's)."""
+    taken = [
+        ipaddress.ip_network(cfg["Subnet"], strict=False)
+        for net in nets
+        for cfg in (net.get("IPAM") or {}).get("Config") or []
+        if cfg.get("Subnet")
+    ]
+    candidates = (ipaddress.ip_network(f"10.89.{n}.0/24") for n in range(256))
+    return [str(c) for c in candidates if not any(c.overlaps(t) for t in taken)]
+
+
+def _create_network(client: Any, name: str, ipam: Any, labels: dict[str, str]) -> None:
+    client.create_network(name, driver="bridge", ipam=ipam, labels=labels, check_duplicate=True)
+
+
+def _gateway_of(net: Raw) -> str:
+    for cfg in (net.get("IPAM") or {}).get("Config") or []:
+        if cfg.get("Gateway"):
+            return str(cfg["Gateway"])
+    raise RuntimeFailure(f"network {net.get('Name')} has no gateway")
+
+
+def _drain(stream: Iterator[bytes], chunks: list[bytes]) -> None:
+    """Read an exec's output to its end; keep the first 10 KiB, discard the rest."""
+    kept = 0
+    try:
+        for chunk in stream:
+            if kept < EXEC_OUTPUT_CAP:
+                chunks.append(chunk[: EXEC_OUTPUT_CAP - kept])
+                kept += len(chunks[-1])
+    finally:
+        _release(stream)
+
+
+def _shutdown(stream: Any) -> None:
+    """Shut an SDK stream's socket down: safe from any thread, it wakes a blocked reader.
+    The descriptor stays open (the response still holds it) until `_release`."""
+    with contextlib.suppress(OSError):
+        stream.close()
+
+
+def _release(stream: Any) -> None:
+    """Shut down and close for good; only once no thread reads the stream any more."""
+    _shutdown(stream)
+    response = getattr(stream, "_response", None)  # CancellableStream keeps it private
+    if response is not None:
+        response.close()
+
+
+def _pull(client: Any, image: str, abort: threading.Event, read_timeout: float) -> None:
+    """POST /images/create, reading progress until done; checks `abort` between messages,
+    and a socket read timeout bounds a silent engine. docker-py's own `pull` sends no
+    timeout at all, hence the request by hand (with its auth header)."""
+    repository, tag = docker.utils.parse_repository_tag(image)
+    registry, _ = docker.auth.resolve_repository_name(repository)
+    headers = {}
+    header = docker.auth.get_config_header(client, registry)
+    if header:
+        headers["X-Registry-Auth"] = header
+    url = f"{client.base_url}/v{client.api_version}/images/create"
+    params = {"fromImage": repository, "tag": tag or "latest"}
+    try:
+        with client.post(
+            url, params=params, headers=headers, stream=True, timeout=(10, read_timeout)
+        ) as response:
+            if response.status_code >= 400:
+                raise ImagePullError(_error_message(response))
+            for line in response.iter_lines():
+                if abort.is_set():
+                    raise ImagePullError(f"pulling {image}: timed out after {read_timeout:g}s")
+                message = json.loads(line) if line else {}
+                if message.get("error"):
+                    raise ImagePullError(str(message["error"]))
+    except requests.exceptions.Timeout as exc:
+        raise ImagePullError(f"pulling {image}: timed out after {read_timeout:g}s") from exc
+
+
+def _error_message(response: Any) -> str:
+    try:
+        return str(response.json().get("message") or response.text)
+    except ValueError:
+        return str(response.text)
+
+
+def _pump_events(stream: Iterator[Raw], send: Any, token: anyio.lowlevel.EventLoopToken) -> None:
+    """The events thread: SDK stream to memory stream, until either side closes."""
+    try:
+        for raw in stream:
+            anyio.from_thread.run(send.send, raw, token=token)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.RunFinishedError):
+        pass
+    finally:
+        with contextlib.suppress(anyio.RunFinishedError):
+            anyio.from_thread.run_sync(send.close, token=token)
+
+
+def _to_event(raw: Raw) -> RuntimeEvent | None:
+    action = str(raw.get("Action") or raw.get("status") or "")
+    action = action.split(":", 1)[0]  # e.g. "exec_die" never matches; "health_status: x"
+    if action not in EVENT_ACTIONS:
+        return None
+    attributes: dict[str, str] = (raw.get("Actor") or {}).get("Attributes") or {}
+    return RuntimeEvent(
+        action=action,
+        container_id=str(raw.get("id") or (raw.get("Actor") or {}).get("ID") or ""),
+        pod_uid=attributes.get(LABEL_UID, ""),
+        container_name=attributes.get(LABEL_CONTAINER, ""),
+    )
