@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -111,6 +112,8 @@ class ApiClient:
             raise AgentUnavailable(f"the node agent stopped answering: {exc}") from exc
 
     def healthy(self) -> bool:
+        if self.managed and not _listening(str(self.paths.socket)):
+            return False  # httpx leaks its socket when a UNIX connect fails: ask first
         try:
             return self._http.get("/healthz", timeout=2.0).status_code == 200
         except httpx.TransportError:
@@ -144,6 +147,17 @@ def start_detached(paths: StatePaths) -> int:
             close_fds=True,
         )
     return process.pid
+
+
+def _listening(path: str) -> bool:
+    """Whether something accepts connections on the UNIX socket at `path`."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(2.0)
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 def connect(paths: StatePaths | None = None) -> ApiClient:
