@@ -139,7 +139,10 @@ def _send(
     """POST a new object, or (apply) replace a changed one or leave an unchanged one."""
     path = f"/api/v1/namespaces/{namespace}/pods"
     suffix = " (server dry run)" if dry_run == "server" else ""
-    params = {"dryRun": "All" if dry_run == "server" else None, "fieldValidation": "Strict"}
+    params: dict[str, Any] = {
+        "dryRun": "All" if dry_run == "server" else None,
+        "fieldValidation": "Strict",
+    }
     if existing is None:
         manager = "kubectl-client-side-apply" if verb == "apply" else "kubectl-create"
         created = client.request("POST", path, body=body, fieldManager=manager, **params)

@@ -75,12 +75,22 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, *, body: Any = None, **params: Any) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **params: Any,
+    ) -> Any:
         """Send a request; the decoded JSON answer, or the Status error raised."""
         query = {k: v for k, v in params.items() if v is not None}
         content = json.dumps(body) if body is not None else None
         try:
-            response = self._http.request(method, path, params=query, content=content)
+            response = self._http.request(
+                method, path, params=query, content=content, headers=headers
+            )
         except httpx.TransportError as exc:
             raise AgentUnavailable(
                 f"the node agent at {self.paths.socket} is not answering: {exc}"
@@ -97,12 +107,15 @@ class ApiClient:
             raise error_from_status(body if isinstance(body, dict) else {}, response.status_code)
         return body
 
-    def stream_lines(self, path: str, **params: Any) -> Iterator[bytes]:
+    def stream_lines(
+        self, path: str, *, headers: dict[str, str] | None = None, **params: Any
+    ) -> Iterator[bytes]:
         """A streaming GET (watch, logs -f), line by line; the Status error raised up front."""
         query = {k: v for k, v in params.items() if v is not None}
+        timeout = httpx.Timeout(None, connect=5.0)
         try:
             with self._http.stream(
-                "GET", path, params=query, timeout=httpx.Timeout(None, connect=5.0)
+                "GET", path, params=query, timeout=timeout, headers=headers
             ) as response:
                 if response.status_code >= 400:
                     response.read()

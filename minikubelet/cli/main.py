@@ -35,7 +35,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         subs[verb].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
         apply.add_arguments(subs[verb])
     subs["version"] = commands.add_parser("version", help="print the client version")
-    from minikubelet.cli import daemon, delete
+    from minikubelet.cli import daemon, delete, get
+
+    subs["get"] = commands.add_parser("get", help="display pods, events or nodes")
+    subs["get"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+    get.add_arguments(subs["get"])
 
     subs["delete"] = commands.add_parser("delete", help="delete pods by file, name or --all")
     subs["delete"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
@@ -54,6 +58,10 @@ def run(argv: Sequence[str]) -> int:
         from minikubelet.cli import apply
 
         return apply.run(args, args.command)
+    if args.command == "get":
+        from minikubelet.cli import get
+
+        return get.run(args)
     if args.command == "delete":
         from minikubelet.cli import delete
 

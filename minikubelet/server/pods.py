@@ -15,7 +15,7 @@ from minikubelet.errors import BadRequest
 from minikubelet.server.deps import ApiDeps
 from minikubelet.server.logs import log_options, pick_container
 from minikubelet.server.responses import json_response, query_int, read_body
-from minikubelet.server.watch import list_or_watch
+from minikubelet.server.watch import list_or_watch, table_or_object
 
 POD_FIELDS = {
     "metadata.name",
@@ -59,14 +59,16 @@ def _with_kind(obj: dict[str, Any]) -> dict[str, Any]:
 
 async def list_pods(request: Request, deps: ApiDeps) -> Response:
     namespace = request.path_params.get("namespace")
+    selector = field_selector(request, POD_FIELDS)
     return await list_or_watch(
-        request, deps.store, "Pod", namespace, field_selector=field_selector(request, POD_FIELDS)
+        request, deps.store, "Pod", namespace, deps.clock.utcnow, field_selector=selector
     )
 
 
 async def get_pod(request: Request, deps: ApiDeps) -> Response:
     p = request.path_params
-    return json_response(_with_kind(deps.store.get("Pod", p["namespace"], p["name"])))
+    pod = deps.store.get("Pod", p["namespace"], p["name"])
+    return table_or_object(request, "Pod", pod, deps.clock.utcnow())
 
 
 def _dry_run(request: Request) -> bool:

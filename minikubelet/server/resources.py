@@ -10,7 +10,7 @@ from starlette.responses import Response
 from minikubelet.server.deps import ApiDeps
 from minikubelet.server.pods import field_selector
 from minikubelet.server.responses import json_response, read_body
-from minikubelet.server.watch import list_or_watch
+from minikubelet.server.watch import list_or_watch, table_or_object
 
 __all__ = ["get_node", "list_events", "list_nodes", "patch_node"]
 
@@ -34,16 +34,18 @@ EVENT_FIELDS = {
 async def list_events(request: Request, deps: ApiDeps) -> Response:
     namespace = request.path_params.get("namespace")
     selector = field_selector(request, EVENT_FIELDS)
-    return await list_or_watch(request, deps.store, "Event", namespace, field_selector=selector)
+    return await list_or_watch(
+        request, deps.store, "Event", namespace, deps.clock.utcnow, field_selector=selector
+    )
 
 
 async def list_nodes(request: Request, deps: ApiDeps) -> Response:
-    return await list_or_watch(request, deps.store, "Node", None)
+    return await list_or_watch(request, deps.store, "Node", None, deps.clock.utcnow)
 
 
 async def get_node(request: Request, deps: ApiDeps) -> Response:
     node = deps.store.get("Node", "", request.path_params["name"])
-    return json_response({"kind": "Node", "apiVersion": "v1", **node})
+    return table_or_object(request, "Node", node, deps.clock.utcnow())
 
 
 async def patch_node(request: Request, deps: ApiDeps) -> Response:

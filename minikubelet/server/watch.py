@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any
 
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from minikubelet.printers.tables import table
 from minikubelet.server.responses import json_response, query_int
 from minikubelet.store import Store
 
-__all__ = ["list_or_watch"]
+__all__ = ["list_or_watch", "table_or_object", "wants_table"]
 
 Filter = Callable[[dict[str, Any]], bool]
 
@@ -30,23 +32,42 @@ def _without_kind(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
 
 
+def wants_table(request: Request) -> bool:
+    """kubectl asks `application/json;as=Table;v=v1;g=meta.k8s.io` for human-readable output."""
+    return "as=Table" in request.headers.get("accept", "")
+
+
+def table_or_object(request: Request, kind: str, obj: dict[str, Any], now: datetime) -> Response:
+    """One object, or as a one-row Table when the client asks for one."""
+    if wants_table(request):
+        include = request.query_params.get("includeObject", "Metadata")
+        rv = (obj.get("metadata") or {}).get("resourceVersion", "")
+        return json_response(table(kind, [obj], now, rv, include_object=include))
+    return json_response(_with_kind(obj, kind))
+
+
 async def list_or_watch(
     request: Request,
     store: Store,
     kind: str,
     namespace: str | None,
+    now: Callable[[], datetime],
     *,
     field_selector: dict[str, str] | None = None,
     keep: Filter | None = None,
 ) -> Response:
     """A `<Kind>List`, or with `watch=true` a stream of `{"type", "object"}` lines."""
     labels = request.query_params.get("labelSelector") or None
+    as_table = wants_table(request)
+    include = request.query_params.get("includeObject", "Metadata")
     watching = request.query_params.get("watch", "").lower() in ("true", "1")
     if not watching:
         items, rv = store.list(
             kind, namespace, label_selector=labels, field_selector=field_selector
         )
         kept = [_without_kind(i) for i in items if keep is None or keep(i)]
+        if as_table:
+            return json_response(table(kind, kept, now(), rv, include_object=include))
         return json_response(
             {
                 "kind": f"{kind}List",
@@ -67,7 +88,12 @@ async def list_or_watch(
                 async for event_type, obj in events:
                     if event_type != "ERROR" and keep is not None and not keep(obj):
                         continue
-                    shown = obj if event_type == "ERROR" else _with_kind(obj, kind)
+                    if event_type == "ERROR":
+                        shown = obj
+                    elif as_table:
+                        shown = table(kind, [obj], now(), include_object=include)
+                    else:
+                        shown = _with_kind(obj, kind)
                     yield (json.dumps({"type": event_type, "object": shown}) + "\n").encode()
 
     return StreamingResponse(frames(), media_type="application/json")

@@ -1,0 +1,253 @@
+"""`get pods|events|nodes [NAME...]`: kubectl's tables from the server's Table rows, and its
+machine formats (`-o yaml|json|name|jsonpath=|custom-columns=`), `-w`, `-A`, `-l`, labels."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from minikubelet.cli import client as agent
+from minikubelet.cli.render import dump_object, format_status_error
+from minikubelet.errors import ManifestError, StatusError
+from minikubelet.printers.jsonpath import JsonPathError, custom_columns, jsonpath, select
+from minikubelet.printers.tabwriter import TabWriter
+
+__all__ = ["KINDS", "add_arguments", "run"]
+
+TABLE_ACCEPT = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,"
+    "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+)
+# alias -> (Kind, plural, namespaced)
+KINDS: dict[str, tuple[str, str, bool]] = {
+    **dict.fromkeys(("pods", "pod", "po"), ("Pod", "pods", True)),
+    **dict.fromkeys(("events", "event", "ev"), ("Event", "events", True)),
+    **dict.fromkeys(("nodes", "node", "no"), ("Node", "nodes", False)),
+}
+FORMATS = (
+    "custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,"
+    "jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("resource", metavar="TYPE[/NAME]")
+    parser.add_argument("names", nargs="*", metavar="NAME")
+    parser.add_argument("-o", "--output", default="")
+    parser.add_argument("-A", "--all-namespaces", action="store_true")
+    parser.add_argument("-l", "--selector", default=None)
+    parser.add_argument("--field-selector", default=None)
+    parser.add_argument("--show-labels", action="store_true")
+    parser.add_argument("-L", "--label-columns", action="append", default=[])
+    parser.add_argument("-w", "--watch", action="store_true")
+    parser.add_argument("--no-headers", action="store_true")
+    parser.add_argument("--ignore-not-found", action="store_true")
+
+
+def _resolve(args: argparse.Namespace) -> tuple[str, str, bool, list[str]]:
+    resource, _, first = args.resource.partition("/")
+    if resource.lower() not in KINDS:
+        raise ManifestError(f'the server doesn\'t have a resource type "{resource}"')
+    kind, plural, namespaced = KINDS[resource.lower()]
+    names = ([first] if first else []) + list(args.names)
+    return kind, plural, namespaced, names
+
+
+def _base(plural: str, namespaced: bool, namespace: str | None) -> str:
+    if namespaced and namespace:
+        return f"/api/v1/namespaces/{namespace}/{plural}"
+    return f"/api/v1/{plural}"
+
+
+def run(args: argparse.Namespace) -> int:
+    kind, plural, namespaced, names = _resolve(args)
+    output = args.output
+    if (
+        output
+        and output not in ("wide", "yaml", "json", "name")
+        and not output.startswith(("jsonpath=", "custom-columns="))
+    ):
+        raise ManifestError(
+            f'unable to match a printer suitable for the output format "{output}", '
+            f"allowed formats are: {FORMATS}"
+        )
+    namespace = None if args.all_namespaces else (args.namespace or "default")
+    base = _base(plural, namespaced, namespace if namespaced else None)
+    query = {"labelSelector": args.selector, "fieldSelector": args.field_selector}
+    with agent.connect() as client:
+        human = output in ("", "wide")
+        if args.watch:
+            return _watch(client, args, kind, base, query)
+        found, failures = _fetch(client, base, names, query, human=human)
+        if human:
+            _print_table(found, args, kind, namespace, namespaced, explicit=bool(names))
+        else:
+            _print_objects(found, output, single=len(names) == 1 and not failures, kind=kind)
+        for err in failures:
+            if not (args.ignore_not_found and err.reason == "NotFound"):
+                print(format_status_error(err), file=sys.stderr)
+        return (
+            1
+            if any(not (args.ignore_not_found and e.reason == "NotFound") for e in failures)
+            else 0
+        )
+
+
+def _fetch(
+    client: agent.ApiClient, base: str, names: list[str], query: dict[str, Any], *, human: bool
+) -> tuple[list[dict[str, Any]], list[StatusError]]:
+    """Tables (human output) or objects; with names, each fetched alone, errors kept for later."""
+    headers = {"Accept": TABLE_ACCEPT} if human else None
+    if not names:
+        return [client.request("GET", base, headers=headers, **query)], []
+    found, failures = [], []
+    for name in names:
+        try:
+            found.append(client.request("GET", f"{base}/{name}", headers=headers))
+        except StatusError as err:
+            failures.append(err)
+    return found, failures
+
+
+def _columns(table: dict[str, Any], wide: bool) -> list[int]:
+    return [
+        i
+        for i, c in enumerate(table.get("columnDefinitions") or [])
+        if wide or not c.get("priority")
+    ]
+
+
+def _table_lines(tables: list[dict[str, Any]], args: argparse.Namespace, header: bool) -> list[str]:
+    if not tables:
+        return []
+    wide = args.output == "wide"
+    first = tables[0]
+    keep = _columns(first, wide)
+    lines = []
+    if header and not args.no_headers:
+        names = [first["columnDefinitions"][i]["name"].upper() for i in keep]
+        if args.all_namespaces:
+            names.insert(0, "NAMESPACE")
+        names += [key.rsplit("/", 1)[-1].upper() for key in args.label_columns]
+        if args.show_labels:
+            names.append("LABELS")
+        lines.append("\t".join(names))
+    for table in tables:
+        for row in table.get("rows") or []:
+            meta = (row.get("object") or {}).get("metadata") or {}
+            cells = [_cell(row["cells"][i]) for i in keep]
+            if args.all_namespaces:
+                cells.insert(0, meta.get("namespace", ""))
+            labels = meta.get("labels") or {}
+            cells += [labels.get(key, "") for key in args.label_columns]
+            if args.show_labels:
+                cells.append(",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "<none>")
+            lines.append("\t".join(cells))
+    return lines
+
+
+def _cell(value: Any) -> str:
+    text = str(value) if not isinstance(value, bool) else ("true" if value else "false")
+    for stop in "\f\n\r":
+        if stop in text:
+            text = text.split(stop, 1)[0] + "..."
+    return text
+
+
+def _print_table(
+    tables: list[dict[str, Any]],
+    args: argparse.Namespace,
+    kind: str,
+    namespace: str | None,
+    namespaced: bool,
+    *,
+    explicit: bool,
+) -> None:
+    rows = sum(len(t.get("rows") or []) for t in tables)
+    if rows == 0:
+        if not explicit and not args.ignore_not_found:
+            where = f" in {namespace} namespace" if namespaced and namespace else ""
+            print(f"No resources found{where}.", file=sys.stderr)
+        return
+    lines = _table_lines(tables, args, header=True)
+    sys.stdout.write(TabWriter(6, 3).format("\n".join(lines) + "\n"))
+
+
+def _print_objects(found: list[dict[str, Any]], output: str, *, single: bool, kind: str) -> None:
+    objects: list[dict[str, Any]] = []
+    for item in found:
+        if item.get("kind", "").endswith("List"):
+            objects += [{"kind": kind, "apiVersion": "v1", **i} for i in item.get("items") or []]
+        else:
+            objects.append(item)
+    shown: dict[str, Any] = (
+        objects[0]
+        if single and objects
+        else {
+            "apiVersion": "v1",
+            "items": objects,
+            "kind": "List",
+            "metadata": {"resourceVersion": ""},
+        }
+    )
+    if output == "name":
+        sys.stdout.write("".join(dump_object(o, "name") for o in objects))
+    elif output in ("yaml", "json"):
+        sys.stdout.write(dump_object(shown, output))
+    elif output.startswith("jsonpath="):
+        try:
+            sys.stdout.write(jsonpath(shown, output.removeprefix("jsonpath=")))
+        except JsonPathError as exc:
+            raise ManifestError(f"error executing jsonpath {output!r}: {exc}") from exc
+    else:
+        _print_custom(objects, output.removeprefix("custom-columns="))
+
+
+def _print_custom(objects: list[dict[str, Any]], spec: str) -> None:
+    try:
+        columns = custom_columns(spec)
+    except JsonPathError as exc:
+        raise ManifestError(str(exc)) from exc
+    lines = ["\t".join(header for header, _ in columns)]
+    for obj in objects:
+        cells = []
+        for _, path in columns:
+            values = select(obj, path)
+            cells.append(
+                ",".join(
+                    _cell(v if not isinstance(v, dict | list) else json.dumps(v)) for v in values
+                )
+                or "<none>"
+            )
+        lines.append("\t".join(cells))
+    sys.stdout.write(TabWriter(6, 3).format("\n".join(lines) + "\n"))
+
+
+def _watch(
+    client: agent.ApiClient, args: argparse.Namespace, kind: str, base: str, query: dict[str, Any]
+) -> int:
+    """`-w`: the current table, then one row per change, widths remembered across rows."""
+    writer = TabWriter(6, 3, remember_widths=True)
+    listed = client.request("GET", base, headers={"Accept": TABLE_ACCEPT}, **query)
+    lines = _table_lines([listed], args, header=True)
+    if lines:
+        sys.stdout.write(writer.format("\n".join(lines) + "\n"))
+        sys.stdout.flush()
+    rv = (listed.get("metadata") or {}).get("resourceVersion")
+    stream = client.stream_lines(
+        base, headers={"Accept": TABLE_ACCEPT}, watch="true", resourceVersion=rv, **query
+    )
+    header = not lines
+    for line in stream:
+        if not line.strip():
+            continue
+        frame = json.loads(line)
+        if frame.get("type") == "ERROR":
+            raise StatusError(str((frame.get("object") or {}).get("message", "watch ended")))
+        rows = _table_lines([frame["object"]], args, header=header)
+        header = False
+        sys.stdout.write(writer.format("\n".join(rows) + "\n"))
+        sys.stdout.flush()
+    return 0

@@ -1,0 +1,153 @@
+"""`meta.k8s.io/v1` Tables for pods, events and nodes: the rows kubectl prints, built once here.
+
+The API answers `get` with these when the Accept header asks for a Table (as kubectl's does),
+so `minikubelet get` and the real kubectl print the same cells (DESIGN.md, "The house").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from minikubelet.api.codec import parse_time
+from minikubelet.printers.duration import age
+from minikubelet.printers.pods import POD_COLUMNS, pod_row
+
+__all__ = ["COLUMNS", "event_row", "node_row", "row_for", "table"]
+
+JSON = dict[str, Any]
+Column = tuple[str, str, str, int]
+
+EVENT_COLUMNS: list[Column] = [
+    ("Last Seen", "string", "", 0),
+    ("Type", "string", "", 0),
+    ("Reason", "string", "", 0),
+    ("Object", "string", "", 0),
+    ("Subobject", "string", "", 1),
+    ("Source", "string", "", 1),
+    ("Message", "string", "", 0),
+    ("First Seen", "string", "", 1),
+    ("Count", "integer", "", 1),
+    ("Name", "string", "name", 1),
+]
+NODE_COLUMNS: list[Column] = [
+    ("Name", "string", "name", 0),
+    ("Status", "string", "", 0),
+    ("Roles", "string", "", 0),
+    ("Age", "string", "", 0),
+    ("Version", "string", "", 0),
+    ("Internal-IP", "string", "", 1),
+    ("External-IP", "string", "", 1),
+    ("OS-Image", "string", "", 1),
+    ("Kernel-Version", "string", "", 1),
+    ("Container-Runtime", "string", "", 1),
+]
+
+
+def _time(text: Any) -> datetime | None:
+    return parse_time(text) if isinstance(text, str) and text else None
+
+
+def event_row(event: JSON, now: datetime) -> list[Any]:
+    """`printEvent`: LAST SEEN falls back to FIRST SEEN, which falls back to eventTime."""
+    first = _time(event.get("firstTimestamp")) or _time(event.get("eventTime"))
+    last = _time(event.get("lastTimestamp")) or first
+    series = event.get("series") or {}
+    if series.get("lastObservedTime"):
+        last = _time(series["lastObservedTime"])
+    involved = event.get("involvedObject") or {}
+    source = event.get("source") or {}
+    component = source.get("component") or event.get("reportingComponent") or ""
+    host = source.get("host") or event.get("reportingInstance") or ""
+    return [
+        age(last, now),
+        event.get("type", ""),
+        event.get("reason", ""),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        involved.get("fieldPath", ""),
+        f"{component}, {host}" if host else component,
+        str(event.get("message", "")).strip(),
+        age(first, now),
+        series.get("count") or event.get("count") or 1,
+        (event.get("metadata") or {}).get("name", ""),
+    ]
+
+
+def node_row(node: JSON, now: datetime) -> list[Any]:
+    """`printNode`."""
+    meta, spec, status = (
+        node.get("metadata") or {},
+        node.get("spec") or {},
+        node.get("status") or {},
+    )
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    state = (
+        "Unknown" if ready is None else ("Ready" if ready.get("status") == "True" else "NotReady")
+    )
+    if spec.get("unschedulable"):
+        state += ",SchedulingDisabled"
+    labels = meta.get("labels") or {}
+    roles = {k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/")}
+    if labels.get("kubernetes.io/role"):
+        roles.add(labels["kubernetes.io/role"])
+    info = status.get("nodeInfo") or {}
+
+    def address(kind: str) -> str:
+        found = [a["address"] for a in status.get("addresses") or [] if a.get("type") == kind]
+        return found[0] if found else "<none>"
+
+    return [
+        meta.get("name", ""),
+        state,
+        ",".join(sorted(r for r in roles if r)) or "<none>",
+        age(_time(meta.get("creationTimestamp")), now),
+        info.get("kubeletVersion", ""),
+        address("InternalIP"),
+        address("ExternalIP"),
+        info.get("osImage") or "<unknown>",
+        info.get("kernelVersion") or "<unknown>",
+        info.get("containerRuntimeVersion") or "<unknown>",
+    ]
+
+
+COLUMNS: dict[str, tuple[list[Column], Callable[[JSON, datetime], list[Any]]]] = {
+    "Pod": (POD_COLUMNS, pod_row),
+    "Event": (EVENT_COLUMNS, event_row),
+    "Node": (NODE_COLUMNS, node_row),
+}
+
+
+def row_for(kind: str, obj: JSON, now: datetime, *, include_object: str = "Metadata") -> JSON:
+    _, cells = COLUMNS[kind]
+    row: JSON = {"cells": cells(obj, now)}
+    if include_object == "Object":
+        row["object"] = {"kind": kind, "apiVersion": "v1", **obj}
+    elif include_object != "None":
+        row["object"] = {
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": obj.get("metadata") or {},
+        }
+    return row
+
+
+def table(
+    kind: str,
+    items: Sequence[JSON],
+    now: datetime,
+    resource_version: str = "",
+    *,
+    include_object: str = "Metadata",
+) -> JSON:
+    columns, _ = COLUMNS[kind]
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": resource_version},
+        "columnDefinitions": [
+            {"name": name, "type": type_, "format": fmt, "description": "", "priority": priority}
+            for name, type_, fmt, priority in columns
+        ],
+        "rows": [row_for(kind, item, now, include_object=include_object) for item in items],
+    }
