@@ -35,7 +35,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         subs[verb].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
         apply.add_arguments(subs[verb])
     subs["version"] = commands.add_parser("version", help="print the client version")
-    from minikubelet.cli import daemon, delete, get
+    from minikubelet.cli import daemon, delete, get, label, wait
+
+    subs["label"] = commands.add_parser("label", help="update the labels of the node")
+    label.add_arguments(subs["label"])
+    subs["wait"] = commands.add_parser("wait", help="wait for a pod condition or deletion")
+    subs["wait"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+    wait.add_arguments(subs["wait"])
 
     subs["get"] = commands.add_parser("get", help="display pods, events or nodes")
     subs["get"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
@@ -58,6 +64,14 @@ def run(argv: Sequence[str]) -> int:
         from minikubelet.cli import apply
 
         return apply.run(args, args.command)
+    if args.command == "label":
+        from minikubelet.cli import label
+
+        return label.run(args)
+    if args.command == "wait":
+        from minikubelet.cli import wait
+
+        return wait.run(args)
     if args.command == "get":
         from minikubelet.cli import get
 

@@ -1,0 +1,59 @@
+"""`label node NAME k=v [k-]...`: the node's labels, which nodeSelectors are matched against."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from minikubelet.cli import client as agent
+from minikubelet.cli.get import KINDS
+from minikubelet.errors import ManifestError
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("resource", metavar="node")
+    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("labels", nargs="+", metavar="KEY=VALUE|KEY-")
+    parser.add_argument("--overwrite", action="store_true")
+
+
+def _changes(pairs: list[str]) -> dict[str, str | None]:
+    changes: dict[str, str | None] = {}
+    for pair in pairs:
+        if pair.endswith("-") and "=" not in pair:
+            changes[pair[:-1]] = None
+        elif "=" in pair:
+            key, value = pair.split("=", 1)
+            changes[key] = value
+        else:
+            raise ManifestError(f"invalid label spec: {pair}")
+    return changes
+
+
+def run(args: argparse.Namespace) -> int:
+    if KINDS.get(args.resource.lower(), ("",))[0] != "Node":
+        raise ManifestError("minikubelet labels nodes only: label node NAME KEY=VALUE")
+    changes = _changes(args.labels)
+    with agent.connect() as client:
+        node: dict[str, Any] = client.request("GET", f"/api/v1/nodes/{args.name}")
+        current = node["metadata"].get("labels") or {}
+        for key, value in changes.items():
+            if (
+                value is not None
+                and key in current
+                and current[key] != value
+                and not args.overwrite
+            ):
+                raise ManifestError(
+                    f"'{key}' already has a value ({current[key]}), and --overwrite is false"
+                )
+        patch = {"metadata": {"labels": changes}}
+        client.request("PATCH", f"/api/v1/nodes/{args.name}", body=patch)
+    print(
+        f"node/{args.name} labeled"
+        if any(v is not None for v in changes.values())
+        else f"node/{args.name} unlabeled"
+    )
+    return 0

@@ -1,0 +1,98 @@
+"""`wait --for=condition=Ready|--for=delete pod/NAME... [--timeout=30s]`, as kubectl waits."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from typing import Any
+
+from minikubelet.cli import client as agent
+from minikubelet.cli.render import format_status_error
+from minikubelet.clock import poll
+from minikubelet.errors import ManifestError, NotFound
+
+__all__ = ["add_arguments", "parse_duration", "run"]
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("targets", nargs="+", metavar="pod/NAME")
+    parser.add_argument("--for", dest="condition", required=True)
+    parser.add_argument("--timeout", default="30s")
+
+
+def parse_duration(text: str) -> float:
+    """Go's `time.ParseDuration` for the forms people use (`30s`, `1m30s`, `500ms`, `0`)."""
+    if text.strip() == "0":
+        return 0.0
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text.strip().lstrip("-"):
+        raise ManifestError(
+            f'invalid argument "{text}" for "--timeout" flag: time: invalid duration "{text}"'
+        )
+    total = sum(float(n) * _UNITS[u] for n, u in parts)
+    return -total if text.strip().startswith("-") else total
+
+
+def _condition_met(pod: dict[str, Any], condition: str, value: str) -> bool:
+    for item in (pod.get("status") or {}).get("conditions") or []:
+        if item.get("type", "").lower() == condition.lower():
+            return str(item.get("status", "")).lower() == value.lower()
+    return False
+
+
+def _fetch(client: agent.ApiClient, path: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = client.request("GET", path)
+    except NotFound:
+        return None
+    return found
+
+
+def _wait_one(client: agent.ApiClient, path: str, spec: str, timeout: float) -> bool:
+    """Whether the pod at `path` met `spec` within `timeout`; NotFound raised at once."""
+    if spec == "delete":
+        return poll(lambda: _fetch(client, path) is None, timeout, 0.2)
+    if not spec.startswith("condition="):
+        raise ManifestError(f"unrecognized condition: {spec!r}")
+    condition, _, value = spec.removeprefix("condition=").partition("=")
+    client.request("GET", path)  # a missing pod is an error, not a wait
+    return poll(
+        lambda: _condition_met(_fetch(client, path) or {}, condition, value or "True"),
+        timeout,
+        0.2,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    namespace = args.namespace or "default"
+    timeout = parse_duration(args.timeout)
+    if timeout < 0:
+        timeout = 7 * 24 * 3600.0  # kubectl: a negative timeout means a week
+    names = []
+    for target in args.targets:
+        kind, _, name = target.partition("/")
+        if kind not in ("pod", "pods", "po") or not name:
+            raise ManifestError(f"minikubelet waits on pods only: pod/NAME, not {target}")
+        names.append(name)
+    failed = False
+    with agent.connect() as client:
+        for name in names:
+            path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+            try:
+                met = _wait_one(client, path, args.condition, timeout)
+            except NotFound as err:
+                print(format_status_error(err), file=sys.stderr)
+                failed = True
+                continue
+            if met and args.condition != "delete":
+                print(f"pod/{name} condition met")
+            elif not met:
+                word = (
+                    "condition not met" if timeout == 0 else "timed out waiting for the condition"
+                )
+                print(f"error: {word} on pods/{name}", file=sys.stderr)
+                failed = True
+    return 1 if failed else 0
