@@ -1,0 +1,194 @@
+"""The prober manager (`prober_manager.go`): workers keyed by (pod uid, container, kind), the
+results the pod worker reads, the `Unhealthy`/`ProbeWarning` events, and the wake-ups.
+
+It implements the pod worker's `Probes` view (`node/worker.py`): `update` is `AddPod` plus
+`UpdatePodStatus`'s readiness manual triggers, run on every pod sync; the results are read at
+status time and compared with the container the pod worker sees now (results are keyed by
+container ID, so a restarted container has none yet).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from anyio.abc import TaskGroup
+
+from minikubelet.api.models import Container, Pod, PodStatus
+from minikubelet.clock import Clock
+from minikubelet.prober.outcome import ProbeResult
+from minikubelet.prober.worker import Attempt, Kind, ProbeWorker, Result, Runner
+from minikubelet.runtime.types import ContainerInfo
+
+__all__ = ["ProbeManager"]
+
+log = logging.getLogger("minikubelet.prober")
+
+Emit = Callable[[Pod, str, str, str, str], None]  # pod, type, reason, message, container
+
+
+@dataclass
+class _PodProbes:
+    pod: Pod
+    workers: dict[tuple[str, Kind], ProbeWorker] = field(default_factory=dict)
+    container_ids: dict[str, str] = field(default_factory=dict)
+
+
+class ProbeManager:
+    def __init__(
+        self,
+        clock: Clock,
+        runner: Runner,
+        emit: Emit,
+        status_of: Callable[[str], PodStatus | None],
+        wake: Callable[[str], None],
+        record: Callable[[Pod, Attempt], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.runner = runner
+        self.emit = emit
+        self.status_of = status_of
+        self.wake = wake
+        self.record = record
+        self.started_at = clock.monotonic()
+        self.pods: dict[str, _PodProbes] = {}
+        self._tg: TaskGroup | None = None
+
+    def bind(self, tg: TaskGroup) -> None:
+        """Workers run in the node's task group."""
+        self._tg = tg
+
+    # -- the pod worker's view ------------------------------------------------------------
+
+    def update(self, pod: Pod, containers: list[ContainerInfo]) -> None:
+        uid = pod.metadata.uid or ""
+        entry = self.pods.setdefault(uid, _PodProbes(pod))
+        entry.pod = pod
+        newest: dict[str, ContainerInfo] = {}
+        for info in containers:
+            if info.name not in newest or info.attempt > newest[info.name].attempt:
+                newest[info.name] = info
+        entry.container_ids = {name: f"docker://{info.id}" for name, info in newest.items()}
+        if pod.metadata.deletionTimestamp is not None:
+            self._stop(entry, {Kind.LIVENESS, Kind.STARTUP})  # StopLivenessAndStartup
+        else:
+            for container in pod.spec.containers or []:
+                self._add(entry, uid, container)
+        self._manual_triggers(entry)
+
+    def forget(self, uid: str) -> None:
+        entry = self.pods.pop(uid, None)
+        if entry is not None:
+            self._stop(entry, set(Kind))
+
+    def readiness(self, uid: str) -> Mapping[str, bool]:
+        return {n: r is Result.SUCCESS for n, r in self._results(uid, Kind.READINESS).items()}
+
+    def startup_passed(self, uid: str) -> Mapping[str, bool]:
+        return {n: r is Result.SUCCESS for n, r in self._results(uid, Kind.STARTUP).items()}
+
+    def liveness_failed(self, uid: str) -> Mapping[str, str]:
+        failed = {
+            n: "startup" for n, r in self._results(uid, Kind.STARTUP).items() if r is Result.FAILURE
+        }
+        for name, result in self._results(uid, Kind.LIVENESS).items():
+            if result is Result.FAILURE:
+                failed[name] = "liveness"
+        return failed
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _results(self, uid: str, kind: Kind) -> dict[str, Result]:
+        """Cached results of `kind` that belong to the container instance running now."""
+        entry = self.pods.get(uid)
+        if entry is None:
+            return {}
+        out = {}
+        for (name, worker_kind), worker in entry.workers.items():
+            state = worker.state
+            current = entry.container_ids.get(name)
+            if worker_kind is kind and state.result is not None and state.container_id == current:
+                out[name] = state.result
+        return out
+
+    def _add(self, entry: _PodProbes, uid: str, container: Container) -> None:
+        for kind in (Kind.STARTUP, Kind.READINESS, Kind.LIVENESS):
+            key = (container.name, kind)
+            if getattr(container, kind.field) is None or key in entry.workers:
+                continue
+            worker = ProbeWorker(
+                uid,
+                container,
+                kind,
+                self.clock,
+                self.runner,
+                self._read,
+                self._notify,
+                jitter=self.clock.monotonic() - self.started_at
+                < float(getattr(container, kind.field).periodSeconds or 10),
+            )
+            entry.workers[key] = worker
+            if self._tg is not None:
+                self._tg.start_soon(self._run, entry, key, worker)
+
+    async def _run(self, entry: _PodProbes, key: tuple[str, Kind], worker: ProbeWorker) -> None:
+        try:
+            await worker.run()
+        finally:
+            if entry.workers.get(key) is worker:
+                del entry.workers[key]
+
+    def _stop(self, entry: _PodProbes, kinds: set[Kind]) -> None:
+        for (_, kind), worker in list(entry.workers.items()):
+            if kind in kinds:
+                worker.stopped = True
+                worker.manual_trigger()
+
+    def _manual_triggers(self, entry: _PodProbes) -> None:
+        """Started but unready containers get an immediate readiness probe (`UpdatePodStatus`)."""
+        status = self.status_of(entry.pod.metadata.uid or "")
+        for item in (status.containerStatuses or []) if status else []:
+            worker = entry.workers.get((item.name, Kind.READINESS))
+            if worker is None or not item.started or item.ready:
+                continue
+            if worker.state.result is not Result.SUCCESS:
+                worker.manual_trigger()
+
+    def _read(self, uid: str) -> tuple[Pod | None, PodStatus | None]:
+        entry = self.pods.get(uid)
+        return (entry.pod if entry else None), self.status_of(uid)
+
+    def _notify(self, worker: ProbeWorker, attempt: Attempt | None, changed: bool) -> None:
+        entry = self.pods.get(worker.uid)
+        if entry is None:
+            return
+        if attempt is not None:
+            self._events(entry.pod, worker, attempt)
+            if self.record is not None:
+                self.record(entry.pod, attempt)
+        if changed and not (worker.kind is Kind.LIVENESS and worker.state.result is Result.SUCCESS):
+            self.wake(worker.uid)  # handleProbeSync (liveness: only failures)
+
+    def _events(self, pod: Pod, worker: ProbeWorker, attempt: Attempt) -> None:
+        outcome, title = attempt.outcome, worker.kind.title
+        if outcome.error is not None:
+            state = outcome.result.value
+            message = f"{title} probe errored and resulted in {state} state: {outcome.error}"
+            self.emit(pod, "Warning", "Unhealthy", message, worker.container.name)
+        elif outcome.result is ProbeResult.FAILURE:
+            self.emit(
+                pod,
+                "Warning",
+                "Unhealthy",
+                f"{title} probe failed: {outcome.output}",
+                worker.container.name,
+            )
+        elif outcome.result is ProbeResult.WARNING:
+            self.emit(
+                pod,
+                "Warning",
+                "ProbeWarning",
+                f"{title} probe warning: {outcome.output}",
+                worker.container.name,
+            )
