@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/minikubelet: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m compileall -q minikubelet  # start-up speed where bytecode is not written
 	@touch $@
 
 setup: $(BIN)/minikubelet

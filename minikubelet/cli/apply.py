@@ -11,16 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from minikubelet.api.codec import to_dict
-from minikubelet.api.create import prepare_create
-from minikubelet.api.manifests import Manifest, load_paths
 from minikubelet.cli import client as agent
 from minikubelet.cli.client import ApiClient
 from minikubelet.cli.render import dump_object, format_status_error
 from minikubelet.clock import RealClock
 from minikubelet.errors import ManifestError, NotFound, StatusError
+
+if TYPE_CHECKING:
+    from minikubelet.api.manifests import Manifest
 
 __all__ = ["LAST_APPLIED", "add_arguments", "run"]
 
@@ -71,6 +71,8 @@ def with_last_applied(body: dict[str, Any]) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, verb: str) -> int:
     """Run `apply` or `create`; the exit code is 1 if any object failed."""
+    from minikubelet.api.manifests import load_paths  # imported here: `get` need not pay for it
+
     manifests = load_paths(args.filename)
     if not manifests:
         raise ManifestError(f"no objects passed to {verb}")
@@ -113,6 +115,9 @@ def _prepared(
 
 def _local(body: dict[str, Any], namespace: str) -> tuple[dict[str, Any], str]:
     """`--dry-run=client`: the object as sent, checked by the API server's rules locally."""
+    from minikubelet.api.codec import to_dict
+    from minikubelet.api.create import prepare_create
+
     stored = to_dict(prepare_create(json.loads(json.dumps(body)), namespace, RealClock().utcnow()))
     return body, f"pod/{stored['metadata']['name']} created (dry run)"
 

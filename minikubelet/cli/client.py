@@ -14,8 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
-
+from minikubelet.cli.transport import Transport, TransportError, UnixTransport, target
 from minikubelet.clock import poll
 from minikubelet.errors import (
     AlreadyExists,
@@ -55,19 +54,13 @@ def error_from_status(body: dict[str, Any], code: int) -> StatusError:
 class ApiClient:
     """A thin synchronous client of the agent's Kubernetes-shaped API."""
 
-    def __init__(self, paths: StatePaths, *, http: httpx.Client | None = None) -> None:
+    def __init__(self, paths: StatePaths, *, transport: Transport | None = None) -> None:
         self.paths = paths
-        self.managed = http is None  # an injected client (tests) needs no agent started
-        self._http = http or httpx.Client(
-            transport=httpx.HTTPTransport(uds=str(paths.socket)),
-            base_url="http://minikubelet",
-            timeout=httpx.Timeout(60.0, connect=5.0),
-            trust_env=False,
-        )
+        self.managed = transport is None  # an injected transport (tests) needs no agent
+        self._transport = transport or UnixTransport(str(paths.socket))
 
     def close(self) -> None:
-        if self.managed:
-            self._http.close()
+        self._transport.close()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -85,56 +78,46 @@ class ApiClient:
         **params: Any,
     ) -> Any:
         """Send a request; the decoded JSON answer, or the Status error raised."""
-        query = {k: v for k, v in params.items() if v is not None}
-        content = json.dumps(body) if body is not None else None
+        query = {k: str(v) for k, v in params.items() if v is not None}
+        content = json.dumps(body).encode() if body is not None else None
+        sent = {"Accept": "application/json", **(headers or {})}
+        if content is not None:
+            sent["Content-Type"] = "application/json"
         try:
-            response = self._http.request(
-                method, path, params=query, content=content, headers=headers
-            )
-        except httpx.TransportError as exc:
+            code, data = self._transport.request(method, target(path, query), content, sent)
+        except TransportError as exc:
             raise AgentUnavailable(
                 f"the node agent at {self.paths.socket} is not answering: {exc}"
             ) from exc
-        return self._decode(response)
-
-    @staticmethod
-    def _decode(response: httpx.Response) -> Any:
-        try:
-            body = response.json() if response.content else {}
-        except ValueError:
-            body = {"message": response.text}
-        if response.status_code >= 400:
-            raise error_from_status(body if isinstance(body, dict) else {}, response.status_code)
-        return body
+        return _decode(code, data)
 
     def stream_lines(
         self, path: str, *, headers: dict[str, str] | None = None, **params: Any
     ) -> Iterator[bytes]:
         """A streaming GET (watch, logs -f), line by line; the Status error raised up front."""
-        query = {k: v for k, v in params.items() if v is not None}
-        timeout = httpx.Timeout(None, connect=5.0)
+        query = {k: str(v) for k, v in params.items() if v is not None}
         try:
-            with self._http.stream(
-                "GET", path, params=query, timeout=timeout, headers=headers
-            ) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    self._decode(response)
-                yield from (line.encode() + b"\n" for line in response.iter_lines())
-        except httpx.TransportError as exc:
+            with self._transport.stream(target(path, query), headers or {}) as (code, lines):
+                if code >= 400:
+                    _decode(code, b"".join(lines))
+                yield from lines
+        except TransportError as exc:
             raise AgentUnavailable(f"the node agent stopped answering: {exc}") from exc
 
     def healthy(self) -> bool:
         if self.managed and not _listening(str(self.paths.socket)):
-            return False  # httpx leaks its socket when a UNIX connect fails: ask first
-        try:
-            return self._http.get("/healthz", timeout=2.0).status_code == 200
-        except httpx.TransportError:
             return False
+        try:
+            code, _ = self._transport.request("GET", "/healthz", None, {})
+        except TransportError:
+            return False
+        return code == 200
 
     def ensure_agent(self) -> None:
-        """Start the agent (detached, logging to its state dir) when it does not answer."""
-        if not self.managed or self.healthy():
+        """Start the agent (detached, logging to its state dir) when nothing listens on its
+        socket. A listening agent is not asked for /healthz: the command's own request will
+        tell, and a round trip less is most of a fast command's time."""
+        if not self.managed or _listening(str(self.paths.socket)):
             return
         self.paths.ensure()
         print(f"Starting the minikubelet node agent (log: {self.paths.log})", file=sys.stderr)
@@ -144,6 +127,16 @@ class ApiClient:
         raise AgentUnavailable(
             f"the node agent did not start within {START_TIMEOUT:.0f}s; see {self.paths.log}"
         )
+
+
+def _decode(code: int, data: bytes) -> Any:
+    try:
+        body = json.loads(data) if data else {}
+    except ValueError:
+        body = {"message": data.decode(errors="replace")}
+    if code >= 400:
+        raise error_from_status(body if isinstance(body, dict) else {}, code)
+    return body
 
 
 def start_detached(paths: StatePaths) -> int:

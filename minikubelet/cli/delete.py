@@ -7,7 +7,6 @@ import functools
 import sys
 from typing import Any
 
-from minikubelet.api.manifests import load_paths
 from minikubelet.cli import client as agent
 from minikubelet.cli.apply import check_mapping
 from minikubelet.cli.render import format_status_error
@@ -39,6 +38,8 @@ def _targets(
 ) -> list[tuple[str, str, str]]:
     """(namespace, name, source) of every pod the command names."""
     if args.filename:
+        from minikubelet.api.manifests import load_paths
+
         found = []
         for manifest in load_paths(args.filename):
             check_mapping(manifest, args.namespace)

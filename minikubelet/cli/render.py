@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
-
 from minikubelet.errors import StatusError
 
 __all__ = ["dump_object", "format_status_error"]
@@ -37,16 +35,14 @@ def format_status_error(
     return f"Error from server{reason}: {prefix}{err.message}"
 
 
-class _Dumper(yaml.SafeDumper):
-    """kubectl's YAML: block style, sorted keys, list items at the parent's indent."""
-
-
 _STR = "tag:yaml.org,2002:str"
 
 
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _str_representer(dumper: Any, value: str) -> Any:
     """Multi-line text as a `|` block; text that would read as another type in double quotes,
     as go-yaml writes it (`creationTimestamp: "2024-05-01T12:00:00Z"`, `value: "true"`)."""
+    import yaml
+
     if "\n" in value:
         return dumper.represent_scalar(_STR, value, style="|")
     implicit = dumper.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
@@ -55,7 +51,15 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar(_STR, value)
 
 
-_Dumper.add_representer(str, _str_representer)
+def _yaml(obj: dict[str, Any]) -> str:
+    """kubectl's YAML: block style, sorted keys, list items at the parent's indent."""
+    import yaml  # imported here: most commands print no YAML
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(str, _str_representer)
+    return yaml.dump(obj, Dumper=Dumper, sort_keys=True, allow_unicode=True, width=10**9)
 
 
 def dump_object(obj: dict[str, Any], output: str) -> str:
@@ -63,7 +67,7 @@ def dump_object(obj: dict[str, Any], output: str) -> str:
     if output == "json":
         return json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
     if output == "yaml":
-        return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=10**9)
+        return _yaml(obj)
     if output == "name":
         return f"{str(obj.get('kind', '')).lower()}/{obj.get('metadata', {}).get('name', '')}\n"
     raise ValueError(output)

@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from minikubelet.cli import client as agent
+from minikubelet.cli.transport import HttpxTransport
 from minikubelet.clock import FakeClock
 from minikubelet.paths import StatePaths
 from minikubelet.server import ApiDeps, create_app
@@ -26,7 +27,10 @@ def api(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     """Every `connect()` of the CLI reaches this app; nothing is started."""
     app = create_app(ApiDeps(store=store, clock=FakeClock(), node_name="node1"))
     with TestClient(app, base_url="http://minikubelet") as http:
+        transport = HttpxTransport(http)
         monkeypatch.setattr(
-            agent, "connect", lambda paths=None: agent.ApiClient(StatePaths(tmp_path), http=http)
+            agent,
+            "connect",
+            lambda paths=None: agent.ApiClient(StatePaths(tmp_path), transport=transport),
         )
         yield http
