@@ -35,7 +35,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         subs[verb].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
         apply.add_arguments(subs[verb])
     subs["version"] = commands.add_parser("version", help="print the client version")
-    from minikubelet.cli import daemon, delete, get, label, wait
+    from minikubelet.cli import daemon, delete, describe, get, label, logs, wait
+
+    subs["describe"] = commands.add_parser("describe", help="show details of pods")
+    subs["describe"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+    describe.add_arguments(subs["describe"])
+    subs["logs"] = commands.add_parser("logs", help="print the logs for a container in a pod")
+    subs["logs"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+    logs.add_arguments(subs["logs"])
 
     subs["label"] = commands.add_parser("label", help="update the labels of the node")
     label.add_arguments(subs["label"])
@@ -64,6 +71,14 @@ def run(argv: Sequence[str]) -> int:
         from minikubelet.cli import apply
 
         return apply.run(args, args.command)
+    if args.command == "describe":
+        from minikubelet.cli import describe
+
+        return describe.run(args)
+    if args.command == "logs":
+        from minikubelet.cli import logs
+
+        return logs.run(args)
     if args.command == "label":
         from minikubelet.cli import label
 

@@ -45,7 +45,7 @@ def _str_representer(dumper: Any, value: str) -> Any:
 
     if "\n" in value:
         return dumper.represent_scalar(_STR, value, style="|")
-    implicit = dumper.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    implicit = dumper.resolve(yaml.ScalarNode, value, (True, False))
     if not value or implicit != _STR:
         return dumper.represent_scalar(_STR, value, style='"')
     return dumper.represent_scalar(_STR, value)

@@ -1,0 +1,199 @@
+"""`logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]`: a container's output, as kubectl prints it.
+
+kubectl picks the container on the client (`-c`, the `kubectl.kubernetes.io/default-container`
+annotation, else the first one, with a note on stderr) and always names it in the request, so
+the server's "choose one of" error never shows. The body is written to stdout as bytes as it
+arrives, flushed line by line so `-f` reads live.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from typing import Any
+
+from minikubelet.cli import client as agent
+from minikubelet.cli.render import format_status_error
+from minikubelet.errors import ManifestError, NotFound, StatusError
+
+__all__ = ["add_arguments", "parse_duration", "run"]
+
+JSON = dict[str, Any]
+DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
+USAGE = "logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]"
+_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+_TERM = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("targets", nargs="*", metavar="(POD | TYPE/NAME) [CONTAINER]")
+    parser.add_argument("-c", "--container", default="")
+    parser.add_argument("-f", "--follow", action="store_true")
+    parser.add_argument("-p", "--previous", action="store_true")
+    parser.add_argument("--tail", type=int, default=-1)
+    parser.add_argument("--timestamps", action="store_true")
+    parser.add_argument("--since", default="0s")
+    parser.add_argument("--since-time", default="")
+    parser.add_argument("--limit-bytes", type=int, default=0)
+    parser.add_argument("--all-containers", action="store_true")
+    parser.add_argument("--prefix", action="store_true")
+    parser.add_argument("--ignore-errors", action="store_true")
+
+
+def parse_duration(text: str) -> float:
+    """Go's `time.ParseDuration` (what kubectl's `--since` flag takes), in seconds."""
+    body, sign = text, 1.0
+    if body and body[0] in "+-":
+        sign, body = (-1.0 if body[0] == "-" else 1.0), body[1:]
+    if body == "0":
+        return 0.0
+    total, at = 0.0, 0
+    while at < len(body):
+        match = _TERM.match(body, at)
+        if match is None:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        at = match.end()
+    if not body or at != len(body):
+        raise ManifestError(
+            f'invalid argument "{text}" for "--since" flag: time: invalid duration "{text}"'
+        )
+    return sign * total
+
+
+def _since_seconds(text: str) -> int | None:
+    """`--since`, rounded to the nearest second (half away from zero), as `ToLogOptions` does."""
+    seconds = parse_duration(text)
+    if seconds == 0:
+        return None
+    whole = int(abs(seconds) + 0.5)
+    return whole if seconds > 0 else -whole
+
+
+def _pod_name(targets: list[str], container: str) -> tuple[str, str]:
+    """(pod, container) from `[pod/]NAME [CONTAINER]`, with kubectl's argument errors."""
+    if not targets or len(targets) > 2:
+        raise ManifestError(
+            f"expected '{USAGE}'.\nPOD or TYPE/NAME is a required argument for the logs command\n"
+            "See 'minikubelet logs -h' for help and examples"
+        )
+    kind, sep, name = targets[0].rpartition("/")
+    if sep and kind not in ("pod", "pods", "po"):
+        raise ManifestError(f'the server doesn\'t have a resource type "{kind}"')
+    if len(targets) == 2:
+        if container:
+            raise ManifestError("only one of -c or an inline [CONTAINER] arg is allowed")
+        container = targets[1]
+    return name, container
+
+
+def _validate(args: argparse.Namespace, container: str) -> int | None:
+    """`LogsOptions.Validate`, in its order; the sinceSeconds to send."""
+    since = _since_seconds(args.since)
+    if args.since_time and since is not None:
+        raise ManifestError("at most one of `sinceTime` or `sinceSeconds` may be specified")
+    if args.all_containers and container:
+        raise ManifestError(
+            f"--all-containers=true should not be specified with container name {container}"
+        )
+    if args.limit_bytes < 0:
+        raise ManifestError("--limit-bytes must be greater than 0")
+    if since is not None and since < 0:
+        raise ManifestError("--since must be greater than 0")
+    if args.tail < -1:
+        raise ManifestError("--tail must be greater than or equal to -1")
+    return since
+
+
+def _all_names(spec: JSON) -> list[str]:
+    """`podcmd.AllContainerNames`: app, then ephemeral `(ephem)`, then init `(init)`."""
+    names = [c["name"] for c in spec.get("containers") or []]
+    names += [f"{c['name']} (ephem)" for c in spec.get("ephemeralContainers") or []]
+    names += [f"{c['name']} (init)" for c in spec.get("initContainers") or []]
+    return names
+
+
+def containers_for(pod: JSON, container: str, every: bool) -> list[str]:
+    """The containers to read (logsforobject.go), with kubectl's stderr notes."""
+    spec, name = pod.get("spec") or {}, pod["metadata"]["name"]
+    keys = ("initContainers", "containers", "ephemeralContainers")
+    if every:
+        return [c["name"] for key in keys for c in spec.get(key) or []]
+    known = {c["name"] for key in keys for c in spec.get(key) or []}
+    if not container:
+        default = (pod["metadata"].get("annotations") or {}).get(DEFAULT_CONTAINER) or ""
+        if default and default not in known:
+            print(f'Default container name "{default}" not found in pod {name}', file=sys.stderr)
+        elif default:
+            container = default
+    if not container:
+        container = spec["containers"][0]["name"]
+        if len(spec["containers"]) > 1 or spec.get("initContainers") or spec.get(keys[2]):
+            print(
+                f'Defaulted container "{container}" out of: {", ".join(_all_names(spec))}',
+                file=sys.stderr,
+            )
+    if container not in known:
+        raise ManifestError(f"container {container} is not valid for pod {name}")
+    return [container]
+
+
+def _get_pod(client: agent.ApiClient, namespace: str, name: str) -> JSON:
+    try:
+        pod: JSON = client.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+    except NotFound as err:  # kubectl wraps the builder's error, lower case and all
+        raise ManifestError(
+            f'error from server (NotFound): {err.message} in namespace "{namespace}"'
+        ) from err
+    return pod
+
+
+def _stream(
+    client: agent.ApiClient, pod: JSON, container: str, query: dict[str, Any], prefix: bool
+) -> None:
+    out = sys.stdout.buffer
+    meta = pod["metadata"]
+    head = f"[pod/{meta['name']}/{container}] ".encode() if prefix else b""
+    path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/log"
+    for line in client.stream_lines(path, container=container, **query):
+        out.write(head + line)
+        out.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the chosen container's log; server errors in kubectl's words, exit 1."""
+    namespace = args.namespace or "default"
+    name, container = _pod_name(list(args.targets), args.container)
+    since = _validate(args, container)
+    query: dict[str, Any] = {
+        "follow": "true" if args.follow else None,
+        "previous": "true" if args.previous else None,
+        "timestamps": "true" if args.timestamps else None,
+        "tailLines": args.tail if args.tail != -1 else None,
+        "limitBytes": args.limit_bytes or None,
+        "sinceSeconds": since,
+        "sinceTime": args.since_time or None,
+    }
+    client = agent.connect()
+    try:
+        pod = _get_pod(client, namespace, name)
+        for chosen in containers_for(pod, container, args.all_containers):
+            try:
+                _stream(client, pod, chosen, query, args.prefix)
+            except StatusError as err:
+                if not args.ignore_errors:
+                    raise
+                sys.stdout.write(f"error: {format_status_error(err)}\n")
+    finally:
+        client.close()
+    return 0
