@@ -11,7 +11,13 @@ from typing import Any
 from minikubelet.cli import client as agent
 from minikubelet.cli.render import dump_object, format_status_error
 from minikubelet.errors import ManifestError, StatusError
-from minikubelet.printers.jsonpath import JsonPathError, custom_columns, jsonpath, select
+from minikubelet.printers.jsonpath import (
+    JsonPathError,
+    custom_columns,
+    go_sprint,
+    jsonpath,
+    select,
+)
 from minikubelet.printers.tabwriter import TabWriter
 
 __all__ = ["KINDS", "add_arguments", "run"]
@@ -63,6 +69,8 @@ def _base(plural: str, namespaced: bool, namespace: str | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     kind, plural, namespaced, names = _resolve(args)
+    # `-L a,b` is a string slice in kubectl: repeated and comma-separated forms both work.
+    args.label_columns = [k for value in args.label_columns for k in value.split(",") if k]
     output = args.output
     if (
         output
@@ -83,8 +91,9 @@ def run(args: argparse.Namespace) -> int:
         found, failures = _fetch(client, base, names, query, human=human)
         if human:
             _print_table(found, args, kind, namespace, namespaced, explicit=bool(names))
-        else:
-            _print_objects(found, output, single=len(names) == 1 and not failures, kind=kind)
+        elif not (len(names) == 1 and failures):
+            # printGeneric: a single named object that fails prints nothing but the error.
+            _print_objects(found, output, single=len(names) == 1, kind=kind, args=args)
         for err in failures:
             if not (args.ignore_not_found and err.reason == "NotFound"):
                 print(format_status_error(err), file=sys.stderr)
@@ -119,16 +128,20 @@ def _columns(table: dict[str, Any], wide: bool) -> list[int]:
     ]
 
 
-def _table_lines(tables: list[dict[str, Any]], args: argparse.Namespace, header: bool) -> list[str]:
+def _table_lines(
+    tables: list[dict[str, Any]], args: argparse.Namespace, header: bool, *, namespaced: bool
+) -> list[str]:
     if not tables:
         return []
     wide = args.output == "wide"
+    # get.go: printWithNamespace is false for cluster-scoped kinds, even with -A.
+    with_namespace = args.all_namespaces and namespaced
     first = tables[0]
     keep = _columns(first, wide)
     lines = []
     if header and not args.no_headers:
         names = [first["columnDefinitions"][i]["name"].upper() for i in keep]
-        if args.all_namespaces:
+        if with_namespace:
             names.insert(0, "NAMESPACE")
         names += [key.rsplit("/", 1)[-1].upper() for key in args.label_columns]
         if args.show_labels:
@@ -138,7 +151,7 @@ def _table_lines(tables: list[dict[str, Any]], args: argparse.Namespace, header:
         for row in table.get("rows") or []:
             meta = (row.get("object") or {}).get("metadata") or {}
             cells = [_cell(row["cells"][i]) for i in keep]
-            if args.all_namespaces:
+            if with_namespace:
                 cells.insert(0, meta.get("namespace", ""))
             labels = meta.get("labels") or {}
             cells += [labels.get(key, "") for key in args.label_columns]
@@ -149,7 +162,8 @@ def _table_lines(tables: list[dict[str, Any]], args: argparse.Namespace, header:
 
 
 def _cell(value: Any) -> str:
-    text = str(value) if not isinstance(value, bool) else ("true" if value else "false")
+    """A Table cell as printTable writes it: nil is empty, others `fmt.Sprint`, cut at a break."""
+    text = "" if value is None else go_sprint(value)
     for stop in "\f\n\r":
         if stop in text:
             text = text.split(stop, 1)[0] + "..."
@@ -168,14 +182,25 @@ def _print_table(
     rows = sum(len(t.get("rows") or []) for t in tables)
     if rows == 0:
         if not explicit and not args.ignore_not_found:
-            where = f" in {namespace} namespace" if namespaced and namespace else ""
-            print(f"No resources found{where}.", file=sys.stderr)
+            # get.go: `No resources found in %s namespace.` only when every resource is
+            # namespaced and -A is off; otherwise `No resources found`, without a period.
+            if namespaced and namespace:
+                print(f"No resources found in {namespace} namespace.", file=sys.stderr)
+            else:
+                print("No resources found", file=sys.stderr)
         return
-    lines = _table_lines(tables, args, header=True)
+    lines = _table_lines(tables, args, header=True, namespaced=namespaced)
     sys.stdout.write(TabWriter(6, 3).format("\n".join(lines) + "\n"))
 
 
-def _print_objects(found: list[dict[str, Any]], output: str, *, single: bool, kind: str) -> None:
+def _print_objects(
+    found: list[dict[str, Any]],
+    output: str,
+    *,
+    single: bool,
+    kind: str,
+    args: argparse.Namespace,
+) -> None:
     objects: list[dict[str, Any]] = []
     for item in found:
         if item.get("kind", "").endswith("List"):
@@ -202,27 +227,25 @@ def _print_objects(found: list[dict[str, Any]], output: str, *, single: bool, ki
         except JsonPathError as exc:
             raise ManifestError(f"error executing jsonpath {output!r}: {exc}") from exc
     else:
-        _print_custom(objects, output.removeprefix("custom-columns="))
+        _print_custom(objects, output.removeprefix("custom-columns="), no_headers=args.no_headers)
 
 
-def _print_custom(objects: list[dict[str, Any]], spec: str) -> None:
+def _print_custom(objects: list[dict[str, Any]], spec: str, *, no_headers: bool) -> None:
+    """customcolumn.go printOneObject: no result is `<none>`; several (a `[*]`) are joined
+    with `,`; each value is `fmt.Sprint`ed, so an empty string stays an empty cell."""
     try:
         columns = custom_columns(spec)
     except JsonPathError as exc:
         raise ManifestError(str(exc)) from exc
-    lines = ["\t".join(header for header, _ in columns)]
+    lines = [] if no_headers else ["\t".join(header for header, _ in columns)]
     for obj in objects:
         cells = []
         for _, path in columns:
-            values = select(obj, path)
-            cells.append(
-                ",".join(
-                    _cell(v if not isinstance(v, dict | list) else json.dumps(v)) for v in values
-                )
-                or "<none>"
-            )
+            values = select(obj, path) if path else []
+            cells.append(",".join(go_sprint(v) for v in values) if values else "<none>")
         lines.append("\t".join(cells))
-    sys.stdout.write(TabWriter(6, 3).format("\n".join(lines) + "\n"))
+    if lines:
+        sys.stdout.write(TabWriter(6, 3).format("\n".join(lines) + "\n"))
 
 
 def _watch(
@@ -231,7 +254,8 @@ def _watch(
     """`-w`: the current table, then one row per change, widths remembered across rows."""
     writer = TabWriter(6, 3, remember_widths=True)
     listed = client.request("GET", base, headers={"Accept": TABLE_ACCEPT}, **query)
-    lines = _table_lines([listed], args, header=True)
+    namespaced = KINDS[args.resource.partition("/")[0].lower()][2]
+    lines = _table_lines([listed], args, header=True, namespaced=namespaced)
     if lines:
         sys.stdout.write(writer.format("\n".join(lines) + "\n"))
         sys.stdout.flush()
@@ -246,7 +270,7 @@ def _watch(
         frame = json.loads(line)
         if frame.get("type") == "ERROR":
             raise StatusError(str((frame.get("object") or {}).get("message", "watch ended")))
-        rows = _table_lines([frame["object"]], args, header=header)
+        rows = _table_lines([frame["object"]], args, header=header, namespaced=namespaced)
         header = False
         sys.stdout.write(writer.format("\n".join(rows) + "\n"))
         sys.stdout.flush()

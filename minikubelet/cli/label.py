@@ -8,6 +8,7 @@ from typing import Any
 from minikubelet.cli import client as agent
 from minikubelet.cli.get import KINDS
 from minikubelet.errors import ManifestError
+from minikubelet.printers.jsonpath import go_json
 
 __all__ = ["add_arguments", "run"]
 
@@ -32,6 +33,20 @@ def _changes(pairs: list[str]) -> dict[str, str | None]:
     return changes
 
 
+def _change_message(node: dict[str, Any], labels: dict[str, str], overwrite: bool) -> str:
+    """label.go `updateDataChangeMsg` (1.32): "not labeled" when the object is unchanged;
+    "unlabeled" when its JSON got shorter without --overwrite; "labeled" otherwise."""
+    meta = node.get("metadata") or {}
+    before = go_json(node)
+    after_meta = {k: v for k, v in meta.items() if k != "labels"}
+    if labels:
+        after_meta["labels"] = labels
+    after = go_json({**node, "metadata": after_meta})
+    if before == after:
+        return "not labeled"
+    return "unlabeled" if not overwrite and len(after) < len(before) else "labeled"
+
+
 def run(args: argparse.Namespace) -> int:
     if KINDS.get(args.resource.lower(), ("",))[0] != "Node":
         raise ManifestError("minikubelet labels nodes only: label node NAME KEY=VALUE")
@@ -49,11 +64,13 @@ def run(args: argparse.Namespace) -> int:
                 raise ManifestError(
                     f"'{key}' already has a value ({current[key]}), and --overwrite is false"
                 )
+        for key, value in changes.items():
+            if value is None and key not in current:
+                print(f'label "{key}" not found.')  # kubectl writes this to stdout
+        labels = {k: v for k, v in current.items() if changes.get(k, v) is not None}
+        labels.update({k: v for k, v in changes.items() if v is not None})
+        message = _change_message(node, labels, args.overwrite)
         patch = {"metadata": {"labels": changes}}
         client.request("PATCH", f"/api/v1/nodes/{args.name}", body=patch)
-    print(
-        f"node/{args.name} labeled"
-        if any(v is not None for v in changes.values())
-        else f"node/{args.name} unlabeled"
-    )
+    print(f"node/{args.name} {message}")
     return 0

@@ -90,9 +90,13 @@ def run(args: argparse.Namespace) -> int:
             if met and args.condition != "delete":
                 print(f"pod/{name} condition met")
             elif not met:
-                word = (
-                    "condition not met" if timeout == 0 else "timed out waiting for the condition"
+                # kubectl wait (verified 1.32 lines): `--timeout=0` checks once and says
+                # "condition not met for"; any other timeout says "timed out ... on".
+                line = (
+                    f"error: condition not met for pods/{name}"
+                    if timeout == 0
+                    else f"error: timed out waiting for the condition on pods/{name}"
                 )
-                print(f"error: {word} on pods/{name}", file=sys.stderr)
+                print(line, file=sys.stderr)
                 failed = True
     return 1 if failed else 0

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["JsonPathError", "custom_columns", "jsonpath", "select"]
+__all__ = ["JsonPathError", "custom_columns", "go_json", "go_sprint", "jsonpath", "select"]
 
 _TOKEN = re.compile(
     r"\.\.(\w[\w-]*)|\.([\w-]+)|\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[(\*|-?\d+)\]"
@@ -75,12 +75,43 @@ def _descend(value: Any, key: str) -> list[Any]:
     return found
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"))
+def go_json(value: Any) -> str:
+    """Go's `json.Marshal` of an unstructured value: compact, map keys sorted, `<>&` and
+    U+2028/U+2029 escaped, other non-ASCII text kept as UTF-8."""
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return text
+
+
+def go_sprint(value: Any) -> str:
+    """Go's `fmt.Sprint` of an unstructured value (`map[a:1 b:x]`, `[a b]`, `<nil>`, `true`)."""
+    if value is None:
+        return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_sprint(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_sprint(v) for v in value) + "]"
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    """jsonpath.PrintResults: maps and lists as JSON, everything else as `fmt.Sprint`."""
+    if isinstance(value, dict | list):
+        return go_json(value)
+    if value is None:
+        return "null"  # evalToText prints a nil as `null` (kubectl 1.32, run), not `<nil>`
+    return go_sprint(value)
 
 
 def _parts(template: str) -> list[tuple[str, str]]:
@@ -133,17 +164,29 @@ def _render(parts: list[tuple[str, str]], i: int, obj: Any) -> tuple[str, int]:
     return "".join(out), i
 
 
+# customcolumn.go `jsonRegexp`: `{.a.b}`, `{a.b}`, `.a.b` and `a.b` all mean `{.a.b}`.
+_RELAXED = re.compile(r"^\{\.?([^{}]+)\}$|^\.?([^{}]+)$")
+
+
 def custom_columns(spec: str) -> list[tuple[str, str]]:
-    """`NAME:.metadata.name,IP:.status.podIP` → [(header, path)], as kubectl parses it."""
+    """`NAME:.metadata.name,IP:.status.podIP` → [(header, path)], as kubectl parses it
+    (`NewCustomColumnsPrinterFromSpec`); an empty path selects nothing (`<none>`)."""
+    if not spec:
+        raise JsonPathError("custom-columns format specified but no custom columns given")
     columns = []
     for part in spec.split(","):
         header, sep, path = part.partition(":")
-        if not sep or not path:
+        if not sep:
             raise JsonPathError(
                 f"unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>"
             )
-        path = path.strip()
-        if path.startswith("{") and path.endswith("}"):
-            path = path[1:-1]
-        columns.append((header, path if path.startswith(".") else "." + path))
+        if path:
+            match = _RELAXED.match(path)
+            if match is None:
+                raise JsonPathError(
+                    "unexpected path string, expected a 'name1.name2' or '.name1.name2' or "
+                    "'{name1.name2}' or '{.name1.name2}'"
+                )
+            path = "." + (match.group(1) or match.group(2))
+        columns.append((header, path))
     return columns

@@ -60,8 +60,11 @@ class _Walk:
     def __init__(self, pod: JSON) -> None:
         spec, status = pod.get("spec") or {}, pod.get("status") or {}
         self.reason = status.get("reason") or status.get("phase") or ""
-        scheduled = _condition(status, "PodScheduled")
-        if scheduled and scheduled.get("reason") == "SchedulingGated":
+        # printPod checks every condition, not only the first PodScheduled one.
+        if any(
+            c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated"
+            for c in status.get("conditions") or []
+        ):
             self.reason = "SchedulingGated"
         self.sidecars = {
             c["name"]
@@ -118,8 +121,10 @@ class _Walk:
                 has_running = True
                 self.ready += 1
         if self.reason == "Completed" and has_running:
-            ready = _condition(pod.get("status") or {}, "Ready")
-            self.reason = "Running" if ready and ready.get("status") == "True" else "NotReady"
+            # hasPodReadyCondition: any Ready=True condition, not only the first Ready one.
+            conditions = (pod.get("status") or {}).get("conditions") or []
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+            self.reason = "Running" if ready else "NotReady"
 
 
 def pod_status_reason(pod: JSON) -> tuple[str, int, int, int, datetime | None]:
@@ -164,7 +169,7 @@ def pod_row(pod: JSON, now: datetime) -> list[str]:
         reason,
         restart_cell,
         age(_time(meta.get("creationTimestamp")), now),
-        ips[0].get("ip") if ips else "<none>",
+        (ips[0].get("ip") if ips else "") or "<none>",  # an empty podIPs[0].ip is <none> too
         spec.get("nodeName") or "<none>",
         status.get("nominatedNodeName") or "<none>",
         _readiness_gates(pod),

@@ -28,7 +28,7 @@ EVENT_COLUMNS: list[Column] = [
     ("Source", "string", "", 1),
     ("Message", "string", "", 0),
     ("First Seen", "string", "", 1),
-    ("Count", "integer", "", 1),
+    ("Count", "string", "", 1),  # declared "string" by printers.go, the cell is an int64
     ("Name", "string", "name", 1),
 ]
 NODE_COLUMNS: list[Column] = [
@@ -50,26 +50,34 @@ def _time(text: Any) -> datetime | None:
 
 
 def event_row(event: JSON, now: datetime) -> list[Any]:
-    """`printEvent`: LAST SEEN falls back to FIRST SEEN, which falls back to eventTime."""
-    first = _time(event.get("firstTimestamp")) or _time(event.get("eventTime"))
-    last = _time(event.get("lastTimestamp")) or first
-    series = event.get("series") or {}
-    if series.get("lastObservedTime"):
-        last = _time(series["lastObservedTime"])
+    """`printEvent`: LAST SEEN falls back to FIRST SEEN, which falls back to eventTime; a
+    `series` overrides LAST SEEN and COUNT even when its fields are empty (as the Go code does)."""
+    first = age(_time(event.get("firstTimestamp")) or _time(event.get("eventTime")), now)
+    last_time = _time(event.get("lastTimestamp"))
+    last = age(last_time, now) if last_time is not None else first
+    count = int(event.get("count") or 0)
+    series = event.get("series")
+    if isinstance(series, dict):
+        last = age(_time(series.get("lastObservedTime")), now)
+        count = int(series.get("count") or 0)
+    elif count == 0:
+        count = 1  # singleton events of the new API carry no count
     involved = event.get("involvedObject") or {}
+    kind = str(involved.get("kind", "")).lower()
+    target = f"{kind}/{involved['name']}" if involved.get("name") else kind
     source = event.get("source") or {}
     component = source.get("component") or event.get("reportingComponent") or ""
     host = source.get("host") or event.get("reportingInstance") or ""
     return [
-        age(last, now),
+        last,
         event.get("type", ""),
         event.get("reason", ""),
-        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        target,
         involved.get("fieldPath", ""),
         f"{component}, {host}" if host else component,
         str(event.get("message", "")).strip(),
-        age(first, now),
-        series.get("count") or event.get("count") or 1,
+        first,
+        count,
         (event.get("metadata") or {}).get("name", ""),
     ]
 
@@ -81,7 +89,9 @@ def node_row(node: JSON, now: datetime) -> list[Any]:
         node.get("spec") or {},
         node.get("status") or {},
     )
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    # printNode builds a map by condition type, so the *last* Ready condition wins.
+    readies = [c for c in status.get("conditions") or [] if c.get("type") == "Ready"]
+    ready = readies[-1] if readies else None
     state = (
         "Unknown" if ready is None else ("Ready" if ready.get("status") == "True" else "NotReady")
     )

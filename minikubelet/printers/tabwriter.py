@@ -22,6 +22,8 @@ class TabWriter:
 
     def format(self, text: str) -> str:
         """Lay out `text` (lines with tab-separated cells); a trailing newline is kept."""
+        if not text:
+            return ""  # Go writes nothing for no input (split would invent one empty line)
         lines = text.split("\n")
         ends_with_newline = lines[-1] == ""
         if ends_with_newline:
