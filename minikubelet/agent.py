@@ -21,9 +21,12 @@ from dataclasses import dataclass
 import anyio
 import uvicorn
 
+from minikubelet.api.models import Pod, PodStatus
 from minikubelet.clock import Clock, RealClock
 from minikubelet.node.manager import Node, NodeConfig, node_name_default
 from minikubelet.paths import StatePaths
+from minikubelet.prober.manager import ProbeManager
+from minikubelet.prober.runner import engine_runner
 from minikubelet.runtime.types import Runtime
 from minikubelet.server import ApiDeps, create_app
 from minikubelet.store import Store
@@ -87,10 +90,13 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             clock,
             NodeConfig(name=config.node_name or node_name_default(), pods_dir=paths.pods),
         )
+        probes = _probes(node, runtime, clock)
+        node.probes = probes
         app = create_app(ApiDeps(store=store, clock=clock, node_name=node.name, logs=node))
         server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
         sock = _bind(str(paths.socket))
         async with anyio.create_task_group() as tg:
+            probes.bind(tg)
             await tg.start(node.run)
             tg.start_soon(server.serve, [sock])
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
@@ -103,6 +109,24 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
         store.close()
         for leftover in (paths.pid, paths.socket):
             leftover.unlink(missing_ok=True)
+
+
+def _probes(node: Node, runtime: Runtime, clock: Clock) -> ProbeManager:
+    """The prober, reading the statuses the pod workers last wrote and waking them."""
+
+    def status_of(uid: str) -> PodStatus | None:
+        worker = node.workers.get(uid)
+        return worker.previous if worker is not None else None
+
+    def wake(uid: str) -> None:
+        worker = node.workers.get(uid)
+        if worker is not None:
+            worker.poke()
+
+    def emit(pod: Pod, type_: str, reason: str, message: str, container: str) -> None:
+        node.recorder.pod(pod, type_, reason, message, container=container)
+
+    return ProbeManager(clock, engine_runner(runtime, status_of), emit, status_of, wake)
 
 
 def run_agent(config: AgentConfig) -> int:

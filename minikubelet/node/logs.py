@@ -1,4 +1,5 @@
-"""Pod logs from the engine, with the API server's answers when there is nothing to read."""
+"""Pod logs from the engine: which instance to read, chosen from the pod's status as the kubelet
+does (`validateContainerLogStatus`), with its errors when there is nothing to read."""
 
 from __future__ import annotations
 
@@ -6,43 +7,61 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from minikubelet.api.models import Pod
+from minikubelet.api.models import ContainerStatus, Pod
 from minikubelet.errors import BadRequest
-from minikubelet.runtime.types import ContainerInfo, LogOptions, Runtime
-from minikubelet.status.records import newest_first
+from minikubelet.runtime.types import LogOptions, Runtime
 
-__all__ = ["open_logs"]
+__all__ = ["log_container_id", "open_logs"]
 
 
-def _waiting_reason(pod: Pod, container: str) -> str:
-    statuses = (
-        [*(pod.status.initContainerStatuses or []), *(pod.status.containerStatuses or [])]
-        if pod.status
-        else []
-    )
-    for status in statuses:
-        if status.name == container and status.state and status.state.waiting:
-            return status.state.waiting.reason or "ContainerCreating"
-    return "ContainerCreating"
+def _status(pod: Pod, container: str) -> ContainerStatus | None:
+    statuses = []
+    if pod.status is not None:
+        statuses = [
+            *(pod.status.initContainerStatuses or []),
+            *(pod.status.containerStatuses or []),
+        ]
+    return next((s for s in statuses if s.name == container), None)
+
+
+def log_container_id(pod: Pod, container: str, previous: bool) -> str:
+    """The `docker://<id>` whose output `logs` reads; BadRequest in the kubelet's words."""
+    where = f'container "{container}" in pod "{pod.name}"'
+    status = _status(pod, container)
+    state = status.state if status and status.state else None
+    last = status.lastState.terminated if status and status.lastState else None
+    if previous:
+        if last is None or not last.containerID:
+            raise BadRequest(f"previous terminated {where} not found")
+        return last.containerID
+    if state is not None and state.running is not None and status is not None:
+        return status.containerID or ""
+    if state is not None and state.terminated is not None:
+        if state.terminated.containerID:
+            return state.terminated.containerID
+        if last is not None and last.containerID:
+            return last.containerID
+        raise BadRequest(f"{where} is terminated")
+    if last is not None:
+        if not last.containerID:
+            raise BadRequest(f"{where} is terminated")
+        return last.containerID
+    if state is not None and state.waiting is not None:
+        reason = state.waiting.reason or ""
+        detail = {
+            "ErrImagePull": "image can't be pulled",
+            "ImagePullBackOff": "trying and failing to pull image",
+        }.get(reason, reason)
+        raise BadRequest(f"{where} is waiting to start: {detail}")
+    raise BadRequest(f"{where} is waiting to start - no logs yet")
 
 
 async def open_logs(
     runtime: Runtime, now: datetime, pod: Pod, container: str, options: dict[str, Any]
 ) -> AsyncIterator[bytes]:
-    """The chosen instance's output (`previous` = the one before the newest); raises
-    BadRequest in the kubelet's words when there is none, before anything is streamed."""
-    uid = pod.metadata.uid or ""
-    instances = newest_first([c for c in await runtime.list_containers() if c.pod_uid == uid])
-    found: list[ContainerInfo] = instances.get(container, [])
-    where = f'container "{container}" in pod "{pod.name}"'
-    if options.get("previous"):
-        if len(found) < 2:
-            raise BadRequest(f"previous terminated {where} not found")
-        chosen = found[1]
-    elif not found:
-        raise BadRequest(f"{where} is waiting to start: {_waiting_reason(pod, container)}")
-    else:
-        chosen = found[0]
+    """The chosen instance's output; raises BadRequest before anything is streamed."""
+    chosen = log_container_id(pod, container, bool(options.get("previous")))
+    container_id = chosen.split("://", 1)[-1]
     since = options.get("sinceTime")
     if options.get("sinceSeconds"):
         since = now - timedelta(seconds=options["sinceSeconds"])
@@ -52,7 +71,7 @@ async def open_logs(
         since=since,
         timestamps=bool(options.get("timestamps")),
     )
-    return _limited(runtime.logs(chosen.id, log_options), options.get("limitBytes"))
+    return _limited(runtime.logs(container_id, log_options), options.get("limitBytes"))
 
 
 async def _limited(lines: AsyncIterator[bytes], limit: int | None) -> AsyncIterator[bytes]:

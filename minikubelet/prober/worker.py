@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Attempt", "Kind", "ProbeState", "ProbeWorker", "Result", "apply_outcome"]
 
-MAX_RETRIES = 3  # prober.go maxProbeRetries
-
 
 class Result(IntEnum):
     """`results.Result`."""
@@ -206,14 +204,10 @@ class ProbeWorker:
         return elapsed >= (self.probe.initialDelaySeconds or 0)
 
     async def _probe(self, scheduled: float, attempt: int) -> None:
-        started = self.clock.monotonic()
-        outcome = ProbeOutcome.errored("not run")
-        for _ in range(MAX_RETRIES):
-            outcome = await self.runner(
-                self.probe, self.kind, self.container, self.uid, self.state.container_id
-            )
-            if outcome.error is None:
-                break
+        started = self.clock.monotonic()  # the runner retries errored attempts (maxProbeRetries)
+        outcome = await self.runner(
+            self.probe, self.kind, self.container, self.uid, self.state.container_id
+        )
         duration = self.clock.monotonic() - started
         changed = False
         result: Result | None = None

@@ -1,0 +1,295 @@
+"""httpGet probes (`pkg/probe/http/request.go`, `pkg/probe/http/http.go`).
+
+One GET per probe on a fresh connection (`Connection: close`, no keep-alive), no proxy, no
+compression, TLS without verification, one deadline over the whole exchange (redirects and body
+included), at most 10 KiB of body read. Redirects are followed by hand, as Go's client with the
+kubelet's `RedirectChecker(followNonLocalRedirects=false)` does. Errors are worded as Go's
+`*url.Error` (`Get "<url>": <error>`).
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import anyio
+import httpx
+
+from minikubelet.prober.outcome import ProbeOutcome, ProbeResult
+from minikubelet.prober.tcp import go_errno_text, join_host_port
+
+__all__ = [
+    "MAX_BODY",
+    "MAX_REDIRECTS",
+    "ProbeRequest",
+    "canonical_header_key",
+    "format_url",
+    "go_quote",
+    "http_probe",
+    "probe_headers",
+]
+
+MAX_BODY = 10 * 1024  # maxRespBodyLength
+MAX_REDIRECTS = 10
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_LINGER = (socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 1))
+_CLOSE_GRACE = 1.0  # closing a connection never waits on the peer longer than this
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ssl_context: ssl.SSLContext | None = None
+
+
+def go_quote(text: str) -> str:
+    """Go's `%q` for the strings we quote (URLs, ports): backslash escapes, printable kept."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif not ch.isprintable():
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x80 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def canonical_header_key(name: str) -> str:
+    """`textproto.CanonicalMIMEHeaderKey`: `user-agent` → `User-Agent`; a name with a byte
+    that is not a token character is left as written."""
+    if not name or any(ch not in _TOKEN for ch in name):
+        return name
+    parts = name.split("-")
+    return "-".join(part[:1].upper() + part[1:].lower() for part in parts)
+
+
+def format_url(scheme: str, host: str, port: int, path: str) -> str:
+    """`formatURL`: the path through `url.Parse` (query kept, fragment dropped), then scheme and
+    `JoinHostPort(host, port)` set; a relative path gains its leading slash."""
+    path = path.split("#", 1)[0]
+    if path and not path.startswith(("/", "?")):
+        path = "/" + path
+    return f"{scheme}://{join_host_port(host, port)}{path}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRequest:
+    """A probe GET before any I/O: the URL, the headers in wire order, the virtual host."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...]  # without Host; Connection: close is added on send
+    host: str | None  # the Host header's override, or None for the URL's host:port
+
+
+def probe_headers(
+    pairs: Sequence[tuple[str, str]], user_agent: str
+) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """`newProbeRequest`'s header rules: canonical names, repeated values kept, a default
+    User-Agent and `Accept: */*`, an empty Accept deleted, Host taken out as the virtual host.
+    Returns the headers in Go's wire order (User-Agent first, then sorted) and the Host."""
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(canonical_header_key(name), []).append(value)
+    if "User-Agent" not in values:
+        values["User-Agent"] = [user_agent]
+    if "Accept" not in values:
+        values["Accept"] = ["*/*"]
+    elif values["Accept"][0] == "":
+        del values["Accept"]
+    host_values = values.pop("Host", [])
+    host = host_values[0] if host_values and host_values[0] else None
+    ordered: list[tuple[str, str]] = []
+    agent = values.pop("User-Agent")[0]
+    if agent:  # Go writes no User-Agent line for an empty value
+        ordered.append(("User-Agent", agent))
+    for name in sorted(values):
+        ordered.extend((name, value) for value in values[name])
+    return tuple(ordered), host
+
+
+def _context() -> ssl.SSLContext:
+    """`InsecureSkipVerify: true`, made once: building a context per probe costs CPU."""
+    global _ssl_context
+    if _ssl_context is None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        _ssl_context = ctx
+    return _ssl_context
+
+
+class _Stop(Exception):
+    """Ends the exchange with an outcome (a Go client error or a body read error)."""
+
+    def __init__(self, outcome: ProbeOutcome) -> None:
+        super().__init__(outcome.output or outcome.error)
+        self.outcome = outcome
+
+
+def _cause_text(exc: BaseException) -> str:
+    """Go's wording for what went wrong under an httpx exception."""
+    seen: set[int] = set()
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for item in chain:
+        if isinstance(item, ssl.SSLError):
+            if "WRONG_VERSION_NUMBER" in str(item) or "record layer" in str(item):
+                return "http: server gave HTTP response to HTTPS client"
+            return f"remote error: tls: {item.reason or item}".lower()
+        if isinstance(item, ConnectionResetError):
+            return "read: connection reset by peer"
+    text = str(exc)
+    if "without sending a response" in text:
+        return "EOF"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "closed" in text or "incomplete" in text:
+            return "unexpected EOF"
+        return f"net/http: HTTP/1.x transport connection broken: malformed HTTP response: {text}"
+    return text or type(exc).__name__
+
+
+def _connect_text(exc: httpx.ConnectError, url: httpx.URL) -> str:
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, OSError) and current.errno is not None:
+            if isinstance(current, ssl.SSLError):
+                break
+            address = join_host_port(url.host, url.port or _default_port(url.scheme))
+            return f"dial tcp {address}: connect: {go_errno_text(current)}"
+        current = current.__cause__ or current.__context__
+    return _cause_text(exc)
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+class _Exchange:
+    """The redirect loop of Go's `Client.Do`, with the phase kept for the timeout message."""
+
+    def __init__(self, transport: httpx.AsyncHTTPTransport, request: ProbeRequest) -> None:
+        self.transport = transport
+        self.request = request
+        self.reading_body = False
+        self.current_url = request.url
+
+    async def run(self) -> ProbeOutcome:
+        original = httpx.URL(self.request.url)
+        url_text = self.request.url
+        url = original
+        host = self.request.host
+        referer: str | None = None
+        via = 0
+        while True:
+            response = await self._send(url_text, url, host, referer)
+            try:
+                location = response.headers.get("Location")
+                if response.status_code not in _REDIRECT_CODES or location is None:
+                    return await self._outcome(response)
+                try:
+                    target = url.join(location)
+                except httpx.InvalidURL as exc:
+                    error = f"failed to parse Location header {go_quote(location)}: {exc}"
+                    raise _Stop(ProbeOutcome.failure(f"Get {go_quote(url_text)}: {error}")) from exc
+                if target.host != original.host:  # ErrUseLastResponse: the 3xx is the answer
+                    return await self._outcome(response)
+                via += 1
+                if via >= MAX_REDIRECTS:
+                    message = f"Get {go_quote(location)}: stopped after {MAX_REDIRECTS} redirects"
+                    return ProbeOutcome.failure(message)
+            finally:
+                await response.aclose()
+            # Go keeps a Host override only through a relative Location (issue 22233).
+            if host is not None and httpx.URL(location).is_absolute_url:
+                host = None
+            if not (url.scheme == "https" and target.scheme == "http"):
+                referer = str(url.copy_with(username=None, password=None, fragment=None))
+            url, url_text = target, str(target)
+            self.current_url = url_text
+
+    async def _send(
+        self, url_text: str, url: httpx.URL, host: str | None, referer: str | None
+    ) -> httpx.Response:
+        if url.scheme not in ("http", "https"):
+            message = (
+                f"Get {go_quote(url_text)}: unsupported protocol scheme {go_quote(url.scheme)}"
+            )
+            raise _Stop(ProbeOutcome.failure(message))
+        headers = list(self.request.headers)
+        if referer is not None:
+            headers = [(k, v) for k, v in headers if k != "Referer"] + [("Referer", referer)]
+        netloc = join_host_port(url.host, url.port) if url.port else url.host
+        wire = [("Host", host or netloc), *headers, ("Connection", "close")]
+        request = httpx.Request("GET", url, headers=wire)
+        try:
+            return await self.transport.handle_async_request(request)
+        except httpx.ConnectError as exc:
+            raise _Stop(
+                ProbeOutcome.failure(f"Get {go_quote(url_text)}: {_connect_text(exc, url)}")
+            ) from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise _Stop(
+                ProbeOutcome.failure(f"Get {go_quote(url_text)}: {_cause_text(exc)}")
+            ) from exc
+
+    async def _outcome(self, response: httpx.Response) -> ProbeOutcome:
+        """`DoHTTPProbe` after `client.Do`: read ≤ 10 KiB (more is no error), then classify."""
+        self.reading_body = True
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_raw():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= MAX_BODY:
+                    break
+        except (httpx.TransportError, OSError) as exc:
+            raise _Stop(ProbeOutcome.errored(_cause_text(exc))) from exc
+        body = b"".join(chunks)[:MAX_BODY].decode("utf-8", errors="replace")
+        code = response.status_code
+        if 200 <= code < 300:
+            return ProbeOutcome.success(body)
+        if 300 <= code < 400:
+            return ProbeOutcome(
+                ProbeResult.WARNING, f"Probe terminated redirects, Response body: {body}"
+            )
+        return ProbeOutcome.failure(f"HTTP probe failed with statuscode: {code}")
+
+
+async def http_probe(request: ProbeRequest, timeout: float) -> ProbeOutcome:
+    """Run one probe GET (redirects included) within `timeout` seconds."""
+    transport = httpx.AsyncHTTPTransport(
+        verify=_context(),
+        limits=httpx.Limits(max_keepalive_connections=0),
+        retries=0,
+        socket_options=[_LINGER],
+    )
+    exchange = _Exchange(transport, request)
+    try:
+        with anyio.move_on_after(timeout):
+            try:
+                return await exchange.run()
+            except _Stop as stop:
+                return stop.outcome
+    finally:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(_CLOSE_GRACE):
+            await transport.aclose()
+    if exchange.reading_body:
+        return ProbeOutcome.errored(
+            "context deadline exceeded (Client.Timeout or context cancellation while reading body)"
+        )
+    return ProbeOutcome.failure(
+        f"Get {go_quote(exchange.current_url)}: context deadline exceeded"
+        " (Client.Timeout exceeded while awaiting headers)"
+    )

@@ -1,0 +1,98 @@
+"""tcpSocket probes (`pkg/probe/tcp/tcp.go`) and the dialer the other handlers share.
+
+`dial` is the kubelet's `ProbeDialer`: one TCP connect within the timeout, `SO_LINGER {1, 1}`
+so a probe leaves no TIME_WAIT behind for long, and errors worded as Go's `net.Dial`
+(`dial tcp 10.0.0.5:3000: connect: connection refused`, `dial tcp 10.0.0.5:3000: i/o timeout`).
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+import socket
+import struct
+
+import anyio
+from anyio.abc import SocketAttribute, SocketStream
+
+from minikubelet.prober.outcome import ProbeOutcome
+
+__all__ = ["DialError", "dial", "go_errno_text", "join_host_port", "tcp_probe"]
+
+_LINGER = struct.pack("ii", 1, 1)
+
+
+class DialError(Exception):
+    """A failed dial; `str()` is Go's text. `timeout` tells the dial deadline passed."""
+
+    def __init__(self, message: str, *, timeout: bool = False) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
+def join_host_port(host: str, port: int) -> str:
+    """`net.JoinHostPort`: brackets around a host that contains a colon (IPv6)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def go_errno_text(exc: OSError) -> str:
+    """The text Go's syscall.Errno gives: the C library's, with a lower-case first letter."""
+    if exc.errno is None:
+        return str(exc)
+    text = os.strerror(exc.errno)
+    return text[:1].lower() + text[1:]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def _resolve(host: str, port: int) -> str:
+    if _is_ip(host):
+        return host
+    try:
+        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise DialError(f"dial tcp: lookup {host}: no such host") from exc
+    if not infos:
+        raise DialError(f"dial tcp: lookup {host}: no such host")
+    return str(infos[0][4][0])
+
+
+async def dial(host: str, port: int, timeout: float) -> SocketStream:
+    """Connect within `timeout` seconds (resolution included), linger set; raise DialError."""
+    with anyio.move_on_after(timeout) as scope:
+        ip = await _resolve(host, port)
+        address = join_host_port(ip, port)
+        try:
+            stream = await anyio.connect_tcp(ip, port)
+        except OSError as exc:
+            cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+            if cause.errno == errno.ETIMEDOUT:
+                raise DialError(f"dial tcp {address}: i/o timeout", timeout=True) from exc
+            raise DialError(f"dial tcp {address}: connect: {go_errno_text(cause)}") from exc
+        try:
+            raw = stream.extra(SocketAttribute.raw_socket)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER)
+        except BaseException:
+            await anyio.aclose_forcefully(stream)
+            raise
+        return stream
+    assert scope.cancelled_caught
+    where = join_host_port(host, port)
+    raise DialError(f"dial tcp {where}: i/o timeout", timeout=True)
+
+
+async def tcp_probe(host: str, port: int, timeout: float) -> ProbeOutcome:
+    """`DoTCPProbe`: connect, close at once sending nothing; every dial error is a failure."""
+    try:
+        stream = await dial(host, port, timeout)
+    except DialError as exc:
+        return ProbeOutcome.failure(str(exc))
+    await anyio.aclose_forcefully(stream)
+    return ProbeOutcome.success()
