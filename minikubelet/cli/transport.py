@@ -70,6 +70,7 @@ class UnixTransport:
         self, method: str, target: str, body: bytes | None, headers: dict[str, str]
     ) -> tuple[int, bytes]:
         for attempt in (1, 2):  # a kept-alive connection the server closed is retried once
+            stale = self._conn is not None
             if self._conn is None:
                 self._conn = _UnixConnection(self.path, TIMEOUT)
             try:
@@ -78,7 +79,10 @@ class UnixTransport:
                 return response.status, response.read()
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
-                if attempt == 2 or not isinstance(exc, http.client.RemoteDisconnected):
+                closed = isinstance(
+                    exc, http.client.RemoteDisconnected | BrokenPipeError | ConnectionResetError
+                )
+                if attempt == 2 or not (stale and closed):
                     raise TransportError(str(exc)) from exc
         raise AssertionError("unreachable")
 

@@ -13,6 +13,7 @@ scheduler's FailedScheduling event.
 
 from __future__ import annotations
 
+import json
 import logging
 import platform
 import re
@@ -87,6 +88,7 @@ class Node:
             runtime, clock, self.recorder, PodContext(config.name, "", "", "", config.pods_dir)
         )
         self.workers: dict[str, PodWorker] = {}
+        self._seen: dict[str, str] = {}  # pod uid → its metadata and spec, as last seen
         self._tg: TaskGroup | None = None
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -179,6 +181,7 @@ class Node:
             await worker.run()
         finally:
             self.workers.pop(worker.uid, None)
+            self._seen.pop(worker.uid, None)
 
     async def _follow_pods(self) -> None:
         since: str | None = None
@@ -189,14 +192,34 @@ class Node:
                     if event_type == "ERROR":
                         break
                     worker = self._worker(obj)
-                    if worker is not None:
+                    if worker is not None and self._changed(event_type, obj):
                         worker.poke()
                     since = str(watcher.resource_version)
+
+    def _changed(self, event_type: str, obj: dict[str, Any]) -> bool:
+        """Whether a pod event is news to its worker: the status the worker itself wrote is
+        not (the kubelet's status manager does not trigger syncs), or each status write would
+        sync the pod again at once, repeating its BackOff events."""
+        meta = obj.get("metadata") or {}
+        uid = str(meta.get("uid") or "")
+        if event_type == "DELETED":
+            self._seen.pop(uid, None)
+            return True
+        fingerprint = json.dumps(
+            [{k: v for k, v in meta.items() if k != "resourceVersion"}, obj.get("spec")],
+            sort_keys=True,
+        )
+        if self._seen.get(uid) == fingerprint:
+            return False
+        self._seen[uid] = fingerprint
+        return True
 
     async def _follow_runtime(self) -> None:
         while True:
             try:
                 async for event in self.runtime.events():
+                    if event.action == "destroy":
+                        continue  # `isSyncPodWorthy`: a removal alone (our GC) is no news
                     worker = self.workers.get(event.pod_uid)
                     if worker is not None:
                         worker.poke()

@@ -85,6 +85,8 @@ class BackoffWait:
     delay: float
     message: str
     init: bool = False
+    # the back-off runs from this exit, so the worker waits until finished_at + delay
+    finished_at: datetime | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.name} {go_duration(self.delay)}"
@@ -345,7 +347,9 @@ def _hold_back(
             f"back-off {go_duration(delay)} restarting failed container={start.name} "
             f"pod={format_pod(pod)}"
         )
-        waits.append(BackoffWait(start.name, delay, message, init=start.init))
+        waits.append(
+            BackoffWait(start.name, delay, message, init=start.init, finished_at=start.finished_at)
+        )
     return tuple(go), tuple(waits)
 
 

@@ -21,7 +21,7 @@ from minikubelet.api.models import Pod, PodStatus
 from minikubelet.errors import Conflict, NotFound
 from minikubelet.node.backoff import CrashLoopView
 from minikubelet.node.executor import Executor, Observed
-from minikubelet.node.sync import NO_ACTION, decide
+from minikubelet.node.sync import NO_ACTION, BackoffWait, decide
 from minikubelet.runtime.types import ContainerInfo
 from minikubelet.status.generate import generate_status
 
@@ -107,9 +107,20 @@ class PodWorker:
                 delay = 0.5  # the pod changed under us: read it again soon
             if delay is None:
                 return
-            with anyio.move_on_after(delay):
-                await self.wake.wait()
+            await self._wait(delay)
             self.wake = anyio.Event()
+
+    async def _wait(self, delay: float) -> None:
+        """Until poked, or `delay` seconds on the node's clock (so tests run in virtual time)."""
+        async with anyio.create_task_group() as tg:
+
+            async def timer() -> None:
+                await self.node.executor.clock.sleep(delay)
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(timer)
+            await self.wake.wait()
+            tg.cancel_scope.cancel()
 
     async def sync(self) -> float | None:
         """One SyncPod; the seconds until the next one, or None when the worker is done."""
@@ -145,9 +156,17 @@ class PodWorker:
             await self._remove(pod, observed)
             node.remove_pod(pod)
             return None
-        waits = [w.delay for w in actions.backoff]
+        waits = [self._remaining(w) for w in actions.backoff]
         pull = executor.images.retry_in(pod)
         return min([self.resync, *waits, *([pull] if pull is not None else [])])
+
+    def _remaining(self, wait: BackoffWait) -> float:
+        """Seconds until a crash back-off ends: it runs from the exit, not from this sync.
+        A millisecond more, as datetimes keep microseconds and the back-off reads floats."""
+        if wait.finished_at is None:
+            return wait.delay
+        elapsed = (self.node.executor.clock.utcnow() - wait.finished_at).total_seconds()
+        return max(0.0, min(wait.delay, wait.delay - elapsed)) + 0.001
 
     def _report(self, pod: Pod, observed: Observed, *, terminal: bool) -> None:
         node = self.node

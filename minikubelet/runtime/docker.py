@@ -13,10 +13,9 @@ Each limiter stays below its client's connection pool (docker-py's default is 10
 never abandon their thread on cancellation: the engine would go on acting while we forgot it.
 
 Names and labels follow dockershim (kubelet-reference Part 2 §9), so a restarted agent adopts
-what it finds. This module is over the 600-line cap: the SDK quirks it absorbs (stream
-shutdown, exec kill, pull deadline, RFC 3339 nano times) sit here because it may be the only
-module importing `docker`. The docker-free parts (inspect/event parsing, the /proc process
-tree) are the natural split into private modules.
+what it finds. The docker-free parts live in private modules: `_docker_json` (inspect, event
+and network JSON as our types), `_proc` (the /proc process-tree kill), `_streams` (SDK
+streams read from threads and shut safely).
 """
 
 from __future__ import annotations
@@ -25,14 +24,10 @@ import contextlib
 import ipaddress
 import json
 import math
-import os
-import re
 import secrets
-import signal
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -55,17 +50,23 @@ from minikubelet.errors import (
     RuntimeFailure,
     RuntimeUnavailable,
 )
+from minikubelet.runtime._docker_json import (
+    EVENT_ACTIONS,
+    container_info,
+    error_message,
+    free_subnets,
+    gateway_of,
+    labels_for,
+    sandbox_info,
+    to_event,
+)
+from minikubelet.runtime._proc import kill_tree
+from minikubelet.runtime._streams import EXEC_OUTPUT_CAP, drain, pump_events, release, shutdown
 from minikubelet.runtime.types import (
-    LABEL_ATTEMPT,
-    LABEL_CONTAINER,
     LABEL_INSTANCE,
     LABEL_KIND,
-    LABEL_NAMESPACE,
-    LABEL_POD,
-    LABEL_UID,
     ContainerInfo,
     ContainerSpec,
-    ContainerState,
     ExecResult,
     ImageInfo,
     LogOptions,
@@ -80,11 +81,8 @@ T = TypeVar("T")
 Raw = dict[str, Any]
 
 LABEL_SANDBOX_ID = "io.kubernetes.sandbox.id"
-EVENT_ACTIONS = ("start", "die", "oom", "destroy")
-EXEC_OUTPUT_CAP = 10 * 1024  # what a probe keeps; the kubelet keeps 10 KiB of probe output too
 SANDBOX_STOP_TIMEOUT = 10  # dockershim's grace for the infra container
 _POOL = 10  # docker-py's DEFAULT_MAX_POOL_SIZE; every limiter below stays under it
-_FRACTION = re.compile(r"\.(\d+)")
 
 
 @dataclass
@@ -110,98 +108,6 @@ def _translate(exc: Exception, default: type[RuntimeFailure]) -> RuntimeFailure:
     if isinstance(exc, docker.errors.DockerException):  # e.g. no engine when building a client
         return RuntimeUnavailable(text)
     return default(text)
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """Docker's RFC 3339 nano time as an aware datetime; the zero time means never."""
-    if not value or value.startswith("0001-01-01"):
-        return None
-    # Python 3.11 reads at most microseconds: cut the nanoseconds.
-    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _state_of(state: Raw) -> ContainerState:
-    """dockershim's reading: running, else exited once it finished or failed to start."""
-    if state.get("Running"):
-        return ContainerState.RUNNING
-    if (
-        parse_time(state.get("FinishedAt"))
-        or state.get("ExitCode")
-        or state.get("Status") == "dead"
-    ):
-        return ContainerState.EXITED  # "removing" and "paused" fall to Running's flag above
-    return ContainerState.CREATED if state.get("Status") == "created" else ContainerState.UNKNOWN
-
-
-def _attempt(labels: dict[str, str]) -> int:
-    value = labels.get(LABEL_ATTEMPT, "0")
-    return int(value) if value.isdigit() else 0
-
-
-def container_info(raw: Raw) -> ContainerInfo:
-    """Our view of one `docker inspect` answer."""
-    labels: dict[str, str] = raw["Config"].get("Labels") or {}
-    state: Raw = raw["State"]
-    return ContainerInfo(
-        id=raw["Id"],
-        pod_uid=labels.get(LABEL_UID, ""),
-        name=labels.get(LABEL_CONTAINER, ""),
-        attempt=_attempt(labels),
-        image=raw["Config"].get("Image", ""),
-        image_id=raw.get("Image", ""),
-        state=_state_of(state),
-        exit_code=int(state.get("ExitCode") or 0),
-        oom_killed=bool(state.get("OOMKilled")),
-        error=state.get("Error") or "",
-        created_at=parse_time(raw.get("Created")),
-        started_at=parse_time(state.get("StartedAt")),
-        finished_at=parse_time(state.get("FinishedAt")),
-        labels=dict(labels),
-    )
-
-
-def _sandbox_info(raw: Raw, network: str) -> SandboxInfo:
-    labels: dict[str, str] = raw["Config"].get("Labels") or {}
-    networks: Raw = raw.get("NetworkSettings", {}).get("Networks") or {}
-    running = bool(raw["State"].get("Running"))
-    return SandboxInfo(
-        id=raw["Id"],
-        pod_uid=labels.get(LABEL_UID, ""),
-        pod_name=labels.get(LABEL_POD, ""),
-        namespace=labels.get(LABEL_NAMESPACE, ""),
-        attempt=_attempt(labels),
-        running=running,
-        ip=(networks.get(network) or {}).get("IPAddress", "") if running else "",
-        created_at=parse_time(raw.get("Created")),
-    )
-
-
-def _process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants, parents first, read from the host's /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        # The command may hold spaces and parentheses: the ppid follows the last ')'.
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    tree = [pid]
-    for current in tree:  # grows while we walk it: breadth first, parents before children
-        tree.extend(children.get(current, []))
-    return tree
-
-
-def _kill_tree(pid: int) -> None:
-    """SIGKILL an exec'd process and what it spawned (we share the engine's PID namespace)."""
-    for target in _process_tree(pid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(target, signal.SIGKILL)
 
 
 class DockerRuntime:
@@ -341,9 +247,9 @@ class DockerRuntime:
             nets: list[Raw] = await self._call(lambda c: c.networks())
             for net in nets:
                 if net["Name"] == self.network_name:
-                    self._gateway = _gateway_of(net)
+                    self._gateway = gateway_of(net)
                     return self._gateway
-            for subnet in [self._subnet] if self._subnet else _free_subnets(nets):
+            for subnet in [self._subnet] if self._subnet else free_subnets(nets):
                 gateway = str(next(ipaddress.ip_network(subnet).hosts()))
                 pool = docker.types.IPAMPool(subnet=subnet, gateway=gateway)
                 create = partial(
@@ -378,24 +284,9 @@ class DockerRuntime:
 
     # -- sandboxes ----------------------------------------------------------------------
 
-    def _labels(
-        self, spec: SandboxSpec | ContainerSpec, name: str, attempt: int, kind: str
-    ) -> dict[str, str]:
-        """dockershim's labels; ours come last so a pod label cannot claim another agent's."""
-        return {
-            **spec.labels,
-            LABEL_INSTANCE: self.instance_id,
-            LABEL_UID: spec.pod_uid,
-            LABEL_POD: spec.pod_name,
-            LABEL_NAMESPACE: spec.namespace,
-            LABEL_CONTAINER: name,
-            LABEL_ATTEMPT: str(attempt),
-            LABEL_KIND: kind,
-        }
-
     async def run_sandbox(self, spec: SandboxSpec) -> SandboxInfo:
         await self._ensure_network()
-        labels = self._labels(spec, "POD", spec.attempt, kind="podsandbox")
+        labels = labels_for(spec, self.instance_id, "POD", kind="podsandbox")
         ports = [(p.container_port, p.protocol.lower()) for p in spec.ports]
         bindings = {
             f"{p.container_port}/{p.protocol.lower()}": (p.host_ip, p.host_port) for p in spec.ports
@@ -420,7 +311,7 @@ class DockerRuntime:
 
         created = await self._create_named(create, name)
         await self.start_container(created)
-        return _sandbox_info(await self._inspect(created), self.network_name)
+        return sandbox_info(await self._inspect(created), self.network_name)
 
     async def stop_sandbox(self, sandbox_id: str) -> None:
         await self.stop_container(sandbox_id, SANDBOX_STOP_TIMEOUT)
@@ -433,7 +324,7 @@ class DockerRuntime:
 
     async def list_sandboxes(self) -> list[SandboxInfo]:
         raws = await self._inspect_all(await self._list_ids("podsandbox"))
-        return [_sandbox_info(raw, self.network_name) for raw in raws]
+        return [sandbox_info(raw, self.network_name) for raw in raws]
 
     # -- containers ---------------------------------------------------------------------
 
@@ -449,7 +340,7 @@ class DockerRuntime:
         return str(result["Id"])
 
     async def create_container(self, spec: ContainerSpec) -> str:
-        labels = self._labels(spec, spec.name, spec.attempt, kind="container")
+        labels = labels_for(spec, self.instance_id, spec.name, kind="container")
         labels[LABEL_SANDBOX_ID] = spec.sandbox_id
         binds = [f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts]
         memory = spec.memory_limit
@@ -531,7 +422,7 @@ class DockerRuntime:
             async def read() -> None:
                 try:
                     await anyio.to_thread.run_sync(
-                        _drain, stream, chunks, limiter=self._exec.limiter
+                        drain, stream, chunks, limiter=self._exec.limiter
                     )
                 finally:
                     done.set()
@@ -545,7 +436,7 @@ class DockerRuntime:
                     await self._kill_exec(exec_id)
                     with anyio.move_on_after(2):
                         await done.wait()
-                    _shutdown(stream)  # wakes the reader if it is still blocked
+                    shutdown(stream)  # wakes the reader if it is still blocked
         code = await self._exit_code(exec_id)
         return ExecResult(
             exit_code=137 if timed_out or code is None else code,
@@ -567,7 +458,7 @@ class DockerRuntime:
         info: Raw = await self._call(lambda c: c.exec_inspect(exec_id))
         pid = int(info.get("Pid") or 0)
         if info.get("Running") and pid > 0:
-            await anyio.to_thread.run_sync(_kill_tree, pid)
+            await anyio.to_thread.run_sync(kill_tree, pid)
 
     # -- logs and events ----------------------------------------------------------------
 
@@ -608,10 +499,10 @@ class DockerRuntime:
             if pending:
                 yield pending + b"\n"
         finally:
-            _shutdown(stream)  # ends an abandoned read; wait for it before closing for good
+            shutdown(stream)  # ends an abandoned read; wait for it before closing for good
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(idle.wait, 2.0)
-            _release(stream)
+            release(stream)
 
     async def events(self) -> AsyncIterator[RuntimeEvent]:
         """Engine events of this instance's containers (sandboxes too, named "POD"), read by a
@@ -633,20 +524,20 @@ class DockerRuntime:
             send, receive = anyio.create_memory_object_stream[Raw](64)
             token = anyio.lowlevel.current_token()
             thread = threading.Thread(
-                target=_pump_events, args=(stream, send, token), name="docker-events", daemon=True
+                target=pump_events, args=(stream, send, token), name="docker-events", daemon=True
             )
             thread.start()
             try:
                 async with receive:
                     async for raw in receive:
-                        event = _to_event(raw)
+                        event = to_event(raw)
                         if event is not None:
                             yield event
             finally:
-                _shutdown(stream)
+                shutdown(stream)
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(thread.join)
-                _release(stream)
+                release(stream)
         finally:
             client.close()
 
@@ -665,54 +556,8 @@ def _inspect_image(client: Any, image: str) -> Raw | None:
     return raw
 
 
-def _free_subnets(nets: list[Raw]) -> list[str]:
-    """10.89.N.0/24 ranges that overlap no existing network (ours, other agents', Docker's)."""
-    taken = [
-        ipaddress.ip_network(cfg["Subnet"], strict=False)
-        for net in nets
-        for cfg in (net.get("IPAM") or {}).get("Config") or []
-        if cfg.get("Subnet")
-    ]
-    candidates = (ipaddress.ip_network(f"10.89.{n}.0/24") for n in range(256))
-    return [str(c) for c in candidates if not any(c.overlaps(t) for t in taken)]
-
-
 def _create_network(client: Any, name: str, ipam: Any, labels: dict[str, str]) -> None:
     client.create_network(name, driver="bridge", ipam=ipam, labels=labels, check_duplicate=True)
-
-
-def _gateway_of(net: Raw) -> str:
-    for cfg in (net.get("IPAM") or {}).get("Config") or []:
-        if cfg.get("Gateway"):
-            return str(cfg["Gateway"])
-    raise RuntimeFailure(f"network {net.get('Name')} has no gateway")
-
-
-def _drain(stream: Iterator[bytes], chunks: list[bytes]) -> None:
-    """Read an exec's output to its end; keep the first 10 KiB, discard the rest."""
-    kept = 0
-    try:
-        for chunk in stream:
-            if kept < EXEC_OUTPUT_CAP:
-                chunks.append(chunk[: EXEC_OUTPUT_CAP - kept])
-                kept += len(chunks[-1])
-    finally:
-        _release(stream)
-
-
-def _shutdown(stream: Any) -> None:
-    """Shut an SDK stream's socket down: safe from any thread, it wakes a blocked reader.
-    The descriptor stays open (the response still holds it) until `_release`."""
-    with contextlib.suppress(OSError):
-        stream.close()
-
-
-def _release(stream: Any) -> None:
-    """Shut down and close for good; only once no thread reads the stream any more."""
-    _shutdown(stream)
-    response = getattr(stream, "_response", None)  # CancellableStream keeps it private
-    if response is not None:
-        response.close()
 
 
 def _pull(client: Any, image: str, abort: threading.Event, read_timeout: float) -> None:
@@ -732,7 +577,7 @@ def _pull(client: Any, image: str, abort: threading.Event, read_timeout: float) 
             url, params=params, headers=headers, stream=True, timeout=(10, read_timeout)
         ) as response:
             if response.status_code >= 400:
-                raise ImagePullError(_error_message(response))
+                raise ImagePullError(error_message(response.status_code, response.text))
             for line in response.iter_lines():
                 if abort.is_set():
                     raise ImagePullError(f"pulling {image}: timed out after {read_timeout:g}s")
@@ -741,36 +586,3 @@ def _pull(client: Any, image: str, abort: threading.Event, read_timeout: float) 
                     raise ImagePullError(str(message["error"]))
     except requests.exceptions.Timeout as exc:
         raise ImagePullError(f"pulling {image}: timed out after {read_timeout:g}s") from exc
-
-
-def _error_message(response: Any) -> str:
-    try:
-        return str(response.json().get("message") or response.text)
-    except ValueError:
-        return str(response.text)
-
-
-def _pump_events(stream: Iterator[Raw], send: Any, token: anyio.lowlevel.EventLoopToken) -> None:
-    """The events thread: SDK stream to memory stream, until either side closes."""
-    try:
-        for raw in stream:
-            anyio.from_thread.run(send.send, raw, token=token)
-    except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.RunFinishedError):
-        pass
-    finally:
-        with contextlib.suppress(anyio.RunFinishedError):
-            anyio.from_thread.run_sync(send.close, token=token)
-
-
-def _to_event(raw: Raw) -> RuntimeEvent | None:
-    action = str(raw.get("Action") or raw.get("status") or "")
-    action = action.split(":", 1)[0]  # e.g. "exec_die" never matches; "health_status: x"
-    if action not in EVENT_ACTIONS:
-        return None
-    attributes: dict[str, str] = (raw.get("Actor") or {}).get("Attributes") or {}
-    return RuntimeEvent(
-        action=action,
-        container_id=str(raw.get("id") or (raw.get("Actor") or {}).get("ID") or ""),
-        pod_uid=attributes.get(LABEL_UID, ""),
-        container_name=attributes.get(LABEL_CONTAINER, ""),
-    )

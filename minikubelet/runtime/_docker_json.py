@@ -1,0 +1,169 @@
+"""Docker's JSON as our types: `docker inspect` answers, engine events, network configs.
+
+Pure functions with no SDK import, so they are read and tested without an engine; only
+`runtime/docker.py` calls them. States follow dockershim's reading (kubelet-reference Part 2 §9).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from minikubelet.errors import RuntimeFailure
+from minikubelet.runtime.types import (
+    LABEL_ATTEMPT,
+    LABEL_CONTAINER,
+    LABEL_INSTANCE,
+    LABEL_KIND,
+    LABEL_NAMESPACE,
+    LABEL_POD,
+    LABEL_UID,
+    ContainerInfo,
+    ContainerSpec,
+    ContainerState,
+    RuntimeEvent,
+    SandboxInfo,
+    SandboxSpec,
+)
+
+__all__ = [
+    "EVENT_ACTIONS",
+    "container_info",
+    "error_message",
+    "free_subnets",
+    "gateway_of",
+    "labels_for",
+    "parse_time",
+    "sandbox_info",
+    "to_event",
+]
+
+Raw = dict[str, Any]
+EVENT_ACTIONS = ("start", "die", "oom", "destroy")
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Docker's RFC 3339 nano time as an aware datetime; the zero time means never."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    # Python 3.11 reads at most microseconds: cut the nanoseconds.
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _state_of(state: Raw) -> ContainerState:
+    """dockershim's reading: running, else exited once it finished or failed to start."""
+    if state.get("Running"):
+        return ContainerState.RUNNING
+    if (
+        parse_time(state.get("FinishedAt"))
+        or state.get("ExitCode")
+        or state.get("Status") == "dead"
+    ):
+        return ContainerState.EXITED  # "removing" and "paused" fall to Running's flag above
+    return ContainerState.CREATED if state.get("Status") == "created" else ContainerState.UNKNOWN
+
+
+def _attempt(labels: dict[str, str]) -> int:
+    value = labels.get(LABEL_ATTEMPT, "0")
+    return int(value) if value.isdigit() else 0
+
+
+def container_info(raw: Raw) -> ContainerInfo:
+    """Our view of one `docker inspect` answer."""
+    labels: dict[str, str] = raw["Config"].get("Labels") or {}
+    state: Raw = raw["State"]
+    return ContainerInfo(
+        id=raw["Id"],
+        pod_uid=labels.get(LABEL_UID, ""),
+        name=labels.get(LABEL_CONTAINER, ""),
+        attempt=_attempt(labels),
+        image=raw["Config"].get("Image", ""),
+        image_id=raw.get("Image", ""),
+        state=_state_of(state),
+        exit_code=int(state.get("ExitCode") or 0),
+        oom_killed=bool(state.get("OOMKilled")),
+        error=state.get("Error") or "",
+        created_at=parse_time(raw.get("Created")),
+        started_at=parse_time(state.get("StartedAt")),
+        finished_at=parse_time(state.get("FinishedAt")),
+        labels=dict(labels),
+    )
+
+
+def sandbox_info(raw: Raw, network: str) -> SandboxInfo:
+    labels: dict[str, str] = raw["Config"].get("Labels") or {}
+    networks: Raw = raw.get("NetworkSettings", {}).get("Networks") or {}
+    running = bool(raw["State"].get("Running"))
+    return SandboxInfo(
+        id=raw["Id"],
+        pod_uid=labels.get(LABEL_UID, ""),
+        pod_name=labels.get(LABEL_POD, ""),
+        namespace=labels.get(LABEL_NAMESPACE, ""),
+        attempt=_attempt(labels),
+        running=running,
+        ip=(networks.get(network) or {}).get("IPAddress", "") if running else "",
+        created_at=parse_time(raw.get("Created")),
+    )
+
+
+def to_event(raw: Raw) -> RuntimeEvent | None:
+    action = str(raw.get("Action") or raw.get("status") or "")
+    action = action.split(":", 1)[0]  # e.g. "exec_die" never matches; "health_status: x"
+    if action not in EVENT_ACTIONS:
+        return None
+    attributes: dict[str, str] = (raw.get("Actor") or {}).get("Attributes") or {}
+    return RuntimeEvent(
+        action=action,
+        container_id=str(raw.get("id") or (raw.get("Actor") or {}).get("ID") or ""),
+        pod_uid=attributes.get(LABEL_UID, ""),
+        container_name=attributes.get(LABEL_CONTAINER, ""),
+    )
+
+
+def free_subnets(nets: list[Raw]) -> list[str]:
+    """10.89.N.0/24 ranges that overlap no existing network (ours, other agents', Docker's)."""
+    taken = [
+        ipaddress.ip_network(cfg["Subnet"], strict=False)
+        for net in nets
+        for cfg in (net.get("IPAM") or {}).get("Config") or []
+        if cfg.get("Subnet")
+    ]
+    candidates = (ipaddress.ip_network(f"10.89.{n}.0/24") for n in range(256))
+    return [str(c) for c in candidates if not any(c.overlaps(t) for t in taken)]
+
+
+def gateway_of(net: Raw) -> str:
+    for cfg in (net.get("IPAM") or {}).get("Config") or []:
+        if cfg.get("Gateway"):
+            return str(cfg["Gateway"])
+    raise RuntimeFailure(f"network {net.get('Name')} has no gateway")
+
+
+def error_message(status: int, text: str) -> str:
+    """The engine's words from an error answer: its JSON `message`, else the body."""
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return text or f"HTTP {status}"
+    return str((found.get("message") if isinstance(found, dict) else None) or text)
+
+
+def labels_for(
+    spec: SandboxSpec | ContainerSpec, instance: str, name: str, *, kind: str
+) -> dict[str, str]:
+    """dockershim's labels; ours come last so a pod label cannot claim another agent's."""
+    return {
+        **spec.labels,
+        LABEL_INSTANCE: instance,
+        LABEL_UID: spec.pod_uid,
+        LABEL_POD: spec.pod_name,
+        LABEL_NAMESPACE: spec.namespace,
+        LABEL_CONTAINER: name,
+        LABEL_ATTEMPT: str(spec.attempt),
+        LABEL_KIND: kind,
+    }

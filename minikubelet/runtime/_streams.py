@@ -1,0 +1,58 @@
+"""Docker SDK streams (logs, exec output, events) read from worker threads, and shut safely.
+
+Docker-free: these take the SDK's stream objects as they are. Only `runtime/docker.py` uses them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+
+__all__ = ["EXEC_OUTPUT_CAP", "drain", "pump_events", "release", "shutdown"]
+
+Raw = dict[str, Any]
+EXEC_OUTPUT_CAP = 10 * 1024  # what a probe keeps; the kubelet keeps 10 KiB of probe output too
+
+
+def drain(stream: Iterator[bytes], chunks: list[bytes]) -> None:
+    """Read an exec's output to its end; keep the first 10 KiB, discard the rest."""
+    kept = 0
+    try:
+        for chunk in stream:
+            if kept < EXEC_OUTPUT_CAP:
+                chunks.append(chunk[: EXEC_OUTPUT_CAP - kept])
+                kept += len(chunks[-1])
+    finally:
+        release(stream)
+
+
+def shutdown(stream: Any) -> None:
+    """Shut an SDK stream's socket down: safe from any thread, it wakes a blocked reader.
+    The descriptor stays open (the response still holds it) until `release`."""
+    with contextlib.suppress(OSError):
+        stream.close()
+
+
+def release(stream: Any) -> None:
+    """Shut down and close for good; only once no thread reads the stream any more."""
+    shutdown(stream)
+    response = getattr(stream, "_response", None)  # CancellableStream keeps it private
+    if response is not None:
+        response.close()
+
+
+def pump_events(stream: Iterator[Raw], send: Any, token: anyio.lowlevel.EventLoopToken) -> None:
+    """The events thread: SDK stream to memory stream, until either side closes."""
+    try:
+        for raw in stream:
+            anyio.from_thread.run(send.send, raw, token=token)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.RunFinishedError):
+        pass
+    finally:
+        with contextlib.suppress(anyio.RunFinishedError):
+            anyio.from_thread.run_sync(send.close, token=token)
