@@ -24,9 +24,11 @@ test-unit: setup
 bench: setup
 	$(BIN)/python bench/run.py
 
-# The README's test command: the engine (installed and started if missing), lint, every test.
+# The README's test command: the engine (installed and started if missing), the offline images
+# (built once, then cached by tag), lint, every test.
 test: setup
 	bash images/ensure-engine.sh
+	bash images/build.sh all
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -q
 
