@@ -91,7 +91,7 @@ def test_name_output_and_stdin(
 
 def test_one_invalid_object_reads_as_kubectl(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
-        capsys, "apply", "--dry-run=server", "-f", str(MANIFESTS / "examples" / "invalid-pod.yaml")
+        capsys, "apply", "--dry-run=server", "-f", str(MANIFESTS / "invalid" / "invalid-pod.yaml")
     )
     assert code == 1 and out == ""
     lines = err.splitlines()
