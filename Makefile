@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/minikubelet: pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' --config-settings editable_mode=compat  # a .pth, no import hook
 	$(BIN)/python -m compileall -q minikubelet  # start-up speed where bytecode is not written
 	@touch $@
 

@@ -4,7 +4,8 @@
       ├─ Store.open(state.db)                 the only state
       ├─ DockerRuntime(instance id)           the only way to containers
       ├─ Node.run                             pod workers, runtime events, housekeeping
-      └─ uvicorn on the UNIX socket (0600)    the Kubernetes-shaped API
+      ├─ uvicorn on the UNIX socket (0600)    the Kubernetes-shaped API
+      └─ uvicorn on HTTPS (--listen)          the same API for kubectl, behind a bearer token
 
 SIGTERM or SIGINT stops serving and returns; containers keep running for the next agent.
 """
@@ -26,9 +27,12 @@ from minikubelet.clock import Clock, RealClock
 from minikubelet.node.manager import Node, NodeConfig, node_name_default
 from minikubelet.paths import StatePaths
 from minikubelet.prober.manager import ProbeManager
+from minikubelet.prober.record import ProbeRecorder
 from minikubelet.prober.runner import engine_runner
 from minikubelet.runtime.types import Runtime
 from minikubelet.server import ApiDeps, create_app
+from minikubelet.server.auth import TokenAuth
+from minikubelet.server.deps import Listener
 from minikubelet.store import Store
 
 __all__ = ["AgentConfig", "run_agent", "serve"]
@@ -40,6 +44,7 @@ log = logging.getLogger("minikubelet.agent")
 class AgentConfig:
     paths: StatePaths
     node_name: str | None = None
+    listen: str | None = None  # HOST:PORT for the HTTPS listener, none by default
 
 
 def instance_id(paths: StatePaths) -> str:
@@ -90,20 +95,32 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             clock,
             NodeConfig(name=config.node_name or node_name_default(), pods_dir=paths.pods),
         )
-        probes = _probes(node, runtime, clock)
+        recorder = ProbeRecorder(store.probes.append, clock)
+        probes = _probes(node, runtime, clock, recorder)
         node.probes = probes
-        app = create_app(ApiDeps(store=store, clock=clock, node_name=node.name, logs=node))
+        deps = ApiDeps(store=store, clock=clock, node_name=node.name, logs=node)
+        https = _https(config, deps, clock) if config.listen else None
+        app = create_app(deps)
         server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
         sock = _bind(str(paths.socket))
         async with anyio.create_task_group() as tg:
             probes.bind(tg)
+            watches = (
+                lambda: store.watch("Pod", None, None),
+                lambda: store.watch("Event", None, None),
+            )
+            await tg.start(recorder.run, *watches)
             await tg.start(node.run)
             tg.start_soon(server.serve, [sock])
+            if https is not None:
+                tg.start_soon(https[0].serve, [https[1]])
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
                 paths.pid.write_text(f"{os.getpid()}\n")
                 async for _ in signals:
                     break
             server.should_exit = True
+            if https is not None:
+                https[0].should_exit = True
             tg.cancel_scope.cancel()
     finally:
         store.close()
@@ -111,7 +128,41 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def _probes(node: Node, runtime: Runtime, clock: Clock) -> ProbeManager:
+def _https(
+    config: AgentConfig, deps: ApiDeps, clock: Clock
+) -> tuple[uvicorn.Server, socket.socket]:
+    """The HTTPS listener: credentials made or reused, the port bound now (so a taken port
+    fails the start with a clear message), the API behind the bearer token. It also sets
+    `deps.listener`, which the socket's kubeconfig endpoint hands out."""
+    from minikubelet.server.tls import ensure_credentials, parse_listen, server_url
+
+    host, port = parse_listen(config.listen or "")
+    creds = ensure_credentials(config.paths.home, host, clock.utcnow())
+    deps.listener = Listener(server_url(host, port), creds.ca_pem, creds.token)
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise SystemExit(f"error: cannot listen on {config.listen}: {exc.strerror}") from exc
+    app = TokenAuth(create_app(deps), creds.token)
+    server = _Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            ssl_certfile=str(creds.cert_file),
+            ssl_keyfile=str(creds.key_file),
+        )
+    )
+    log.info("serving the API on %s", deps.listener.server)
+    return server, sock
+
+
+def _probes(node: Node, runtime: Runtime, clock: Clock, recorder: ProbeRecorder) -> ProbeManager:
     """The prober, reading the statuses the pod workers last wrote and waking them."""
 
     def status_of(uid: str) -> PodStatus | None:
@@ -126,7 +177,8 @@ def _probes(node: Node, runtime: Runtime, clock: Clock) -> ProbeManager:
     def emit(pod: Pod, type_: str, reason: str, message: str, container: str) -> None:
         node.recorder.pod(pod, type_, reason, message, container=container)
 
-    return ProbeManager(clock, engine_runner(runtime, status_of), emit, status_of, wake)
+    runner = engine_runner(runtime, status_of)
+    return ProbeManager(clock, runner, emit, status_of, wake, record=recorder.attempt)
 
 
 def run_agent(config: AgentConfig) -> int:

@@ -14,7 +14,13 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from minikubelet.cli.transport import Transport, TransportError, UnixTransport, target
+from minikubelet.cli.transport import (
+    Transport,
+    TransportError,
+    UnixTransport,
+    target,
+    warning_texts,
+)
 from minikubelet.clock import poll
 from minikubelet.errors import (
     AlreadyExists,
@@ -84,11 +90,15 @@ class ApiClient:
         if content is not None:
             sent["Content-Type"] = "application/json"
         try:
-            code, data = self._transport.request(method, target(path, query), content, sent)
+            code, data, warnings = self._transport.request(
+                method, target(path, query), content, sent
+            )
         except TransportError as exc:
             raise AgentUnavailable(
                 f"the node agent at {self.paths.socket} is not answering: {exc}"
             ) from exc
+        for text in warning_texts(warnings):  # as kubectl prints an API server's warnings
+            print(f"Warning: {text}", file=sys.stderr)
         return _decode(code, data)
 
     def stream_lines(
@@ -108,7 +118,7 @@ class ApiClient:
         if self.managed and not _listening(str(self.paths.socket)):
             return False
         try:
-            code, _ = self._transport.request("GET", "/healthz", None, {})
+            code, _, _ = self._transport.request("GET", "/healthz", None, {})
         except TransportError:
             return False
         return code == 200

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 
 from minikubelet.cli.client import AgentUnavailable, ApiClient, start_detached
@@ -24,6 +25,12 @@ STOP_TIMEOUT = 60.0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=("run", "start", "stop", "status"))
     parser.add_argument("--node-name", help="the node's name (default: the hostname)")
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="also serve the API on HTTPS with a bearer token, for kubectl "
+        "(a bare PORT listens on 127.0.0.1); see `minikubelet kubeconfig`",
+    )
 
 
 def _pid(paths: StatePaths) -> int | None:
@@ -35,12 +42,33 @@ def _pid(paths: StatePaths) -> int | None:
     return pid
 
 
+def _start(paths: StatePaths, args: argparse.Namespace) -> None:
+    """`daemon run` detached, with this command's options (the CLI's autostart passes none)."""
+    options = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
+               if k in ("node_name", "listen") and v]  # fmt: skip
+    if not options:
+        start_detached(paths)
+        return
+    env = {**os.environ, "MINIKUBELET_HOME": str(paths.home)}
+    with open(paths.log, "ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "minikubelet", "daemon", "run", *options],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     paths = StatePaths.from_env()
     if args.action == "run":
         from minikubelet.agent import AgentConfig, run_agent
 
-        return run_agent(AgentConfig(paths=paths, node_name=args.node_name))
+        config = AgentConfig(paths=paths, node_name=args.node_name, listen=args.listen)
+        return run_agent(config)
     client = ApiClient(paths)
     try:
         if args.action == "status":
@@ -55,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"minikubelet node agent is already running (socket {paths.socket})")
                 return 0
             paths.ensure()
-            start_detached(paths)
+            _start(paths, args)
             if not poll(client.healthy, 30.0):
                 raise AgentUnavailable(f"the node agent did not start; see {paths.log}")
             print(f"minikubelet node agent started (pid {_pid(paths)}, log {paths.log})")

@@ -22,43 +22,73 @@ class _Parser(argparse.ArgumentParser):
         sys.stderr.write(f"error: {message}\nSee '{self.prog} --help' for usage.\n")
         raise SystemExit(1)
 
+    def format_help(self) -> str:
+        from minikubelet.cli.help import kubectl_help  # only --help pays for the tables
+
+        return kubectl_help(self)
+
+
+_ONE_LINE = {  # kubectl's one-line descriptions
+    "apply": "Apply a configuration to a resource by file name or stdin",
+    "create": "Create a resource from a file or from stdin",
+    "get": "Display one or many resources",
+    "delete": "Delete resources by file names, stdin, resources and names, or by resources and "
+    "label selector",
+    "describe": "Show details of a specific resource or group of resources",
+    "logs": "Print the logs for a container in a pod",
+    "wait": "Experimental: Wait for a specific condition on one or many resources",
+    "label": "Update the labels on a resource",
+    "version": "Print the client and server version information",
+    "daemon": "Run, start, stop or check the node agent",
+}
+
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     from minikubelet.cli import apply
 
-    parser = _Parser(prog="minikubelet", description="One machine as a Kubernetes node.")
-    parser.add_argument("-n", "--namespace", help="the namespace scope of this request")
+    parser = _Parser(prog="minikubelet")
+    parser.add_argument("-n", "--namespace")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     subs: dict[str, argparse.ArgumentParser] = {}
     for verb in ("apply", "create"):
-        subs[verb] = commands.add_parser(verb, help=f"{verb} pods from files or stdin")
+        subs[verb] = commands.add_parser(verb, help=_ONE_LINE[verb])
         subs[verb].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
         apply.add_arguments(subs[verb])
-    subs["version"] = commands.add_parser("version", help="print the client version")
+    subs["version"] = commands.add_parser("version", help=_ONE_LINE["version"])
+    subs["version"].add_argument("--client", action="store_true")
     from minikubelet.cli import daemon, delete, describe, get, label, logs, wait
 
-    subs["describe"] = commands.add_parser("describe", help="show details of pods")
+    subs["describe"] = commands.add_parser("describe", help=_ONE_LINE["describe"])
     subs["describe"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
     describe.add_arguments(subs["describe"])
-    subs["logs"] = commands.add_parser("logs", help="print the logs for a container in a pod")
+    subs["logs"] = commands.add_parser("logs", help=_ONE_LINE["logs"])
     subs["logs"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
     logs.add_arguments(subs["logs"])
 
-    subs["label"] = commands.add_parser("label", help="update the labels of the node")
+    subs["label"] = commands.add_parser("label", help=_ONE_LINE["label"])
     label.add_arguments(subs["label"])
-    subs["wait"] = commands.add_parser("wait", help="wait for a pod condition or deletion")
+    subs["wait"] = commands.add_parser("wait", help=_ONE_LINE["wait"])
     subs["wait"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
     wait.add_arguments(subs["wait"])
 
-    subs["get"] = commands.add_parser("get", help="display pods, events or nodes")
+    subs["get"] = commands.add_parser("get", help=_ONE_LINE["get"])
     subs["get"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
     get.add_arguments(subs["get"])
 
-    subs["delete"] = commands.add_parser("delete", help="delete pods by file, name or --all")
+    subs["delete"] = commands.add_parser("delete", help=_ONE_LINE["delete"])
     subs["delete"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
     delete.add_arguments(subs["delete"])
-    subs["daemon"] = commands.add_parser("daemon", help="run, start, stop the node agent")
+    subs["daemon"] = commands.add_parser("daemon", help=_ONE_LINE["daemon"])
     daemon.add_arguments(subs["daemon"])
+    subs["kubeconfig"] = commands.add_parser("kubeconfig", help="Print a kubeconfig for kubectl")
+    from minikubelet.cli import probes, timeline
+
+    subs["probes"] = commands.add_parser("probes", help="List every probe attempt of a pod")
+    subs["probes"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+    probes.add_arguments(subs["probes"])
+    subs["timeline"] = commands.add_parser("timeline", help="Chart a pod's probes and restarts")
+    subs["timeline"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+    timeline.add_arguments(subs["timeline"])
     return parser, subs
 
 
@@ -99,10 +129,38 @@ def run(argv: Sequence[str]) -> int:
         from minikubelet.cli import daemon
 
         return daemon.run(args)
+    if args.command == "kubeconfig":
+        from minikubelet.cli import kubeconfig
+
+        return kubeconfig.run(args)
+    if args.command == "probes":
+        from minikubelet.cli import probes
+
+        return probes.run(args)
+    if args.command == "timeline":
+        from minikubelet.cli import timeline
+
+        return timeline.run(args)
     if args.command == "version":
-        print(f"minikubelet {__version__} (follows Kubernetes {KUBERNETES_VERSION})")
-        return 0
+        return _version(args.client)
     raise AssertionError(args.command)
+
+
+def _version(client_only: bool) -> int:
+    """kubectl's `version`: the client's line, then the running agent's (none started)."""
+    print(f"Client Version: {KUBERNETES_VERSION}+minikubelet.{__version__}")
+    if client_only:
+        return 0
+    from minikubelet.cli import client
+    from minikubelet.paths import StatePaths
+
+    api = client.ApiClient(StatePaths.from_env())
+    try:
+        if api.healthy():
+            print(f"Server Version: {api.request('GET', '/version')['gitVersion']}")
+    finally:
+        api.close()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ tens of milliseconds (httpx alone takes 60 ms to import). Tests plug in any http
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -14,7 +15,13 @@ from urllib.parse import urlencode
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["HttpxTransport", "Transport", "TransportError", "UnixTransport"]
+__all__ = [
+    "HttpxTransport",
+    "Transport",
+    "TransportError",
+    "UnixTransport",
+    "warning_texts",
+]
 
 TIMEOUT = 60.0
 
@@ -26,8 +33,8 @@ class TransportError(OSError):
 class Transport(Protocol):
     def request(
         self, method: str, target: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes]:
-        """One request; (status code, body)."""
+    ) -> tuple[int, bytes, list[str]]:
+        """One request; (status code, body, its `Warning` header values)."""
         ...
 
     def stream(
@@ -37,6 +44,15 @@ class Transport(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def warning_texts(values: list[str]) -> list[str]:
+    """The texts of `Warning: 299 - "text", 299 - "text2"` header values."""
+    texts = []
+    for value in values:
+        for match in re.finditer(r'\d{3} [^ ]+ "((?:[^"\\]|\\.)*)"', value):
+            texts.append(match.group(1).replace('\\"', '"').replace("\\\\", "\\"))
+    return texts
 
 
 def target(path: str, query: dict[str, str]) -> str:
@@ -68,7 +84,7 @@ class UnixTransport:
 
     def request(
         self, method: str, target: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, list[str]]:
         for attempt in (1, 2):  # a kept-alive connection the server closed is retried once
             stale = self._conn is not None
             if self._conn is None:
@@ -76,7 +92,7 @@ class UnixTransport:
             try:
                 self._conn.request(method, target, body=body, headers=headers)
                 response = self._conn.getresponse()
-                return response.status, response.read()
+                return response.status, response.read(), response.headers.get_all("Warning") or []
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
                 closed = isinstance(
@@ -112,9 +128,9 @@ class HttpxTransport:
 
     def request(
         self, method: str, target: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, list[str]]:
         response = self.client.request(method, target, content=body, headers=headers)
-        return response.status_code, response.content
+        return response.status_code, response.content, response.headers.get_list("warning")
 
     @contextmanager
     def stream(self, target: str, headers: dict[str, str]) -> Iterator[tuple[int, Iterator[bytes]]]:

@@ -17,9 +17,10 @@ from starlette.routing import Route
 
 from minikubelet import KUBERNETES_VERSION, __version__
 from minikubelet.errors import NotFound, StatusError
-from minikubelet.server import pods, resources
+from minikubelet.server import auth, discovery, openapi, pods, resources
 from minikubelet.server.deps import ApiDeps, LogSource
 from minikubelet.server.responses import json_response, status_response
+from minikubelet.server.timeline import pod_probes
 
 __all__ = ["ApiDeps", "LogSource", "create_app"]
 
@@ -71,6 +72,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return status_response(err)
 
 
+# What kubectl and client-go read besides pods, events and nodes (discovery.py, openapi.py).
+_KUBECTL_ROUTES: list[tuple[str, Handler, list[str]]] = [
+    ("/api", discovery.api_versions, ["GET"]),
+    ("/apis", discovery.group_list, ["GET"]),
+    ("/api/v1", discovery.api_resources, ["GET"]),
+    ("/api/v1/namespaces", discovery.list_namespaces, ["GET"]),
+    ("/api/v1/namespaces/{name}", discovery.get_namespace, ["GET"]),
+    ("/openapi/v3", openapi.openapi_root, ["GET"]),
+    ("/openapi/v3/api/v1", openapi.openapi_v1, ["GET"]),
+    ("/minikubelet/v1/kubeconfig", auth.get_kubeconfig, ["GET"]),
+]
+
+
 def create_app(deps: ApiDeps) -> Starlette:
     ns_pods = "/api/v1/namespaces/{namespace}/pods"
     pod = ns_pods + "/{name}"
@@ -83,14 +97,17 @@ def create_app(deps: ApiDeps) -> Starlette:
         (pod, pods.get_pod, ["GET"]),
         (pod, pods.replace_pod, ["PUT"]),
         (pod, pods.delete_pod, ["DELETE"]),
+        (pod, pods.patch_pod, ["PATCH"]),
         (pod + "/status", pods.get_pod, ["GET"]),
         (pod + "/status", pods.replace_status, ["PUT"]),
         (pod + "/log", pods.pod_log, ["GET"]),
+        ("/minikubelet/v1/namespaces/{namespace}/pods/{name}/probes", pod_probes, ["GET"]),
         ("/api/v1/events", resources.list_events, ["GET"]),
         ("/api/v1/namespaces/{namespace}/events", resources.list_events, ["GET"]),
         ("/api/v1/nodes", resources.list_nodes, ["GET"]),
         ("/api/v1/nodes/{name}", resources.get_node, ["GET"]),
         ("/api/v1/nodes/{name}", resources.patch_node, ["PATCH"]),
+        *_KUBECTL_ROUTES,
     ]
     routes = [Route(path, _bind(h, deps), methods=methods) for path, h, methods in table]
     return Starlette(

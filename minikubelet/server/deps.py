@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from minikubelet.clock import Clock
 from minikubelet.store import Store
 
-__all__ = ["ApiDeps", "LogSource"]
+__all__ = ["ApiDeps", "Listener", "LogSource"]
 
 
 class LogSource(Protocol):
@@ -22,9 +22,19 @@ class LogSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Listener:
+    """The agent's HTTPS listener as a client needs it: URL, CA certificate (PEM), token."""
+
+    server: str
+    ca_pem: bytes
+    token: str
+
+
 @dataclass
 class ApiDeps:
     store: Store
     clock: Clock
     node_name: str
     logs: LogSource | None = None
+    listener: Listener | None = None

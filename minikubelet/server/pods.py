@@ -10,10 +10,13 @@ from starlette.responses import Response, StreamingResponse
 
 from minikubelet.api.codec import format_time, to_dict
 from minikubelet.api.create import prepare_create
+from minikubelet.api.unacted import unacted_fields
 from minikubelet.api.update import prepare_update
 from minikubelet.errors import BadRequest
 from minikubelet.server.deps import ApiDeps
+from minikubelet.server.fieldvalidation import drop_unknown, validation_mode, warning_header
 from minikubelet.server.logs import log_options, pick_container
+from minikubelet.server.patch import apply_patch, read_patch
 from minikubelet.server.responses import json_response, query_int, read_body
 from minikubelet.server.watch import list_or_watch, table_or_object
 
@@ -77,27 +80,56 @@ def _dry_run(request: Request) -> bool:
 
 async def create_pod(request: Request, deps: ApiDeps) -> Response:
     namespace = request.path_params["namespace"]
-    body = await read_body(request)
-    pod = to_dict(prepare_create(body, namespace, deps.clock.utcnow()))
-    if _dry_run(request):
-        return json_response(pod, 201)
-    return json_response(_with_kind(deps.store.create("Pod", pod)), 201)
+    body, warnings = drop_unknown(await read_body(request), validation_mode(request))
+    created = prepare_create(body, namespace, deps.clock.utcnow())
+    warnings += unacted_fields(created)
+    pod = to_dict(created)
+    if not _dry_run(request):
+        pod = _with_kind(deps.store.create("Pod", pod))
+    return _answer(pod, warnings, 201)
+
+
+def _answer(obj: dict[str, Any], warnings: list[str], code: int = 200) -> Response:
+    response = json_response(obj, code)
+    response.headers.update(warning_header(warnings))
+    return response
 
 
 async def replace_pod(request: Request, deps: ApiDeps) -> Response:
     p = request.path_params
-    body = await read_body(request)
+    body, warnings = drop_unknown(await read_body(request), validation_mode(request))
     name = (body.get("metadata") or {}).get("name")
     if name and name != p["name"]:
         raise BadRequest(
             f"the name of the object ({name}) does not match the name on the URL ({p['name']})"
         )
     old = deps.store.get("Pod", p["namespace"], p["name"])
-    new = to_dict(prepare_update(old, body))
-    if _dry_run(request):
-        return json_response(new)
-    expected = (body.get("metadata") or {}).get("resourceVersion") or None
-    return json_response(_with_kind(deps.store.update("Pod", new, expected_rv=expected)))
+    updated = prepare_update(old, body)
+    warnings += unacted_fields(updated)
+    new = to_dict(updated)
+    if not _dry_run(request):
+        expected = (body.get("metadata") or {}).get("resourceVersion") or None
+        new = _with_kind(deps.store.update("Pod", new, expected_rv=expected))
+    return _answer(new, warnings)
+
+
+async def patch_pod(request: Request, deps: ApiDeps) -> Response:
+    """PATCH: the patch over the stored pod, then the update rules of a PUT (`prepare_update`).
+    A resourceVersion in the patch is a precondition, as the API server treats it."""
+    p = request.path_params
+    mode = validation_mode(request)
+    patch = await read_patch(request)
+    old = deps.store.get("Pod", p["namespace"], p["name"])
+    merged = apply_patch(request.headers.get("content-type", ""), _with_kind(old), patch)
+    body, warnings = drop_unknown(merged, mode)
+    updated = prepare_update(old, body)
+    warnings += unacted_fields(updated)
+    new = to_dict(updated)
+    if not _dry_run(request):
+        sent = (patch.get("metadata") or {}) if isinstance(patch, dict) else {}
+        expected = sent.get("resourceVersion") if isinstance(sent, dict) else None
+        new = _with_kind(deps.store.update("Pod", new, expected_rv=expected or None))
+    return _answer(new, warnings)
 
 
 async def replace_status(request: Request, deps: ApiDeps) -> Response:
@@ -165,6 +197,7 @@ __all__ = [
     "get_pod",
     "grace_for_delete",
     "list_pods",
+    "patch_pod",
     "pod_log",
     "replace_pod",
     "replace_status",

@@ -4,7 +4,8 @@
       │ ── _write(): Txn ───────── txn.py      BEGIN IMMEDIATE, one revision per object written
       │ ── record_event() ──────── events.py   client-go dedup (count, first/lastTimestamp)
       │ ── list(selectors) ─────── selectors.py
-      └─ publish after COMMIT ──── watch.py    ring of recent changes + bounded fan-out
+      │ ── publish after COMMIT ── watch.py    ring of recent changes + bounded fan-out
+      └─ .probes ──────────────── probes.py   probe history per pod, removed with the pod
 
 Objects are raw Kubernetes JSON dicts keyed by (kind, namespace, name); every write of any
 object takes the next value of one global revision, its resourceVersion (etcd's model), and is
@@ -36,6 +37,7 @@ from minikubelet.api.codec import format_time
 from minikubelet.clock import Clock
 from minikubelet.errors import BadRequest
 from minikubelet.store.events import dedup_key, event_name, new_event, repeat_event, unix_nanos
+from minikubelet.store.probes import ProbeLog
 from minikubelet.store.schema import StoreError, connect
 from minikubelet.store.selectors import matches_fields, parse_label_selector
 from minikubelet.store.txn import (
@@ -70,6 +72,8 @@ class Store:
         self._buffer = buffer
         self._revision = _read_revision(conn)
         self._hub = WatchHub(self._revision, window)
+        self.probes = ProbeLog(conn)
+        self.probes.prune()
 
     @classmethod
     def open(
@@ -91,6 +95,7 @@ class Store:
     def close(self) -> None:
         """End every watch and close the file; idempotent."""
         self._hub.close()
+        self.probes.close()
         self._conn.close()
 
     def __enter__(self) -> Store:
@@ -211,7 +216,11 @@ class Store:
             if uid is not None and uid != row.uid:
                 raise uid_conflict(kind, namespace, name, uid, row.uid)
             txn.remove(row)
-            return row.body()
+            if kind == "Pod":
+                self.probes.remove(row.uid)  # the pod's probe history goes with it
+        if kind == "Pod":
+            self.probes.removed(row.uid)
+        return row.body()
 
     # -- events ------------------------------------------------------------------------------
 

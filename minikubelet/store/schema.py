@@ -1,6 +1,6 @@
 """Opening the SQLite file: pragmas, the schema version, migrations, and refusing bad files.
 
-Tables (schema 1):
+Tables (schema 1, then 2):
 
     revision                      one row: the global resourceVersion counter (etcd's revision)
     ┌────┬───────┐
@@ -14,6 +14,16 @@ Tables (schema 1):
       Pod | Event | Node; namespace "" for cluster-scoped Nodes; body = the object's JSON with
       metadata.resourceVersion included. The last three columns are set for Events only, each
       with a partial index: client-go's dedup key, the involved object's uid, lastTimestamp.
+
+Schema 2 adds the probe history (`probes.py`), outside the revision: it is not an API object.
+
+    probe_records           one row per probe attempt, container start/kill/exit, condition change
+    ┌─────┬─────┬───────────┬─────┬───────────┬────────┬──────┬──────┐
+    │ seq │ uid │ namespace │ pod │ container │ series │ key  │ body │
+    └─────┴─────┴───────────┴─────┴───────────┴────────┴──────┴──────┘
+      seq orders the records of one store; series is the probe kind, "container" or "condition"
+      (the ring of the newest N is kept per (uid, container, series)); key, set for records
+      derived from the pod's status or events, makes re-deriving them after a restart a no-op.
 
 The schema version lives in `PRAGMA user_version`. A file from a newer minikubelet is refused
 rather than "migrated" downwards; a file that is not a database is refused with its path, so
@@ -61,6 +71,21 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX objects_event_key ON objects (event_key) WHERE event_key IS NOT NULL;
     CREATE INDEX objects_involved_uid ON objects (involved_uid) WHERE involved_uid IS NOT NULL;
     CREATE INDEX objects_last_seen ON objects (last_seen) WHERE last_seen IS NOT NULL;
+    """,
+    # 1 -> 2
+    """
+    CREATE TABLE probe_records (
+        seq       INTEGER PRIMARY KEY,
+        uid       TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        pod       TEXT NOT NULL,
+        container TEXT NOT NULL,
+        series    TEXT NOT NULL,
+        key       TEXT,
+        body      TEXT NOT NULL
+    );
+    CREATE INDEX probe_records_ring ON probe_records (uid, container, series, seq);
+    CREATE UNIQUE INDEX probe_records_key ON probe_records (uid, key) WHERE key IS NOT NULL;
     """,
 )
 

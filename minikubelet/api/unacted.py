@@ -1,0 +1,61 @@
+"""Fields a Pod may carry that this node accepts and stores but does not act on.
+
+The API server takes the whole core/v1 Pod, so a manifest that works on a cluster works here;
+where a field would change how the pod runs there and does not here, `apply` and `create` say
+so with a `Warning:` line, as kubectl prints an API server's warnings (DESIGN.md, "Decisions").
+"""
+
+from __future__ import annotations
+
+from minikubelet.api.models import Container, Pod
+
+__all__ = ["unacted_fields"]
+
+_POD_FIELDS = (
+    "securityContext",
+    "affinity",
+    "hostPID",
+    "hostIPC",
+    "shareProcessNamespace",
+    "dnsConfig",
+    "hostAliases",
+    "runtimeClassName",
+    "readinessGates",
+    "resourceClaims",
+)
+_CONTAINER_FIELDS = ("securityContext", "lifecycle", "envFrom", "resizePolicy", "volumeDevices")
+_SUPPORTED_VOLUMES = ("emptyDir", "hostPath")
+_MESSAGE = "not acted on by minikubelet: the pod runs as if it were not set"
+
+
+def unacted_fields(pod: Pod) -> list[str]:
+    """One warning per field that is set but not acted on, with its path."""
+    spec = pod.spec
+    found = [f"spec.{name}" for name in _POD_FIELDS if _set(spec.extra.get(name))]
+    if spec.activeDeadlineSeconds is not None:
+        found.append("spec.activeDeadlineSeconds")
+    if spec.hostNetwork:
+        found.append("spec.hostNetwork")
+    for group in ("initContainers", "containers"):
+        for i, container in enumerate(getattr(spec, group) or []):
+            found += _container(container, f"spec.{group}[{i}]", init=group == "initContainers")
+    for i, volume in enumerate(spec.volumes or []):
+        for source in volume.extra:
+            if source not in _SUPPORTED_VOLUMES:
+                found.append(f"spec.volumes[{i}].{source}")
+    return [f"{path}: {_MESSAGE}" for path in dict.fromkeys(found)]
+
+
+def _container(container: Container, path: str, *, init: bool) -> list[str]:
+    found = [f"{path}.{name}" for name in _CONTAINER_FIELDS if _set(container.extra.get(name))]
+    if init and container.restartPolicy == "Always":
+        found.append(f"{path}.restartPolicy")
+    for j, env in enumerate(container.env or []):
+        source = env.valueFrom
+        if source is not None and source.fieldRef is None:
+            found.append(f"{path}.env[{j}].valueFrom")
+    return found
+
+
+def _set(value: object) -> bool:
+    return value not in (None, {}, [], "", False)

@@ -1,0 +1,330 @@
+"""kubectl's help layout for every command: description, Examples:, Options:, Usage:.
+
+The texts are kubectl 1.32's own one-line descriptions and flag texts, kept here so that only
+`--help` imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["kubectl_help"]
+
+
+_GROUPS = (
+    ("Basic Commands (Beginner)", ("create",)),
+    ("Basic Commands (Intermediate)", ("get", "delete")),
+    ("Troubleshooting and Debugging Commands", ("describe", "logs")),
+    ("Advanced Commands", ("apply", "wait")),
+    ("Settings Commands", ("label",)),
+    ("Node Commands", ("daemon",)),
+)
+_SELECTOR = (
+    "Selector (label query) to filter on, supports '=', '==', and '!='.(e.g. -l "
+    "key1=value1,key2=value2). Matching objects must satisfy all of the specified label "
+    "constraints."
+)
+_DRY_RUN = (
+    'Must be "none", "server", or "client". If client strategy, only print the object that '
+    "would be sent, without sending it. If server strategy, submit server-side request without "
+    "persisting the resource."
+)
+_ALL_NAMESPACES = (
+    "If present, list the requested object(s) across all namespaces. Namespace in current "
+    "context is ignored even if specified with --namespace."
+)
+_OUTPUT = "Output format. One of: (json, yaml, name)."
+# kubectl 1.32's flag texts, by long flag; "<command> <flag>" where a command's text differs.
+_FLAGS = {
+    "--namespace": "If present, the namespace scope for this CLI request",
+    "--filename": "Filename, directory, or URL to files to use to create the resource",
+    "apply --filename": "The files that contain the configurations to apply.",
+    "delete --filename": "Filename, directory, or URL to files containing the resource to delete.",
+    "--dry-run": _DRY_RUN,
+    "--output": _OUTPUT,
+    "get --output": (
+        "Output format. One of: (json, yaml, name, jsonpath, custom-columns, wide). See custom "
+        "columns [https://kubernetes.io/docs/reference/kubectl/#custom-columns] and jsonpath "
+        "template [https://kubernetes.io/docs/reference/kubectl/jsonpath/]."
+    ),
+    "--all-namespaces": _ALL_NAMESPACES,
+    "--selector": _SELECTOR,
+    "--field-selector": (
+        "Selector (field query) to filter on, supports '=', '==', and '!='.(e.g. "
+        "--field-selector key1=value1,key2=value2). The server only supports a limited number "
+        "of field queries per type."
+    ),
+    "--show-events": "If true, display events related to the described object.",
+    "--show-labels": (
+        "When printing, show all labels as the last column (default hide labels column)"
+    ),
+    "--label-columns": (
+        "Accepts a comma separated list of labels that are going to be presented as columns. "
+        "Names are case-sensitive. You can also use multiple flag options like -L label1 -L "
+        "label2..."
+    ),
+    "--watch": "After listing/getting the requested object, watch for changes.",
+    "--no-headers": (
+        "When using the default or custom-column output format, don't print headers (default "
+        "print headers)."
+    ),
+    "--ignore-not-found": "If the requested object does not exist the command will return exit "
+    "code 0.",
+    "delete --ignore-not-found": 'Treat "resource not found" as a successful delete. Defaults '
+    'to "true" when --all is specified.',
+    "--container": "Print the logs of this container",
+    "--follow": "Specify if the logs should be streamed.",
+    "--previous": "If true, print the logs for the previous instance of the container in a pod "
+    "if it exists.",
+    "--tail": "Lines of recent log file to display. Defaults to -1 with no selector, showing all "
+    "log lines otherwise 10, if a selector is provided.",
+    "--timestamps": "Include timestamps on each line in the log output",
+    "--since": "Only return logs newer than a relative duration like 5s, 2m, or 3h. Defaults to "
+    "all logs. Only one of since-time / since may be used.",
+    "--since-time": "Only return logs after a specific date (RFC3339). Defaults to all logs. "
+    "Only one of since-time / since may be used.",
+    "--limit-bytes": "Maximum bytes of logs to return. Defaults to no limit.",
+    "--all-containers": "Get all containers' logs in the pod(s).",
+    "--prefix": "Prefix each log line with the log source (pod name and container name)",
+    "--ignore-errors": "If watching / following pod logs, allow for any errors that occur to be "
+    "non-fatal",
+    "--overwrite": "If true, allow labels to be overwritten, otherwise reject label updates "
+    "that overwrite existing labels.",
+    "--for": "The condition to wait on: [delete|condition=condition-name[=condition-value]]. "
+    "The default condition-value is true. Condition values are compared after Unicode simple "
+    "case folding, which is a more general form of case-insensitivity.",
+    "--timeout": "The length of time to wait before giving up. Zero means check once and don't "
+    "wait, negative means wait for a week.",
+    "--all": "Delete all resources, in the namespace of the specified resource types.",
+    "--grace-period": "Period of time in seconds given to the resource to terminate gracefully. "
+    "Ignored if negative. Set to 1 for immediate shutdown. Can only be set to 0 when --force "
+    "is true (force deletion).",
+    "--force": "If true, immediately remove resources from API and bypass graceful deletion. "
+    "Note that immediate deletion of some resources may result in inconsistency or data loss "
+    "and requires confirmation.",
+    "--now": "If true, resources are signaled for immediate shutdown (same as --grace-period=1).",
+    "--wait": "If true, wait for resources to be gone before returning. This waits for finalizers.",
+    "--client": "If true, shows client version only (no server required).",
+    "--node-name": "The node's name (default: the hostname). Only with run.",
+}
+# command: (description, examples, usage)
+_HELP: dict[str, tuple[str, str, str]] = {
+    "": (
+        "minikubelet makes one machine a Kubernetes node, with kubectl's commands.\n\n"
+        " Pods run on the local Docker engine with the kubelet's semantics. The node agent "
+        "starts on first use; its state lives under $MINIKUBELET_HOME.",
+        "",
+        "minikubelet [flags] [options]",
+    ),
+    "apply": (
+        "Apply a configuration to a resource by file name or stdin. The resource name must be "
+        "specified. This resource will be created if it doesn't exist yet.\n\n"
+        " JSON and YAML formats are accepted.",
+        "  # Apply the configuration in pod.json to a pod\n"
+        "  minikubelet apply -f ./pod.json\n\n"
+        "  # Apply the JSON passed into stdin to a pod\n"
+        "  cat pod.json | minikubelet apply -f -\n\n"
+        "  # Apply every manifest in a directory, in lexical order\n"
+        "  minikubelet apply -f manifests/\n",
+        "minikubelet apply -f FILENAME [options]",
+    ),
+    "create": (
+        "Create a resource from a file or from stdin.\n\n JSON and YAML formats are accepted.",
+        "  # Create a pod using the data in pod.json\n"
+        "  minikubelet create -f ./pod.json\n\n"
+        "  # Create a pod based on the JSON passed into stdin\n"
+        "  cat pod.json | minikubelet create -f -\n",
+        "minikubelet create -f FILENAME [options]",
+    ),
+    "get": (
+        "Display one or many resources.\n\n"
+        " Prints a table of the most important information about the specified resources. You "
+        "can filter the list using a label selector and the --selector flag. If the desired "
+        "resource type is namespaced you will only see results in the current namespace if you "
+        "don't specify any namespace.\n\n"
+        " The resource types are pods (po), events (ev) and nodes (no).",
+        "  # List all pods in ps output format\n"
+        "  minikubelet get pods\n\n"
+        "  # List all pods in ps output format with more information (such as node name)\n"
+        "  minikubelet get pods -o wide\n\n"
+        "  # List a single pod in JSON output format\n"
+        "  minikubelet get -o json pod web-pod-13je7\n\n"
+        "  # Return only the phase value of the specified pod\n"
+        "  minikubelet get pod/web-pod-13je7 -o jsonpath='{.status.phase}'\n\n"
+        "  # List resource information in custom columns\n"
+        "  minikubelet get pod test-pod -o "
+        "custom-columns=CONTAINER:.spec.containers[0].name,IMAGE:.spec.containers[0].image\n\n"
+        "  # List all pods existing in all namespaces\n"
+        "  minikubelet get pods --all-namespaces\n",
+        "minikubelet get [(-o|--output=)json|yaml|name|jsonpath|custom-columns|wide] "
+        "(TYPE [NAME | -l label] | TYPE/NAME ...) [flags] [options]",
+    ),
+    "describe": (
+        "Show details of a specific resource or group of resources.\n\n"
+        " Print a detailed description of the selected resources, including related resources "
+        "such as events or controllers. You may select a single object by name, all objects of "
+        "that type, provide a name prefix, or label selector.",
+        "  # Describe a pod\n"
+        "  minikubelet describe pods/nginx\n\n"
+        "  # Describe all pods\n"
+        "  minikubelet describe pods\n\n"
+        "  # Describe pods by label name=myLabel\n"
+        "  minikubelet describe pods -l name=myLabel\n\n"
+        "  # Describe every pod whose name starts with 'frontend'\n"
+        "  minikubelet describe pods frontend\n",
+        "minikubelet describe (TYPE [NAME_PREFIX | -l label] | TYPE/NAME) [options]",
+    ),
+    "logs": (
+        "Print the logs for a container in a pod or specified resource. If the pod has only one "
+        "container, the container name is optional.",
+        "  # Return snapshot logs from pod nginx with only one container\n"
+        "  minikubelet logs nginx\n\n"
+        "  # Return snapshot logs from pod nginx, prefixing each line with the source pod and "
+        "container name\n"
+        "  minikubelet logs nginx --prefix\n\n"
+        "  # Return snapshot logs from pod nginx with multi containers\n"
+        "  minikubelet logs nginx --all-containers\n\n"
+        "  # Return snapshot of previous terminated ruby container logs from pod web-1\n"
+        "  minikubelet logs -p -c ruby web-1\n\n"
+        "  # Begin streaming the logs of the ruby container in pod web-1\n"
+        "  minikubelet logs -f -c ruby web-1\n\n"
+        "  # Display only the most recent 20 lines of output in pod nginx\n"
+        "  minikubelet logs --tail=20 nginx\n\n"
+        "  # Show all logs from pod nginx written in the last hour\n"
+        "  minikubelet logs --since=1h nginx\n",
+        "minikubelet logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER] [options]",
+    ),
+    "delete": (
+        "Delete resources by file names, stdin, resources and names, or by resources and label "
+        "selector.\n\n"
+        " JSON and YAML formats are accepted. Only one type of argument may be specified: file "
+        "names, resources and names, or resources and label selector.",
+        "  # Delete a pod using the type and name specified in pod.json\n"
+        "  minikubelet delete -f ./pod.json\n\n"
+        "  # Delete a pod based on the type and name in the JSON passed into stdin\n"
+        "  cat pod.json | minikubelet delete -f -\n\n"
+        "  # Delete a pod with minimal delay\n"
+        "  minikubelet delete pod foo --now\n\n"
+        "  # Force delete a pod\n"
+        "  minikubelet delete pod foo --force\n\n"
+        "  # Delete all pods\n"
+        "  minikubelet delete pods --all\n",
+        "minikubelet delete ([-f FILENAME] | TYPE [(NAME | --all)]) [options]",
+    ),
+    "wait": (
+        "Experimental: Wait for a specific condition on one or many resources.\n\n"
+        " The command takes multiple resources and waits until the specified condition is seen "
+        "in the Status field of every given resource.",
+        '  # Wait for the pod "busybox1" to contain the status condition of type "Ready"\n'
+        "  minikubelet wait --for=condition=Ready pod/busybox1\n\n"
+        "  # The default value of status condition is true; you can wait for other targets "
+        "after an equal delimiter\n"
+        "  minikubelet wait --for=condition=Ready=false pod/busybox1\n\n"
+        '  # Wait for the pod "busybox1" to be deleted, with a timeout of 60s, after having '
+        'issued the "delete" command\n'
+        "  minikubelet delete pod/busybox1\n"
+        "  minikubelet wait --for=delete pod/busybox1 --timeout=60s\n",
+        "minikubelet wait (pod/NAME ...) [--for=delete|--for condition=available] [options]",
+    ),
+    "label": (
+        "Update the labels on a resource.\n\n"
+        "  *  A label key and value must begin with a letter or number, and may contain "
+        "letters, numbers, hyphens, dots, and underscores, up to 63 characters each.\n"
+        "  *  minikubelet labels its node; a pod's labels come from its manifest.",
+        "  # Update node 'mynode' with the label 'disktype' and the value 'ssd'\n"
+        "  minikubelet label node mynode disktype=ssd\n\n"
+        "  # Update node 'mynode' with the label 'disktype' and the value 'hdd', overwriting "
+        "any existing value\n"
+        "  minikubelet label --overwrite node mynode disktype=hdd\n\n"
+        "  # Update node 'mynode' by removing a label named 'disktype' if it exists\n"
+        "  # Does not require the --overwrite flag\n"
+        "  minikubelet label node mynode disktype-\n",
+        "minikubelet label [--overwrite] node NAME KEY_1=VAL_1 ... KEY_N=VAL_N [options]",
+    ),
+    "version": (
+        "Print the client and server version information.\n\n"
+        " The server version is the running node agent's; with no agent running only the "
+        "client version is printed.",
+        "  # Print the client and server versions\n"
+        "  minikubelet version\n\n"
+        "  # Print the client version only (no agent required)\n"
+        "  minikubelet version --client\n",
+        "minikubelet version [flags] [options]",
+    ),
+    "daemon": (
+        "Run, start, stop or check the node agent.\n\n"
+        " Any command that needs the agent starts it when none runs. run stays in the "
+        "foreground; start detaches it with its log in the state dir; stop sends SIGTERM and "
+        "waits. Containers keep running across agent restarts, as they do across a kubelet's.",
+        "  # Start the agent in the background, then check it\n"
+        "  minikubelet daemon start\n"
+        "  minikubelet daemon status\n\n"
+        "  # Run the agent in the foreground with a node name of your choice\n"
+        "  minikubelet daemon run --node-name mynode\n\n"
+        "  # Stop the agent (its containers keep running)\n"
+        "  minikubelet daemon stop\n",
+        "minikubelet daemon (run|start|stop|status) [--node-name NAME] [options]",
+    ),
+}
+
+
+def _flag_default(action: argparse.Action) -> str:
+    if isinstance(action, argparse._StoreTrueAction):
+        return "false"
+    if isinstance(action, argparse._AppendAction):
+        return "[]"
+    value = action.default
+    if value is None or value is argparse.SUPPRESS:
+        return "''"
+    if isinstance(value, str) and value not in ("true", "false"):
+        return f"'{value}'"
+    return str(value)
+
+
+def kubectl_help(parser: argparse.ArgumentParser) -> str:
+    """`parser`'s help as kubectl lays it out: description, commands or examples, options
+    (long name order, `--flag=default:` then the text on a tab-indented line), usage."""
+    command = parser.prog.removeprefix("minikubelet").strip()
+    description, examples, usage = _HELP.get(command, (parser.description or "", "", ""))
+    out = [description.rstrip() + "\n"]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help or "" for a in action._choices_actions}
+            listed = set()
+            for title, names in _GROUPS:
+                here = [n for n in names if n in action.choices]
+                listed.update(here)
+                if here:
+                    out.append(f"\n{title}:\n" + "".join(f"  {n:<16}{helps[n]}\n" for n in here))
+            rest = [n for n in action.choices if n not in listed]
+            if rest:
+                lines = "".join(f"  {n:<16}{helps[n]}\n" for n in rest)
+                out.append("\nOther Commands:\n" + lines)
+    if examples:
+        out.append("\nExamples:\n" + examples)
+    options = [
+        a
+        for a in parser._actions
+        if a.option_strings
+        and not isinstance(a, argparse._HelpAction)
+        and (command == "" or a.dest != "namespace")
+    ]
+    if options:
+        out.append("\nOptions:\n")
+        for action in sorted(options, key=lambda a: a.option_strings[-1].lstrip("-")):
+            long = action.option_strings[-1]
+            short = f"{action.option_strings[0]}, " if len(action.option_strings) > 1 else ""
+            text = _FLAGS.get(f"{command} {long}") or _FLAGS.get(long) or action.help or ""
+            out.append(f"    {short}{long}={_flag_default(action)}:\n\t{text}\n\n")
+    out.append(
+        ("" if options else "\n")
+        + f"Usage:\n  {usage or parser.format_usage().removeprefix('usage: ').strip()}\n\n"
+    )
+    if command:
+        out.append(
+            'Use "minikubelet --help" for a list of global command-line options (applies to all '
+            "commands).\n"
+        )
+    else:
+        out.append('Use "minikubelet <command> --help" for more information about a command.\n')
+    return "".join(out)

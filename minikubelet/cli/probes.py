@@ -1,0 +1,102 @@
+"""`probes POD [-c NAME] [--tail N] [-w] [-o json]`: every probe attempt of a pod, one per line.
+
+Columns TIME (since the container instance started), CONTAINER (`name#N` after N restarts),
+PROBE, RESULT (`(changed)` when the attempt crossed a threshold and changed the worker's
+result), LATENCY, MESSAGE, laid out as kubectl lays out its tables. The history comes from the
+agent's `/minikubelet/v1/.../probes` path; `-w` follows it as `get -w` follows pods.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from minikubelet.cli import client as agent
+from minikubelet.errors import ManifestError
+
+__all__ = ["add_arguments", "fetch", "history_path", "run"]
+
+JSON = dict[str, Any]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pod", metavar="POD")
+    parser.add_argument("-c", "--container", default="")
+    parser.add_argument("--tail", type=int, default=-1)
+    parser.add_argument("-w", "--watch", action="store_true")
+    parser.add_argument("-o", "--output", default="", choices=["", "json"])
+
+
+def pod_name(target: str) -> str:
+    kind, sep, name = target.rpartition("/")
+    if sep and kind not in ("pod", "pods", "po"):
+        raise ManifestError(f'the server doesn\'t have a resource type "{kind}"')
+    return name
+
+
+def history_path(namespace: str, name: str) -> str:
+    return f"/minikubelet/v1/namespaces/{namespace}/pods/{name}/probes"
+
+
+def fetch(client: agent.ApiClient, namespace: str, name: str, container: str) -> tuple[JSON, JSON]:
+    """The pod and its history; a missing pod in kubectl's words."""
+    pod: JSON = client.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+    history: JSON = client.request(
+        "GET", history_path(namespace, name), container=container or None
+    )
+    return pod, history
+
+
+def watch(
+    client: agent.ApiClient, namespace: str, name: str, container: str, since: str
+) -> Iterator[JSON]:
+    """The records written after `since`, as they come (an iterator of dicts)."""
+    for line in client.stream_lines(
+        history_path(namespace, name),
+        watch="true",
+        resourceVersion=since,
+        container=container or None,
+    ):
+        if line.strip():
+            yield json.loads(line)["object"]
+
+
+def run(args: argparse.Namespace) -> int:
+    from minikubelet.printers.tabwriter import TabWriter
+    from minikubelet.printers.timeline import (
+        container_starts,
+        pod_start,
+        probe_line,
+        probe_lines,
+    )
+
+    namespace, name = args.namespace or "default", pod_name(args.pod)
+    if args.tail < -1:
+        raise ManifestError("--tail must be greater than or equal to -1")
+    client = agent.connect()
+    try:
+        pod, history = fetch(client, namespace, name, args.container)
+        records: list[JSON] = history["items"]
+        writer = TabWriter(6, 3, remember_widths=args.watch)  # -w: rows keep the widths
+        if args.output == "json":
+            print(json.dumps(history, indent=4))
+        else:
+            sys.stdout.write(writer.format(probe_lines(records, pod, args.tail)))
+        sys.stdout.flush()
+        if not args.watch:
+            return 0
+        starts, fallback = container_starts(records), pod_start(pod, records)
+        since = str(history["metadata"]["resourceVersion"])
+        for record in watch(client, namespace, name, args.container, since):
+            starts.update(container_starts([record]))
+            if args.output == "json":
+                sys.stdout.write(json.dumps(record) + "\n")
+            elif record.get("kind") == "Probe":
+                sys.stdout.write(writer.format(probe_line(record, starts, fallback) + "\n"))
+            sys.stdout.flush()
+    finally:
+        client.close()
+    return 0

@@ -1,0 +1,350 @@
+"""A pod's probe history as `probes` rows and as a terminal timeline: pure functions of the pod,
+its history records (`server/timeline.py` draws their shape) and `now`.
+
+    build_timeline(pod, records, now, since) ─▶ Timeline ─┬─ render_text(…, width, style)
+                                                          └─ timeline_svg.render_svg(…)
+    probe_table(records, …)                   ─▶ the `probes` command's lines (TabWriter(6, 3))
+
+Time runs on x in seconds since the pod started (`status.startTime`). One row per (container,
+probe kind), its thresholds beside it; one row per container for its starts, kills and exits;
+one row for Ready.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from minikubelet.api.codec import parse_time
+from minikubelet.printers.duration import human_duration
+from minikubelet.printers.tabwriter import TabWriter
+
+__all__ = [
+    "Style",
+    "Timeline",
+    "build_timeline",
+    "format_latency",
+    "probe_line",
+    "probe_lines",
+    "probe_table",
+    "render_text",
+]
+
+JSON = dict[str, Any]
+KINDS = ("startup", "liveness", "readiness")
+_RANK = {"success": 0, "unknown": 1, "failure": 2}
+_EVENT_RANK = {"Exited": 0, "Started": 1, "Killed": 2}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STEPS = (0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
+@dataclass(frozen=True)
+class Mark:
+    at: float  # seconds since the pod started
+    what: str  # success | failure | unknown (probes); Started | Killed | Exited (containers)
+    instance: int = 0
+    note: str = ""
+
+
+@dataclass
+class Row:
+    label: str
+    thresholds: str = ""
+    container: str = ""
+    marks: list[Mark] = field(default_factory=list)
+
+
+@dataclass
+class Timeline:
+    name: str
+    started: datetime
+    origin: float  # the first second shown (--since moves it)
+    end: float
+    probes: list[Row]
+    containers: list[Row]
+    ready: list[tuple[float, bool]]  # (since, ready) transitions of the Ready condition
+
+
+def _order(record: JSON) -> tuple[datetime, int]:
+    stamp = record.get("time")
+    return (parse_time(str(stamp)) if stamp else _EPOCH), int(record.get("seq") or 0)
+
+
+def _seconds(stamp: str | None, start: datetime) -> float | None:
+    return None if not stamp else (parse_time(stamp) - start).total_seconds()
+
+
+def thresholds(probe: JSON) -> str:
+    """`period=5s #failure=3`, with the delay, timeout and #success when not the defaults."""
+    parts = []
+    if probe.get("initialDelaySeconds"):
+        parts.append(f"delay={probe['initialDelaySeconds']}s")
+    if (probe.get("timeoutSeconds") or 1) != 1:
+        parts.append(f"timeout={probe['timeoutSeconds']}s")
+    parts.append(f"period={probe.get('periodSeconds') or 10}s")
+    if (probe.get("successThreshold") or 1) != 1:
+        parts.append(f"#success={probe['successThreshold']}")
+    parts.append(f"#failure={probe.get('failureThreshold') or 3}")
+    return " ".join(parts)
+
+
+def pod_start(pod: JSON, records: list[JSON]) -> datetime:
+    status, meta = pod.get("status") or {}, pod.get("metadata") or {}
+    stamp = status.get("startTime") or meta.get("creationTimestamp")
+    if stamp:
+        return parse_time(str(stamp))
+    times = [parse_time(str(r["time"])) for r in records if r.get("time")]
+    return min(times) if times else _EPOCH
+
+
+def build_timeline(
+    pod: JSON, records: list[JSON], now: datetime, since: float | None = None
+) -> Timeline:
+    """The picture's data: rows in spec order, marks in time order, x from the pod's start (or
+    `since` seconds before `now`) to `now`."""
+    start = pod_start(pod, records)
+    end = max((now - start).total_seconds(), 1.0)
+    origin = max(0.0, end - since) if since else 0.0
+    spec = pod.get("spec") or {}
+    containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+    probes: dict[tuple[str, str], Row] = {}
+    lifecycle: dict[str, Row] = {}
+    many = len(containers) > 1
+    for c in containers:
+        label = f"{c['name']} container" if many else "container"
+        lifecycle[c["name"]] = Row(label, container=c["name"])
+        for kind in KINDS:
+            if c.get(f"{kind}Probe"):
+                label = f"{c['name']} {kind}" if many else kind
+                probes[(c["name"], kind)] = Row(label, thresholds(c[f"{kind}Probe"]))
+    ready: list[tuple[float, bool]] = []
+    for record in sorted(records, key=_order):
+        at = _seconds(record.get("time"), start)
+        if at is None:
+            continue
+        name, what = str(record.get("container", "")), record.get("kind")
+        if what == "Probe":
+            row = probes.get((name, str(record.get("probe"))))
+            if row is not None and at >= origin:
+                mark = Mark(at, str(record.get("result")), int(record.get("instance") or 0))
+                row.marks.append(mark)
+        elif what == "Container" and name in lifecycle and at >= origin:
+            note = str(record.get("message") or record.get("reason") or "")
+            if record.get("event") == "Exited":
+                reason = record.get("reason") or "Exited"
+                note = f"{reason} (exit code {record.get('exitCode', 0)})"
+            mark = Mark(at, str(record.get("event")), int(record.get("instance") or 0), note)
+            lifecycle[name].marks.append(mark)
+        elif what == "Condition" and record.get("condition") == "Ready":
+            ready.append((at, record.get("status") == "True"))
+    return Timeline(
+        str((pod.get("metadata") or {}).get("name", "")),
+        start,
+        origin,
+        end,
+        list(probes.values()),
+        list(lifecycle.values()),
+        ready,
+    )
+
+
+def ready_at(timeline: Timeline, t: float) -> bool | None:
+    """The Ready condition at `t`, None before the first record of it."""
+    state: bool | None = None
+    for at, value in timeline.ready:
+        if at > t:
+            break
+        state = value
+    return state
+
+
+# -- the terminal picture ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Style:
+    unicode: bool = False
+    color: bool = False
+
+    def glyph(self, what: str) -> str:
+        ascii_ = {"success": "+", "failure": "x", "unknown": "?", "ready": "#", "unready": "_"}
+        fancy = {"success": "●", "failure": "✗", "unknown": "?", "ready": "█", "unready": "▁"}
+        letters = {"Started": "S", "Killed": "K", "Exited": "E"}
+        text = letters.get(what) or (fancy if self.unicode else ascii_)[what]
+        return self.paint(what, text)
+
+    def paint(self, what: str, text: str) -> str:
+        codes = {
+            "success": "32",
+            "ready": "32",
+            "failure": "31",
+            "Killed": "1;31",
+            "unknown": "33",
+            "Exited": "33",
+            "Started": "1;36",
+            "unready": "2",
+            "dim": "2",
+        }
+        if not self.color or what not in codes:
+            return text
+        return f"\x1b[{codes[what]}m{text}\x1b[0m"
+
+
+def _step(span: float, columns: int) -> float:
+    for step in _STEPS:
+        if span / step <= columns:
+            return float(step)
+    return float(math.ceil(span / columns))
+
+
+def _fmt_seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def render_text(timeline: Timeline, width: int = 100, style: Style | None = None) -> str:
+    """The chart, `width` columns wide at most; ends with a newline."""
+    style = style or Style()
+    rows = [*timeline.probes, *timeline.containers]
+    labels = [r.label for r in rows] + ["Ready"]
+    label_w = max(len(x) for x in labels)
+    limits_w = max([len(r.thresholds) for r in rows] + [0])
+    left = label_w + 2 + (limits_w + 2 if limits_w else 0)
+    columns = max(10, width - left - 1)
+    span = max(timeline.end - timeline.origin, 1.0)
+    step = _step(span, columns)
+    used = min(columns, int(math.ceil(span / step)) + 1)
+
+    def column(at: float) -> int | None:
+        index = int((at - timeline.origin) // step)
+        return index if 0 <= index < used else None
+
+    out = [
+        f"POD {timeline.name}   x: seconds since the pod started "
+        f"({timeline.started.strftime('%Y-%m-%dT%H:%M:%SZ')}), 1 column = "
+        f"{_fmt_seconds(step)}s",
+        "",
+        " " * left + _axis(timeline.origin, step, used),
+    ]
+    for row in timeline.probes:
+        out.append(_head(row, label_w, limits_w) + _cells(row, column, used, style, _RANK))
+    for row in timeline.containers:
+        out.append(_head(row, label_w, limits_w) + _cells(row, column, used, style, _EVENT_RANK))
+    ready_cells = []
+    for index in range(used):
+        state = ready_at(timeline, timeline.origin + (index + 1) * step - 1e-9)
+        ready_cells.append(" " if state is None else style.glyph("ready" if state else "unready"))
+    out.append(_head(Row("Ready"), label_w, limits_w) + "".join(ready_cells).rstrip())
+    out.append("")
+    legend = [
+        ("success", "pass"),
+        ("failure", "fail"),
+        ("unknown", "unknown (errored)"),
+        ("Started", "started"),
+        ("Killed", "killed"),
+        ("Exited", "exited"),
+        ("ready", "Ready"),
+        ("unready", "not Ready"),
+    ]
+    out.append("legend: " + "  ".join(f"{style.glyph(k)} {text}" for k, text in legend))
+    out += restarts(timeline)
+    return "\n".join(out) + "\n"
+
+
+def _head(row: Row, label_w: int, limits_w: int) -> str:
+    head = row.label.ljust(label_w + 2)
+    if limits_w:
+        head += row.thresholds.ljust(limits_w + 2)
+    return head
+
+
+def _cells(row: Row, column: Any, used: int, style: Style, rank: dict[str, int]) -> str:
+    cells: dict[int, str] = {}
+    for mark in row.marks:
+        index = column(mark.at)
+        if index is None:
+            continue
+        if index not in cells or rank.get(mark.what, 0) >= rank.get(cells[index], 0):
+            cells[index] = mark.what
+    return "".join(style.glyph(cells[i]) if i in cells else " " for i in range(used)).rstrip()
+
+
+def _axis(origin: float, step: float, used: int) -> str:
+    """Tick labels every 10 columns, each written from its column."""
+    line = [" "] * (used + 8)
+    for index in range(0, used, 10):
+        text = _fmt_seconds(round(origin + index * step, 3))
+        for offset, char in enumerate(text):
+            if index + offset < len(line):
+                line[index + offset] = char
+    return "".join(line).rstrip()
+
+
+def restarts(timeline: Timeline) -> list[str]:
+    """One line per kill, exit and restart: when, which instance, and why."""
+    notes = []
+    for row in timeline.containers:
+        for mark in row.marks:
+            instance = f"{row.container} #{mark.instance}"
+            if mark.what == "Killed":
+                notes.append(f"  {mark.at:6.1f}s  killed   {instance}: {mark.note}")
+            elif mark.what == "Exited":
+                notes.append(f"  {mark.at:6.1f}s  exited   {instance}: {mark.note}")
+            elif mark.what == "Started" and mark.instance > 0:
+                notes.append(f"  {mark.at:6.1f}s  started  {instance} (restart {mark.instance})")
+    return ["restarts:", *notes] if notes else []
+
+
+# -- the `probes` table ------------------------------------------------------------------------
+
+
+def format_latency(ms: float) -> str:
+    return f"{ms:.0f}ms" if ms < 1000 else f"{ms / 1000:.2f}s"
+
+
+def _since(seconds: float) -> str:
+    if seconds < 100:
+        return f"{max(seconds, 0.0):.1f}s"
+    return human_duration(timedelta(seconds=seconds))
+
+
+def container_starts(records: list[JSON]) -> dict[tuple[str, int], datetime]:
+    """When each (container, instance) started, from the history's Started records."""
+    starts: dict[tuple[str, int], datetime] = {}
+    for r in records:
+        if r.get("kind") == "Container" and r.get("event") == "Started" and r.get("time"):
+            starts[(str(r["container"]), int(r.get("instance") or 0))] = parse_time(r["time"])
+    return starts
+
+
+def probe_line(record: JSON, starts: dict[tuple[str, int], datetime], fallback: datetime) -> str:
+    """One tab-separated row: TIME CONTAINER PROBE RESULT LATENCY MESSAGE."""
+    name, instance = str(record.get("container", "")), int(record.get("instance") or 0)
+    began = starts.get((name, instance), fallback)
+    at = (parse_time(str(record["time"])) - began).total_seconds()
+    result = str(record.get("result", "unknown")).capitalize()
+    if record.get("changed"):
+        result += " (changed)"
+    shown = name if instance == 0 else f"{name}#{instance}"
+    message = " ".join(str(record.get("message") or "").split())
+    latency = format_latency(float(record.get("durationMs") or 0))
+    return "\t".join([_since(at), shown, str(record.get("probe", "")), result, latency, message])
+
+
+HEADER = "TIME\tCONTAINER\tPROBE\tRESULT\tLATENCY\tMESSAGE"
+
+
+def probe_lines(records: list[JSON], pod: JSON, tail: int = -1) -> str:
+    """The header and the attempts in time order (the last `tail` if ≥ 0), tab-separated."""
+    attempts = sorted((r for r in records if r.get("kind") == "Probe"), key=_order)
+    if tail >= 0:
+        attempts = attempts[len(attempts) - tail :] if tail else []
+    starts, fallback = container_starts(records), pod_start(pod, records)
+    lines = [HEADER, *(probe_line(r, starts, fallback) for r in attempts)]
+    return "\n".join(lines) + "\n"
+
+
+def probe_table(records: list[JSON], pod: JSON, tail: int = -1) -> str:
+    """The `probes` command's output, laid out by kubectl's TabWriter(6, 3)."""
+    return TabWriter(6, 3).format(probe_lines(records, pod, tail))

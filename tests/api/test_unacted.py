@@ -1,0 +1,57 @@
+"""Fields accepted but not acted on are named, so apply can warn about them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from minikubelet.api.codec import from_dict
+from minikubelet.api.defaults import default_pod
+from minikubelet.api.models import Pod
+from minikubelet.api.unacted import unacted_fields
+
+
+def pod(**spec: Any) -> Pod:
+    container = {"name": "a", "image": "a:1", **spec.pop("container", {})}
+    body = {"metadata": {"name": "p"}, "spec": {"containers": [container], **spec}}
+    return default_pod(from_dict(Pod, body))
+
+
+@pytest.mark.parametrize(
+    ("p", "paths"),
+    [
+        pytest.param(pod(), [], id="a plain pod"),
+        pytest.param(
+            pod(volumes=[{"name": "v", "emptyDir": {}}], nodeSelector={"a": "b"}), [], id="acted on"
+        ),
+        pytest.param(pod(securityContext={"runAsUser": 1}), ["spec.securityContext"], id="pod sc"),
+        pytest.param(
+            pod(container={"lifecycle": {"preStop": {"exec": {"command": ["x"]}}}}),
+            ["spec.containers[0].lifecycle"],
+            id="lifecycle",
+        ),
+        pytest.param(pod(activeDeadlineSeconds=5), ["spec.activeDeadlineSeconds"], id="deadline"),
+        pytest.param(
+            pod(volumes=[{"name": "c", "configMap": {"name": "x"}}]),
+            ["spec.volumes[0].configMap"],
+            id="configMap volume",
+        ),
+        pytest.param(
+            pod(
+                container={
+                    "env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
+                }
+            ),
+            ["spec.containers[0].env[0].valueFrom"],
+            id="secret env",
+        ),
+        pytest.param(
+            pod(initContainers=[{"name": "side", "image": "s:1", "restartPolicy": "Always"}]),
+            ["spec.initContainers[0].restartPolicy"],
+            id="sidecar",
+        ),
+    ],
+)
+def test_unacted_fields(p: Pod, paths: list[str]) -> None:
+    assert [w.split(":", 1)[0] for w in unacted_fields(p)] == paths

@@ -1,0 +1,63 @@
+"""`probes` and `timeline` through the real API app over a real store, in-process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from minikubelet.cli.main import main
+from minikubelet.store import Store
+from minikubelet.store.probes import Entry
+from tests.printers.timeline_data import POD, RECORDS
+
+FAIL = "HTTP probe failed with statuscode: 500"
+
+
+@pytest.fixture(autouse=True)
+def history(store: Store) -> None:
+    store.create("Pod", POD)
+    store.probes.append([Entry("u1", "default", "webapl", r) for r in RECORDS])
+
+
+def test_probes_table_tail(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probes", "webapl", "--tail", "3"]) == 0
+    assert (
+        capsys.readouterr().out
+        == (
+            "TIME   CONTAINER   PROBE       RESULT    LATENCY   MESSAGE\n"
+            f"1.7s   webapl#1    readiness   Failure   2ms       {FAIL}\n"
+            f"2.7s   webapl#1    readiness   Failure   2ms       {FAIL}\n"
+            "2.8s   webapl#1    liveness    Unknown   2ms       "
+            'Get "http://172.18.0.2:3000/healthz": context deadline exceeded\n'
+        )[:None]
+    )
+
+
+def test_probes_json_and_container_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probes", "webapl", "-c", "other", "-o", "json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["kind"] == "PodProbeHistory" and body["apiVersion"] == "minikubelet/v1"
+    assert {r["kind"] for r in body["items"]} == {"Condition"}  # conditions belong to all
+    assert main(["probes", "webapl", "-o", "json"]) == 0
+    items = json.loads(capsys.readouterr().out)["items"]
+    assert len(items) == len(RECORDS)
+    assert [r["seq"] for r in items] == sorted(r["seq"] for r in items)
+
+
+def test_probes_of_a_missing_pod(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probes", "nope"]) == 1
+    assert capsys.readouterr().err == 'Error from server (NotFound): pods "nope" not found\n'
+
+
+def test_timeline_piped_is_ascii(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["timeline", "webapl", "--width", "100"]) == 0
+    out = capsys.readouterr().out
+    assert out.isascii()
+    assert "liveness   period=1s #failure=3" in out
+    assert "killed   webapl #0: Container webapl failed liveness probe" in out
+
+
+def test_timeline_svg(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["timeline", "webapl", "-o", "svg"]) == 0
+    assert capsys.readouterr().out.startswith('<svg xmlns="http://www.w3.org/2000/svg"')

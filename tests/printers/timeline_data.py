@@ -1,0 +1,126 @@
+"""A pinned history: the short webapl, readiness fail then pass, liveness fail x3, kill, restart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def t(s: float) -> str:
+    return (T0 + timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def probe(
+    s: float, kind: str, result: str, instance: int = 0, changed: bool = False, message: str = ""
+) -> dict[str, Any]:
+    return {
+        "kind": "Probe",
+        "probe": kind,
+        "container": "webapl",
+        "instance": instance,
+        "time": t(s),
+        "scheduled": t(s),
+        "durationMs": 2.5,
+        "result": result,
+        "message": message,
+        "changed": changed,
+    }
+
+
+POD: dict[str, Any] = {
+    "metadata": {"name": "webapl", "namespace": "default", "uid": "u1"},
+    "spec": {
+        "containers": [
+            {
+                "name": "webapl",
+                "image": "webapl:0.1",
+                "livenessProbe": {
+                    "httpGet": {"path": "/healthz", "port": 3000},
+                    "periodSeconds": 1,
+                    "failureThreshold": 3,
+                },
+                "readinessProbe": {
+                    "httpGet": {"path": "/ready", "port": 3000},
+                    "periodSeconds": 1,
+                    "failureThreshold": 3,
+                    "initialDelaySeconds": 1,
+                },
+            }
+        ]
+    },
+    "status": {"startTime": t(0)},
+}
+RECORDS: list[dict[str, Any]] = [
+    {"kind": "Container", "event": "Started", "container": "webapl", "instance": 0, "time": t(0.5)},
+    {"kind": "Condition", "condition": "Ready", "status": "False", "time": t(0), "container": ""},
+]
+for i in range(1, 12):
+    RECORDS.append(
+        probe(
+            i + 0.6,
+            "readiness",
+            "failure" if i < 4 else "success",
+            changed=i == 4,
+            message="HTTP probe failed with statuscode: 500" if i < 4 else "OK",
+        )
+    )
+    RECORDS.append(
+        probe(
+            i + 0.5,
+            "liveness",
+            "failure" if i >= 9 else "success",
+            changed=i == 11,
+            message="HTTP probe failed with statuscode: 500" if i >= 9 else "OK",
+        )
+    )
+RECORDS += [
+    {"kind": "Condition", "condition": "Ready", "status": "True", "time": t(5), "container": ""},
+    {
+        "kind": "Container",
+        "event": "Killed",
+        "container": "webapl",
+        "instance": 0,
+        "time": t(11.55),
+        "reason": "Killing",
+        "message": "Container webapl failed liveness probe, will be restarted",
+    },
+    {"kind": "Condition", "condition": "Ready", "status": "False", "time": t(12), "container": ""},
+    {
+        "kind": "Container",
+        "event": "Exited",
+        "container": "webapl",
+        "instance": 0,
+        "time": t(13.6),
+        "reason": "Error",
+        "exitCode": 137,
+    },
+    {
+        "kind": "Container",
+        "event": "Started",
+        "container": "webapl",
+        "instance": 1,
+        "time": t(13.9),
+    },
+]
+for i in range(14, 17):
+    RECORDS.append(
+        probe(
+            i + 0.6,
+            "readiness",
+            "failure",
+            instance=1,
+            message="HTTP probe failed with statuscode: 500",
+        )
+    )
+RECORDS.append(
+    probe(
+        16.7,
+        "liveness",
+        "unknown",
+        instance=1,
+        message='Get "http://172.18.0.2:3000/healthz": context deadline exceeded',
+    )
+)
+NOW = T0 + timedelta(seconds=18)
