@@ -12,18 +12,21 @@ SIGTERM or SIGINT stops serving and returns; containers keep running for the nex
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
 import signal
 import socket
 from dataclasses import dataclass
+from typing import IO
 
 import anyio
 import uvicorn
 
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.clock import Clock, RealClock
+from minikubelet.errors import MinikubeletError
 from minikubelet.node.manager import Node, NodeConfig, node_name_default
 from minikubelet.paths import StatePaths
 from minikubelet.prober.manager import ProbeManager
@@ -115,7 +118,6 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             if https is not None:
                 tg.start_soon(https[0].serve, [https[1]])
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                paths.pid.write_text(f"{os.getpid()}\n")
                 async for _ in signals:
                     break
             server.should_exit = True
@@ -181,6 +183,20 @@ def _probes(node: Node, runtime: Runtime, clock: Clock, recorder: ProbeRecorder)
     return ProbeManager(clock, runner, emit, status_of, wake, record=recorder.attempt)
 
 
+def _lock(paths: StatePaths) -> IO[str]:
+    """One agent per state dir: an exclusive lock held for the agent's life, and its pid."""
+    handle = open(paths.home / "agent.lock", "a+")  # noqa: SIM115 - held until the process ends
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise MinikubeletError(
+            f"another node agent is already running with the state dir {paths.home}"
+        ) from None
+    paths.pid.write_text(f"{os.getpid()}\n")
+    return handle
+
+
 def run_agent(config: AgentConfig) -> int:
     """`minikubelet daemon run`: the agent in the foreground; 0 on a clean stop."""
     from minikubelet.runtime.docker import DockerRuntime
@@ -189,6 +205,7 @@ def run_agent(config: AgentConfig) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     config.paths.ensure()
+    lock = _lock(config.paths)
     runtime = DockerRuntime(instance_id(config.paths))
 
     async def main() -> None:
@@ -198,5 +215,9 @@ def run_agent(config: AgentConfig) -> int:
             with anyio.CancelScope(shield=True):
                 await runtime.close()
 
-    anyio.run(main)
+    try:
+        anyio.run(main)
+    finally:
+        config.paths.pid.unlink(missing_ok=True)
+        lock.close()
     return 0

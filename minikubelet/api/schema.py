@@ -117,13 +117,19 @@ def _json_kind(value: Any) -> str:
 
 
 def _check_object(
-    value: Any, type_name: str, path: str, stack: list[str], report: DecodeReport
+    value: Any,
+    type_name: str,
+    path: str,
+    stack: list[str],
+    report: DecodeReport,
+    owner: str | None = None,
 ) -> None:
+    """Check an object of `type_name`; `owner` is the struct holding it (Go names that one)."""
     fields = _table()[type_name]
     if value is None:
         return
     if not isinstance(value, dict):
-        _type_error(value, type_name, stack, f"v1.{type_name}", report)
+        _type_error(value, owner or type_name, stack, f"v1.{type_name}", report)
         return
     for key, item in value.items():
         child_path = f"{path}.{key}" if path else str(key)
@@ -158,7 +164,7 @@ def _check_value(
             _check_value(item, inner, owner, name, f"{path}[{index}]", stack, report)
         return
     if kind in _table():
-        _check_object(value, kind, path, stack, report)
+        _check_object(value, kind, path, stack, report, owner)
     elif not _scalar_fits(value, kind, owner, name):
         _type_error(value, owner, stack, _go_type(owner, name, kind), report)
     elif kind == "quantity" and report.quantity_error is None:

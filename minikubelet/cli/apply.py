@@ -37,7 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def check_mapping(manifest: Manifest, namespace: str | None) -> None:
     """kubectl's client-side checks: apiVersion and kind set, the kind served, the namespace."""
     for field in ("apiVersion", "kind"):
-        if not manifest.body.get(field):
+        value = manifest.body.get(field)
+        if value and not isinstance(value, str):
+            raise ManifestError(
+                f'unable to decode "{manifest.source}": json: cannot unmarshal '
+                f"{_json_type(value)} into Go struct field .{field} of type string"
+            )
+        if not value:
             raise ManifestError(
                 f'error validating "{manifest.source}": error validating data: '
                 f"{field} not set; {_VALIDATE_HINT}"
@@ -57,6 +63,14 @@ def check_mapping(manifest: Manifest, namespace: str | None) -> None:
             f'the namespace from the provided object "{own}" does not match the namespace '
             f"\"{namespace}\". You must pass '--namespace={own}' to perform this operation."
         )
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return "array" if isinstance(value, list) else "object"
 
 
 def with_last_applied(body: dict[str, Any]) -> dict[str, Any]:
@@ -108,8 +122,13 @@ def _prepared(
     manifest: Manifest, verb: str, flag_namespace: str | None
 ) -> tuple[dict[str, Any], str]:
     body: dict[str, Any] = json.loads(json.dumps(manifest.body))
-    namespace = body.get("metadata", {}).get("namespace") or flag_namespace or "default"
-    body.setdefault("metadata", {})["namespace"] = namespace
+    if body.get("metadata") is None:
+        body["metadata"] = {}
+    meta = body["metadata"]
+    if not isinstance(meta, dict):  # the API server's decoder will name the type error
+        return body, flag_namespace or "default"
+    namespace = meta.get("namespace") or flag_namespace or "default"
+    meta["namespace"] = namespace
     return (with_last_applied(body) if verb == "apply" else body), namespace
 
 
@@ -123,7 +142,8 @@ def _local(body: dict[str, Any], namespace: str) -> tuple[dict[str, Any], str]:
 
 
 def _existing(client: ApiClient, body: dict[str, Any], namespace: str) -> dict[str, Any] | None:
-    name = body["metadata"].get("name")
+    meta = body.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
     if not name:
         return None
     try:

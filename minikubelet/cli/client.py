@@ -11,7 +11,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from minikubelet.cli.transport import (
@@ -129,11 +129,18 @@ class ApiClient:
         tell, and a round trip less is most of a fast command's time."""
         if not self.managed or _listening(str(self.paths.socket)):
             return
+        if _agent_alive(self.paths) and poll(self.healthy, START_TIMEOUT):
+            return  # an agent is starting or busy: wait for it rather than start another
         self.paths.ensure()
         print(f"Starting the minikubelet node agent (log: {self.paths.log})", file=sys.stderr)
-        start_detached(self.paths)
-        if poll(self.healthy, START_TIMEOUT):
-            return
+        process = start_detached(self.paths)
+        if poll(lambda: self.healthy() or process.poll() is not None, START_TIMEOUT):
+            if process.poll() is None:
+                return
+            raise AgentUnavailable(
+                f"the node agent failed to start (exit code {process.returncode}); "
+                f"see {self.paths.log}"
+            )
         raise AgentUnavailable(
             f"the node agent did not start within {START_TIMEOUT:.0f}s; see {self.paths.log}"
         )
@@ -149,12 +156,12 @@ def _decode(code: int, data: bytes) -> Any:
     return body
 
 
-def start_detached(paths: StatePaths) -> int:
-    """Start `minikubelet daemon run` in its own session, output to the agent log; its pid."""
+def start_detached(paths: StatePaths, options: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    """Start `minikubelet daemon run [options]` in its own session, output to the agent log."""
     env = {**os.environ, "MINIKUBELET_HOME": str(paths.home)}
     with open(paths.log, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "minikubelet", "daemon", "run"],
+            [sys.executable, "-m", "minikubelet", "daemon", "run", *options],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -162,7 +169,16 @@ def start_detached(paths: StatePaths) -> int:
             start_new_session=True,
             close_fds=True,
         )
-    return process.pid
+    return process
+
+
+def _agent_alive(paths: StatePaths) -> bool:
+    """Whether the agent recorded in the state dir's pid file is a live process."""
+    try:
+        os.kill(int(paths.pid.read_text().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _listening(path: str) -> bool:

@@ -42,24 +42,11 @@ def _pid(paths: StatePaths) -> int | None:
     return pid
 
 
-def _start(paths: StatePaths, args: argparse.Namespace) -> None:
+def _start(paths: StatePaths, args: argparse.Namespace) -> subprocess.Popen[bytes]:
     """`daemon run` detached, with this command's options (the CLI's autostart passes none)."""
     options = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
                if k in ("node_name", "listen") and v]  # fmt: skip
-    if not options:
-        start_detached(paths)
-        return
-    env = {**os.environ, "MINIKUBELET_HOME": str(paths.home)}
-    with open(paths.log, "ab") as log:
-        subprocess.Popen(
-            [sys.executable, "-m", "minikubelet", "daemon", "run", *options],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
+    return start_detached(paths, options)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"minikubelet node agent is already running (socket {paths.socket})")
                 return 0
             paths.ensure()
-            _start(paths, args)
-            if not poll(client.healthy, 30.0):
+            process = _start(paths, args)
+            poll(lambda: client.healthy() or process.poll() is not None, 30.0)
+            if process.poll() is not None or not client.healthy():
                 raise AgentUnavailable(f"the node agent did not start; see {paths.log}")
             print(f"minikubelet node agent started (pid {_pid(paths)}, log {paths.log})")
             return 0

@@ -177,3 +177,10 @@ def test_oversized_input_is_refused_without_reading_it_all() -> None:
 def test_seed_manifests_load() -> None:
     found = load_paths([str(MANIFESTS / "nginx-pod.yml"), str(MANIFESTS / "webapl-pod.yaml")])
     assert [(m.kind, m.name) for m in found] == [("Pod", "nginx"), ("Pod", "webapl")]
+
+
+def test_duplicate_keys_keep_the_last_value_as_kubectls_yaml_conversion_does() -> None:
+    # sigs.k8s.io/yaml converts YAML to JSON with go-yaml's non-strict Unmarshal: a repeated
+    # key overwrites the earlier one, so the JSON kubectl sends has no duplicate to refuse.
+    (m,) = load_text(b"kind: Pod\nmetadata:\n  name: first\n  name: second\n", "f")
+    assert m.name == "second"
