@@ -14,10 +14,10 @@ __all__ = ["kubectl_help"]
 _GROUPS = (
     ("Basic Commands (Beginner)", ("create",)),
     ("Basic Commands (Intermediate)", ("get", "delete")),
-    ("Troubleshooting and Debugging Commands", ("describe", "logs")),
+    ("Troubleshooting and Debugging Commands", ("describe", "logs", "probes", "timeline")),
     ("Advanced Commands", ("apply", "wait")),
     ("Settings Commands", ("label",)),
-    ("Node Commands", ("daemon",)),
+    ("Node Commands", ("daemon", "kubeconfig")),
 )
 _SELECTOR = (
     "Selector (label query) to filter on, supports '=', '==', and '!='.(e.g. -l "
@@ -42,6 +42,9 @@ _FLAGS = {
     "delete --filename": "Filename, directory, or URL to files containing the resource to delete.",
     "--dry-run": _DRY_RUN,
     "--output": _OUTPUT,
+    "timeline --output": "Output format: the terminal chart (default) or svg, a standalone SVG.",
+    "timeline --since": "Only draw the last part of the history, a relative duration like 30s or 2m.",
+    "probes --output": "Output format: the table (default) or json, one record per line.",
     "get --output": (
         "Output format. One of: (json, yaml, name, jsonpath, custom-columns, wide). See custom "
         "columns [https://kubernetes.io/docs/reference/kubectl/#custom-columns] and jsonpath "
@@ -173,6 +176,35 @@ _HELP: dict[str, tuple[str, str, str]] = {
         "  # Describe every pod whose name starts with 'frontend'\n"
         "  minikubelet describe pods frontend\n",
         "minikubelet describe (TYPE [NAME_PREFIX | -l label] | TYPE/NAME) [options]",
+    ),
+    "probes": (
+        "List every probe attempt the node ran for a pod: TIME since the container started,\n"
+        "CONTAINER (name#restarts), PROBE, RESULT, LATENCY and the handler's MESSAGE.",
+        "  # The last 20 probes of webapl\n"
+        "  minikubelet probes webapl --tail 20\n\n"
+        "  # Follow them as they run\n"
+        "  minikubelet probes webapl -w\n",
+        "minikubelet probes POD [-c CONTAINER] [--tail N] [-w] [-o json] [options]",
+    ),
+    "timeline": (
+        "Draw a pod's probes, readiness changes and restarts on one time axis, in seconds since\n"
+        "the pod started: a row per container and probe kind, a row for Ready, and markers\n"
+        "where a container was killed and restarted.",
+        "  # The whole story of webapl so far\n"
+        "  minikubelet timeline webapl\n\n"
+        "  # Redraw it live\n"
+        "  minikubelet timeline webapl -w\n\n"
+        "  # The same picture as an SVG file\n"
+        "  minikubelet timeline webapl -o svg > webapl.svg\n",
+        "minikubelet timeline POD [-w] [--since DURATION] [-o svg] [options]",
+    ),
+    "kubeconfig": (
+        "Print a kubeconfig for the node agent's HTTPS listener (start it with\n"
+        "`minikubelet daemon start --listen 127.0.0.1:PORT`), for kubectl and client libraries.",
+        "  minikubelet daemon start --listen 127.0.0.1:6443\n"
+        "  minikubelet kubeconfig > kc\n"
+        "  KUBECONFIG=kc kubectl get pods\n",
+        "minikubelet kubeconfig [options]",
     ),
     "logs": (
         "Print the logs for a container in a pod or specified resource. If the pod has only one "

@@ -40,6 +40,9 @@ _ONE_LINE = {  # kubectl's one-line descriptions
     "label": "Update the labels on a resource",
     "version": "Print the client and server version information",
     "daemon": "Run, start, stop or check the node agent",
+    "probes": "List every probe the node ran for a pod, newest last",
+    "timeline": "Draw a pod's probes, readiness changes and restarts on one time axis",
+    "kubeconfig": "Print a kubeconfig for kubectl and client libraries",
 }
 
 
@@ -80,13 +83,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     delete.add_arguments(subs["delete"])
     subs["daemon"] = commands.add_parser("daemon", help=_ONE_LINE["daemon"])
     daemon.add_arguments(subs["daemon"])
-    subs["kubeconfig"] = commands.add_parser("kubeconfig", help="Print a kubeconfig for kubectl")
+    subs["kubeconfig"] = commands.add_parser("kubeconfig", help=_ONE_LINE["kubeconfig"])
     from minikubelet.cli import probes, timeline
 
-    subs["probes"] = commands.add_parser("probes", help="List every probe attempt of a pod")
+    subs["probes"] = commands.add_parser("probes", help=_ONE_LINE["probes"])
     subs["probes"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
     probes.add_arguments(subs["probes"])
-    subs["timeline"] = commands.add_parser("timeline", help="Chart a pod's probes and restarts")
+    subs["timeline"] = commands.add_parser("timeline", help=_ONE_LINE["timeline"])
     subs["timeline"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
     timeline.add_arguments(subs["timeline"])
     return parser, subs
