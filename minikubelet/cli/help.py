@@ -43,7 +43,7 @@ _FLAGS = {
     "--dry-run": _DRY_RUN,
     "--output": _OUTPUT,
     "timeline --output": "Output format: the terminal chart (default) or svg, a standalone SVG.",
-    "timeline --since": "Only draw the last part of the history, a relative duration like 30s or 2m.",
+    "timeline --since": "Only draw the last part of the history, a duration like 30s or 2m.",
     "probes --output": "Output format: the table (default) or json, one record per line.",
     "get --output": (
         "Output format. One of: (json, yaml, name, jsonpath, custom-columns, wide). See custom "

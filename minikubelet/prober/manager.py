@@ -19,7 +19,7 @@ from minikubelet.api.models import Container, Pod, PodStatus
 from minikubelet.clock import Clock
 from minikubelet.prober.outcome import ProbeResult
 from minikubelet.prober.worker import Attempt, Kind, ProbeWorker, Result, Runner
-from minikubelet.runtime.types import ContainerInfo
+from minikubelet.runtime.types import ContainerInfo, ContainerState
 
 __all__ = ["ProbeManager"]
 
@@ -75,7 +75,8 @@ class ProbeManager:
         else:
             for container in pod.spec.containers or []:
                 self._add(entry, uid, container)
-        self._manual_triggers(entry)
+        running = {name for name, info in newest.items() if info.state is ContainerState.RUNNING}
+        self._manual_triggers(entry, running)
 
     def forget(self, uid: str) -> None:
         entry = self.pods.pop(uid, None)
@@ -145,15 +146,32 @@ class ProbeManager:
                 worker.stopped = True
                 worker.manual_trigger()
 
-    def _manual_triggers(self, entry: _PodProbes) -> None:
-        """Started but unready containers get an immediate readiness probe (`UpdatePodStatus`)."""
-        status = self.status_of(entry.pod.metadata.uid or "")
-        for item in (status.containerStatuses or []) if status else []:
-            worker = entry.workers.get((item.name, Kind.READINESS))
-            if worker is None or not item.started or item.ready:
+    def _manual_triggers(self, entry: _PodProbes, running: set[str]) -> None:
+        """`UpdatePodStatus`: a running, started container with a readiness worker and no
+        cached `Success` gets an immediate readiness probe.
+
+        Decided from the prober's own results and the containers seen in this sync, as the
+        kubelet decides while it generates the new status: the status the pod worker last
+        wrote predates this sync (a startup success would trigger nothing until a later one)."""
+        for name in running:
+            worker = entry.workers.get((name, Kind.READINESS))
+            if worker is None or not self._started(entry, name):
                 continue
-            if worker.state.result is not Result.SUCCESS:
+            current = entry.container_ids.get(name)
+            state = worker.state
+            if not (state.container_id == current and state.result is Result.SUCCESS):
                 worker.manual_trigger()
+
+    def _started(self, entry: _PodProbes, name: str) -> bool:
+        """`isContainerStarted` for a running container: startup's cached result is Success,
+        or there is no startup worker."""
+        worker = entry.workers.get((name, Kind.STARTUP))
+        if worker is None:
+            return True
+        state = worker.state
+        return state.container_id == entry.container_ids.get(name) and (
+            state.result is Result.SUCCESS
+        )
 
     def _read(self, uid: str) -> tuple[Pod | None, PodStatus | None]:
         entry = self.pods.get(uid)

@@ -121,7 +121,7 @@ class ProbeWorker:
     notify: Notify
     jitter: bool = False
     state: ProbeState = field(default_factory=ProbeState)
-    trigger: anyio.Event | None = None
+    trigger: anyio.Event = field(init=False)
     stopped: bool = False
 
     @property
@@ -130,9 +130,16 @@ class ProbeWorker:
         assert found is not None
         return found
 
+    def __post_init__(self) -> None:
+        import anyio
+
+        # `manualTriggerCh`, made with the worker, has a buffer of one: a trigger sent before
+        # the loop runs, during its jitter or during a probe is kept, and the next wait
+        # returns at once.
+        self.trigger = anyio.Event()
+
     def manual_trigger(self) -> None:
-        if self.trigger is not None:
-            self.trigger.set()
+        self.trigger.set()
 
     async def run(self) -> None:
         """The ticker loop: probe now, then at every tick (or trigger) until do_probe says stop."""
@@ -149,8 +156,8 @@ class ProbeWorker:
             now = self.clock.monotonic()
             ticks = math.floor((now - anchor) / period) + 1
             due = anchor + ticks * period
-            self.trigger = anyio.Event()
             if await sleep_or_wake(self.clock, due - now, self.trigger):
+                self.trigger = anyio.Event()  # the buffered trigger is consumed
                 anchor = due = self.clock.monotonic()  # 1.32+: a manual run resets the ticker
         self.stopped = True
 

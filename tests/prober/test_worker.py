@@ -65,6 +65,8 @@ class Harness:
     attempts: list[tuple[float, Attempt]] = field(default_factory=list)
     wakes: int = 0
     manager: ProbeManager | None = None
+    stale: bool = False  # status() answers what the last sync wrote, as the agent's does
+    written: PodStatus | None = None
 
     @property
     def now(self) -> float:
@@ -74,6 +76,9 @@ class Harness:
         return self.now - (self.started_at or 0.0)
 
     def status(self, uid: str) -> PodStatus | None:
+        return self.written if self.stale else self.live_status(uid)
+
+    def live_status(self, uid: str) -> PodStatus | None:
         if self.started_at is None:
             return PodStatus(phase="Pending")
         started_wall = self.clock.utcnow() - timedelta(seconds=self.since_start())
@@ -115,6 +120,7 @@ class Harness:
             state=Cri.RUNNING,
         )
         self.manager.update(self.pod, [info] if self.started_at is not None else [])
+        self.written = self.live_status(UID)  # the pod worker reports after the update
 
     async def run_for(self, seconds: float, step: float = 0.25) -> None:
         end = self.now + seconds
@@ -279,7 +285,10 @@ async def test_readiness_success_threshold_and_no_hold(
     for _ in range(6):
         await h.run_for(1)
         seen.append(h.manager.readiness(UID).get("app"))
-    assert seen == [False, False, False, True, True, True]
+    # The tick at 0 answers True; the start's sync left a trigger in the worker's one-slot
+    # buffer, so False follows at once and resets the ticker; True, True at the next two
+    # ticks decide; the last False is one failure below the threshold of 3.
+    assert seen == [False, False, True, True, True, True]
 
 
 @pytest.mark.anyio
@@ -305,6 +314,53 @@ async def test_startup_gates_and_holds(harness_factory: Callable[..., Harness]) 
     assert Kind.LIVENESS in after
     ready_probe = [t for t, a in h.attempts if a.kind is Kind.READINESS]
     assert ready_probe and ready_probe[0] < 5.5  # manual trigger right after startup success
+
+
+@pytest.mark.anyio
+async def test_startup_success_triggers_readiness_before_the_status_says_started(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    """The sync woken by the startup success still reads the status written before it (not
+    started): the readiness trigger is decided from the prober's own results, as the kubelet's
+    `UpdatePodStatus` decides while it generates the new status."""
+
+    def respond(kind: Kind, t: float) -> ProbeOutcome:
+        if kind is Kind.STARTUP and t < 3:
+            return ProbeOutcome.failure("starting")
+        return ProbeOutcome.success()
+
+    pod = make_pod(
+        startupProbe={"exec": {"command": ["s"]}, "periodSeconds": 1, "failureThreshold": 30},
+        readinessProbe={"exec": {"command": ["r"]}, "periodSeconds": 30},
+    )
+    h = harness_factory(pod, respond)
+    h.stale = True
+    h.start_container()
+    await h.run_for(6)
+    assert h.manager is not None and h.manager.readiness(UID) == {"app": True}
+    readiness = [t for t, a in h.attempts if a.kind is Kind.READINESS]
+    assert readiness and 3 <= readiness[0] < 3.5
+
+
+@pytest.mark.anyio
+async def test_triggers_probe_at_once_reset_the_ticker_and_do_not_pile_up(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    """`manualTriggerCh` holds one trigger: the worker probes at once and restarts its ticker
+    from there (1.32+); triggers sent before it gets to them count once."""
+    pod = make_pod(readinessProbe={"exec": {"command": ["r"]}, "periodSeconds": 10})
+    h = harness_factory(pod, lambda kind, t: ProbeOutcome.failure("no"))
+    h.sync()  # the worker exists before the container: its tick at 0 finds none
+    await h.run_for(1)
+    h.start_container()  # this sync triggers: the probe runs at once
+    await h.run_for(0.5)
+    assert h.manager is not None
+    worker = h.manager.pods[UID].workers[("app", Kind.READINESS)]
+    worker.manual_trigger()  # as a sync would, before the worker waits again
+    worker.manual_trigger()  # a second one is dropped: the buffer holds one
+    await h.run_for(12)
+    times = [round(t, 2) for t, a in h.attempts]
+    assert times[0] <= 0.25 and times[1:3] == [0.5, 10.5], times  # steps of 0.25 s
 
 
 @pytest.mark.anyio
