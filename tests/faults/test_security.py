@@ -100,10 +100,18 @@ def test_exec_probes_run_as_argv_in_the_container_never_a_host_shell(agent: Agen
     marker = f"minikubelet-sec-{uuid.uuid4().hex[:8]}"
     literal = f"/tmp/$(id -u);{marker}"
     container = sh("app", "sleep 600")
-    container["readinessProbe"] = {"exec": {"command": ["touch", literal]}, "periodSeconds": 1}
+    # Generous timeouts: under load a docker exec can outlast the default 1 s, and a liveness
+    # timeout would restart the container this test inspects.
+    container["readinessProbe"] = {
+        "exec": {"command": ["touch", literal]},
+        "periodSeconds": 1,
+        "timeoutSeconds": 5,
+    }
     container["livenessProbe"] = {
         "exec": {"command": ["sh", "-c", f"touch /tmp/{marker}"]},
         "periodSeconds": 1,
+        "timeoutSeconds": 5,
+        "failureThreshold": 10,
     }
     uid = agent.apply(pod("argv", container))["metadata"]["uid"]
     agent.wait_for(
