@@ -9,6 +9,7 @@ shows as the container's waiting reason (`pkg/kubelet/reason_cache.go`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import anyio
@@ -36,7 +37,7 @@ from minikubelet.runtime.types import (
     SandboxSpec,
 )
 
-__all__ = ["Executor", "Observed"]
+__all__ = ["Executor", "Fingerprint", "Observed", "fingerprint"]
 
 log = logging.getLogger("minikubelet.node")
 # Image failures are named in the `Failed` event (`Error: ErrImagePull`); others quote the error.
@@ -54,6 +55,22 @@ class Observed:
     @property
     def running(self) -> list[ContainerInfo]:
         return [c for c in self.containers if c.state is ContainerState.RUNNING]
+
+    def fingerprint(self) -> Fingerprint:
+        """What the relist compares: every instance and sandbox with its state."""
+        sandboxes = [s for s in [self.sandbox, *self.stale_sandboxes] if s is not None]
+        return fingerprint(self.containers, sandboxes)
+
+
+Fingerprint = frozenset[tuple[str, str]]
+
+
+def fingerprint(
+    containers: Iterable[ContainerInfo], sandboxes: Iterable[SandboxInfo]
+) -> Fingerprint:
+    items = {(c.id, c.state.value) for c in containers}
+    items |= {(s.id, "running" if s.running else "stopped") for s in sandboxes}
+    return frozenset(items)
 
 
 def pod_grace(pod: Pod) -> int:

@@ -71,12 +71,26 @@ async def open_logs(
         since=since,
         timestamps=bool(options.get("timestamps")),
     )
-    return _limited(runtime.logs(container_id, log_options), options.get("limitBytes"))
+    lines = runtime.logs(container_id, log_options)
+    try:  # the engine's errors surface here, before a 200 is sent, not in mid-stream
+        first = await anext(lines)
+    except StopAsyncIteration:
+        first = None
+    return _limited(first, lines, options.get("limitBytes"))
 
 
-async def _limited(lines: AsyncIterator[bytes], limit: int | None) -> AsyncIterator[bytes]:
+async def _limited(
+    first: bytes | None, rest: AsyncIterator[bytes], limit: int | None
+) -> AsyncIterator[bytes]:
+    async def lines() -> AsyncIterator[bytes]:
+        if first is None:
+            return
+        yield first
+        async for line in rest:
+            yield line
+
     sent = 0
-    async for line in lines:
+    async for line in lines():
         if limit is not None and sent + len(line) >= limit:
             yield line[: limit - sent]
             return

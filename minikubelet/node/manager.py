@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-import platform
 import re
 import socket
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,17 +25,17 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from minikubelet import KUBERNETES_VERSION
-from minikubelet.api.codec import format_time, from_dict, to_dict
+from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.clock import Clock
 from minikubelet.errors import NotFound, RuntimeFailure, StatusError
 from minikubelet.node.containers import PodContext
 from minikubelet.node.events import WARNING, Recorder
-from minikubelet.node.executor import Executor, Observed
+from minikubelet.node.executor import Executor, Observed, fingerprint
 from minikubelet.node.logs import open_logs
+from minikubelet.node.node_status import register_node, set_node_ready
 from minikubelet.node.worker import NoProbes, PodWorker, Probes
-from minikubelet.runtime.types import Runtime
+from minikubelet.runtime.types import ContainerInfo, Runtime, SandboxInfo
 from minikubelet.status.generate import (
     FAILED_SCHEDULING_MESSAGE,
     node_selector_matches,
@@ -61,7 +59,9 @@ def node_name_default() -> str:
 class NodeConfig:
     name: str
     pods_dir: Path
-    resync: float = 10.0
+    # The kubelet resyncs every pod every 1-1.5 min (syncFrequency, jittered); engine events
+    # and the 2 s relist bring every change sooner, and back-offs wake their pods on time.
+    resync: float = 60.0
 
 
 class Node:
@@ -88,20 +88,34 @@ class Node:
             runtime, clock, self.recorder, PodContext(config.name, "", "", "", config.pods_dir)
         )
         self.workers: dict[str, PodWorker] = {}
+        self.engine_up = True
         self._seen: dict[str, str] = {}  # pod uid → its metadata and spec, as last seen
         self._tg: TaskGroup | None = None
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        host_ip = getattr(self.runtime, "host_ip", None)
-        self.host_ip = await host_ip() if host_ip is not None else "127.0.0.1"
-        self.executor.context = PodContext(self.name, "", self.host_ip, "", self.config.pods_dir)
-        await self._register()
+        """Serve the node; an engine that is away at start leaves the node NotReady until it
+        answers (the API keeps serving meanwhile)."""
+        version = await self._connect()
+        self.engine_up = version is not None
+        register_node(self.store, self.name, self.host_ip, version, self.clock.utcnow())
         async with anyio.create_task_group() as tg:
             self._tg = tg
             tg.start_soon(self._follow_pods)
             tg.start_soon(self._follow_runtime)
             tg.start_soon(self._housekeeping)
             task_status.started()
+
+    async def _connect(self) -> str | None:
+        """The engine's version and the node's hostIP, or None while the engine is away."""
+        try:
+            version = await self.runtime.version()
+            host_ip = getattr(self.runtime, "host_ip", None)
+            self.host_ip = await host_ip() if host_ip is not None else "127.0.0.1"
+        except RuntimeFailure as exc:
+            log.warning("the container engine does not answer: %s", exc)
+            return None
+        self.executor.context = PodContext(self.name, "", self.host_ip, "", self.config.pods_dir)
+        return version
 
     # -- what workers ask of the node -------------------------------------------------------
 
@@ -215,120 +229,70 @@ class Node:
         return True
 
     async def _follow_runtime(self) -> None:
+        """Engine events wake the pods they concern; a lost stream is reopened, at most every
+        5 s while the engine is away (the relist covers the gap), and said once."""
+        failing = False
         while True:
             try:
                 async for event in self.runtime.events():
+                    failing = False
                     if event.action == "destroy":
                         continue  # `isSyncPodWorthy`: a removal alone (our GC) is no news
                     worker = self.workers.get(event.pod_uid)
                     if worker is not None:
                         worker.poke()
             except RuntimeFailure as exc:
-                log.warning("engine events: %s; reconnecting", exc)
-            await self.clock.sleep(1.0)
+                if not failing:
+                    log.warning("engine events: %s; reconnecting", exc)
+                failing = True
+            await self.clock.sleep(5.0 if failing else 1.0)
 
     async def _housekeeping(self) -> None:
+        """Every 2 s: back-off GC, the relist (PLEG) that wakes the pods whose containers
+        changed, orphans removed, the node's Ready following the engine."""
         while True:
             await self.clock.sleep(HOUSEKEEPING)
             now = self.clock.monotonic()
             self.executor.backoff.gc(now)
             self.executor.images.backoff.gc(now)
             try:
-                await self._remove_orphans()
+                await self._relist()
             except RuntimeFailure as exc:
-                log.warning("housekeeping: %s", exc)
+                if self.engine_up:
+                    log.warning("the container engine went away: %s", exc)
+                    self.engine_up = False
+                    set_node_ready(self.store, self.name, False, self.clock.utcnow())
+            else:
+                if not self.engine_up:
+                    version = await self._connect()
+                    self.engine_up = version is not None
+                    set_node_ready(
+                        self.store, self.name, self.engine_up, self.clock.utcnow(), version
+                    )
             for worker in list(self.workers.values()):
                 if not worker.last_pod or not worker.last_pod.spec.nodeName:
                     worker.poke()  # unscheduled pods: node labels may have changed
 
-    async def _remove_orphans(self) -> None:
-        """Containers and sandboxes of pods this node no longer knows are stopped and removed."""
+    async def _relist(self) -> None:
+        """List what runs, wake the workers whose pods changed since their last sync (the
+        kubelet's PLEG relist: a missed engine event costs 2 s, not a resync), and remove
+        what belongs to no pod this node knows."""
+        containers = await self.runtime.list_containers()
+        sandboxes = await self.runtime.list_sandboxes()
+        by_pod: dict[str, tuple[list[ContainerInfo], list[SandboxInfo]]] = {}
+        for info in containers:
+            by_pod.setdefault(info.pod_uid, ([], []))[0].append(info)
+        for sandbox in sandboxes:
+            by_pod.setdefault(sandbox.pod_uid, ([], []))[1].append(sandbox)
+        for uid, worker in list(self.workers.items()):
+            mine = fingerprint(*by_pod.get(uid, ([], [])))
+            if worker.last_pod is not None and mine != worker.seen:
+                worker.poke()
         known = set(self.workers)
-        for info in await self.runtime.list_containers():
+        for info in containers:
             if info.pod_uid not in known:
                 log.info("removing orphan container %s (pod uid %s)", info.name, info.pod_uid)
                 await self.executor.remove_container(info.id)
-        for sandbox in await self.runtime.list_sandboxes():
+        for sandbox in sandboxes:
             if sandbox.pod_uid not in known:
                 await self.runtime.remove_sandbox(sandbox.id)
-
-    async def _register(self) -> None:
-        """Create or refresh this node's Node object; user labels are kept."""
-        try:
-            node = self.store.get("Node", "", self.name)
-        except NotFound:
-            node = None
-        version = await self.runtime.version()
-        status = _node_status(self.name, self.host_ip, version, self.clock.utcnow())
-        if node is None:
-            labels = {
-                "kubernetes.io/hostname": self.name,
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": _arch(),
-                "beta.kubernetes.io/os": "linux",
-                "beta.kubernetes.io/arch": _arch(),
-            }
-            meta = {
-                "name": self.name,
-                "uid": str(uuid.uuid4()),
-                "creationTimestamp": format_time(self.clock.utcnow()),
-                "labels": labels,
-            }
-            self.store.create(
-                "Node",
-                {
-                    "apiVersion": "v1",
-                    "kind": "Node",
-                    "metadata": meta,
-                    "spec": {},
-                    "status": status,
-                },
-            )
-        else:
-            self.store.update_status("Node", "", self.name, status)
-
-
-def _arch() -> str:
-    machine = platform.machine().lower()
-    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
-
-
-def _node_status(name: str, host_ip: str, runtime_version: str, now: Any) -> dict[str, Any]:
-    stamp = format_time(now)
-    return {
-        "conditions": [
-            {
-                "type": "Ready",
-                "status": "True",
-                "lastHeartbeatTime": stamp,
-                "lastTransitionTime": stamp,
-                "reason": "KubeletReady",
-                "message": "kubelet is posting ready status",
-            }
-        ],
-        "addresses": [
-            {"type": "InternalIP", "address": host_ip},
-            {"type": "Hostname", "address": name},
-        ],
-        "nodeInfo": {
-            "kubeletVersion": KUBERNETES_VERSION,
-            "kubeProxyVersion": "",
-            "containerRuntimeVersion": runtime_version,
-            "operatingSystem": "linux",
-            "architecture": _arch(),
-            "kernelVersion": platform.release(),
-            "osImage": _os_image(),
-            "machineID": "",
-            "systemUUID": "",
-            "bootID": "",
-        },
-    }
-
-
-def _os_image() -> str:
-    try:
-        text = Path("/etc/os-release").read_text()
-    except OSError:
-        return "Linux"
-    found = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', text, re.M)
-    return found.group(1) if found else "Linux"

@@ -9,6 +9,7 @@ every resync period. `sync` is the kubelet's `SyncPod` for one pod; the decision
 from __future__ import annotations
 
 import logging
+import random
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ import anyio
 
 from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
-from minikubelet.errors import Conflict, NotFound
+from minikubelet.clock import sleep_or_wake
+from minikubelet.errors import Conflict, NotFound, RuntimeFailure
 from minikubelet.node.backoff import CrashLoopView
-from minikubelet.node.executor import Executor, Observed
+from minikubelet.node.executor import Executor, Fingerprint, Observed
 from minikubelet.node.sync import NO_ACTION, BackoffWait, decide
 from minikubelet.runtime.types import ContainerInfo
 from minikubelet.status.generate import generate_status
@@ -28,6 +30,7 @@ from minikubelet.status.generate import generate_status
 __all__ = ["NoProbes", "PodWorker", "Probes"]
 
 log = logging.getLogger("minikubelet.node")
+ENGINE_RETRY = 2.0  # seconds before a sync the engine failed is tried again
 
 
 class Probes(Protocol):
@@ -89,11 +92,12 @@ class PodWorker:
     namespace: str
     name: str
     node: NodeView
-    resync: float = 10.0
+    resync: float = 60.0
     wake: anyio.Event = field(default_factory=anyio.Event)
     reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
     previous: PodStatus | None = None
     last_pod: Pod | None = None
+    seen: Fingerprint = frozenset()  # the runtime state its last sync ended with
 
     def poke(self) -> None:
         self.wake.set()
@@ -105,6 +109,11 @@ class PodWorker:
                 delay = await self.sync()
             except (NotFound, Conflict):
                 delay = 0.5  # the pod changed under us: read it again soon
+            except RuntimeFailure as exc:
+                # The engine failed or went away: the pod is kept as it is and synced again,
+                # as the kubelet's pod worker retries a failed sync.
+                log.warning("pod %s/%s: sync failed: %s", self.namespace, self.name, exc)
+                delay = ENGINE_RETRY
             if delay is None:
                 return
             await self._wait(delay)
@@ -112,15 +121,7 @@ class PodWorker:
 
     async def _wait(self, delay: float) -> None:
         """Until poked, or `delay` seconds on the node's clock (so tests run in virtual time)."""
-        async with anyio.create_task_group() as tg:
-
-            async def timer() -> None:
-                await self.node.executor.clock.sleep(delay)
-                tg.cancel_scope.cancel()
-
-            tg.start_soon(timer)
-            await self.wake.wait()
-            tg.cancel_scope.cancel()
+        await sleep_or_wake(self.node.executor.clock, delay, self.wake)
 
     async def sync(self) -> float | None:
         """One SyncPod; the seconds until the next one, or None when the worker is done."""
@@ -149,6 +150,7 @@ class PodWorker:
             log.info("pod %s/%s: %s", self.namespace, self.name, actions)
             await executor.execute(pod, actions, observed, self.reasons)
             observed = await node.observe(self.uid)
+        self.seen = observed.fingerprint()
         node.probes.update(pod, observed.containers)
         terminal = pod.metadata.deletionTimestamp is not None
         self._report(pod, observed, terminal=terminal)
@@ -158,7 +160,8 @@ class PodWorker:
             return None
         waits = [self._remaining(w) for w in actions.backoff]
         pull = executor.images.retry_in(pod)
-        return min([self.resync, *waits, *([pull] if pull is not None else [])])
+        resync = self.resync * (1 + random.random() * 0.5)  # wait.Jitter(syncFrequency, 0.5)
+        return min([resync, *waits, *([pull] if pull is not None else [])])
 
     def _remaining(self, wait: BackoffWait) -> float:
         """Seconds until a crash back-off ends: it runs from the exit, not from this sync.

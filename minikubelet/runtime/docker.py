@@ -507,7 +507,12 @@ class DockerRuntime:
     async def events(self) -> AsyncIterator[RuntimeEvent]:
         """Engine events of this instance's containers (sandboxes too, named "POD"), read by a
         dedicated thread and client and handed over on a memory stream."""
-        client = await anyio.to_thread.run_sync(self._new_client, 1, limiter=self._control.limiter)
+        try:
+            client = await anyio.to_thread.run_sync(
+                self._new_client, 1, limiter=self._control.limiter
+            )
+        except Exception as exc:
+            raise _translate(exc, RuntimeUnavailable) from exc
         try:
             filters = {
                 "type": ["container"],

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from minikubelet import KUBERNETES_VERSION, __version__
-from minikubelet.errors import NotFound, StatusError
+from minikubelet.errors import NotFound, RuntimeFailure, StatusError
 from minikubelet.server import auth, discovery, openapi, pods, resources
 from minikubelet.server.deps import ApiDeps, LogSource
 from minikubelet.server.responses import json_response, status_response
@@ -60,6 +60,13 @@ async def healthz(request: Request, deps: ApiDeps) -> Response:
 async def _status_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StatusError)
     return status_response(exc)
+
+
+async def _runtime_error(request: Request, exc: Exception) -> Response:
+    """The engine failed under a request (logs while it is away): the API server's 500."""
+    err = StatusError(f"Internal error occurred: {exc}")
+    err.reason = "InternalError"
+    return status_response(err)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -112,5 +119,9 @@ def create_app(deps: ApiDeps) -> Starlette:
     routes = [Route(path, _bind(h, deps), methods=methods) for path, h, methods in table]
     return Starlette(
         routes=routes,
-        exception_handlers={StatusError: _status_error, HTTPException: _http_error},
+        exception_handlers={
+            StatusError: _status_error,
+            RuntimeFailure: _runtime_error,
+            HTTPException: _http_error,
+        },
     )

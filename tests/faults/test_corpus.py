@@ -151,8 +151,7 @@ def _no_internal_error(err: str) -> bool:
 
 
 # file: (reason, what a fix must make true of stderr's first line, beyond exit 1 + nothing made)
-BUGS: dict[str, tuple[str, Callable[[str], bool]]] = {
-}
+BUGS: dict[str, tuple[str, Callable[[str], bool]]] = {}
 
 
 def _apply(capsys: pytest.CaptureFixture[str], path: str) -> tuple[int, str, str, float]:
