@@ -9,9 +9,7 @@ kubelet's `RedirectChecker(followNonLocalRedirects=false)` does. Errors are word
 
 from __future__ import annotations
 
-import socket
 import ssl
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +33,6 @@ __all__ = [
 MAX_BODY = 10 * 1024  # maxRespBodyLength
 MAX_REDIRECTS = 10
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-_LINGER = (socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 1))
 _CLOSE_GRACE = 1.0  # closing a connection never waits on the peer longer than this
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _ssl_context: ssl.SSLContext | None = None
@@ -273,7 +270,7 @@ async def http_probe(request: ProbeRequest, timeout: float) -> ProbeOutcome:
         verify=_context(),
         limits=httpx.Limits(max_keepalive_connections=0),
         retries=0,
-        socket_options=[_LINGER],
+        # no SO_LINGER, unlike the kubelet's dialer: see prober/tcp.py
     )
     exchange = _Exchange(transport, request)
     try:

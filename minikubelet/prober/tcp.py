@@ -1,7 +1,7 @@
 """tcpSocket probes (`pkg/probe/tcp/tcp.go`) and the dialer the other handlers share.
 
-`dial` is the kubelet's `ProbeDialer`: one TCP connect within the timeout, `SO_LINGER {1, 1}`
-so a probe leaves no TIME_WAIT behind for long, and errors worded as Go's `net.Dial`
+`dial` is the kubelet's `ProbeDialer`: one TCP connect within the timeout, errors worded as
+Go's `net.Dial` (without its `SO_LINGER {1, 1}`, see below)
 (`dial tcp 10.0.0.5:3000: connect: connection refused`, `dial tcp 10.0.0.5:3000: i/o timeout`).
 """
 
@@ -11,16 +11,17 @@ import errno
 import ipaddress
 import os
 import socket
-import struct
 
 import anyio
-from anyio.abc import SocketAttribute, SocketStream
+from anyio.abc import SocketStream
 
 from minikubelet.prober.outcome import ProbeOutcome
 
 __all__ = ["DialError", "dial", "go_errno_text", "join_host_port", "tcp_probe"]
 
-_LINGER = struct.pack("ii", 1, 1)
+# Not the kubelet's SO_LINGER {1, 1}: a lingering close() blocks its thread until the peer
+# acknowledges, and here that thread is the agent's event loop, where one slow peer would delay
+# every other probe (tests/prober/test_isolation.py). Connections close normally instead.
 
 
 class DialError(Exception):
@@ -65,7 +66,7 @@ async def _resolve(host: str, port: int) -> str:
 
 
 async def dial(host: str, port: int, timeout: float) -> SocketStream:
-    """Connect within `timeout` seconds (resolution included), linger set; raise DialError."""
+    """Connect within `timeout` seconds (resolution included); raise DialError."""
     with anyio.move_on_after(timeout) as scope:
         ip = await _resolve(host, port)
         address = join_host_port(ip, port)
@@ -76,12 +77,6 @@ async def dial(host: str, port: int, timeout: float) -> SocketStream:
             if cause.errno == errno.ETIMEDOUT:
                 raise DialError(f"dial tcp {address}: i/o timeout", timeout=True) from exc
             raise DialError(f"dial tcp {address}: connect: {go_errno_text(cause)}") from exc
-        try:
-            raw = stream.extra(SocketAttribute.raw_socket)
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER)
-        except BaseException:
-            await anyio.aclose_forcefully(stream)
-            raise
         return stream
     assert scope.cancelled_caught
     where = join_host_port(host, port)
