@@ -83,8 +83,9 @@ def with_last_applied(body: dict[str, Any]) -> dict[str, Any]:
     return sent
 
 
-def run(args: argparse.Namespace, verb: str) -> int:
-    """Run `apply` or `create`; the exit code is 1 if any object failed."""
+def run(args: argparse.Namespace) -> int:
+    """Run `apply` or `create` (`args.command`); the exit code is 1 if any object failed."""
+    verb = str(args.command)
     from minikubelet.api.manifests import load_paths  # imported here: `get` need not pay for it
 
     manifests = load_paths(args.filename)

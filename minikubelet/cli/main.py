@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from minikubelet import KUBERNETES_VERSION, __version__
 from minikubelet.errors import ManifestError, MinikubeletError, StatusError
@@ -46,52 +48,41 @@ _ONE_LINE = {  # kubectl's one-line descriptions
 }
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    from minikubelet.cli import apply
+# command -> (its module under minikubelet.cli, takes -n/--namespace). The order is the help's.
+COMMANDS: dict[str, tuple[str, bool]] = {
+    "apply": ("apply", True),
+    "create": ("apply", True),
+    "get": ("get", True),
+    "describe": ("describe", True),
+    "logs": ("logs", True),
+    "delete": ("delete", True),
+    "wait": ("wait", True),
+    "label": ("label", False),
+    "probes": ("probes", True),
+    "timeline": ("timeline", True),
+    "daemon": ("daemon", False),
+    "kubeconfig": ("kubeconfig", False),
+}
 
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"minikubelet.cli.{name}")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = _Parser(prog="minikubelet")
     parser.add_argument("-n", "--namespace")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     subs: dict[str, argparse.ArgumentParser] = {}
-    for verb in ("apply", "create"):
-        subs[verb] = commands.add_parser(verb, help=_ONE_LINE[verb])
-        subs[verb].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
-        apply.add_arguments(subs[verb])
+    for command, (module, namespaced) in COMMANDS.items():
+        subs[command] = commands.add_parser(command, help=_ONE_LINE[command])
+        if namespaced:
+            subs[command].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+        adder = getattr(_module(module), "add_arguments", None)
+        if adder is not None:
+            adder(subs[command])
     subs["version"] = commands.add_parser("version", help=_ONE_LINE["version"])
     subs["version"].add_argument("--client", action="store_true")
-    from minikubelet.cli import daemon, delete, describe, get, label, logs, wait
-
-    subs["describe"] = commands.add_parser("describe", help=_ONE_LINE["describe"])
-    subs["describe"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
-    describe.add_arguments(subs["describe"])
-    subs["logs"] = commands.add_parser("logs", help=_ONE_LINE["logs"])
-    subs["logs"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
-    logs.add_arguments(subs["logs"])
-
-    subs["label"] = commands.add_parser("label", help=_ONE_LINE["label"])
-    label.add_arguments(subs["label"])
-    subs["wait"] = commands.add_parser("wait", help=_ONE_LINE["wait"])
-    subs["wait"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
-    wait.add_arguments(subs["wait"])
-
-    subs["get"] = commands.add_parser("get", help=_ONE_LINE["get"])
-    subs["get"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
-    get.add_arguments(subs["get"])
-
-    subs["delete"] = commands.add_parser("delete", help=_ONE_LINE["delete"])
-    subs["delete"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
-    delete.add_arguments(subs["delete"])
-    subs["daemon"] = commands.add_parser("daemon", help=_ONE_LINE["daemon"])
-    daemon.add_arguments(subs["daemon"])
-    subs["kubeconfig"] = commands.add_parser("kubeconfig", help=_ONE_LINE["kubeconfig"])
-    from minikubelet.cli import probes, timeline
-
-    subs["probes"] = commands.add_parser("probes", help=_ONE_LINE["probes"])
-    subs["probes"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
-    probes.add_arguments(subs["probes"])
-    subs["timeline"] = commands.add_parser("timeline", help=_ONE_LINE["timeline"])
-    subs["timeline"].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
-    timeline.add_arguments(subs["timeline"])
     return parser, subs
 
 
@@ -100,53 +91,9 @@ def run(argv: Sequence[str]) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # reported by the subcommand, as kubectl does (`See 'kubectl get --help'`)
         subs[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
-    if args.command in ("apply", "create"):
-        from minikubelet.cli import apply
-
-        return apply.run(args, args.command)
-    if args.command == "describe":
-        from minikubelet.cli import describe
-
-        return describe.run(args)
-    if args.command == "logs":
-        from minikubelet.cli import logs
-
-        return logs.run(args)
-    if args.command == "label":
-        from minikubelet.cli import label
-
-        return label.run(args)
-    if args.command == "wait":
-        from minikubelet.cli import wait
-
-        return wait.run(args)
-    if args.command == "get":
-        from minikubelet.cli import get
-
-        return get.run(args)
-    if args.command == "delete":
-        from minikubelet.cli import delete
-
-        return delete.run(args)
-    if args.command == "daemon":
-        from minikubelet.cli import daemon
-
-        return daemon.run(args)
-    if args.command == "kubeconfig":
-        from minikubelet.cli import kubeconfig
-
-        return kubeconfig.run(args)
-    if args.command == "probes":
-        from minikubelet.cli import probes
-
-        return probes.run(args)
-    if args.command == "timeline":
-        from minikubelet.cli import timeline
-
-        return timeline.run(args)
     if args.command == "version":
         return _version(args.client)
-    raise AssertionError(args.command)
+    return int(_module(COMMANDS[args.command][0]).run(args))
 
 
 def _version(client_only: bool) -> int:
