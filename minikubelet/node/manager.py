@@ -130,11 +130,9 @@ class Node:
 
     async def observe(self, uid: str) -> Observed:
         sandboxes = sorted(
-            (s for s in await self.runtime.list_sandboxes() if s.pod_uid == uid),
-            key=lambda s: s.attempt,
-            reverse=True,
+            await self.runtime.list_sandboxes(uid), key=lambda s: s.attempt, reverse=True
         )
-        containers = [c for c in await self.runtime.list_containers() if c.pod_uid == uid]
+        containers = await self.runtime.list_containers(uid)
         newest = sandboxes[0] if sandboxes else None
         return Observed(newest, sandboxes[1:], containers)
 

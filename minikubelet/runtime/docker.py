@@ -65,6 +65,7 @@ from minikubelet.runtime._streams import EXEC_OUTPUT_CAP, drain, pump_events, re
 from minikubelet.runtime.types import (
     LABEL_INSTANCE,
     LABEL_KIND,
+    LABEL_UID,
     ContainerInfo,
     ContainerSpec,
     ExecResult,
@@ -322,8 +323,8 @@ class DockerRuntime:
             await self.remove_container(member)
         await self.remove_container(sandbox_id)
 
-    async def list_sandboxes(self) -> list[SandboxInfo]:
-        raws = await self._inspect_all(await self._list_ids("podsandbox"))
+    async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxInfo]:
+        raws = await self._inspect_all(await self._list_ids("podsandbox", *_of_pod(pod_uid)))
         return [sandbox_info(raw, self.network_name) for raw in raws]
 
     # -- containers ---------------------------------------------------------------------
@@ -392,11 +393,9 @@ class DockerRuntime:
             if "already in progress" not in str(exc):
                 raise
 
-    async def list_containers(self) -> list[ContainerInfo]:
-        return [
-            container_info(raw)
-            for raw in await self._inspect_all(await self._list_ids("container"))
-        ]
+    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerInfo]:
+        ids = await self._list_ids("container", *_of_pod(pod_uid))
+        return [container_info(raw) for raw in await self._inspect_all(ids)]
 
     async def inspect_container(self, container_id: str) -> ContainerInfo:
         return container_info(await self._inspect(container_id))
@@ -591,3 +590,8 @@ def _pull(client: Any, image: str, abort: threading.Event, read_timeout: float) 
                     raise ImagePullError(str(message["error"]))
     except requests.exceptions.Timeout as exc:
         raise ImagePullError(f"pulling {image}: timed out after {read_timeout:g}s") from exc
+
+
+def _of_pod(pod_uid: str | None) -> tuple[str, ...]:
+    """The label filter that keeps one pod's objects: the engine filters, we inspect fewer."""
+    return (f"{LABEL_UID}={pod_uid}",) if pod_uid else ()

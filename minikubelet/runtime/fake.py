@@ -248,12 +248,12 @@ class FakeRuntime:
                 self._remove(fake.info.id)
         self._remove(sandbox_id)
 
-    async def list_sandboxes(self) -> list[SandboxInfo]:
+    async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxInfo]:
         self._record("list_sandboxes")
         return [
             self._sandbox_info(c)
             for c in self.containers.values()
-            if isinstance(c.spec, SandboxSpec)
+            if isinstance(c.spec, SandboxSpec) and pod_uid in (None, c.spec.pod_uid)
         ]
 
     async def create_container(self, spec: ContainerSpec) -> str:
@@ -316,9 +316,13 @@ class FakeRuntime:
         self._changed.pop(container_id, None)
         self._emit("destroy", fake)
 
-    async def list_containers(self) -> list[ContainerInfo]:
+    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerInfo]:
         self._record("list_containers")
-        return [c.info for c in self.containers.values() if isinstance(c.spec, ContainerSpec)]
+        return [
+            c.info
+            for c in self.containers.values()
+            if isinstance(c.spec, ContainerSpec) and pod_uid in (None, c.spec.pod_uid)
+        ]
 
     async def inspect_container(self, container_id: str) -> ContainerInfo:
         self._record("inspect_container", container_id)

@@ -196,8 +196,8 @@ class Runtime(Protocol):
 
     async def remove_sandbox(self, sandbox_id: str) -> None: ...
 
-    async def list_sandboxes(self) -> list[SandboxInfo]:
-        """Every sandbox of this instance, running or not."""
+    async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxInfo]:
+        """Every sandbox of this instance (of one pod, when given), running or not."""
         ...
 
     async def create_container(self, spec: ContainerSpec) -> str:
@@ -214,8 +214,8 @@ class Runtime(Protocol):
 
     async def remove_container(self, container_id: str) -> None: ...
 
-    async def list_containers(self) -> list[ContainerInfo]:
-        """Every app/init container of this instance, whatever its state."""
+    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerInfo]:
+        """Every app/init container of this instance (of one pod, when given), any state."""
         ...
 
     async def inspect_container(self, container_id: str) -> ContainerInfo:

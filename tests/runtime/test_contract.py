@@ -368,3 +368,12 @@ async def test_docker_pull_honours_its_timeout(silent_registry: int, instance_id
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+async def test_listing_one_pod(harness: Harness) -> None:
+    first, second = await harness.sandbox("one"), await harness.sandbox("two")
+    spec = harness.spec(first, "app", command=("sleep", "60"))
+    mine = await harness.runtime.create_container(spec)
+    assert [s.id for s in await harness.runtime.list_sandboxes(first.pod_uid)] == [first.id]
+    assert [c.id for c in await harness.runtime.list_containers(first.pod_uid)] == [mine]
+    assert await harness.runtime.list_containers(second.pod_uid) == []
