@@ -1,17 +1,19 @@
 """The real kubectl against a live node over HTTPS, with the kubeconfig `minikubelet kubeconfig`
-prints: the seed's commands, create/apply/label/wait/watch, and the same `get pods` as
-`minikubelet get pods`. kubectl 1.32 is the one on the PATH; the oldest (1.27) and newest
-(1.33) installed clients run a shorter round.
+prints: the seed's commands, create/apply/label/wait/watch, `logs -p` and `logs -f`, and the
+same `get pods` as `minikubelet get pods`. kubectl 1.32 is the one on the PATH; the oldest
+(1.27) and newest (1.33) installed clients run a shorter round.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ import yaml
 from minikubelet.cli.client import ApiClient
 from minikubelet.paths import StatePaths
 from tests.e2e.conftest import ROOT, Agent, _cleanup_engine, _wait_healthy
-from tests.e2e.pods import BASE, pod, sh
+from tests.e2e.pods import BASE, pod, sh, status_of, terminated, wait_running
 
 pytestmark = pytest.mark.e2e
 
@@ -230,3 +232,66 @@ def test_oldest_and_newest_clients(node: Node, tmp_path: Path, version: str) -> 
     node.kubectl("wait", "--for=condition=Ready", f"pod/{name}", "--timeout=40s", binary=binary)
     node.kubectl("delete", "-f", path, binary=binary)
     assert node.agent.gone(name)
+
+
+def test_logs_previous_shows_the_instance_before_the_crash(node: Node) -> None:
+    """`kubectl logs -p`: the instance that crashed; without it, the one running now."""
+    count = "n=$(( $(cat /v/n 2>/dev/null || echo 0) + 1 )); echo $n > /v/n; echo instance $n"
+    script = f"{count}; if [ $n -ge 2 ]; then exec sleep 300; fi; exit 1"
+    mount = [{"name": "v", "mountPath": "/v"}]
+    volumes = [{"name": "v", "emptyDir": {}}]
+    node.agent.apply(pod("again", sh("c", script, volumeMounts=mount), volumes=volumes))
+    node.agent.wait_for(
+        lambda: (
+            (p := node.agent.pod("again"))
+            and status_of(p, "c").get("restartCount") == 1
+            and (status_of(p, "c").get("state") or {}).get("running")
+        ),
+        40,
+        "the second instance running",
+    )
+    node.agent.wait_for(lambda: node.kubectl("logs", "again").stdout, 10, "its log")
+    assert node.kubectl("logs", "again", "-p").stdout == "instance 1\n"
+    assert node.kubectl("logs", "again", "--previous=true", "-c", "c").stdout == "instance 1\n"
+    assert node.kubectl("logs", "again").stdout == "instance 2\n"
+    node.kubectl("delete", "pod", "again", "--wait=false")
+
+
+def test_logs_follow_streams_and_ends_with_the_container(node: Node) -> None:
+    """`kubectl logs -f`: each line as the container writes it, and kubectl exits 0 by itself
+    once the container has exited."""
+    script = "for i in 1 2 3 4 5 6; do echo line $i; sleep 1; done"
+    node.agent.apply(pod("ticker", sh("c", script), restartPolicy="Never"))
+    wait_running(node.agent, "ticker", "c", timeout=30)
+    follow = subprocess.Popen(
+        ["kubectl", "logs", "-f", "ticker"],
+        env=node.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert follow.stdout is not None
+        for line in follow.stdout:
+            lines.put(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        first = lines.get(timeout=20)
+        # the first line came while the container still runs: streamed, not read at the end
+        assert first == "line 1\n"
+        assert (status_of(node.agent.pod("ticker"), "c").get("state") or {}).get("running")
+        assert follow.wait(timeout=30) == 0, follow.stderr.read() if follow.stderr else ""
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.wait(timeout=10)
+        reader.join(timeout=10)
+        for pipe in (follow.stdout, follow.stderr):
+            if pipe is not None:
+                pipe.close()
+    rest = [lines.get_nowait() for _ in range(lines.qsize())]
+    assert [first, *rest] == [f"line {i}\n" for i in range(1, 7)]
+    # the engine saw the exit first; the status follows on the agent's next relist
+    node.agent.wait_for(lambda: terminated(node.agent.pod("ticker"), "c"), 10, "c terminated")
+    node.kubectl("delete", "pod", "ticker", "--wait=false")

@@ -1,0 +1,178 @@
+"""Bench: the real `kubectl get pods` against the agent's HTTPS listener, with 100 pods, beside
+`minikubelet get pods` on the agent's UNIX socket and `kubectl version --client` (the floor: a
+client's start, no server).
+
+Timed, each as a user runs it (a fresh process, wall time from spawn to exit):
+
+- `kubectl version --client` (the floor);
+- `kubectl get pods` through the kubeconfig `minikubelet kubeconfig` prints (TLS, the bearer
+  token, discovery from kubectl's cache after the warm-up, then a Table list);
+- `kubectl.1.32 get pods`: the same binary called directly, without the PATH's dispatcher;
+- `minikubelet get pods`.
+
+The agent runs once (`daemon start --listen 127.0.0.1:PORT`) in a temporary `MINIKUBELET_HOME`,
+kubectl's discovery cache in a temporary dir beside it; both are stopped and removed at the end.
+The pods do not run: every one has a nodeSelector no node matches, so it stays Pending in the
+store (with its FailedScheduling event) and no container is started; the table rows are those of
+Pending pods. One warm-up round is not counted (it also fills kubectl's discovery cache); then
+N rounds run the commands in an order rotated every round; the median is reported. All traffic
+is local (loopback).
+
+    python bench/kubectl.py [--rounds 15] [--pods 100] [--json] [-v]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cli import (  # bench/cli.py, beside this file
+    BenchError,
+    _cleanup_engine,
+    kubectl_version,
+    machine,
+    minikubelet_cli,
+    pods,
+    run,
+    timed,
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def listening_agent(cli: str) -> Iterator[tuple[dict[str, str], Path]]:
+    """An agent with an HTTPS listener on a free loopback port; `env` has MINIKUBELET_HOME,
+    KUBECONFIG (the printed kubeconfig) and KUBECACHEDIR, all in one temporary dir."""
+    home = Path(tempfile.mkdtemp(prefix="mkb-bench-kubectl-", dir="/tmp"))
+    env = {
+        **os.environ,
+        "MINIKUBELET_HOME": str(home),
+        "KUBECONFIG": str(home / "kubeconfig"),
+        "KUBECACHEDIR": str(home / "kube-cache"),
+    }
+    try:
+        run([cli, "daemon", "start", "--listen", f"127.0.0.1:{_free_port()}"], env)
+        (home / "kubeconfig").write_text(run([cli, "kubeconfig"], env))
+        yield env, home
+    finally:
+        with contextlib.suppress(BenchError, subprocess.SubprocessError):
+            run([cli, "daemon", "stop"], env)
+        _cleanup_engine(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _direct_kubectl() -> str:
+    real = Path(shutil.which("kubectl") or "kubectl").resolve()
+    beside = real.parent / "kubectl.1.32"
+    return str(beside if beside.exists() else real)
+
+
+def bench(count: int, rounds: int, warmup: int, progress: bool) -> dict[str, Any]:
+    if shutil.which("kubectl") is None:
+        raise BenchError("kubectl is not installed")
+    cli = minikubelet_cli()
+    samples: dict[str, list[float]] = {}
+    with listening_agent(cli) as (env, home):
+        names = [f"bench-{i}" for i in range(count)]
+        (home / "bulk.yaml").write_text(pods(names))
+        run([cli, "apply", "-f", str(home / "bulk.yaml")], env)
+        last = f"bench-{count - 1} "
+        commands: dict[str, tuple[list[str], str]] = {
+            "kubectl version --client": (["kubectl", "version", "--client"], "Client"),
+            "kubectl get pods": (["kubectl", "get", "pods"], last),
+            "kubectl.1.32 get pods (direct)": ([_direct_kubectl(), "get", "pods"], last),
+            "minikubelet get pods": ([cli, "get", "pods"], last),
+        }
+        rows = run(["kubectl", "get", "pods", "--no-headers"], env).splitlines()
+        if len(rows) != count or any("Pending" not in row for row in rows):
+            raise BenchError(f"expected {count} Pending pods, kubectl lists {len(rows)}")
+        samples = {name: [] for name in commands}
+        order = list(commands)
+        for index in range(warmup + rounds):
+            rotated = order[index % len(order) :] + order[: index % len(order)]
+            for name in rotated:
+                cmd, expect = commands[name]
+                took = timed(cmd, env, expect)
+                if index >= warmup:
+                    samples[name].append(took)
+            if progress:
+                kind = "warm-up" if index < warmup else f"round {index - warmup + 1}"
+                print(f"  {kind} done", file=sys.stderr)
+    floor = statistics.median(samples["kubectl version --client"])
+    results = [
+        {
+            "command": name,
+            "median_s": statistics.median(values),
+            "min_s": min(values),
+            "max_s": max(values),
+            "ratio_to_floor": statistics.median(values) / floor,
+            "samples_s": values,
+        }
+        for name, values in samples.items()
+    ]
+    return {
+        "bench": "kubectl",
+        "pods": count,
+        "rounds": rounds,
+        "definition": "wall time, process spawn to exit, against a running agent",
+        "pods_note": "every pod Pending (a nodeSelector no node matches): no container runs",
+        "date": datetime.now(UTC).date().isoformat(),
+        "machine": machine(),
+        "kubectl": kubectl_version(),
+        "results": results,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=1, help="rounds run first, not counted")
+    parser.add_argument("--pods", type=int, default=100)
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
+    args = parser.parse_args()
+    if args.rounds < 1 or args.pods < 1:
+        parser.error("--rounds and --pods must be at least 1")
+    try:
+        result = bench(args.pods, args.rounds, args.warmup, args.verbose)
+    except BenchError as err:
+        print(f"bench/kubectl.py: {err}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"{result['pods']} pods (Pending, no container), median of {result['rounds']} rounds"
+        f" ({result['date']}, {result['machine']}; kubectl {result['kubectl']}):"
+    )
+    for r in result["results"]:
+        ratio = (
+            "" if r["command"].startswith("kubectl version") else f" ({r['ratio_to_floor']:.1f}x)"
+        )
+        print(
+            f"  {r['command']:<32} {r['median_s'] * 1000:6.0f} ms{ratio}"
+            f"  [min {r['min_s'] * 1000:.0f}, max {r['max_s'] * 1000:.0f}]"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
