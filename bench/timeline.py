@@ -1,19 +1,22 @@
 """Probe history recording (issue 10): what the batching recorder sustains and what it costs.
 
-    python bench/timeline.py [--containers 200] [--seconds 10] [--period 1.0]
+    python bench/timeline.py [--containers 200] [--seconds 10] [--period 1.0] [--rounds 3]
 
 1. Throughput: records pushed through `ProbeRecorder.attempt` and flushed into a real store
-   on disk (WAL, synchronous=FULL), as fast as they go: records/s and CPU µs per record.
+   on disk through `ProbeLog.write` (the recorder's own connection in a worker thread, WAL,
+   synchronous=NORMAL), as fast as they go: records/s and CPU µs per record.
 2. Under load: `containers` × (liveness + readiness) synthetic probe loops on one event loop,
    each ticking every `period` on an anchored schedule as the prober's workers do and recording
-   one attempt per tick, with the recorder flushing every 0.5 s; once with recording off and
-   once on. Reported: the schedule error (actual minus scheduled wake-up, p50/p99/max), the
-   process CPU per second, and the longest flush.
+   one attempt per tick, with the recorder flushing every 0.5 s as the agent's does; `rounds`
+   runs with recording off and on, interleaved (off, on, off, on, ...). Reported per run: the
+   schedule error (actual minus scheduled wake-up, p50/p99/max), the process CPU per second,
+   and the longest flush (wall time of `write`, most of it in the worker thread).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import statistics
 import tempfile
@@ -57,38 +60,38 @@ def _attempt(kind: Kind, at: float) -> Attempt:
 
 
 class _Timed:
-    """The store's append, timed."""
+    """The store's write, timed."""
 
     def __init__(self, store: Store) -> None:
         self.store, self.longest, self.total = store, 0.0, 0.0
 
-    def __call__(self, batch: Sequence[Recorded]) -> int:
+    async def __call__(self, batch: Sequence[Recorded]) -> int:
         began = time.perf_counter()
-        written = self.store.probes.append(batch)
+        written = await self.store.probes.write(batch)
         spent = time.perf_counter() - began
         self.longest, self.total = max(self.longest, spent), self.total + spent
         return written
 
 
-def throughput(home: Path, containers: int, records: int) -> tuple[float, float]:
+async def throughput(home: Path, containers: int, records: int) -> tuple[float, float]:
     with Store.open(home / "t.db", RealClock()) as store:
         pods = _pods(store, containers)
         recorder = ProbeRecorder(_Timed(store), RealClock(), batch=500)
         cpu, wall = time.process_time(), time.perf_counter()
         for n in range(records):
             recorder.attempt(pods[n % containers], _attempt(Kind(n % 2), time.monotonic()))
-            if len(recorder._pending) >= recorder.batch:
-                recorder.flush()
-        recorder.flush()
+            if recorder.pending >= recorder.batch:
+                await recorder.flush()
+        await recorder.flush()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return records / wall, cpu / records * 1e6
 
 
 async def under_load(
-    home: Path, containers: int, seconds: float, period: float, record: bool
+    home: Path, containers: int, seconds: float, period: float, record: bool, round_: int
 ) -> dict[str, float]:
     clock = RealClock()
-    with Store.open(home / f"load-{record}.db", clock) as store:
+    with Store.open(home / f"load-{record}-{round_}.db", clock) as store:
         pods = _pods(store, containers)
         timed = _Timed(store)
         recorder = ProbeRecorder(timed, clock)
@@ -133,13 +136,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--period", type=float, default=1.0)
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        rate, cpu_us = throughput(home, args.containers, args.records)
+        rate, cpu_us = anyio.run(throughput, home, args.containers, args.records)
         print(f"throughput: {rate:,.0f} records/s sustained, {cpu_us:.1f} µs CPU per record")
-        for record in (False, True):
-            r = anyio.run(under_load, home, args.containers, args.seconds, args.period, record)
+        for round_, record in itertools.product(range(args.rounds), (False, True)):
+            r = anyio.run(
+                under_load, home, args.containers, args.seconds, args.period, record, round_
+            )
             print(
                 f"{args.containers} containers x 2 probes every {args.period:g}s, recording "
                 f"{'on ' if record else 'off'}: schedule error p50 {r['p50']:.2f} ms, "

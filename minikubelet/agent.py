@@ -98,7 +98,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             clock,
             NodeConfig(name=config.node_name or node_name_default(), pods_dir=paths.pods),
         )
-        recorder = ProbeRecorder(store.probes.append, clock)
+        recorder = ProbeRecorder(store.probes.write, clock)  # writes off the loop
         probes = _probes(node, runtime, clock, recorder)
         node.probes = probes
         deps = ApiDeps(store=store, clock=clock, node_name=node.name, logs=node)

@@ -4,10 +4,13 @@
     store pods watch ──▶ status_records(pod) ─────────────────────▶ [pending]
     store events watch (Killing) ──▶ kill_record(event) ──────────▶ [pending]
                                           flusher: every `interval` s or `batch` records
-                                          └─▶ write(batch)  (the store's ProbeLog.append)
+                                          └─▶ await write(batch)  (the store's ProbeLog.write:
+                                              a worker thread, the recorder's own connection)
 
 The prober never waits for the store: `attempt` appends to a bounded queue and returns; when
-the queue is full the oldest pending records are dropped and counted. The store is reached only
+the queue is full the oldest pending records are dropped and counted. The flush itself never
+runs on the event loop either: `write` is awaited, and the store's does its transaction and
+commit in a worker thread, so probes due during a flush run on time. The store is reached only
 through the injected `write` and watch factories (the prober layer does not import the store).
 Container starts, exits and condition changes are read from the pod's status, kills from the
 kubelet's own `Killing` events; they carry a `key`, so seeing them again writes nothing.
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -27,7 +30,7 @@ from anyio.abc import TaskStatus
 
 from minikubelet.api.codec import parse_time
 from minikubelet.api.models import Pod
-from minikubelet.clock import Clock, sleep_or_wake
+from minikubelet.clock import Clock
 from minikubelet.prober.worker import Attempt, Result
 
 __all__ = [
@@ -167,16 +170,18 @@ class RecorderStats:
 class ProbeRecorder:
     """Batches records to `write`; `attempt` is the ProbeManager's `record` callback."""
 
-    write: Callable[[Sequence[Recorded]], int]
+    write: Callable[[Sequence[Recorded]], Awaitable[int]]
     clock: Clock
     interval: float = 0.5
     batch: int = 500
     capacity: int = 50_000
     stats: RecorderStats = field(default_factory=RecorderStats)
     _pending: deque[Recorded] = field(default_factory=deque)
-    _full: anyio.Event | None = None
+    _wake: anyio.Event | None = None  # the flusher waits on it: a tick or a full batch
+    _due: bool = False  # a tick came since the last flush
     _restarts: dict[tuple[str, str], int] = field(default_factory=dict)
     _keys: set[tuple[str, str]] = field(default_factory=set)  # (uid, key) already queued
+    _writing: anyio.Event | None = None  # set when the flush under way ends
 
     def add(self, recorded: Recorded) -> None:
         if recorded.key is not None:
@@ -187,8 +192,8 @@ class ProbeRecorder:
             self._pending.popleft()
             self.stats.dropped += 1
         self._pending.append(recorded)
-        if len(self._pending) >= self.batch and self._full is not None:
-            self._full.set()
+        if len(self._pending) >= self.batch and self._wake is not None:
+            self._wake.set()
 
     def attempt(self, pod: Pod, attempt: Attempt) -> None:
         now_mono, now = self.clock.monotonic(), self.clock.utcnow()
@@ -212,21 +217,38 @@ class ProbeRecorder:
         if recorded is not None:
             self.add(recorded)
 
-    def flush(self) -> int:
-        """Write what is pending, in one call; a failing store loses the batch, not the agent."""
+    @property
+    def pending(self) -> int:
+        """Records queued and not yet handed to `write`."""
+        return len(self._pending)
+
+    async def flush(self) -> int:
+        """Write what is pending, in one call; a failing store loses the batch, not the agent.
+        Records added meanwhile wait for the next flush."""
+        await self.idle()
         if not self._pending:
             return 0
         batch = list(self._pending)
         self._pending.clear()
         self.stats.flushes += 1
+        self._writing = done = anyio.Event()
         try:
-            written = self.write(batch)
+            written = await self.write(batch)
         except Exception:
             self.stats.failures += 1
             log.exception("probe history: %d records could not be written", len(batch))
             return 0
+        finally:
+            self._writing = None
+            done.set()
         self.stats.written += written
         return written
+
+    async def idle(self) -> None:
+        """Return once no flush is under way (tests in virtual time: the write's thread runs
+        in real time)."""
+        while self._writing is not None:
+            await self._writing.wait()
 
     async def run(
         self,
@@ -242,14 +264,25 @@ class ProbeRecorder:
                     tg.start_soon(self._follow, pods, self._on_pod)
                 if events is not None:
                     tg.start_soon(self._follow, events, self._on_event)
+                tg.start_soon(self._tick)
                 task_status.started()
                 while True:
-                    self._full = anyio.Event()
-                    if len(self._pending) < self.batch:
-                        await sleep_or_wake(self.clock, self.interval, self._full)
-                    self.flush()
+                    if len(self._pending) < self.batch and not self._due:
+                        self._wake = anyio.Event()
+                        await self._wake.wait()
+                    self._due = False
+                    await self.flush()
         finally:
-            self.flush()
+            with anyio.CancelScope(shield=True):
+                await self.flush()
+
+    async def _tick(self) -> None:
+        """Every `interval` on the clock, whatever the flushes took: the flush is due."""
+        while True:
+            await self.clock.sleep(self.interval)
+            self._due = True
+            if self._wake is not None:
+                self._wake.set()
 
     def _on_pod(self, type_: str, obj: JSON) -> None:
         if type_ in ("ADDED", "MODIFIED"):

@@ -72,7 +72,7 @@ class Store:
         self._buffer = buffer
         self._revision = _read_revision(conn)
         self._hub = WatchHub(self._revision, window)
-        self.probes = ProbeLog(conn)
+        self.probes = ProbeLog(conn, path=path)  # its writer: a connection of its own
         self.probes.prune()
 
     @classmethod

@@ -1,8 +1,26 @@
 """The probe history: every probe attempt, container start/kill/exit and Ready change of a pod.
 
-    recorder ──append(batch)──▶ ProbeLog ──one transaction──▶ probe_records (schema.py)
-                                  │ ring: newest `limit` per (pod uid, container, series)
-                                  └─ after COMMIT ──▶ subscribers of that pod (watch)
+    recorder ──await write(batch)──▶ ProbeLog ── worker thread, its own connection ──┐
+    tests, tools ──append(batch)──▶ ProbeLog ── the store's connection ──────────────┤
+                                      one transaction ──▶ probe_records (schema.py) ◀┘
+                                      │ ring: newest `limit` per (pod uid, container, series)
+                                      └─ after COMMIT, on the loop ──▶ subscribers (watch)
+
+`write` never blocks the event loop: the batch is encoded and written in one worker thread
+(a CapacityLimiter of 1: one flush at a time, so `seq` order is publish order) through a
+second SQLite connection to the same file, which WAL lets commit beside the loop's readers.
+The pod check is inside the flush's transaction, under SQLite's write lock, which the pod's
+deletion (the store's connection) also holds: a flush commits wholly before the deletion,
+whose `remove` then deletes its rows, or after it, and finds the pod gone.
+
+The writer runs with synchronous=NORMAL: in WAL mode its commits are not fsynced, but the file
+stays consistent on a power loss, which can only drop a suffix of the WAL; every commit of the
+store's connection (synchronous=FULL) fsyncs the WAL up to itself, records included, and a
+checkpoint syncs the WAL first. So a machine crash loses at most the records of the last
+moments (debugging data, not an API object answered 201; those derived from the status come
+back, by key), never a pod's deletion, and cannot keep records of a deleted pod (any left by
+a crash between the two are pruned at open). A loop write that meets a flush waits for the
+flush's transaction (a few ms, no fsync) in SQLite's busy handler, instead of running it.
 
 Records are JSON objects as the API serves them (`server/timeline.py` draws their shape); the
 log adds `seq`, the order in which this store wrote them. A record is written only while its pod
@@ -19,18 +37,31 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import anyio
+import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from minikubelet.store.schema import BUSY_TIMEOUT_MS
 
 __all__ = ["DEFAULT_RING", "Entry", "EntryLike", "ProbeLog", "series_of"]
 
 JSON = dict[str, Any]
 DEFAULT_RING = 1_000  # records kept per (pod, container, series)
 _SUBSCRIBER_BUFFER = 10_000
+_Ring = tuple[str, str, str]  # (uid, container, series)
+_Params = tuple[str, str, str, str, str, str | None, str]  # the INSERT's parameters
+_Row = tuple[_Params, JSON]  # and the record they store
+_INSERT = (
+    "INSERT OR IGNORE INTO probe_records (uid, namespace, pod, container, series, key, body)"
+    " SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM objects WHERE kind = 'Pod'"
+    " AND namespace = ?2 AND name = ?3 AND uid = ?1)"
+)
 
 
 class EntryLike(Protocol):
@@ -65,86 +96,106 @@ def series_of(record: JSON) -> str:
 
 
 class ProbeLog:
-    """The `probe_records` table of one store (its connection, used from the agent's loop)."""
+    """The `probe_records` table of one store: reads, removal and the sync `append` on the
+    store's connection (the loop's); the recorder's `write` on a connection of its own."""
 
-    def __init__(self, conn: sqlite3.Connection, *, limit: int = DEFAULT_RING) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, *, limit: int = DEFAULT_RING, path: Path | None = None
+    ) -> None:
         if limit < 1:
             raise ValueError("the ring must keep at least one record")
         self._conn = conn
+        self._path = path  # None: `write` falls back to the store's connection, on the loop
         self.limit = limit
-        self._counts: dict[tuple[str, str, str], int] = {}
+        self._counts: dict[_Ring, int] = {}  # rows per ring, as last committed
+        self._lock = threading.Lock()  # `_counts`, shared by the writer thread and the loop
+        self._writer: sqlite3.Connection | None = None  # opened, used and closed by `write`
+        self._limiter: anyio.CapacityLimiter | None = None
         self._subs: dict[str, set[MemoryObjectSendStream[JSON]]] = {}
         self._senders: dict[int, MemoryObjectSendStream[JSON]] = {}  # id(receive) -> its sender
 
     def append(self, entries: Sequence[EntryLike]) -> int:
-        """Write a batch in one transaction, trim the rings, notify; how many were written."""
+        """Write a batch on the store's connection, trim the rings, notify; how many written."""
+        written = self._commit(self._conn, _rows(entries))
+        self._publish_all(written)
+        return len(written)
+
+    async def write(self, entries: Sequence[EntryLike]) -> int:
+        """`append` without blocking the loop: the transaction runs in a worker thread on the
+        writer connection; subscribers are told on the loop afterwards. A cancel waits for
+        the thread (the batch is committed or not, never half)."""
         if not entries:
             return 0
+        if self._path is None:
+            written = self._commit(self._conn, _rows(entries))
+        else:
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(1)
+            batch = list(entries)  # the recorder's own list; a copy costs nothing next to a write
+            written = await anyio.to_thread.run_sync(self._write_rows, batch, limiter=self._limiter)
+        self._publish_all(written)
+        return len(written)
+
+    def _write_rows(self, entries: list[EntryLike]) -> list[tuple[str, JSON]]:
+        """In the worker thread: encode (before the write lock is taken), then commit."""
+        rows = _rows(entries)
+        if self._writer is None:
+            assert self._path is not None
+            self._writer = _writer_connection(self._path)
+        return self._commit(self._writer, rows)
+
+    def _commit(self, conn: sqlite3.Connection, rows: list[_Row]) -> list[tuple[str, JSON]]:
+        """One transaction: rows inserted while their pod exists (checked under the write lock,
+        so a pod deleted by the other connection gets none), rings trimmed."""
+        if not rows:
+            return []
         written: list[tuple[str, JSON]] = []
-        conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            touched: set[tuple[str, str, str]] = set()
-            for entry in entries:
-                ring, stored = self._insert(entry)
-                if stored is not None:
-                    written.append((entry.uid, stored))
-                    touched.add(ring)
-            for ring in touched:
-                self._trim(ring)
-            conn.execute("COMMIT")
+            with self._lock:
+                added: dict[_Ring, int] = {}
+                for params, record in rows:
+                    ring = (params[0], params[3], params[4])
+                    if ring not in self._counts and ring not in added:
+                        (count,) = conn.execute(
+                            "SELECT COUNT(*) FROM probe_records"
+                            " WHERE uid = ? AND container = ? AND series = ?",
+                            ring,
+                        ).fetchone()
+                        added[ring] = int(count) - self._counts.get(ring, 0)
+                    cursor = conn.execute(_INSERT, params)
+                    if cursor.rowcount == 1:
+                        added[ring] = added.get(ring, 0) + 1
+                        written.append((params[0], {"seq": cursor.lastrowid, **record}))
+                    else:
+                        added.setdefault(ring, 0)
+                counts = {r: self._counts.get(r, 0) + n for r, n in added.items()}
+                for ring, count in counts.items():
+                    if count > self.limit:
+                        self._trim(conn, ring, count - self.limit)
+                        counts[ring] = self.limit
+                conn.execute("COMMIT")
+                for ring, count in counts.items():
+                    if count:
+                        self._counts[ring] = count
+                    else:  # its pod is gone (or it never had a row): keep no entry for it
+                        self._counts.pop(ring, None)
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            self._counts.clear()  # they may count rows that were rolled back
             raise
-        for uid, stored in written:
-            self._publish(uid, stored)
-        return len(written)
+        return written
 
-    def _insert(self, entry: EntryLike) -> tuple[tuple[str, str, str], JSON | None]:
-        record = {k: v for k, v in entry.record.items() if k != "seq"}
-        container, series = str(record.get("container", "")), series_of(record)
-        ring = (entry.uid, container, series)
-        if ring not in self._counts:
-            (count,) = self._conn.execute(
-                "SELECT COUNT(*) FROM probe_records WHERE uid = ? AND container = ? AND series = ?",
-                ring,
-            ).fetchone()
-            self._counts[ring] = int(count)
-        cursor = self._conn.execute(
-            "INSERT OR IGNORE INTO probe_records"
-            " (uid, namespace, pod, container, series, key, body)"
-            " SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM objects WHERE kind = 'Pod'"
-            " AND namespace = ? AND name = ? AND uid = ?)",
-            (
-                entry.uid,
-                entry.namespace,
-                entry.pod,
-                container,
-                series,
-                entry.key,
-                json.dumps(record, separators=(",", ":")),
-                entry.namespace,
-                entry.pod,
-                entry.uid,
-            ),
-        )
-        if cursor.rowcount != 1:
-            return ring, None
-        self._counts[ring] += 1
-        return ring, {"seq": cursor.lastrowid, **record}
-
-    def _trim(self, ring: tuple[str, str, str]) -> None:
-        excess = self._counts[ring] - self.limit
-        if excess <= 0:
-            return
-        self._conn.execute(
+    def _trim(self, conn: sqlite3.Connection, ring: _Ring, excess: int) -> None:
+        conn.execute(
             "DELETE FROM probe_records WHERE seq IN (SELECT seq FROM probe_records"
             " WHERE uid = ? AND container = ? AND series = ? ORDER BY seq LIMIT ?)",
             (*ring, excess),
         )
-        self._counts[ring] = self.limit
+
+    def _publish_all(self, written: list[tuple[str, JSON]]) -> None:
+        for uid, stored in written:
+            self._publish(uid, stored)
 
     def _publish(self, uid: str, record: JSON) -> None:
         for send in list(self._subs.get(uid, ())):
@@ -167,10 +218,12 @@ class ProbeLog:
         return int(seq)
 
     def remove(self, uid: str) -> None:
-        """Delete a pod's records; called inside the transaction that deletes the pod."""
+        """Delete a pod's records; called inside the transaction that deletes the pod (which
+        holds the write lock: a flush commits wholly before it or finds the pod gone)."""
         self._conn.execute("DELETE FROM probe_records WHERE uid = ?", (uid,))
-        for ring in [r for r in self._counts if r[0] == uid]:
-            del self._counts[ring]
+        with self._lock:
+            for ring in [r for r in self._counts if r[0] == uid]:
+                del self._counts[ring]
 
     def removed(self, uid: str) -> None:
         """After the pod's deletion committed: end its watches."""
@@ -183,7 +236,8 @@ class ProbeLog:
             "DELETE FROM probe_records"
             " WHERE uid NOT IN (SELECT uid FROM objects WHERE kind = 'Pod')"
         )
-        self._counts.clear()
+        with self._lock:
+            self._counts.clear()
         return cursor.rowcount
 
     def subscribe(self, uid: str) -> MemoryObjectReceiveStream[JSON]:
@@ -201,9 +255,13 @@ class ProbeLog:
         receive.close()
 
     def close(self) -> None:
+        """End every watch and close the writer connection (no `write` may be running)."""
         for uid, sends in list(self._subs.items()):
             for send in list(sends):
                 self._drop(uid, send)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def _drop(self, uid: str, send: MemoryObjectSendStream[JSON]) -> None:
         sends = self._subs.get(uid)
@@ -212,6 +270,33 @@ class ProbeLog:
             if not sends:
                 del self._subs[uid]
         send.close()
+
+
+def _rows(entries: Sequence[EntryLike]) -> list[_Row]:
+    """The INSERT's parameters of each entry (its record without `seq`, encoded)."""
+    rows: list[_Row] = []
+    for entry in entries:
+        record = {k: v for k, v in entry.record.items() if k != "seq"}
+        body = json.dumps(record, separators=(",", ":"))
+        container, series = str(record.get("container", "")), series_of(record)
+        params = (entry.uid, entry.namespace, entry.pod, container, series, entry.key, body)
+        rows.append((params, record))
+    return rows
+
+
+def _writer_connection(path: Path) -> sqlite3.Connection:
+    """The recorder's own connection to the store's file (already migrated, already WAL):
+    synchronous=NORMAL (see the module docstring); used by one worker thread at a time."""
+    conn = sqlite3.connect(
+        path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def entries_for(uid: str, namespace: str, pod: str, records: Iterable[JSON]) -> list[Entry]:

@@ -33,6 +33,8 @@ Durability: WAL journal with `synchronous=FULL`. WAL with NORMAL already survive
 being killed, but may lose the last commits if the machine loses power. The API answers 201/200
 only after commit, and etcd fsyncs before it answers, so we do too: one fsync of the WAL per
 write transaction, which at a node's write rate (statuses, events) costs little.
+The probe recorder's own connection (`probes.py`) is the one exception: synchronous=NORMAL,
+for node-local debugging records that are never answered to a client.
 """
 
 from __future__ import annotations
