@@ -19,7 +19,7 @@ import yaml
 
 from minikubelet.errors import ManifestError
 
-__all__ = ["MAX_OBJECT_BYTES", "Manifest", "load_paths", "load_text"]
+__all__ = ["MAX_OBJECT_BYTES", "Manifest", "json_type", "load_paths", "load_text"]
 
 # The API server's request body limit; an object above it is refused as it would be (413).
 MAX_OBJECT_BYTES = 3 * 1024 * 1024
@@ -183,7 +183,7 @@ def _flatten(document: Any, source: str) -> Iterator[dict[str, Any]]:
         text = json.dumps(document)[:60]
         raise ManifestError(
             f"error parsing {source}: error unmarshaling JSON: json: cannot unmarshal "
-            f"{_json_type(document)} into Go value of type map[string]interface {{}} ({text})"
+            f"{json_type(document)} into Go value of type map[string]interface {{}} ({text})"
         )
     if not document:
         return
@@ -194,11 +194,12 @@ def _flatten(document: Any, source: str) -> Iterator[dict[str, Any]]:
     yield document
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """Go's name for a JSON value's type in `cannot unmarshal <type> into ...` messages."""
     if isinstance(value, list):
         return "array"
     if isinstance(value, str):
         return "string"
     if isinstance(value, bool):
         return "bool"
-    return "number"
+    return "object" if isinstance(value, dict) else "number"

@@ -39,9 +39,11 @@ def check_mapping(manifest: Manifest, namespace: str | None) -> None:
     for field in ("apiVersion", "kind"):
         value = manifest.body.get(field)
         if value and not isinstance(value, str):
+            from minikubelet.api.manifests import json_type
+
             raise ManifestError(
                 f'unable to decode "{manifest.source}": json: cannot unmarshal '
-                f"{_json_type(value)} into Go struct field .{field} of type string"
+                f"{json_type(value)} into Go struct field .{field} of type string"
             )
         if not value:
             raise ManifestError(
@@ -63,14 +65,6 @@ def check_mapping(manifest: Manifest, namespace: str | None) -> None:
             f'the namespace from the provided object "{own}" does not match the namespace '
             f"\"{namespace}\". You must pass '--namespace={own}' to perform this operation."
         )
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return "array" if isinstance(value, list) else "object"
 
 
 def with_last_applied(body: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from minikubelet.server.fieldvalidation import drop_unknown, validation_mode, wa
 from minikubelet.server.logs import log_options, pick_container
 from minikubelet.server.patch import apply_patch, read_patch
 from minikubelet.server.responses import json_response, query_int, read_body
-from minikubelet.server.watch import list_or_watch, table_or_object
+from minikubelet.server.watch import list_or_watch, table_or_object, with_kind
 
 POD_FIELDS = {
     "metadata.name",
@@ -52,14 +52,6 @@ def field_selector(request: Request, allowed: set[str]) -> dict[str, str] | None
     return selector
 
 
-def _with_kind(obj: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "kind": "Pod",
-        "apiVersion": "v1",
-        **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")},
-    }
-
-
 async def list_pods(request: Request, deps: ApiDeps) -> Response:
     namespace = request.path_params.get("namespace")
     selector = field_selector(request, POD_FIELDS)
@@ -85,7 +77,7 @@ async def create_pod(request: Request, deps: ApiDeps) -> Response:
     warnings += unacted_fields(created)
     pod = to_dict(created)
     if not _dry_run(request):
-        pod = _with_kind(deps.store.create("Pod", pod))
+        pod = with_kind(deps.store.create("Pod", pod))
     return _answer(pod, warnings, 201)
 
 
@@ -109,7 +101,7 @@ async def replace_pod(request: Request, deps: ApiDeps) -> Response:
     new = to_dict(updated)
     if not _dry_run(request):
         expected = (body.get("metadata") or {}).get("resourceVersion") or None
-        new = _with_kind(deps.store.update("Pod", new, expected_rv=expected))
+        new = with_kind(deps.store.update("Pod", new, expected_rv=expected))
     return _answer(new, warnings)
 
 
@@ -120,7 +112,7 @@ async def patch_pod(request: Request, deps: ApiDeps) -> Response:
     mode = validation_mode(request)
     patch = await read_patch(request)
     old = deps.store.get("Pod", p["namespace"], p["name"])
-    merged = apply_patch(request.headers.get("content-type", ""), _with_kind(old), patch)
+    merged = apply_patch(request.headers.get("content-type", ""), with_kind(old), patch)
     body, warnings = drop_unknown(merged, mode)
     updated = prepare_update(old, body)
     warnings += unacted_fields(updated)
@@ -128,7 +120,7 @@ async def patch_pod(request: Request, deps: ApiDeps) -> Response:
     if not _dry_run(request):
         sent = (patch.get("metadata") or {}) if isinstance(patch, dict) else {}
         expected = sent.get("resourceVersion") if isinstance(sent, dict) else None
-        new = _with_kind(deps.store.update("Pod", new, expected_rv=expected or None))
+        new = with_kind(deps.store.update("Pod", new, expected_rv=expected or None))
     return _answer(new, warnings)
 
 
@@ -139,7 +131,7 @@ async def replace_status(request: Request, deps: ApiDeps) -> Response:
     if not isinstance(status, dict):
         raise BadRequest("status must be an object")
     return json_response(
-        _with_kind(deps.store.update_status("Pod", p["namespace"], p["name"], status))
+        with_kind(deps.store.update_status("Pod", p["namespace"], p["name"], status))
     )
 
 
@@ -165,19 +157,19 @@ async def delete_pod(request: Request, deps: ApiDeps) -> Response:
     pod = deps.store.get("Pod", p["namespace"], p["name"])
     grace = grace_for_delete(pod, requested)
     if _dry_run(request):
-        return json_response(_with_kind(pod))
+        return json_response(with_kind(pod))
     if grace == 0:
         return json_response(
-            _with_kind(deps.store.delete("Pod", p["namespace"], p["name"], uid=uid))
+            with_kind(deps.store.delete("Pod", p["namespace"], p["name"], uid=uid))
         )
     meta = pod["metadata"]
     current = meta.get("deletionGracePeriodSeconds")
     if current is not None and current <= grace:
-        return json_response(_with_kind(pod))  # a delete may only shorten the grace period
+        return json_response(with_kind(pod))  # a delete may only shorten the grace period
     now = deps.clock.utcnow()
     meta["deletionTimestamp"] = format_time(now + timedelta(seconds=grace))
     meta["deletionGracePeriodSeconds"] = grace
-    return json_response(_with_kind(deps.store.update("Pod", pod, expected_rv=None)))
+    return json_response(with_kind(deps.store.update("Pod", pod, expected_rv=None)))
 
 
 async def pod_log(request: Request, deps: ApiDeps) -> Response:

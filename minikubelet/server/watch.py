@@ -15,12 +15,13 @@ from minikubelet.printers.tables import table
 from minikubelet.server.responses import json_response, query_int
 from minikubelet.store import Store
 
-__all__ = ["list_or_watch", "table_or_object", "wants_table"]
+__all__ = ["list_or_watch", "table_or_object", "wants_table", "with_kind"]
 
 Filter = Callable[[dict[str, Any]], bool]
 
 
-def _with_kind(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+def with_kind(obj: dict[str, Any], kind: str = "Pod") -> dict[str, Any]:
+    """A stored object as a single GET or a watch frame shows it: kind and apiVersion first."""
     return {
         "kind": kind,
         "apiVersion": "v1",
@@ -43,7 +44,7 @@ def table_or_object(request: Request, kind: str, obj: dict[str, Any], now: datet
         include = request.query_params.get("includeObject", "Metadata")
         rv = (obj.get("metadata") or {}).get("resourceVersion", "")
         return json_response(table(kind, [obj], now, rv, include_object=include))
-    return json_response(_with_kind(obj, kind))
+    return json_response(with_kind(obj, kind))
 
 
 async def list_or_watch(
@@ -93,7 +94,7 @@ async def list_or_watch(
                     elif as_table:
                         shown = table(kind, [obj], now(), include_object=include)
                     else:
-                        shown = _with_kind(obj, kind)
+                        shown = with_kind(obj, kind)
                     yield (json.dumps({"type": event_type, "object": shown}) + "\n").encode()
 
     return StreamingResponse(frames(), media_type="application/json")
