@@ -506,3 +506,62 @@ def test_json_single_object(seeded: Store, capsys: pytest.CaptureFixture[str]) -
     code, out, _ = run(capsys, "get", "pod", "web", "-o", "json")
     assert code == 0 and out.startswith('{\n    "apiVersion": "v1",\n    "kind": "Pod",\n')
     assert json.loads(out)["metadata"]["uid"] == "uid-web"
+
+
+def test_watch_prints_the_table_then_a_row_per_change(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`get pods -w`: the listed table, then one row per watch frame, widths remembered."""
+    import json as _json
+    from collections.abc import Iterator
+    from datetime import UTC, datetime
+    from typing import Any
+
+    from minikubelet.cli import client as agent
+    from minikubelet.printers.tables import table
+
+    now = datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
+
+    def pod(name: str, phase: str, ready: bool) -> dict[str, Any]:
+        status = {
+            "phase": phase,
+            "containerStatuses": [
+                {"name": "c", "ready": ready, "restartCount": 0, "state": {"running": {}}}
+            ],
+        }
+        return {
+            "metadata": {
+                "name": name,
+                "namespace": "default",
+                "creationTimestamp": "2026-01-01T00:00:00Z",
+            },
+            "spec": {"containers": [{"name": "c", "image": "i"}]},
+            "status": status,
+        }
+
+    class Stub:
+        def __enter__(self) -> Stub:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def request(self, method: str, path: str, **kw: Any) -> Any:
+            return table("Pod", [pod("web", "Running", False)], now, "5")
+
+        def stream_lines(self, path: str, **kw: Any) -> Iterator[bytes]:
+            assert kw["watch"] == "true" and kw["resourceVersion"] == "5"
+            for obj in (pod("web", "Running", True), pod("a-much-longer-name", "Pending", False)):
+                frame = {"type": "MODIFIED", "object": table("Pod", [obj], now)}
+                yield (_json.dumps(frame) + "\n").encode()
+
+    monkeypatch.setattr(agent, "connect", lambda paths=None: Stub())
+    code = main(["get", "pods", "-w"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines() == [
+        "NAME   READY   STATUS    RESTARTS   AGE",
+        "web    0/1     Running   0          60s",
+        "web    1/1     Running   0          60s",
+        "a-much-longer-name   0/1     Pending   0          60s",
+    ]
