@@ -6,8 +6,8 @@ and `Ignore` (kubectl `--validate=warn|false`) drop the unknown fields before de
 also names each in a `Warning: 299` header, which kubectl prints as
 `Warning: unknown field "spec.foo"`. Type errors are refused whatever the mode.
 
-A request that names no mode is Strict here, where the API server would Warn: the agent's
-own API has always been strict, and its tests say so (DEFAULT_MODE is the one switch).
+A request that names no mode is Warn, as the API server's default; kubectl and the minikubelet
+CLI always name Strict.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from minikubelet.errors import BadRequest
 __all__ = ["drop_unknown", "validation_mode", "warning_header"]
 
 _MODES = ("Strict", "Warn", "Ignore")
-DEFAULT_MODE = "Strict"
+DEFAULT_MODE = "Warn"
 _STEP = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
 
 

@@ -82,7 +82,7 @@ def test_label_and_field_selectors(api: TestClient) -> None:
 def test_create_errors_are_status_objects(
     api: TestClient, body: dict[str, Any], code: int, reason: str, message: str
 ) -> None:
-    response = api.post(PODS, json=body)
+    response = api.post(PODS, params={"fieldValidation": "Strict"}, json=body)
     status = response.json()
     assert response.status_code == code
     assert (status["kind"], status["status"], status["reason"], status["code"]) == (
@@ -208,3 +208,11 @@ def test_version(api: TestClient) -> None:
     version = api.get("/version").json()
     assert (version["major"], version["minor"]) == ("1", "32")
     assert version["gitVersion"].startswith("v1.32.0+minikubelet.")
+
+
+def test_without_field_validation_unknown_fields_are_warned_about(api: TestClient) -> None:
+    """The API server's default is Warn: created, with a `Warning: 299` header per field."""
+    response = api.post(PODS, json=manifest(foo=1))
+    assert response.status_code == 201
+    assert response.headers["warning"] == '299 - "unknown field \\"spec.foo\\""'
+    assert "foo" not in response.json()["spec"]
