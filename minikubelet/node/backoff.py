@@ -30,7 +30,6 @@ __all__ = [
     "BackoffEntry",
     "CrashLoopView",
     "crash_key",
-    "go_duration",
     "image_pull_key",
     "to_monotonic",
 ]
@@ -138,29 +137,6 @@ def image_pull_key(pod: Pod, image: str) -> str:
 def to_monotonic(at: datetime, *, now: float, wall_now: datetime) -> float:
     """Place a runtime (wall-clock) time such as `finishedAt` on the monotonic timeline."""
     return now - (wall_now - at).total_seconds()
-
-
-def go_duration(seconds: float) -> str:
-    """Go's `time.Duration.String()`: `10s`, `1m20s`, `5m0s`, `1h0m0s`, `1.5s`, `500ms`."""
-    if seconds == 0:
-        return "0s"
-    if seconds < 0:
-        return "-" + go_duration(-seconds)
-    if seconds < 1:
-        return f"{_trim(seconds * 1000)}ms"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    out = f"{_trim(secs)}s"
-    if hours or minutes:
-        out = f"{int(minutes)}m{out}"
-    if hours:
-        out = f"{int(hours)}h{out}"
-    return out
-
-
-def _trim(value: float) -> str:
-    text = f"{value:.9f}".rstrip("0").rstrip(".")
-    return text or "0"
 
 
 @dataclass(frozen=True, slots=True)

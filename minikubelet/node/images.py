@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from minikubelet.api.gofmt import go_duration
 from minikubelet.api.models import Container, Pod
 from minikubelet.clock import Clock
 from minikubelet.errors import ImagePullError
@@ -70,20 +71,12 @@ class ImageManager:
             message = f'Failed to pull image "{image}": {exc}'
             self.recorder.pod(pod, WARNING, "Failed", message, container=name)
             return "ErrImagePull", str(exc)
-        took = self.clock.monotonic() - started
+        took = go_duration(int((self.clock.monotonic() - started) * 1000) / 1000)  # to ms
         self.backoff.reset(key)
         self._last_error.pop(key, None)
         message = (
-            f'Successfully pulled image "{image}" in {_ms(took)} ({_ms(took)} including waiting).'
+            f'Successfully pulled image "{image}" in {took} ({took} including waiting).'
             f" Image size: {info.size} bytes."
         )
         self.recorder.pod(pod, NORMAL, "Pulled", message, container=name)
         return None
-
-
-def _ms(seconds: float) -> str:
-    """A duration truncated to milliseconds, as Go prints it (`1.234s`, `512ms`)."""
-    millis = int(seconds * 1000)
-    if millis < 1000:
-        return f"{millis}ms"
-    return f"{millis / 1000:.3f}".rstrip("0").rstrip(".") + "s"

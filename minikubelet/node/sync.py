@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from minikubelet.api.gofmt import go_duration
 from minikubelet.api.models import Container, Pod
-from minikubelet.node.backoff import go_duration
 from minikubelet.runtime.types import ContainerInfo, ContainerState, SandboxInfo
 from minikubelet.status.records import (
     finish_time,

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from minikubelet.api.gofmt import go_quote
 from minikubelet.printers.describe_fields import (
     annotation_lines,
     env_lines,
-    go_quote,
     go_time,
     label_lines,
     probe_text,

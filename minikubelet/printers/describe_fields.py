@@ -7,7 +7,6 @@ pointer is `<nil>`, a zero time is year 1. Kept apart from `describe.py` so both
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -21,7 +20,6 @@ __all__ = [
     "annotation_lines",
     "env_lines",
     "go_bool",
-    "go_quote",
     "go_time",
     "label_lines",
     "probe_text",
@@ -64,11 +62,6 @@ def since(text: str | None, now: datetime) -> str:
 
 def go_bool(value: Any) -> str:
     return "true" if value else "false"
-
-
-def go_quote(text: str) -> str:
-    """Go's `%q` for the strings a user writes (JSON escaping is the same for printable text)."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 def quantity_text(value: Any) -> str:

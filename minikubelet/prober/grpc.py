@@ -19,10 +19,11 @@ import h2.events
 import h2.exceptions
 from anyio.abc import SocketStream
 
+from minikubelet.api.gofmt import go_duration
 from minikubelet.prober.outcome import ProbeOutcome
 from minikubelet.prober.tcp import DialError, dial, join_host_port
 
-__all__ = ["SERVING_STATUS", "go_duration", "grpc_probe"]
+__all__ = ["SERVING_STATUS", "grpc_probe"]
 
 SERVING_STATUS = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
 _CODES = (
@@ -35,25 +36,6 @@ _UNIMPLEMENTED, _DEADLINE_EXCEEDED = 12, 4
 _HTTP_TO_CODE = {400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14}
 _PATH = "/grpc.health.v1.Health/Check"
 _GRPC_GO = "grpc-go/1.65.0"  # what grpc-go appends to WithUserAgent
-
-
-def go_duration(seconds: float) -> str:
-    """`time.Duration.String()` for a probe timeout: `1s`, `500ms`, `1.5s`, `1m30s`, `1h0m0s`."""
-    nanos = round(seconds * 1e9)
-    if nanos == 0:
-        return "0s"
-    if nanos < 1_000_000_000:
-        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
-            if nanos >= size:
-                return f"{nanos / size:.9f}".rstrip("0").rstrip(".") + unit
-    hours, rest = divmod(nanos, 3_600_000_000_000)
-    minutes, rest = divmod(rest, 60_000_000_000)
-    secs = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
-    if hours:
-        return f"{hours}h{minutes}m{secs}"
-    if minutes:
-        return f"{minutes}m{secs}"
-    return secs
 
 
 class _RpcError(Exception):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 
+from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Container, HTTPGetAction, IntOrString, Probe
 from minikubelet.prober.exec import exec_probe, expand_command
 from minikubelet.prober.grpc import grpc_probe
-from minikubelet.prober.http import ProbeRequest, format_url, go_quote, http_probe, probe_headers
+from minikubelet.prober.http import ProbeRequest, format_url, http_probe, probe_headers
 from minikubelet.prober.outcome import ProbeOutcome
 from minikubelet.prober.tcp import tcp_probe
 from minikubelet.runtime.types import Runtime

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import anyio
 import httpx
 
+from minikubelet.api.gofmt import go_quote
 from minikubelet.prober.outcome import ProbeOutcome, ProbeResult
 from minikubelet.prober.tcp import go_errno_text, join_host_port
 
@@ -25,7 +26,6 @@ __all__ = [
     "ProbeRequest",
     "canonical_header_key",
     "format_url",
-    "go_quote",
     "http_probe",
     "probe_headers",
 ]
@@ -36,26 +36,6 @@ _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _CLOSE_GRACE = 1.0  # closing a connection never waits on the peer longer than this
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _ssl_context: ssl.SSLContext | None = None
-
-
-def go_quote(text: str) -> str:
-    """Go's `%q` for the strings we quote (URLs, ports): backslash escapes, printable kept."""
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif not ch.isprintable():
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x80 else f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def canonical_header_key(name: str) -> str:

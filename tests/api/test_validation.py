@@ -14,9 +14,10 @@ import pytest
 
 from minikubelet.api.codec import from_dict
 from minikubelet.api.defaults import default_pod
+from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Pod
 from minikubelet.api.validation import FieldError, Path, invalid_error, validate_pod
-from minikubelet.api.validation.field import duplicate, forbidden, go_quote, invalid, required
+from minikubelet.api.validation.field import duplicate, forbidden, invalid, required
 
 SUB = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from minikubelet.api.gofmt import go_duration
 from minikubelet.api.models import Container, ObjectMeta, Pod, PodSpec
 from minikubelet.node.backoff import (
     Backoff,
     BackoffEntry,
     CrashLoopView,
     crash_key,
-    go_duration,
     image_pull_key,
 )
 

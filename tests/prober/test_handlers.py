@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
+from minikubelet.api.gofmt import go_duration
 from minikubelet.api.models import (
     Container,
     EnvVar,
@@ -22,7 +23,6 @@ from minikubelet.api.models import (
 )
 from minikubelet.errors import ContainerNotFound
 from minikubelet.prober.exec import expand, expand_command
-from minikubelet.prober.grpc import go_duration
 from minikubelet.prober.handlers import ProbeError, http_request, resolve_port, run_probe
 from minikubelet.prober.http import canonical_header_key, format_url
 from minikubelet.prober.outcome import ProbeOutcome, ProbeResult

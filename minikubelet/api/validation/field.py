@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from minikubelet.api.gofmt import go_quote
 from minikubelet.api.quantity import Quantity
 from minikubelet.errors import Invalid
 
-__all__ = ["OMIT", "Bare", "ErrorType", "FieldError", "Path", "go_quote", "invalid_error"]
+__all__ = ["OMIT", "Bare", "ErrorType", "FieldError", "Path", "invalid_error"]
 
 
 class ErrorType(Enum):
@@ -35,9 +36,6 @@ class ErrorType(Enum):
 # Types whose body never shows the bad value (`ErrorBody`'s first cases).
 _VALUELESS = {ErrorType.REQUIRED, ErrorType.FORBIDDEN, ErrorType.TOO_LONG, ErrorType.INTERNAL}
 
-_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_ESCAPES |= {"\v": "\\v", '"': '\\"', "\\": "\\\\"}
-
 
 class _Omit:
     """Go's `field.OmitValueType{}`: the body is the type name alone."""
@@ -51,25 +49,6 @@ OMIT: Any = _Omit()
 
 class Bare(str):
     """A value Go prints without quotes (a `%#v` struct literal, a Stringer's text)."""
-
-
-def go_quote(text: str) -> str:
-    """Go's `strconv.Quote`: printable runes kept, the rest escaped as Go escapes them."""
-    out = ['"']
-    for char in text:
-        code = ord(char)
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif char.isprintable():
-            out.append(char)
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def format_value(value: Any) -> str:

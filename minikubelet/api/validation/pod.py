@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import ObjectMeta, Pod, PodSpec
 from minikubelet.api.validation.containers import (
     validate_containers,
@@ -20,7 +21,6 @@ from minikubelet.api.validation.field import (
     FieldError,
     Path,
     forbidden,
-    go_quote,
     invalid,
     not_supported,
     required,
