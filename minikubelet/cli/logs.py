@@ -50,8 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ignore-errors", action="store_true")
 
 
-def parse_duration(text: str) -> float:
-    """Go's `time.ParseDuration` (what kubectl's `--since` flag takes), in seconds."""
+def parse_duration(text: str, flag: str = "--since") -> float:
+    """Go's `time.ParseDuration` (what kubectl's duration flags take), in seconds; an error
+    names `flag` as kubectl's flag parsing does."""
     body, sign = text, 1.0
     if body and body[0] in "+-":
         sign, body = (-1.0 if body[0] == "-" else 1.0), body[1:]
@@ -66,7 +67,7 @@ def parse_duration(text: str) -> float:
         at = match.end()
     if not body or at != len(body):
         raise ManifestError(
-            f'invalid argument "{text}" for "--since" flag: time: invalid duration "{text}"'
+            f'invalid argument "{text}" for "{flag}" flag: time: invalid duration "{text}"'
         )
     return sign * total
 

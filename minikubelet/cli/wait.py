@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Any
 
 from minikubelet.cli import client as agent
+from minikubelet.cli.logs import parse_duration
 from minikubelet.cli.render import format_status_error
 from minikubelet.clock import poll
 from minikubelet.errors import ManifestError, NotFound
 
-__all__ = ["add_arguments", "parse_duration", "run"]
-
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("targets", nargs="+", metavar="pod/NAME")
     parser.add_argument("--for", dest="condition", required=True)
     parser.add_argument("--timeout", default="30s")
-
-
-def parse_duration(text: str) -> float:
-    """Go's `time.ParseDuration` for the forms people use (`30s`, `1m30s`, `500ms`, `0`)."""
-    if text.strip() == "0":
-        return 0.0
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
-    if not parts or "".join(n + u for n, u in parts) != text.strip().lstrip("-"):
-        raise ManifestError(
-            f'invalid argument "{text}" for "--timeout" flag: time: invalid duration "{text}"'
-        )
-    total = sum(float(n) * _UNITS[u] for n, u in parts)
-    return -total if text.strip().startswith("-") else total
 
 
 def _condition_met(pod: dict[str, Any], condition: str, value: str) -> bool:
@@ -68,7 +53,7 @@ def _wait_one(client: agent.ApiClient, path: str, spec: str, timeout: float) -> 
 
 def run(args: argparse.Namespace) -> int:
     namespace = args.namespace or "default"
-    timeout = parse_duration(args.timeout)
+    timeout = parse_duration(args.timeout, "--timeout")
     if timeout < 0:
         timeout = 7 * 24 * 3600.0  # kubectl: a negative timeout means a week
     names = []
