@@ -20,7 +20,7 @@ from typing import Any
 
 from minikubelet.api.quantity import Quantity, QuantityError
 
-__all__ = ["DecodeReport", "check_pod"]
+__all__ = ["DecodeReport", "check_object", "check_pod"]
 
 # Fields the Go types declare as int64; every other integer field is an int32.
 _INT64 = frozenset(
@@ -46,13 +46,34 @@ _INT64 = frozenset(
     }
 )
 _INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+# Kinds beside the Pod whose fields are few enough to write down (core/v1 of 1.32); "bytes" is
+# Go's []byte: a base64 string in JSON (decoded by api/configdata.py, which knows Go's rules).
+_OTHER_KINDS: dict[str, dict[str, Any]] = {
+    "ConfigMap": {
+        "apiVersion": "string",
+        "kind": "string",
+        "metadata": "ObjectMeta",
+        "data": {"map": "string"},
+        "binaryData": {"map": "bytes"},
+        "immutable": "boolean",
+    },
+    "Secret": {
+        "apiVersion": "string",
+        "kind": "string",
+        "metadata": "ObjectMeta",
+        "data": {"map": "bytes"},
+        "stringData": {"map": "string"},
+        "type": "string",
+        "immutable": "boolean",
+    },
+}
 
 
 @cache
 def _table() -> dict[str, dict[str, Any]]:
     text = resources.files("minikubelet.api").joinpath("pod_schema.json").read_text()
     table: dict[str, dict[str, Any]] = json.loads(text)
-    return table
+    return {**table, **_OTHER_KINDS}
 
 
 @dataclass
@@ -78,8 +99,13 @@ class DecodeReport:
 
 def check_pod(body: dict[str, Any]) -> DecodeReport:
     """Check a raw Pod body against the core/v1 schema; the body is not changed."""
+    return check_object(body, "Pod")
+
+
+def check_object(body: dict[str, Any], kind: str) -> DecodeReport:
+    """Check a raw body of `kind` (Pod, ConfigMap, Secret) against its core/v1 fields."""
     report = DecodeReport()
-    _check_object(body, "Pod", "", [], report)
+    _check_object(body, kind, "", [], report)
     return report
 
 
@@ -96,6 +122,7 @@ def _go_type(owner: str, name: str, kind: Any) -> str:
         "intstr": "intstr.IntOrString",
         "quantity": "resource.Quantity",
         "any": "interface {}",
+        "bytes": "[]uint8",
     }
     if kind == "integer":
         return "int64" if (owner, name) in _INT64 else "int32"
@@ -177,7 +204,7 @@ def _check_value(
 def _scalar_fits(value: Any, kind: str, owner: str, name: str) -> bool:
     if kind == "any":
         return True
-    if kind == "string" or kind == "time":
+    if kind in ("string", "time", "bytes"):
         return isinstance(value, str)
     if kind == "boolean":
         return isinstance(value, bool)
