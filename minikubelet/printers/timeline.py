@@ -26,6 +26,7 @@ __all__ = [
     "Timeline",
     "build_timeline",
     "format_latency",
+    "micros",
     "probe_line",
     "probe_lines",
     "probe_table",
@@ -38,6 +39,14 @@ _RANK = {"success": 0, "unknown": 1, "failure": 2}
 _EVENT_RANK = {"Exited": 0, "Started": 1, "Killed": 2}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STEPS = (0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+_MICROS = 1_000_000
+
+
+def micros(seconds: float) -> int:
+    """Seconds as whole microseconds, the resolution of the records' times (each `at` is a
+    timedelta's total_seconds(), so this recovers its exact count). Columns are placed in these
+    integers: in binary floating point 4.6 // 0.2 is 22.0, one column early."""
+    return round(seconds * _MICROS)
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,16 @@ def ready_at(timeline: Timeline, t: float) -> bool | None:
     return state
 
 
+def _ready_before(timeline: Timeline, end_us: int) -> bool | None:
+    """The Ready condition a column ends with: the last change before `end_us`."""
+    state: bool | None = None
+    for at, value in timeline.ready:
+        if micros(at) >= end_us:
+            break
+        state = value
+    return state
+
+
 # -- the terminal picture ----------------------------------------------------------------------
 
 
@@ -194,7 +213,7 @@ class Style:
 
 def _step(span: float, columns: int) -> float:
     for step in _STEPS:
-        if span / step <= columns:
+        if micros(span) <= columns * micros(step):
             return float(step)
     return float(math.ceil(span / columns))
 
@@ -214,10 +233,11 @@ def render_text(timeline: Timeline, width: int = 100, style: Style | None = None
     columns = max(10, width - left - 1)
     span = max(timeline.end - timeline.origin, 1.0)
     step = _step(span, columns)
-    used = min(columns, int(math.ceil(span / step)) + 1)
+    origin_us, step_us = micros(timeline.origin), micros(step)
+    used = min(columns, -(-micros(span) // step_us) + 1)
 
     def column(at: float) -> int | None:
-        index = int((at - timeline.origin) // step)
+        index = (micros(at) - origin_us) // step_us
         return index if 0 <= index < used else None
 
     out = [
@@ -233,7 +253,7 @@ def render_text(timeline: Timeline, width: int = 100, style: Style | None = None
         out.append(_head(row, label_w, limits_w) + _cells(row, column, used, style, _EVENT_RANK))
     ready_cells = []
     for index in range(used):
-        state = ready_at(timeline, timeline.origin + (index + 1) * step - 1e-9)
+        state = _ready_before(timeline, origin_us + (index + 1) * step_us)
         ready_cells.append(" " if state is None else style.glyph("ready" if state else "unready"))
     out.append(_head(Row("Ready"), label_w, limits_w) + "".join(ready_cells).rstrip())
     out.append("")

@@ -1,17 +1,20 @@
 """The timeline and the probes table from a pinned history: exact text out (ASCII goldens),
-and an SVG that is well-formed XML with a mark per attempt."""
+each mark's column checked against its record's time in decimal arithmetic (so a golden cannot
+keep a placement bug), and an SVG that is well-formed XML with a mark per attempt."""
 
 from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from minikubelet.printers.timeline import Style, build_timeline, probe_table, render_text
 from minikubelet.printers.timeline_svg import render_svg
-from tests.printers.timeline_data import NOW, POD, RECORDS
+from tests.printers.timeline_data import NOW, POD, RECORDS, T0
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -29,6 +32,70 @@ def test_ascii_timeline() -> None:
 
 def test_since_cuts_the_left_of_the_chart() -> None:
     _golden("timeline-since.txt", render_text(build_timeline(POD, RECORDS, NOW, 8.0), 100))
+
+
+def _seconds(moment: datetime) -> Decimal:
+    """Exact decimal seconds since the pod started (T0 in the data)."""
+    delta = moment - T0
+    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds) / 10**6
+
+
+def _stamp(record: dict[str, object]) -> Decimal:
+    return _seconds(
+        datetime.strptime(str(record["time"]), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    )
+
+
+PROBE_GLYPHS = {"success": "+", "unknown": "?", "failure": "x"}  # lowest rank first
+EVENT_GLYPHS = {"Exited": "E", "Started": "S", "Killed": "K"}
+
+
+def _expected_row(
+    records: list[dict[str, object]],
+    key: str,
+    glyphs: dict[str, str],
+    origin: Decimal,
+    step: Decimal,
+) -> dict[int, str]:
+    """Column -> glyph, each column floor((time - origin) / step) in exact decimals; where two
+    records share a column the higher-ranked one shows."""
+    ranks = list(glyphs)
+    cells: dict[int, str] = {}
+    for record in records:
+        at = _stamp(record)
+        if at < origin:
+            continue
+        column = int((at - origin) // step)
+        what = str(record[key])
+        if column not in cells or ranks.index(what) >= ranks.index(cells[column]):
+            cells[column] = what
+    return {column: glyphs[what] for column, what in cells.items()}
+
+
+def _drawn_row(line: str, left: int) -> dict[int, str]:
+    return {i: c for i, c in enumerate(line[left:]) if c != " "}
+
+
+@pytest.mark.parametrize("since", [None, Decimal(8)])
+def test_every_mark_sits_in_the_column_its_time_gives(since: Decimal | None) -> None:
+    text = render_text(
+        build_timeline(POD, RECORDS, NOW, None if since is None else float(since)), 100
+    )
+    lines = text.splitlines()
+    step = Decimal(lines[0].rsplit("= ", 1)[1].removesuffix("s"))
+    origin = _seconds(NOW) - since if since is not None else Decimal(0)
+    left = len(lines[2]) - len(lines[2].lstrip())
+    assert lines[2][left:].split()[0] == f"{origin:g}"
+    rows = {line.split()[0]: line for line in lines[3:6]}
+    for kind in ("liveness", "readiness"):
+        records = [r for r in RECORDS if r["kind"] == "Probe" and r["probe"] == kind]
+        want = _expected_row(records, "result", PROBE_GLYPHS, origin, step)
+        assert _drawn_row(rows[kind], left) == want, kind
+    events = [r for r in RECORDS if r["kind"] == "Container"]
+    want = _expected_row(events, "event", EVENT_GLYPHS, origin, step)
+    assert _drawn_row(rows["container"], left) == want
+    if since is not None:
+        assert step == Decimal("0.2")  # the step at which a float floor put 10.6 s one column early
 
 
 def test_narrow_terminal_coarsens_the_scale() -> None:
