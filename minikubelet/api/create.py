@@ -24,7 +24,14 @@ from minikubelet.api.schema import check_pod
 from minikubelet.api.validation import invalid_error, validate_pod
 from minikubelet.errors import BadRequest, RequestEntityTooLarge, StatusError
 
-__all__ = ["decode_pod", "generate_name", "prepare_create", "qos_class"]
+__all__ = [
+    "POD_STRATEGY",
+    "PodStrategy",
+    "decode_pod",
+    "generate_name",
+    "prepare_create",
+    "qos_class",
+]
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -101,3 +108,43 @@ def _summed(containers: list[Container], which: str) -> dict[str, Decimal]:
 def _has_cpu_and_memory_limits(container: Container) -> bool:
     limits = _positive(container.resources.limits if container.resources else None)
     return "cpu" in limits and "memory" in limits
+
+
+class PodStrategy:
+    """The Pod's steps of the API server's pipeline (`pkg/registry/core/pod/strategy.go`)."""
+
+    def unknown_fields(self, body: dict[str, Any]) -> list[str]:
+        return check_pod(body).unknown
+
+    def create(
+        self, body: dict[str, Any], namespace: str, now: datetime
+    ) -> tuple[dict[str, Any], list[str]]:
+        from minikubelet.api.codec import to_dict
+        from minikubelet.api.unacted import unacted_fields
+
+        pod = prepare_create(body, namespace, now)
+        return to_dict(pod), unacted_fields(pod)
+
+    def update(
+        self, old: dict[str, Any], body: dict[str, Any], now: datetime
+    ) -> tuple[dict[str, Any], list[str]]:
+        from minikubelet.api.codec import to_dict
+        from minikubelet.api.unacted import unacted_fields
+        from minikubelet.api.update import prepare_update
+
+        pod = prepare_update(old, body)
+        return to_dict(pod), unacted_fields(pod)
+
+    def delete_grace(self, obj: dict[str, Any], requested: int | None) -> int:
+        """`CheckGracefulDelete`: the option, else the spec's; 0 off-node or when terminal."""
+        spec = obj.get("spec") or {}
+        grace = (
+            requested if requested is not None else spec.get("terminationGracePeriodSeconds", 30)
+        )
+        phase = (obj.get("status") or {}).get("phase")
+        if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+            return 0
+        return 1 if grace < 0 else grace
+
+
+POD_STRATEGY = PodStrategy()

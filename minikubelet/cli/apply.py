@@ -13,6 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from minikubelet.api.kinds import Kind, UnknownResource, by_kind
 from minikubelet.cli import client as agent
 from minikubelet.cli.client import ApiClient
 from minikubelet.cli.render import dump_object, format_status_error
@@ -50,7 +51,7 @@ def check_mapping(manifest: Manifest, namespace: str | None) -> None:
                 f'error validating "{manifest.source}": error validating data: '
                 f"{field} not set; {_VALIDATE_HINT}"
             )
-    if (manifest.api_version, manifest.kind) != ("v1", "Pod"):
+    if served_kind(manifest) is None:
         meta = manifest.body.get("metadata")
         ns = meta.get("namespace", "") if isinstance(meta, dict) else ""
         raise ManifestError(
@@ -65,6 +66,21 @@ def check_mapping(manifest: Manifest, namespace: str | None) -> None:
             f'the namespace from the provided object "{own}" does not match the namespace '
             f"\"{namespace}\". You must pass '--namespace={own}' to perform this operation."
         )
+
+
+def served_kind(manifest: Manifest) -> Kind | None:
+    """The registry's entry for the manifest's apiVersion and kind, if the node stores it."""
+    try:
+        kind = by_kind(manifest.kind)
+    except UnknownResource:
+        return None
+    return kind if kind.stored and kind.api_version == manifest.api_version else None
+
+
+def _kind(manifest: Manifest) -> Kind:
+    kind = served_kind(manifest)
+    assert kind is not None, "check_mapping ran first"
+    return kind
 
 
 def with_last_applied(body: dict[str, Any]) -> dict[str, Any]:
@@ -91,15 +107,16 @@ def run(args: argparse.Namespace) -> int:
     failed = False
     try:
         for manifest in manifests:
-            body, namespace = _prepared(manifest, verb, args.namespace)
+            kind = _kind(manifest)
+            body, namespace = _prepared(manifest, kind, verb, args.namespace)
             action = "creating"
             try:
                 if client is None:
-                    shown, line = _local(body, namespace)
+                    shown, line = _local(kind, body, namespace)
                 else:
-                    existing = _existing(client, body, namespace) if verb == "apply" else None
+                    existing = _existing(client, kind, body, namespace) if verb == "apply" else None
                     action = "creating" if existing is None else "patching"
-                    shown, line = _send(client, body, namespace, existing, args.dry_run, verb)
+                    shown, line = _send(client, kind, body, namespace, existing, args.dry_run, verb)
             except StatusError as err:
                 failed = True
                 many = len(manifests) > 1
@@ -114,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _prepared(
-    manifest: Manifest, verb: str, flag_namespace: str | None
+    manifest: Manifest, kind: Kind, verb: str, flag_namespace: str | None
 ) -> tuple[dict[str, Any], str]:
     body: dict[str, Any] = json.loads(json.dumps(manifest.body))
     if body.get("metadata") is None:
@@ -123,26 +140,27 @@ def _prepared(
     if not isinstance(meta, dict):  # the API server's decoder will name the type error
         return body, flag_namespace or "default"
     namespace = meta.get("namespace") or flag_namespace or "default"
-    meta["namespace"] = namespace
+    if kind.namespaced:
+        meta["namespace"] = namespace
     return (with_last_applied(body) if verb == "apply" else body), namespace
 
 
-def _local(body: dict[str, Any], namespace: str) -> tuple[dict[str, Any], str]:
+def _local(kind: Kind, body: dict[str, Any], namespace: str) -> tuple[dict[str, Any], str]:
     """`--dry-run=client`: the object as sent, checked by the API server's rules locally."""
-    from minikubelet.api.codec import to_dict
-    from minikubelet.api.create import prepare_create
-
-    stored = to_dict(prepare_create(json.loads(json.dumps(body)), namespace, RealClock().utcnow()))
-    return body, f"pod/{stored['metadata']['name']} created (dry run)"
+    strategy = kind.load("strategy")
+    stored, _ = strategy.create(json.loads(json.dumps(body)), namespace, RealClock().utcnow())
+    return body, f"{kind.qualified}/{stored['metadata']['name']} created (dry run)"
 
 
-def _existing(client: ApiClient, body: dict[str, Any], namespace: str) -> dict[str, Any] | None:
+def _existing(
+    client: ApiClient, kind: Kind, body: dict[str, Any], namespace: str
+) -> dict[str, Any] | None:
     meta = body.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
     if not name:
         return None
     try:
-        found: dict[str, Any] = client.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+        found: dict[str, Any] = client.request("GET", kind.path(namespace, name))
     except NotFound:
         return None
     return found
@@ -150,6 +168,7 @@ def _existing(client: ApiClient, body: dict[str, Any], namespace: str) -> dict[s
 
 def _send(
     client: ApiClient,
+    kind: Kind,
     body: dict[str, Any],
     namespace: str,
     existing: dict[str, Any] | None,
@@ -157,7 +176,8 @@ def _send(
     verb: str,
 ) -> tuple[dict[str, Any], str]:
     """POST a new object, or (apply) replace a changed one or leave an unchanged one."""
-    path = f"/api/v1/namespaces/{namespace}/pods"
+    path = kind.path(namespace)
+    shown = kind.qualified
     suffix = " (server dry run)" if dry_run == "server" else ""
     params: dict[str, Any] = {
         "dryRun": "All" if dry_run == "server" else None,
@@ -166,13 +186,13 @@ def _send(
     if existing is None:
         manager = "kubectl-client-side-apply" if verb == "apply" else "kubectl-create"
         created = client.request("POST", path, body=body, fieldManager=manager, **params)
-        return created, f"pod/{created['metadata']['name']} created{suffix}"
+        return created, f"{shown}/{created['metadata']['name']} created{suffix}"
     name = existing["metadata"]["name"]
     if _last_applied(existing) == _last_applied(body):
-        return existing, f"pod/{name} unchanged"
+        return existing, f"{shown}/{name} unchanged"
     body["metadata"]["resourceVersion"] = existing["metadata"].get("resourceVersion")
-    updated = client.request("PUT", f"{path}/{name}", body=body, **params)
-    return updated, f"pod/{name} configured{suffix}"
+    updated = client.request("PUT", kind.path(namespace, name), body=body, **params)
+    return updated, f"{shown}/{name} configured{suffix}"
 
 
 def _last_applied(obj: dict[str, Any]) -> str | None:

@@ -88,7 +88,9 @@ class ApiClient:
         content = json.dumps(body).encode() if body is not None else None
         sent = {"Accept": "application/json", **(headers or {})}
         if content is not None:
-            sent["Content-Type"] = "application/json"
+            # a PATCH body is a JSON merge patch (RFC 7386), as `kubectl label` sends one
+            merge = "application/merge-patch+json"
+            sent.setdefault("Content-Type", merge if method == "PATCH" else "application/json")
         try:
             code, data, warnings = self._transport.request(
                 method, target(path, query), content, sent

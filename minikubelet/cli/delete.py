@@ -1,4 +1,5 @@
-"""`delete -f FILE | pod NAME... | --all`: kubectl's lines, then wait until the pods are gone."""
+"""`delete -f FILE | TYPE NAME... | TYPE/NAME | TYPE --all`: kubectl's lines, then wait until
+the objects are gone (a pod goes when its containers have stopped)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import functools
 import sys
 from typing import Any
 
+from minikubelet.api.kinds import Kind
 from minikubelet.cli import client as agent
-from minikubelet.cli.apply import check_mapping
+from minikubelet.cli.apply import check_mapping, served_kind
 from minikubelet.cli.render import format_status_error
+from minikubelet.cli.resolve import resolve
 from minikubelet.clock import poll
 from minikubelet.errors import ManifestError, NotFound, StatusError
 
@@ -23,7 +26,7 @@ WAIT_TIMEOUT = 24 * 3600.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("targets", nargs="*", metavar="pod NAME")
+    parser.add_argument("targets", nargs="*", metavar="TYPE NAME")
     parser.add_argument("-f", "--filename", action="append", default=[], metavar="FILE")
     parser.add_argument("--all", action="store_true")
     parser.add_argument("--grace-period", type=int, default=-1)
@@ -35,30 +38,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _targets(
     args: argparse.Namespace, namespace: str, client: agent.ApiClient
-) -> list[tuple[str, str, str]]:
-    """(namespace, name, source) of every pod the command names."""
+) -> list[tuple[Kind, str, str, str]]:
+    """(kind, namespace, name, source) of every object the command names."""
     if args.filename:
         from minikubelet.api.manifests import load_paths
 
         found = []
         for manifest in load_paths(args.filename):
             check_mapping(manifest, args.namespace)
+            kind = served_kind(manifest)
+            assert kind is not None
             meta = manifest.body.get("metadata") or {}
-            found.append((meta.get("namespace") or namespace, manifest.name, manifest.source))
+            ns = meta.get("namespace") or namespace
+            found.append((kind, ns, manifest.name, manifest.source))
         return found
+    word, _, first = (args.targets[0] if args.targets else "pods").partition("/")
+    kind = resolve(word)
     if args.all:
-        pods = client.request("GET", f"/api/v1/namespaces/{namespace}/pods")["items"]
-        return [(namespace, p["metadata"]["name"], "") for p in pods]
+        items = client.request("GET", kind.path(namespace))["items"]
+        return [(kind, namespace, o["metadata"]["name"], "") for o in items]
     if not args.targets:
         raise ManifestError("resource(s) were provided, but no name was specified")
-    kind, *names = args.targets
-    if kind.split("/")[0] not in ("pod", "pods", "po"):
-        raise ManifestError(f'the server doesn\'t have a resource type "{kind.split("/")[0]}"')
-    if "/" in kind:
-        names = [kind.split("/", 1)[1], *names]
+    names = ([first] if first else []) + list(args.targets[1:])
     if not names:
         raise ManifestError("resource(s) were provided, but no name was specified")
-    return [(namespace, name, "") for name in names]
+    return [(kind, namespace, name, "") for name in names]
 
 
 def _grace(args: argparse.Namespace) -> int | None:
@@ -74,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     namespace = args.namespace or "default"
     client = agent.connect()
     failed = False
-    deleted: list[tuple[str, str]] = []
+    deleted: list[str] = []
     try:
         targets = _targets(args, namespace, client)
         if not targets:
@@ -83,12 +87,12 @@ def run(args: argparse.Namespace) -> int:
         grace = _grace(args)
         if args.force:
             print(FORCE_WARNING, file=sys.stderr)
-        for ns, name, source in targets:
+        for kind, ns, name, source in targets:
             body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
             if grace is not None:
                 body["gracePeriodSeconds"] = grace
             try:
-                client.request("DELETE", f"/api/v1/namespaces/{ns}/pods/{name}", body=body)
+                client.request("DELETE", kind.path(ns, name), body=body)
             except NotFound as err:
                 if args.ignore_not_found:
                     continue
@@ -99,19 +103,19 @@ def run(args: argparse.Namespace) -> int:
                 failed = True
                 print(format_status_error(err, action="deleting", source=source), file=sys.stderr)
                 continue
-            print(f'pod "{name}" {"force deleted" if grace == 0 else "deleted"}')
-            deleted.append((ns, name))
+            print(f'{kind.qualified} "{name}" {"force deleted" if grace == 0 else "deleted"}')
+            deleted.append(kind.path(ns, name))
         if args.wait == "true" and grace != 0:
-            for ns, name in deleted:
-                poll(functools.partial(_gone, client, ns, name), WAIT_TIMEOUT, 0.25)
+            for path in deleted:
+                poll(functools.partial(_gone, client, path), WAIT_TIMEOUT, 0.25)
     finally:
         client.close()
     return 1 if failed else 0
 
 
-def _gone(client: agent.ApiClient, namespace: str, name: str) -> bool:
+def _gone(client: agent.ApiClient, path: str) -> bool:
     try:
-        client.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+        client.request("GET", path)
     except NotFound:
         return True
     return False

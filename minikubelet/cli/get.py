@@ -1,5 +1,6 @@
-"""`get pods|events|nodes [NAME...]`: kubectl's tables from the server's Table rows, and its
-machine formats (`-o yaml|json|name|jsonpath=|custom-columns=`), `-w`, `-A`, `-l`, labels."""
+"""`get TYPE [NAME...]` for every kind of the registry (`api/kinds.py`): kubectl's tables from
+the server's Table rows, and its machine formats (`-o yaml|json|name|jsonpath=|custom-columns=`),
+`-w`, `-A`, `-l`, labels."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import json
 import sys
 from typing import Any
 
+from minikubelet.api.kinds import Kind
 from minikubelet.cli import client as agent
 from minikubelet.cli.render import dump_object, format_status_error
+from minikubelet.cli.resolve import resolve
 from minikubelet.errors import ManifestError, StatusError
 from minikubelet.printers.jsonpath import (
     JsonPathError,
@@ -20,18 +23,12 @@ from minikubelet.printers.jsonpath import (
 )
 from minikubelet.printers.tabwriter import TabWriter
 
-__all__ = ["KINDS", "add_arguments", "run"]
+__all__ = ["add_arguments", "run"]
 
 TABLE_ACCEPT = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,"
     "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
 )
-# alias -> (Kind, plural, namespaced)
-KINDS: dict[str, tuple[str, str, bool]] = {
-    **dict.fromkeys(("pods", "pod", "po"), ("Pod", "pods", True)),
-    **dict.fromkeys(("events", "event", "ev"), ("Event", "events", True)),
-    **dict.fromkeys(("nodes", "node", "no"), ("Node", "nodes", False)),
-}
 FORMATS = (
     "custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,"
     "jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml"
@@ -52,23 +49,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ignore-not-found", action="store_true")
 
 
-def _resolve(args: argparse.Namespace) -> tuple[str, str, bool, list[str]]:
+def _resolve(args: argparse.Namespace) -> tuple[Kind, list[str]]:
     resource, _, first = args.resource.partition("/")
-    if resource.lower() not in KINDS:
-        raise ManifestError(f'the server doesn\'t have a resource type "{resource}"')
-    kind, plural, namespaced = KINDS[resource.lower()]
+    kind = resolve(resource)
     names = ([first] if first else []) + list(args.names)
-    return kind, plural, namespaced, names
-
-
-def _base(plural: str, namespaced: bool, namespace: str | None) -> str:
-    if namespaced and namespace:
-        return f"/api/v1/namespaces/{namespace}/{plural}"
-    return f"/api/v1/{plural}"
+    return kind, names
 
 
 def run(args: argparse.Namespace) -> int:
-    kind, plural, namespaced, names = _resolve(args)
+    entry, names = _resolve(args)
+    kind, namespaced = entry.kind, entry.namespaced
     # `-L a,b` is a string slice in kubectl: repeated and comma-separated forms both work.
     args.label_columns = [k for value in args.label_columns for k in value.split(",") if k]
     output = args.output
@@ -82,18 +72,18 @@ def run(args: argparse.Namespace) -> int:
             f"allowed formats are: {FORMATS}"
         )
     namespace = None if args.all_namespaces else (args.namespace or "default")
-    base = _base(plural, namespaced, namespace if namespaced else None)
+    base = entry.path(namespace)
     query = {"labelSelector": args.selector, "fieldSelector": args.field_selector}
     with agent.connect() as client:
         human = output in ("", "wide")
         if args.watch:
-            return _watch(client, args, kind, base, query)
+            return _watch(client, args, entry, base, query)
         found, failures = _fetch(client, base, names, query, human=human)
         if human:
             _print_table(found, args, kind, namespace, namespaced, explicit=bool(names))
         elif not (len(names) == 1 and failures):
             # printGeneric: a single named object that fails prints nothing but the error.
-            _print_objects(found, output, single=len(names) == 1, kind=kind, args=args)
+            _print_objects(found, output, single=len(names) == 1, kind=entry, args=args)
         for err in failures:
             if not (args.ignore_not_found and err.reason == "NotFound"):
                 print(format_status_error(err), file=sys.stderr)
@@ -198,13 +188,14 @@ def _print_objects(
     output: str,
     *,
     single: bool,
-    kind: str,
+    kind: Kind,
     args: argparse.Namespace,
 ) -> None:
     objects: list[dict[str, Any]] = []
     for item in found:
         if item.get("kind", "").endswith("List"):
-            objects += [{"kind": kind, "apiVersion": "v1", **i} for i in item.get("items") or []]
+            typed = {"kind": kind.kind, "apiVersion": kind.api_version}
+            objects += [{**typed, **i} for i in item.get("items") or []]
         else:
             objects.append(item)
     shown: dict[str, Any] = (
@@ -249,12 +240,12 @@ def _print_custom(objects: list[dict[str, Any]], spec: str, *, no_headers: bool)
 
 
 def _watch(
-    client: agent.ApiClient, args: argparse.Namespace, kind: str, base: str, query: dict[str, Any]
+    client: agent.ApiClient, args: argparse.Namespace, kind: Kind, base: str, query: dict[str, Any]
 ) -> int:
     """`-w`: the current table, then one row per change, widths remembered across rows."""
     writer = TabWriter(6, 3, remember_widths=True)
     listed = client.request("GET", base, headers={"Accept": TABLE_ACCEPT}, **query)
-    namespaced = KINDS[args.resource.partition("/")[0].lower()][2]
+    namespaced = kind.namespaced
     lines = _table_lines([listed], args, header=True, namespaced=namespaced)
     if lines:
         sys.stdout.write(writer.format("\n".join(lines) + "\n"))

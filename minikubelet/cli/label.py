@@ -1,4 +1,4 @@
-"""`label node NAME k=v [k-]...`: the node's labels, which nodeSelectors are matched against."""
+"""`label TYPE NAME k=v [k-]...`: an object's labels (the node's are what nodeSelectors match)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from minikubelet.cli import client as agent
-from minikubelet.cli.get import KINDS
+from minikubelet.cli.resolve import resolve
 from minikubelet.errors import ManifestError
 from minikubelet.printers.jsonpath import go_json
 
@@ -14,7 +14,7 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("resource", metavar="node")
+    parser.add_argument("resource", metavar="TYPE")
     parser.add_argument("name", metavar="NAME")
     parser.add_argument("labels", nargs="+", metavar="KEY=VALUE|KEY-")
     parser.add_argument("--overwrite", action="store_true")
@@ -33,27 +33,29 @@ def _changes(pairs: list[str]) -> dict[str, str | None]:
     return changes
 
 
-def _change_message(node: dict[str, Any], labels: dict[str, str], overwrite: bool) -> str:
+def _change_message(obj: dict[str, Any], labels: dict[str, str], overwrite: bool) -> str:
     """label.go `updateDataChangeMsg` (1.32): "not labeled" when the object is unchanged;
     "unlabeled" when its JSON got shorter without --overwrite; "labeled" otherwise."""
-    meta = node.get("metadata") or {}
-    before = go_json(node)
+    meta = obj.get("metadata") or {}
+    before = go_json(obj)
     after_meta = {k: v for k, v in meta.items() if k != "labels"}
     if labels:
         after_meta["labels"] = labels
-    after = go_json({**node, "metadata": after_meta})
+    after = go_json({**obj, "metadata": after_meta})
     if before == after:
         return "not labeled"
     return "unlabeled" if not overwrite and len(after) < len(before) else "labeled"
 
 
 def run(args: argparse.Namespace) -> int:
-    if KINDS.get(args.resource.lower(), ("",))[0] != "Node":
-        raise ManifestError("minikubelet labels nodes only: label node NAME KEY=VALUE")
+    kind = resolve(args.resource)
+    if "patch" not in kind.verbs:
+        raise ManifestError(f"{kind.plural} cannot be labeled on this node")
+    path = kind.path(args.namespace or "default", args.name)
     changes = _changes(args.labels)
     with agent.connect() as client:
-        node: dict[str, Any] = client.request("GET", f"/api/v1/nodes/{args.name}")
-        current = node["metadata"].get("labels") or {}
+        obj: dict[str, Any] = client.request("GET", path)
+        current = obj["metadata"].get("labels") or {}
         for key, value in changes.items():
             if (
                 value is not None
@@ -69,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f'label "{key}" not found.')  # kubectl writes this to stdout
         labels = {k: v for k, v in current.items() if changes.get(k, v) is not None}
         labels.update({k: v for k, v in changes.items() if v is not None})
-        message = _change_message(node, labels, args.overwrite)
+        message = _change_message(obj, labels, args.overwrite)
         patch = {"metadata": {"labels": changes}}
-        client.request("PATCH", f"/api/v1/nodes/{args.name}", body=patch)
-    print(f"node/{args.name} {message}")
+        client.request("PATCH", path, body=patch)
+    print(f"{kind.qualified}/{args.name} {message}")
     return 0

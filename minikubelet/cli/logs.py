@@ -13,8 +13,10 @@ import re
 import sys
 from typing import Any
 
+from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
 from minikubelet.cli.render import format_status_error
+from minikubelet.cli.resolve import resolve
 from minikubelet.errors import ManifestError, NotFound, StatusError
 
 __all__ = ["add_arguments", "parse_duration", "run"]
@@ -89,8 +91,8 @@ def _pod_name(targets: list[str], container: str) -> tuple[str, str]:
             "See 'minikubelet logs -h' for help and examples"
         )
     kind, sep, name = targets[0].rpartition("/")
-    if sep and kind not in ("pod", "pods", "po"):
-        raise ManifestError(f'the server doesn\'t have a resource type "{kind}"')
+    if sep:
+        resolve(kind, only=("Pod",))
     if len(targets) == 2:
         if container:
             raise ManifestError("only one of -c or an inline [CONTAINER] arg is allowed")
@@ -151,7 +153,7 @@ def containers_for(pod: JSON, container: str, every: bool) -> list[str]:
 
 def _get_pod(client: agent.ApiClient, namespace: str, name: str) -> JSON:
     try:
-        pod: JSON = client.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+        pod: JSON = client.request("GET", POD.path(namespace, name))
     except NotFound as err:  # kubectl wraps the builder's error, lower case and all
         raise ManifestError(
             f'error from server (NotFound): {err.message} in namespace "{namespace}"'
@@ -165,7 +167,7 @@ def _stream(
     out = sys.stdout.buffer
     meta = pod["metadata"]
     head = f"[pod/{meta['name']}/{container}] ".encode() if prefix else b""
-    path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/log"
+    path = POD.path(meta["namespace"], meta["name"], "log")
     for line in client.stream_lines(path, container=container, **query):
         out.write(head + line)
         out.flush()

@@ -14,7 +14,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
+from minikubelet.cli.resolve import resolve
 from minikubelet.errors import ManifestError
 
 __all__ = ["add_arguments", "fetch", "history_path", "run"]
@@ -32,8 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def pod_name(target: str) -> str:
     kind, sep, name = target.rpartition("/")
-    if sep and kind not in ("pod", "pods", "po"):
-        raise ManifestError(f'the server doesn\'t have a resource type "{kind}"')
+    if sep:
+        resolve(kind, only=("Pod",))
     return name
 
 
@@ -43,7 +45,7 @@ def history_path(namespace: str, name: str) -> str:
 
 def fetch(client: agent.ApiClient, namespace: str, name: str, container: str) -> tuple[JSON, JSON]:
     """The pod and its history; a missing pod in kubectl's words."""
-    pod: JSON = client.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+    pod: JSON = client.request("GET", POD.path(namespace, name))
     history: JSON = client.request(
         "GET", history_path(namespace, name), container=container or None
     )

@@ -1,4 +1,4 @@
-"""`wait --for=condition=Ready|--for=delete pod/NAME... [--timeout=30s]`, as kubectl waits."""
+"""`wait --for=condition=Ready|--for=delete TYPE/NAME... [--timeout=30s]`, as kubectl waits."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from minikubelet.cli import client as agent
 from minikubelet.cli.logs import parse_duration
 from minikubelet.cli.render import format_status_error
+from minikubelet.cli.resolve import resolve
 from minikubelet.clock import poll
 from minikubelet.errors import ManifestError, NotFound
 
@@ -16,7 +17,7 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("targets", nargs="+", metavar="pod/NAME")
+    parser.add_argument("targets", nargs="+", metavar="TYPE/NAME")
     parser.add_argument("--for", dest="condition", required=True)
     parser.add_argument("--timeout", default="30s")
 
@@ -56,16 +57,17 @@ def run(args: argparse.Namespace) -> int:
     timeout = parse_duration(args.timeout, "--timeout")
     if timeout < 0:
         timeout = 7 * 24 * 3600.0  # kubectl: a negative timeout means a week
-    names = []
+    targets = []
     for target in args.targets:
-        kind, _, name = target.partition("/")
-        if kind not in ("pod", "pods", "po") or not name:
-            raise ManifestError(f"minikubelet waits on pods only: pod/NAME, not {target}")
-        names.append(name)
+        word, _, name = target.partition("/")
+        if not name:
+            raise ManifestError(f"minikubelet waits on TYPE/NAME, not {target}")
+        targets.append((resolve(word), name))
     failed = False
     with agent.connect() as client:
-        for name in names:
-            path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+        for kind, name in targets:
+            path = kind.path(namespace, name)
+            plural = f"{kind.plural}.{kind.group}" if kind.group else kind.plural
             try:
                 met = _wait_one(client, path, args.condition, timeout)
             except NotFound as err:
@@ -73,14 +75,14 @@ def run(args: argparse.Namespace) -> int:
                 failed = True
                 continue
             if met and args.condition != "delete":
-                print(f"pod/{name} condition met")
+                print(f"{kind.qualified}/{name} condition met")
             elif not met:
                 # kubectl wait (verified 1.32 lines): `--timeout=0` checks once and says
                 # "condition not met for"; any other timeout says "timed out ... on".
                 line = (
-                    f"error: condition not met for pods/{name}"
+                    f"error: condition not met for {plural}/{name}"
                     if timeout == 0
-                    else f"error: timed out waiting for the condition on pods/{name}"
+                    else f"error: timed out waiting for the condition on {plural}/{name}"
                 )
                 print(line, file=sys.stderr)
                 failed = True

@@ -11,8 +11,9 @@ from typing import Any
 
 from minikubelet.api.codec import parse_time
 from minikubelet.printers.duration import age, human_duration
+from minikubelet.printers.tables import TablePrinter
 
-__all__ = ["POD_COLUMNS", "pod_row", "pod_status_reason"]
+__all__ = ["POD_COLUMNS", "POD_TABLE", "pod_row", "pod_status_reason"]
 
 JSON = dict[str, Any]
 
@@ -174,3 +175,6 @@ def pod_row(pod: JSON, now: datetime) -> list[str]:
         status.get("nominatedNodeName") or "<none>",
         _readiness_gates(pod),
     ]
+
+
+POD_TABLE = TablePrinter(POD_COLUMNS, pod_row)

@@ -8,16 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from minikubelet.api.codec import parse_time
+from minikubelet.api.kinds import by_kind
 from minikubelet.printers.duration import age
-from minikubelet.printers.pods import POD_COLUMNS, pod_row
 
-__all__ = ["COLUMNS", "event_row", "node_row", "row_for", "table"]
+__all__ = [
+    "EVENT_TABLE",
+    "NAMESPACE_TABLE",
+    "NODE_TABLE",
+    "Column",
+    "TablePrinter",
+    "event_row",
+    "node_row",
+]
+__all__ += ["row_for", "table"]
 
 JSON = dict[str, Any]
 Column = tuple[str, str, str, int]
+
+
+class TablePrinter(NamedTuple):
+    """A kind's Table: its column definitions (name, type, format, priority) and its row."""
+
+    columns: list[Column]
+    row: Callable[[JSON, datetime], list[Any]]
+
 
 EVENT_COLUMNS: list[Column] = [
     ("Last Seen", "string", "", 0),
@@ -121,18 +138,39 @@ def node_row(node: JSON, now: datetime) -> list[Any]:
     ]
 
 
-COLUMNS: dict[str, tuple[list[Column], Callable[[JSON, datetime], list[Any]]]] = {
-    "Pod": (POD_COLUMNS, pod_row),
-    "Event": (EVENT_COLUMNS, event_row),
-    "Node": (NODE_COLUMNS, node_row),
-}
+def namespace_row(namespace: JSON, now: datetime) -> list[Any]:
+    """`printNamespace`."""
+    meta = namespace.get("metadata") or {}
+    phase = (namespace.get("status") or {}).get("phase", "")
+    return [meta.get("name", ""), phase, age(_time(meta.get("creationTimestamp")), now)]
+
+
+EVENT_TABLE = TablePrinter(EVENT_COLUMNS, event_row)
+NAMESPACE_TABLE = TablePrinter(
+    [("Name", "string", "name", 0), ("Status", "string", "", 0), ("Age", "string", "", 0)],
+    namespace_row,
+)
+NODE_TABLE = TablePrinter(NODE_COLUMNS, node_row)
+# A kind without a printer of its own gets the API server's default Table (`Name`, `Age`).
+_DEFAULT_TABLE = TablePrinter(
+    [("Name", "string", "name", 0), ("Created At", "date", "", 0)],
+    lambda obj, now: [
+        (obj.get("metadata") or {}).get("name", ""),
+        (obj.get("metadata") or {}).get("creationTimestamp", ""),
+    ],
+)
+
+
+def printer_for(kind: str) -> TablePrinter:
+    entry = by_kind(kind)
+    printer: TablePrinter = entry.load("table") if entry.table else _DEFAULT_TABLE
+    return printer
 
 
 def row_for(kind: str, obj: JSON, now: datetime, *, include_object: str = "Metadata") -> JSON:
-    _, cells = COLUMNS[kind]
-    row: JSON = {"cells": cells(obj, now)}
+    row: JSON = {"cells": printer_for(kind).row(obj, now)}
     if include_object == "Object":
-        row["object"] = {"kind": kind, "apiVersion": "v1", **obj}
+        row["object"] = {"kind": kind, "apiVersion": by_kind(kind).api_version, **obj}
     elif include_object != "None":
         row["object"] = {
             "kind": "PartialObjectMetadata",
@@ -150,7 +188,7 @@ def table(
     *,
     include_object: str = "Metadata",
 ) -> JSON:
-    columns, _ = COLUMNS[kind]
+    columns = printer_for(kind).columns
     return {
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",

@@ -1,8 +1,11 @@
-"""The ASGI app: Kubernetes REST paths for pods, events and nodes, errors as metav1 Status.
+"""The ASGI app: Kubernetes REST paths for every kind of the registry, errors as metav1 Status.
 
 `create_app(deps)` takes its dependencies explicitly (ASGI transports in tests skip lifespan).
-Handlers are thin: the create/update pipelines live in `minikubelet.api`, state in the store,
-logs come from the node through `LogSource`.
+The routes are made from the registry of kinds (`api/kinds.py`): each stored kind gets the
+generic handlers of `server/objects.py` for the verbs its entry lists, at the paths `Kind.path`
+builds, and each subresource with a handler in `SUBRESOURCES` gets its own route. Handlers are
+thin: the create/update pipelines live in the kinds' strategies, state in the store, logs come
+from the node through `LogSource`.
 """
 
 from __future__ import annotations
@@ -16,24 +19,77 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from minikubelet import KUBERNETES_VERSION, __version__
+from minikubelet.api.kinds import Kind, all_kinds
 from minikubelet.errors import NotFound, RuntimeFailure, StatusError
-from minikubelet.server import auth, discovery, openapi, pods, resources
+from minikubelet.server import auth, discovery, objects, openapi, pods
 from minikubelet.server.deps import ApiDeps, LogSource
 from minikubelet.server.responses import json_response, status_response
 from minikubelet.server.timeline import pod_probes
 
-__all__ = ["ApiDeps", "LogSource", "create_app"]
+__all__ = ["SUBRESOURCES", "ApiDeps", "KindHandler", "LogSource", "create_app", "kind_routes"]
 
 
 Handler = Callable[[Request, ApiDeps], Awaitable[Response]]
+KindHandler = Callable[[Request, ApiDeps, Kind], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+# (subresource, HTTP method) -> its handler, for every kind that lists the subresource.
+SUBRESOURCES: dict[tuple[str, str], KindHandler] = {
+    ("status", "GET"): objects.get_object,
+    ("status", "PUT"): objects.replace_status,
+    ("log", "GET"): pods.pod_log,
+}
+# verb -> (on the collection or an object, HTTP method, handler)
+_VERBS: dict[str, tuple[bool, str, KindHandler]] = {
+    "list": (True, "GET", objects.list_objects),
+    "create": (True, "POST", objects.create_object),
+    "get": (False, "GET", objects.get_object),
+    "update": (False, "PUT", objects.replace_object),
+    "patch": (False, "PATCH", objects.patch_object),
+    "delete": (False, "DELETE", objects.delete_object),
+}
 
 
-def _bind(handler: Handler, deps: ApiDeps) -> Callable[[Request], Awaitable[Response]]:
+def _bind(handler: Handler, deps: ApiDeps) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         return await handler(request, deps)
 
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def _bind_kind(handler: KindHandler, deps: ApiDeps, kind: Kind) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        return await handler(request, deps, kind)
+
+    endpoint.__name__ = f"{handler.__name__}_{kind.plural}"
+    return endpoint
+
+
+def kind_routes(kind: Kind, deps: ApiDeps) -> list[Route]:
+    """The routes of one stored kind: its verbs, across namespaces for a namespaced list, and
+    the subresources that have handlers."""
+    scoped = kind.path("{namespace}") if kind.namespaced else kind.path()
+    item = kind.path("{namespace}", "{name}")
+    methods: dict[str, dict[str, Endpoint]] = {}
+    for verb in kind.verbs:
+        if verb not in _VERBS:
+            continue
+        on_collection, method, handler = _VERBS[verb]
+        methods.setdefault(scoped if on_collection else item, {})[method] = _bind_kind(
+            handler, deps, kind
+        )
+    if kind.namespaced and "list" in kind.verbs:
+        methods.setdefault(kind.path(), {})["GET"] = _bind_kind(objects.list_objects, deps, kind)
+    for (name, method), handler in SUBRESOURCES.items():
+        if name in kind.subresources:
+            path = kind.path("{namespace}", "{name}", name)
+            methods.setdefault(path, {})[method] = _bind_kind(handler, deps, kind)
+    return [
+        Route(path, endpoint, methods=[method])
+        for path, by_method in methods.items()
+        for method, endpoint in by_method.items()
+    ]
 
 
 async def version(request: Request, deps: ApiDeps) -> Response:
@@ -79,44 +135,28 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return status_response(err)
 
 
-# What kubectl and client-go read besides pods, events and nodes (discovery.py, openapi.py).
+# What kubectl and client-go read besides the kinds (discovery.py, openapi.py).
 _KUBECTL_ROUTES: list[tuple[str, Handler, list[str]]] = [
+    ("/version", version, ["GET"]),
+    ("/healthz", healthz, ["GET"]),
     ("/api", discovery.api_versions, ["GET"]),
     ("/apis", discovery.group_list, ["GET"]),
-    ("/api/v1", discovery.api_resources, ["GET"]),
+    ("/api/{version}", discovery.api_resources, ["GET"]),
+    ("/apis/{group}/{version}", discovery.api_resources, ["GET"]),
     ("/api/v1/namespaces", discovery.list_namespaces, ["GET"]),
     ("/api/v1/namespaces/{name}", discovery.get_namespace, ["GET"]),
     ("/openapi/v3", openapi.openapi_root, ["GET"]),
-    ("/openapi/v3/api/v1", openapi.openapi_v1, ["GET"]),
+    ("/openapi/v3/{prefix}/{group_version:path}", openapi.openapi_group_version, ["GET"]),
     ("/minikubelet/v1/kubeconfig", auth.get_kubeconfig, ["GET"]),
+    ("/minikubelet/v1/namespaces/{namespace}/pods/{name}/probes", pod_probes, ["GET"]),
 ]
 
 
 def create_app(deps: ApiDeps) -> Starlette:
-    ns_pods = "/api/v1/namespaces/{namespace}/pods"
-    pod = ns_pods + "/{name}"
-    table: list[tuple[str, Handler, list[str]]] = [
-        ("/version", version, ["GET"]),
-        ("/healthz", healthz, ["GET"]),
-        ("/api/v1/pods", pods.list_pods, ["GET"]),
-        (ns_pods, pods.list_pods, ["GET"]),
-        (ns_pods, pods.create_pod, ["POST"]),
-        (pod, pods.get_pod, ["GET"]),
-        (pod, pods.replace_pod, ["PUT"]),
-        (pod, pods.delete_pod, ["DELETE"]),
-        (pod, pods.patch_pod, ["PATCH"]),
-        (pod + "/status", pods.get_pod, ["GET"]),
-        (pod + "/status", pods.replace_status, ["PUT"]),
-        (pod + "/log", pods.pod_log, ["GET"]),
-        ("/minikubelet/v1/namespaces/{namespace}/pods/{name}/probes", pod_probes, ["GET"]),
-        ("/api/v1/events", resources.list_events, ["GET"]),
-        ("/api/v1/namespaces/{namespace}/events", resources.list_events, ["GET"]),
-        ("/api/v1/nodes", resources.list_nodes, ["GET"]),
-        ("/api/v1/nodes/{name}", resources.get_node, ["GET"]),
-        ("/api/v1/nodes/{name}", resources.patch_node, ["PATCH"]),
-        *_KUBECTL_ROUTES,
-    ]
-    routes = [Route(path, _bind(h, deps), methods=methods) for path, h, methods in table]
+    routes = [Route(path, _bind(h, deps), methods=methods) for path, h, methods in _KUBECTL_ROUTES]
+    for kind in all_kinds():
+        if kind.stored:
+            routes += kind_routes(kind, deps)
     return Starlette(
         routes=routes,
         exception_handlers={

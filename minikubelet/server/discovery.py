@@ -2,8 +2,10 @@
 
 kubectl 1.32 starts every command with `/version`, `/api`, `/apis` and `/api/v1`; a 404 in
 discovery fails the command (`couldn't get current server API group list`). It prefers
-aggregated discovery (`as=APIGroupDiscoveryList`) but accepts plain `APIVersions` and
-`APIGroupList` JSON, which is all this node serves: one group version, core/v1.
+aggregated discovery (`as=APIGroupDiscoveryList`) but accepts plain `APIVersions`,
+`APIGroupList` and `APIResourceList` JSON, which is what this node serves, every document made
+from the registry of kinds (`api/kinds.py`): core/v1 under `/api/v1`, each other group version
+under `/apis/GROUP/VERSION`.
 
 Namespaces are not stored: the node has `default` and every namespace a pod lives in, which is
 what `kubectl get ns` and clients that read a namespace before using it need.
@@ -12,46 +14,53 @@ what `kubectl get ns` and clients that read a namespace before using it need.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from minikubelet.api.codec import format_time, parse_time
+from minikubelet.api.codec import format_time
+from minikubelet.api.kinds import Kind, all_kinds, groups
 from minikubelet.errors import NotFound
-from minikubelet.printers.duration import age
 from minikubelet.server.deps import ApiDeps
 from minikubelet.server.responses import json_response
-from minikubelet.server.watch import wants_table
+from minikubelet.server.watch import table_or_list, table_or_object
 
-__all__ = ["RESOURCES", "api_resources", "api_versions", "get_namespace", "group_list"]
-__all__ += ["list_namespaces", "namespaces"]
+__all__ = ["api_resources", "api_versions", "get_namespace", "group_list", "list_namespaces"]
+__all__ += ["namespaces", "resource_list"]
 
-_POD_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 
-# What this node serves of core/v1, with the verbs it answers (kubectl checks them: `get`
-# needs list, `delete` needs delete, `-w` needs watch).
-RESOURCES: list[dict[str, Any]] = [
-    {"name": "events", "singularName": "event", "namespaced": True, "kind": "Event",
-     "verbs": ["list", "watch"], "shortNames": ["ev"]},
-    {"name": "namespaces", "singularName": "namespace", "namespaced": False, "kind": "Namespace",
-     "verbs": ["get", "list"], "shortNames": ["ns"]},
-    {"name": "nodes", "singularName": "node", "namespaced": False, "kind": "Node",
-     "verbs": ["get", "list", "patch", "watch"], "shortNames": ["no"]},
-    {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
-     "verbs": _POD_VERBS, "shortNames": ["po"], "categories": ["all"]},
-    {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod",
-     "verbs": ["get"]},
-    {"name": "pods/status", "singularName": "", "namespaced": True, "kind": "Pod",
-     "verbs": ["get", "update"]},
-]  # fmt: skip
+def resource_list(group: str, version: str) -> list[dict[str, Any]]:
+    """The APIResources of one group version: each kind, then its subresources, by name."""
+    found: list[dict[str, Any]] = []
+    kinds = sorted(
+        (k for k in all_kinds() if (k.group, k.version) == (group, version)),
+        key=lambda k: k.plural,
+    )
+    for kind in kinds:
+        found.append(_resource(kind))
+        for name in sorted(kind.subresources):
+            sub = kind.subresources[name]
+            found.append(
+                {"name": f"{kind.plural}/{name}", "singularName": "", "namespaced": kind.namespaced,
+                 "kind": sub.kind or kind.kind, "verbs": list(sub.verbs)}
+            )  # fmt: skip
+    return found
 
-_NAMESPACE_COLUMNS = [
-    ("Name", "string", "name", "Name must be unique within a namespace."),
-    ("Status", "string", "", "The status of the namespace"),
-    ("Age", "string", "", "CreationTimestamp is a timestamp representing the server time..."),
-]
+
+def _resource(kind: Kind) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": kind.plural,
+        "singularName": kind.singular,
+        "namespaced": kind.namespaced,
+        "kind": kind.kind,
+        "verbs": list(kind.verbs),
+    }
+    if kind.short_names:
+        entry["shortNames"] = list(kind.short_names)
+    if kind.categories:
+        entry["categories"] = list(kind.categories)
+    return entry
 
 
 async def api_versions(request: Request, deps: ApiDeps) -> Response:
@@ -62,20 +71,33 @@ async def api_versions(request: Request, deps: ApiDeps) -> Response:
     return json_response(
         {
             "kind": "APIVersions",
-            "versions": ["v1"],
+            "versions": groups().get("", ["v1"]),
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": address}],
         }
     )
 
 
 async def group_list(request: Request, deps: ApiDeps) -> Response:
-    """`GET /apis`: no API groups beyond core/v1."""
-    return json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+    """`GET /apis`: the groups beyond core, each with its versions (the first preferred)."""
+    listed = []
+    for name, versions in groups().items():
+        if not name:
+            continue
+        each = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+        listed.append({"name": name, "versions": each, "preferredVersion": each[0]})
+    return json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": listed})
 
 
 async def api_resources(request: Request, deps: ApiDeps) -> Response:
-    body = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1"}
-    return json_response({**body, "resources": RESOURCES})
+    """`GET /api/v1` or `/apis/GROUP/VERSION`: an APIResourceList."""
+    group = request.path_params.get("group", "")
+    version = request.path_params.get("version", "v1")
+    resources = resource_list(group, version)
+    if not resources:
+        raise NotFound("the server could not find the requested resource")
+    gv = f"{group}/{version}" if group else version
+    body = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv}
+    return json_response({**body, "resources": resources})
 
 
 def _namespace(name: str, created: str) -> dict[str, Any]:
@@ -111,44 +133,9 @@ def namespaces(deps: ApiDeps) -> dict[str, dict[str, Any]]:
     return {name: _namespace(name, oldest[name]) for name in sorted(oldest)}
 
 
-def _table(items: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
-    columns = [
-        {"name": n, "type": t, "format": f, "description": d, "priority": 0}
-        for n, t, f, d in _NAMESPACE_COLUMNS
-    ]
-    rows = [
-        {
-            "cells": [
-                ns["metadata"]["name"],
-                ns["status"]["phase"],
-                age(parse_time(ns["metadata"]["creationTimestamp"]), now),
-            ],
-            "object": {
-                "kind": "PartialObjectMetadata",
-                "apiVersion": "meta.k8s.io/v1",
-                "metadata": ns["metadata"],
-            },
-        }
-        for ns in items
-    ]
-    return {
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": {"resourceVersion": "1"},
-        "columnDefinitions": columns,
-        "rows": rows,
-    }
-
-
 async def list_namespaces(request: Request, deps: ApiDeps) -> Response:
     items = list(namespaces(deps).values())
-    if wants_table(request):
-        return json_response(_table(items, deps.clock.utcnow()))
-    bare = [{k: v for k, v in ns.items() if k not in ("kind", "apiVersion")} for ns in items]
-    return json_response(
-        {"kind": "NamespaceList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
-         "items": bare}
-    )  # fmt: skip
+    return table_or_list(request, "Namespace", items, "1", deps.clock.utcnow())
 
 
 async def get_namespace(request: Request, deps: ApiDeps) -> Response:
@@ -157,6 +144,4 @@ async def get_namespace(request: Request, deps: ApiDeps) -> Response:
     if found is None:
         details = {"name": name, "kind": "namespaces"}
         raise NotFound(f'namespaces "{name}" not found', details=details)
-    if wants_table(request):
-        return json_response(_table([found], deps.clock.utcnow()))
-    return json_response(found)
+    return table_or_object(request, "Namespace", found, deps.clock.utcnow())

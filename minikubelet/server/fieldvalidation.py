@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 
-from minikubelet.api.schema import check_pod
 from minikubelet.errors import BadRequest
 
 __all__ = ["drop_unknown", "validation_mode", "warning_header"]
@@ -52,11 +52,14 @@ def _drop(body: Any, steps: list[str | int]) -> None:
         node.pop(steps[-1], None)
 
 
-def drop_unknown(body: dict[str, Any], mode: str) -> tuple[dict[str, Any], list[str]]:
-    """The body to decode and the warnings to send, for this mode."""
+def drop_unknown(
+    body: dict[str, Any], mode: str, unknown_fields: Callable[[dict[str, Any]], list[str]]
+) -> tuple[dict[str, Any], list[str]]:
+    """The body to decode and the warnings to send, for this mode; `unknown_fields` is the
+    kind's schema check (its strategy's)."""
     if mode == "Strict":
         return body, []
-    unknown = check_pod(body).unknown
+    unknown = unknown_fields(body)
     if not unknown:
         return body, []
     kept = copy.deepcopy(body)

@@ -1,4 +1,5 @@
-"""`/openapi/v3`: the core/v1 Pod schema and its paths, generated from `pod_schema.json`.
+"""`/openapi/v3`: a document per group version of the registry; the Pod's schema generated from
+`pod_schema.json`, every other kind an object tagged with its group-version-kind.
 
 kubectl needs OpenAPI twice (kubelet-reference Part 3 §7): with `--validate=strict` (its
 default) it looks in `/openapi/v3/api/v1` for a PATCH operation tagged with the Pod's
@@ -21,10 +22,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from minikubelet.api.kinds import Kind, all_kinds, groups
+from minikubelet.errors import NotFound
 from minikubelet.server.deps import ApiDeps
 
-__all__ = ["MERGE_KEYS", "PRIMITIVE_MERGE", "RETAIN_KEYS", "api_v1_document", "openapi_root"]
-__all__ += ["openapi_v1"]
+__all__ = ["MERGE_KEYS", "PRIMITIVE_MERGE", "RETAIN_KEYS", "api_v1_document", "document"]
+__all__ += ["openapi_group_version", "openapi_root"]
 
 # patchMergeKey of the Pod's lists with patchStrategy "merge" (k8s.io/api/core/v1/types.go):
 # (owner type, field) -> key. Lists not named here are atomic: a patch replaces them whole.
@@ -79,8 +82,12 @@ _REFS = {
 POD_GVK = {"group": "", "version": "v1", "kind": "Pod"}
 
 
-def schema_name(type_name: str) -> str:
-    """The component name the API server gives a Go type."""
+def schema_name(type_name: str, kind: Kind | None = None) -> str:
+    """The component name the API server gives a Go type (a kind outside core: its group's
+    reversed name, `io.k8s.api.discovery.v1.EndpointSlice`)."""
+    if kind is not None and kind.group:
+        group = kind.group.removesuffix(".k8s.io").split(".")[0]
+        return f"io.k8s.api.{group}.{kind.version}.{type_name}"
     if type_name in _REFS:
         return _REFS[type_name]
     if type_name in _META_TYPES:
@@ -88,8 +95,8 @@ def schema_name(type_name: str) -> str:
     return f"io.k8s.api.core.v1.{type_name}"
 
 
-def _ref(type_name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{schema_name(type_name)}"}
+def _ref(type_name: str, kind: Kind | None = None) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{schema_name(type_name, kind)}"}
 
 
 def _field(owner: str, name: str, kind: Any, table: dict[str, Any]) -> dict[str, Any]:
@@ -150,75 +157,142 @@ _WRITE_PARAMS = [
 ]  # fmt: skip
 
 
-def _operation(op_id: str, action: str, body: list[str] | None, extra: list[Any]) -> Any:
-    pod = {"application/json": {"schema": _ref("Pod")}}
+def _operation(
+    kind: Kind, op_id: str, action: str, body: list[str] | None, extra: list[Any]
+) -> Any:
+    gvk = {"group": kind.group, "version": kind.version, "kind": kind.kind}
+    content = {"application/json": {"schema": _ref(kind.kind, kind)}}
     op: dict[str, Any] = {
-        "tags": ["core_v1"],
+        "tags": [_tag(kind)],
         "operationId": op_id,
         "parameters": extra,
-        "responses": {"200": {"description": "OK", "content": pod}},
+        "responses": {"200": {"description": "OK", "content": content}},
         "x-kubernetes-action": action,
-        "x-kubernetes-group-version-kind": dict(POD_GVK),
+        "x-kubernetes-group-version-kind": gvk,
     }
     if body is not None:
-        content = {media: {"schema": _ref("Pod")} for media in body}
-        op["requestBody"] = {"content": content, "required": True}
+        media = {m: {"schema": _ref(kind.kind, kind)} for m in body}
+        op["requestBody"] = {"content": media, "required": True}
     return op
 
 
-def _paths() -> dict[str, Any]:
-    patch_types = [
-        "application/apply-patch+yaml",
-        "application/json-patch+json",
-        "application/merge-patch+json",
-        "application/strategic-merge-patch+json",
-    ]
-    path_params = [
-        {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
-        {"name": "namespace", "in": "path", "required": True, "schema": {"type": "string"}},
-    ]
-    return {
-        "/api/v1/namespaces/{namespace}/pods": {
-            "get": _operation("listCoreV1NamespacedPod", "list", None, []),
-            "post": _operation("createCoreV1NamespacedPod", "post", ["*/*"], _WRITE_PARAMS),
-            "parameters": path_params[1:],
-        },
-        "/api/v1/namespaces/{namespace}/pods/{name}": {
-            "get": _operation("readCoreV1NamespacedPod", "get", None, []),
-            "put": _operation("replaceCoreV1NamespacedPod", "put", ["*/*"], _WRITE_PARAMS),
-            "patch": _operation("patchCoreV1NamespacedPod", "patch", patch_types, _WRITE_PARAMS),
-            "delete": _operation("deleteCoreV1NamespacedPod", "delete", ["*/*"], []),
-            "parameters": path_params,
-        },
-    }
+def _tag(kind: Kind) -> str:
+    group = kind.group.split(".")[0] if kind.group else "core"
+    return f"{group}_{kind.version}"
+
+
+def _op_name(kind: Kind) -> str:
+    """`CoreV1NamespacedPod`, `DiscoveryV1NamespacedEndpointSlice`: the API server's names."""
+    group = kind.group.split(".")[0].capitalize() if kind.group else "Core"
+    scope = "Namespaced" if kind.namespaced else ""
+    return f"{group}{kind.version.capitalize()}{scope}{kind.kind}"
+
+
+_PATCH_TYPES = [
+    "application/apply-patch+yaml",
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+]
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_NAMESPACE = {"name": "namespace", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _paths(kinds: list[Kind]) -> dict[str, Any]:
+    """The collection and object paths of each kind, with the operations its verbs allow."""
+    paths: dict[str, Any] = {}
+    for kind in kinds:
+        name = _op_name(kind)
+        scope = [_NAMESPACE] if kind.namespaced else []
+        collection: dict[str, Any] = {"parameters": scope}
+        item: dict[str, Any] = {"parameters": [_NAME, *scope]}
+        ops = [
+            ("list", collection, "get", f"list{name}", "list", None, []),
+            ("create", collection, "post", f"create{name}", "post", ["*/*"], _WRITE_PARAMS),
+            ("get", item, "get", f"read{name}", "get", None, []),
+            ("update", item, "put", f"replace{name}", "put", ["*/*"], _WRITE_PARAMS),
+            ("patch", item, "patch", f"patch{name}", "patch", _PATCH_TYPES, _WRITE_PARAMS),
+            ("delete", item, "delete", f"delete{name}", "delete", ["*/*"], []),
+        ]
+        for verb, where, method, op_id, action, body, extra in ops:
+            if verb in kind.verbs:
+                where[method] = _operation(kind, op_id, action, body, extra)
+        for path, where in ((kind.path("{namespace}"), collection),
+                            (kind.path("{namespace}", "{name}"), item)):  # fmt: skip
+            if len(where) > 1:
+                paths[path] = where
+    return paths
+
+
+def _kinds_of(group: str, version: str) -> list[Kind]:
+    return [k for k in all_kinds() if k.stored and (k.group, k.version) == (group, version)]
+
+
+def _kind_schemas(kinds: list[Kind]) -> dict[str, Any]:
+    """The Pod's full schema (and its types) when the Pod is served here; every other kind
+    as an object tagged with its GVK, its fields left to the server's validation."""
+    out: dict[str, Any] = schemas() if any(k.kind == "Pod" for k in kinds) else {}
+    for kind in kinds:
+        if kind.kind == "Pod":
+            continue
+        gvk = {"group": kind.group, "version": kind.version, "kind": kind.kind}
+        out[schema_name(kind.kind, kind)] = {
+            "type": "object",
+            "x-kubernetes-group-version-kind": [gvk],
+            "x-kubernetes-preserve-unknown-fields": True,
+        }
+    return out
+
+
+def document(group: str, version: str) -> bytes:
+    """The `/openapi/v3/api/v1` or `/openapi/v3/apis/GROUP/VERSION` document, serialized once
+    for each set of kinds it describes."""
+    return _document(tuple(_kinds_of(group, version)))
 
 
 @cache
-def api_v1_document() -> bytes:
-    """The `/openapi/v3/api/v1` document, serialized once."""
+def _document(kinds: tuple[Kind, ...]) -> bytes:
     doc = {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.32.0"},
-        "paths": _paths(),
-        "components": {"schemas": schemas()},
+        "paths": _paths(list(kinds)),
+        "components": {"schemas": _kind_schemas(list(kinds))},
     }
     return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _hash() -> str:
-    return hashlib.sha512(api_v1_document()).hexdigest().upper()
+def api_v1_document() -> bytes:
+    return document("", "v1")
+
+
+def _hash(group: str, version: str) -> str:
+    return hashlib.sha512(document(group, version)).hexdigest().upper()
 
 
 async def openapi_root(request: Request, deps: ApiDeps) -> Response:
-    """`/openapi/v3`: the index of group versions, with a content hash as the API server's."""
-    index = {"paths": {"api/v1": {"serverRelativeURL": f"/openapi/v3/api/v1?hash={_hash()}"}}}
-    return Response(json.dumps(index), media_type="application/json")
+    """`/openapi/v3`: the index of group versions, each with a content hash as the API server's."""
+    index: dict[str, Any] = {}
+    for group, versions in groups().items():
+        for version in versions:
+            if not _kinds_of(group, version):
+                continue
+            rel = f"apis/{group}/{version}" if group else f"api/{version}"
+            url = f"/openapi/v3/{rel}?hash={_hash(group, version)}"
+            index[rel] = {"serverRelativeURL": url}
+    return Response(json.dumps({"paths": index}), media_type="application/json")
 
 
-async def openapi_v1(request: Request, deps: ApiDeps) -> Response:
-    """`/openapi/v3/api/v1` as JSON, also when protobuf is asked first (JSON is accepted too)."""
+async def openapi_group_version(request: Request, deps: ApiDeps) -> Response:
+    """`/openapi/v3/api/v1` or `/openapi/v3/apis/GROUP/VERSION` as JSON, also when protobuf is
+    asked first (JSON is accepted too)."""
+    prefix, rest = request.path_params["prefix"], request.path_params["group_version"]
+    group, _, version = rest.rpartition("/") if prefix == "apis" else ("", "", rest)
+    if prefix not in ("api", "apis") or (prefix == "api") == bool(group):
+        raise NotFound("the server could not find the requested resource")
+    if not _kinds_of(group, version):
+        raise NotFound("the server could not find the requested resource")
     return Response(
-        api_v1_document(),
+        document(group, version),
         media_type="application/json",
-        headers={"Cache-Control": "public, immutable", "ETag": f'"{_hash()}"'},
+        headers={"Cache-Control": "public, immutable", "ETag": f'"{_hash(group, version)}"'},
     )

@@ -78,8 +78,12 @@ def _check_media(content_type: str) -> str:
     return media
 
 
-def apply_patch(content_type: str, original: dict[str, Any], patch: Any) -> dict[str, Any]:
-    """The object after the patch, before any validation; raises the API server's errors."""
+def apply_patch(
+    content_type: str, original: dict[str, Any], patch: Any, kind: str = "Pod"
+) -> dict[str, Any]:
+    """The object after the patch, before any validation; raises the API server's errors.
+    A strategic merge follows `kind`'s schema where the schema knows it (lists of a kind
+    without one are replaced whole, as for a type without patch strategies)."""
     media = _check_media(content_type)
     if media == JSON_PATCH:
         if not isinstance(patch, list):
@@ -88,8 +92,10 @@ def apply_patch(content_type: str, original: dict[str, Any], patch: Any) -> dict
     elif media in (STRATEGIC, MERGE):
         if not isinstance(patch, dict):
             raise BadRequest("the body of the request was in an unknown format: not an object")
-        merge = strategic_merge if media == STRATEGIC else merge_patch
-        patched = merge(original, patch)
+        if media == STRATEGIC:
+            patched = strategic_merge(original, patch, kind)
+        else:
+            patched = merge_patch(original, patch)
     if not isinstance(patched, dict):
         raise BadRequest("the patch made the object something other than an object")
     return patched
@@ -108,9 +114,11 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def strategic_merge(original: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A strategic merge patch over a Pod."""
-    merged = _merge_map(original, patch, "Pod")
+def strategic_merge(
+    original: dict[str, Any], patch: dict[str, Any], kind: str = "Pod"
+) -> dict[str, Any]:
+    """A strategic merge patch over an object of `kind`."""
+    merged = _merge_map(original, patch, kind if kind in _table() else None)
     return merged if merged is not None else {}
 
 

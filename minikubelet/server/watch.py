@@ -11,11 +11,12 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from minikubelet.api.kinds import by_kind
 from minikubelet.printers.tables import table
 from minikubelet.server.responses import json_response, query_int
 from minikubelet.store import Store
 
-__all__ = ["list_or_watch", "table_or_object", "wants_table", "with_kind"]
+__all__ = ["list_or_watch", "table_or_list", "table_or_object", "wants_table", "with_kind"]
 
 Filter = Callable[[dict[str, Any]], bool]
 
@@ -24,7 +25,7 @@ def with_kind(obj: dict[str, Any], kind: str = "Pod") -> dict[str, Any]:
     """A stored object as a single GET or a watch frame shows it: kind and apiVersion first."""
     return {
         "kind": kind,
-        "apiVersion": "v1",
+        "apiVersion": by_kind(kind).api_version,
         **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")},
     }
 
@@ -47,6 +48,24 @@ def table_or_object(request: Request, kind: str, obj: dict[str, Any], now: datet
     return json_response(with_kind(obj, kind))
 
 
+def table_or_list(
+    request: Request, kind: str, items: list[dict[str, Any]], rv: str, now: datetime
+) -> Response:
+    """A `<Kind>List` of the items, or their Table when the client asks for one."""
+    kept = [_without_kind(i) for i in items]
+    if wants_table(request):
+        include = request.query_params.get("includeObject", "Metadata")
+        return json_response(table(kind, kept, now, rv, include_object=include))
+    return json_response(
+        {
+            "kind": f"{kind}List",
+            "apiVersion": by_kind(kind).api_version,
+            "metadata": {"resourceVersion": rv},
+            "items": kept,
+        }
+    )
+
+
 async def list_or_watch(
     request: Request,
     store: Store,
@@ -66,17 +85,8 @@ async def list_or_watch(
         items, rv = store.list(
             kind, namespace, label_selector=labels, field_selector=field_selector
         )
-        kept = [_without_kind(i) for i in items if keep is None or keep(i)]
-        if as_table:
-            return json_response(table(kind, kept, now(), rv, include_object=include))
-        return json_response(
-            {
-                "kind": f"{kind}List",
-                "apiVersion": "v1",
-                "metadata": {"resourceVersion": rv},
-                "items": kept,
-            }
-        )
+        kept = [i for i in items if keep is None or keep(i)]
+        return table_or_list(request, kind, kept, rv, now())
     since = request.query_params.get("resourceVersion") or None
     timeout = query_int(request, "timeoutSeconds")
     watcher = store.watch(

@@ -8,11 +8,9 @@
 from minikubelet.store.db import Store
 from minikubelet.store.schema import SCHEMA_VERSION, StoreError
 from minikubelet.store.selectors import LabelSelector, parse_label_selector
-from minikubelet.store.txn import RESOURCES
 from minikubelet.store.watch import Expired, Watcher, WatchEvent
 
 __all__ = [
-    "RESOURCES",
     "SCHEMA_VERSION",
     "Expired",
     "LabelSelector",

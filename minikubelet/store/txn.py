@@ -12,12 +12,12 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from minikubelet.api.kinds import Kind, UnknownResource, by_kind
 from minikubelet.errors import AlreadyExists, Conflict, NotFound
 from minikubelet.store.events import index_columns
 from minikubelet.store.watch import Change
 
 __all__ = [
-    "RESOURCES",
     "Row",
     "Txn",
     "encode",
@@ -31,39 +31,41 @@ __all__ = [
 
 JSON = dict[str, Any]
 
-# kind -> (plural resource, etcd key prefix under /registry, namespaced)
-_KINDS: dict[str, tuple[str, str, bool]] = {
-    "Pod": ("pods", "pods", True),
-    "Event": ("events", "events", True),
-    "Node": ("nodes", "minions", False),  # nodes live under /registry/minions in etcd
-}
-RESOURCES = {kind: plural for kind, (plural, _, _) in _KINDS.items()}
-
 
 def resource(kind: str) -> str:
     """The lower-case plural used in API messages; ValueError for a kind the store does not keep."""
+    return _entry(kind).plural
+
+
+def _entry(kind: str) -> Kind:
     try:
-        return _KINDS[kind][0]
-    except KeyError:
-        raise ValueError(f"the store keeps {sorted(_KINDS)}, not {kind!r}") from None
+        entry = by_kind(kind)
+    except UnknownResource:
+        entry = None
+    if entry is None or not entry.stored:
+        raise ValueError(f"the store does not keep {kind!r}")
+    return entry
 
 
 def is_namespaced(kind: str) -> bool:
-    resource(kind)
-    return _KINDS[kind][2]
+    return _entry(kind).namespaced
 
 
 def namespace_of(kind: str, namespace: str | None) -> str:
     """Cluster-scoped kinds live in namespace ""; whatever the caller passed is ignored."""
-    resource(kind)
-    return (namespace or "") if _KINDS[kind][2] else ""
+    return (namespace or "") if _entry(kind).namespaced else ""
 
 
 def uid_conflict(kind: str, namespace: str, name: str, wanted: str, actual: str) -> Conflict:
     """The API server's words for a failed UID precondition (storage.NewInvalidObjError wrapped
     by InterpretDeleteError/InterpretUpdateError in NewConflict)."""
-    plural, prefix, namespaced = _KINDS[kind]
-    key = f"/registry/{prefix}/{namespace}/{name}" if namespaced else f"/registry/{prefix}/{name}"
+    entry = _entry(kind)
+    plural, prefix = entry.plural, entry.etcd_prefix
+    key = (
+        f"/registry/{prefix}/{namespace}/{name}"
+        if entry.namespaced
+        else f"/registry/{prefix}/{name}"
+    )
     return Conflict(
         f'Operation cannot be fulfilled on {plural} "{name}": StorageError: invalid object, '
         f"Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: "

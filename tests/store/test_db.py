@@ -40,7 +40,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def test_exports() -> None:
     assert sorted(store_pkg.__all__) == sorted(
         [
-            "RESOURCES",
             "SCHEMA_VERSION",
             "Expired",
             "LabelSelector",

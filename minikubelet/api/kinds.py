@@ -1,0 +1,272 @@
+"""The registry of kinds: every kind the node serves, named once.
+
+An entry says what the API server's REST mapping says of a kind (group, version, kind, plural,
+singular, short names, scope, verbs, subresources, categories, its etcd prefix, the fields its
+field selectors accept) and where its behaviour lives: the printer that makes its Table rows,
+the strategy that defaults and validates it, and the describer `describe` prints it with.
+Discovery (`/api`, `/apis`, `/api/v1`, `/apis/GROUP/VERSION`), `/openapi/v3`, the store's
+messages, the server's routes and the CLI's verbs all read this table; paths are built by
+`Kind.path` and nowhere else.
+
+Behaviour is named as `"module:attribute"` and imported on first use (`Kind.load`), so the CLI,
+which only needs names and paths, imports nothing but this module to resolve `get cm` or build a
+URL, and `api/` stays below `printers/` in the layers. Adding a kind is one `register(Kind(...))`
+plus its own printer/strategy/describer modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+__all__ = [
+    "ALL_VERBS",
+    "Kind",
+    "Subresource",
+    "UnknownResource",
+    "all_kinds",
+    "by_kind",
+    "groups",
+    "lookup",
+    "register",
+    "unregister",
+]
+
+ALL_VERBS = ("create", "delete", "get", "list", "patch", "update", "watch")
+_META_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
+
+
+class UnknownResource(LookupError):
+    """No kind answers to this name (kubectl: `the server doesn't have a resource type "x"`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f'the server doesn\'t have a resource type "{name}"')
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class Subresource:
+    """A subresource's verbs and the kind its requests carry (`pods/exec`: PodExecOptions);
+    an empty kind is the parent's."""
+
+    verbs: tuple[str, ...]
+    kind: str = ""
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity: one entry each
+class Kind:
+    """One kind as the API server maps it, and where its printer, strategy and describer live."""
+
+    kind: str
+    plural: str
+    singular: str
+    group: str = ""
+    version: str = "v1"
+    short_names: tuple[str, ...] = ()
+    namespaced: bool = True
+    verbs: tuple[str, ...] = ALL_VERBS
+    # subresource name -> its verbs and kind (`log`: get; `status`: get, update)
+    subresources: Mapping[str, Subresource] = field(default_factory=dict)
+    storage: str = ""  # the etcd prefix under /registry; the plural unless it differs
+    categories: tuple[str, ...] = ()
+    fields: frozenset[str] = _META_FIELDS  # what `fieldSelector` may name
+    stored: bool = True  # False: the server computes it (Namespaces on this node)
+    table: str = ""  # "module:NAME" of a printers.tables.TablePrinter
+    strategy: str = ""  # "module:NAME" of an api.strategy.Strategy
+    describer: str = ""  # "module:NAME" of a printers.describe.Describer
+
+    @property
+    def api_version(self) -> str:
+        """`v1` for core, `GROUP/VERSION` otherwise (an object's `apiVersion`)."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def prefix(self) -> str:
+        """Where the group version is served: `/api/v1` or `/apis/GROUP/VERSION`."""
+        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+
+    @property
+    def etcd_prefix(self) -> str:
+        return self.storage or self.plural
+
+    @property
+    def qualified(self) -> str:
+        """How kubectl names the kind in `pod/web created` or `endpointslice.discovery.k8s.io/x`:
+        the lower-case kind, with its group outside core."""
+        return f"{self.kind.lower()}.{self.group}" if self.group else self.kind.lower()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name `get` accepts for it, lower-case."""
+        return (self.plural, self.singular, *self.short_names, self.kind.lower())
+
+    def path(
+        self, namespace: str | None = None, name: str | None = None, subresource: str | None = None
+    ) -> str:
+        """The REST path: the collection (in a namespace, or across all of them when `namespace`
+        is None), an object, or an object's subresource. Cluster-scoped kinds ignore `namespace`."""
+        path = self.prefix
+        if self.namespaced and namespace:
+            path += f"/namespaces/{namespace}"
+        path += f"/{self.plural}"
+        if name is not None:
+            path += f"/{name}"
+            if subresource:
+                path += f"/{subresource}"
+        return path
+
+    def load(self, which: str) -> Any:
+        """The printer, strategy or describer this entry names, imported on first use."""
+        ref = getattr(self, which)
+        if not ref:
+            raise LookupError(f"{self.kind} has no {which}")
+        return _resolve(ref)
+
+
+@cache
+def _resolve(ref: str) -> Any:
+    module, _, attribute = ref.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+# kind -> entry. The store keys objects by kind, so a kind name is served by one group only.
+_REGISTRY: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add a kind (or replace its entry); returns it."""
+    known = _REGISTRY.get(kind.kind)
+    if known is not None and known.group != kind.group:
+        raise ValueError(f"{kind.kind} is already served by group {known.group!r}")
+    _REGISTRY[kind.kind] = kind
+    return kind
+
+
+def unregister(kind: Kind) -> None:
+    _REGISTRY.pop(kind.kind, None)
+
+
+def all_kinds() -> Iterator[Kind]:
+    """Every registered kind, core first, then by group, each group in registration order."""
+    return iter(sorted(_REGISTRY.values(), key=lambda k: (k.group != "", k.group)))
+
+
+def by_kind(kind: str) -> Kind:
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        raise UnknownResource(kind) from None
+
+
+def lookup(name: str) -> Kind:
+    """The kind a user's word names, as kubectl's RESTMapper resolves it: plural, singular,
+    short name or kind, case-insensitively, optionally qualified (`pods.v1`,
+    `endpointslices.discovery.k8s.io`, `deployments.v1.apps`)."""
+    word, _, qualifier = name.lower().partition(".")
+    for kind in all_kinds():
+        if word not in kind.names:
+            continue
+        if not qualifier or qualifier in (
+            kind.group,
+            kind.version,
+            f"{kind.version}.{kind.group}",
+        ):
+            return kind
+    raise UnknownResource(name)
+
+
+def groups() -> dict[str, list[str]]:
+    """Group -> its versions, in registration order; core is `""`."""
+    found: dict[str, list[str]] = {}
+    for kind in all_kinds():
+        versions = found.setdefault(kind.group, [])
+        if kind.version not in versions:
+            versions.append(kind.version)
+    return found
+
+
+# The kinds of core/v1 this node serves. The verbs are what kubectl checks before it acts
+# (`get` needs list, `delete` needs delete, `-w` needs watch).
+POD = register(
+    Kind(
+        kind="Pod",
+        plural="pods",
+        singular="pod",
+        short_names=("po",),
+        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+        subresources={"log": Subresource(("get",)), "status": Subresource(("get", "update"))},
+        categories=("all",),
+        fields=frozenset(
+            {
+                "metadata.name",
+                "metadata.namespace",
+                "spec.nodeName",
+                "spec.restartPolicy",
+                "spec.schedulerName",
+                "spec.serviceAccountName",
+                "spec.hostNetwork",
+                "status.phase",
+                "status.podIP",
+                "status.nominatedNodeName",
+            }
+        ),
+        table="minikubelet.printers.pods:POD_TABLE",
+        strategy="minikubelet.api.create:POD_STRATEGY",
+        describer="minikubelet.printers.describe:describe_pod",
+    )
+)
+EVENT = register(
+    Kind(
+        kind="Event",
+        plural="events",
+        singular="event",
+        short_names=("ev",),
+        verbs=("list", "watch"),
+        fields=frozenset(
+            {
+                "metadata.name",
+                "metadata.namespace",
+                "involvedObject.kind",
+                "involvedObject.namespace",
+                "involvedObject.name",
+                "involvedObject.uid",
+                "involvedObject.apiVersion",
+                "involvedObject.resourceVersion",
+                "involvedObject.fieldPath",
+                "reason",
+                "reportingComponent",
+                "source",
+                "type",
+            }
+        ),
+        table="minikubelet.printers.tables:EVENT_TABLE",
+    )
+)
+NAMESPACE = register(
+    Kind(
+        kind="Namespace",
+        plural="namespaces",
+        singular="namespace",
+        short_names=("ns",),
+        namespaced=False,
+        verbs=("get", "list"),
+        stored=False,
+        table="minikubelet.printers.tables:NAMESPACE_TABLE",
+    )
+)
+NODE = register(
+    Kind(
+        kind="Node",
+        plural="nodes",
+        singular="node",
+        short_names=("no",),
+        namespaced=False,
+        verbs=("get", "list", "patch", "watch"),
+        storage="minions",  # nodes live under /registry/minions in etcd
+        table="minikubelet.printers.tables:NODE_TABLE",
+        strategy="minikubelet.api.nodes:NODE_STRATEGY",
+    )
+)
