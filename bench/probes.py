@@ -6,9 +6,9 @@ probe within 2x of a bare asyncio loop doing the same HTTP GETs with httpx.
 The honest setup: real containers (`minikubelet/debian-base:bookworm` running
 `python3 -m http.server 8080`), one pod each with an httpGet readiness probe every 1 s. The
 agent runs in this process, built as `minikubelet/agent.py` builds it (Store, DockerRuntime,
-Node, ProbeManager with the engine runner), without the API server (pods go straight into the
-store through the API server's create pipeline), and with a `record` hook on the ProbeManager
-that keeps the `Attempt`s of the measurement window.
+Node, which builds its prober and probe history writer), without the API server (pods go
+straight into the store through the API server's create pipeline), and with one more observer
+on the node's prober that keeps the `Attempt`s of the measurement window.
 
 - **Schedule error**: `Attempt.started - Attempt.scheduled` (monotonic; the tick the worker's
   ticker was due at, and when the probe began), p50/p99/max over every probe of the window.
@@ -119,13 +119,11 @@ async def agent_phase(
 
     from minikubelet.api.codec import to_dict
     from minikubelet.api.create import prepare_create
-    from minikubelet.api.models import Pod, PodStatus
+    from minikubelet.api.models import Pod
     from minikubelet.clock import RealClock
     from minikubelet.node.manager import Node, NodeConfig
     from minikubelet.paths import StatePaths
-    from minikubelet.prober.manager import ProbeManager
     from minikubelet.prober.outcome import ProbeResult
-    from minikubelet.prober.runner import engine_runner
     from minikubelet.prober.worker import Attempt
     from minikubelet.runtime.docker import DockerRuntime
     from minikubelet.store import Store
@@ -148,25 +146,8 @@ async def agent_phase(
     ips: list[str] = []
     try:
         node = Node(store, runtime, clock, NodeConfig(name="bench-node", pods_dir=paths.pods))
-
-        def status_of(uid: str) -> PodStatus | None:
-            worker = node.workers.get(uid)
-            return worker.previous if worker is not None else None
-
-        def wake(uid: str) -> None:
-            worker = node.workers.get(uid)
-            if worker is not None:
-                worker.poke()
-
-        def emit(pod: Pod, type_: str, reason: str, message: str, container: str) -> None:
-            node.recorder.pod(pod, type_, reason, message, container=container)
-
-        probes = ProbeManager(
-            clock, engine_runner(runtime, status_of), emit, status_of, wake, record=record
-        )
-        node.probes = probes
+        node.probes.observers.append(record)
         async with anyio.create_task_group() as tg:
-            probes.bind(tg)
             await tg.start(node.run)
             have = 0
             for size in sizes:

@@ -3,7 +3,8 @@
     run_agent(config)
       ├─ Store.open(state.db)                 the only state
       ├─ DockerRuntime(instance id)           the only way to containers
-      ├─ Node.run                             pod workers, runtime events, housekeeping
+      ├─ Node.run                             pod workers and their probers, probe history,
+      │                                       runtime events, housekeeping
       ├─ uvicorn on the UNIX socket (0600)    the Kubernetes-shaped API
       └─ uvicorn on HTTPS (--listen)          the same API for kubectl, behind a bearer token
 
@@ -24,14 +25,10 @@ from typing import IO
 import anyio
 import uvicorn
 
-from minikubelet.api.models import Pod, PodStatus
 from minikubelet.clock import Clock, RealClock
 from minikubelet.errors import MinikubeletError
 from minikubelet.node.manager import Node, NodeConfig, node_name_default
 from minikubelet.paths import StatePaths
-from minikubelet.prober.manager import ProbeManager
-from minikubelet.prober.record import ProbeRecorder
-from minikubelet.prober.runner import engine_runner
 from minikubelet.runtime.types import Runtime
 from minikubelet.server import ApiDeps, create_app
 from minikubelet.server.auth import TokenAuth
@@ -98,21 +95,12 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             clock,
             NodeConfig(name=config.node_name or node_name_default(), pods_dir=paths.pods),
         )
-        recorder = ProbeRecorder(store.probes.write, clock)  # writes off the loop
-        probes = _probes(node, runtime, clock, recorder)
-        node.probes = probes
         deps = ApiDeps(store=store, clock=clock, node_name=node.name, logs=node)
         https = _https(config, deps, clock) if config.listen else None
         app = create_app(deps)
         server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
         sock = _bind(str(paths.socket))
         async with anyio.create_task_group() as tg:
-            probes.bind(tg)
-            watches = (
-                lambda: store.watch("Pod", None, None),
-                lambda: store.watch("Event", None, None),
-            )
-            await tg.start(recorder.run, *watches)
             await tg.start(node.run)
             tg.start_soon(server.serve, [sock])
             if https is not None:
@@ -162,25 +150,6 @@ def _https(
     )
     log.info("serving the API on %s", deps.listener.server)
     return server, sock
-
-
-def _probes(node: Node, runtime: Runtime, clock: Clock, recorder: ProbeRecorder) -> ProbeManager:
-    """The prober, reading the statuses the pod workers last wrote and waking them."""
-
-    def status_of(uid: str) -> PodStatus | None:
-        worker = node.workers.get(uid)
-        return worker.previous if worker is not None else None
-
-    def wake(uid: str) -> None:
-        worker = node.workers.get(uid)
-        if worker is not None:
-            worker.poke()
-
-    def emit(pod: Pod, type_: str, reason: str, message: str, container: str) -> None:
-        node.recorder.pod(pod, type_, reason, message, container=container)
-
-    runner = engine_runner(runtime, status_of)
-    return ProbeManager(clock, runner, emit, status_of, wake, record=recorder.attempt)
 
 
 def _lock(paths: StatePaths) -> IO[str]:

@@ -1,10 +1,16 @@
 """The node: pod workers, the two event sources that wake them, housekeeping, the Node object.
 
     Node.run
+      ├─ the probe history writer     every probe attempt, start, kill, Ready change, batched
       ├─ follow the store's pods      ADDED/MODIFIED/DELETED → the pod's worker wakes
       ├─ follow the engine's events   a container died/started → its pod's worker wakes
       ├─ housekeeping (every 2 s)     back-off GC, orphans removed, every worker resynced
       └─ one PodWorker per pod uid    observe → decide → act → report
+           └─ its probe workers       in the pod worker's own task group
+
+The node owns its prober (`ProbeManager`): it reads the statuses the pod workers last wrote
+through the node's status cache (`status_cache.py`), reports through the node's event
+recorder and wakes pod workers through `Node.wake`.
 
 The scheduler's part is here too, as one node needs it: a pod without `nodeName` is bound to
 this node when its nodeSelector matches the node's labels, else it stays Pending with the
@@ -34,7 +40,11 @@ from minikubelet.node.events import WARNING, Recorder
 from minikubelet.node.executor import Executor, Observed, fingerprint
 from minikubelet.node.logs import open_logs
 from minikubelet.node.node_status import register_node, set_node_ready
-from minikubelet.node.worker import NoProbes, PodWorker, Probes
+from minikubelet.node.status_cache import StatusCache
+from minikubelet.node.worker import PodWorker
+from minikubelet.prober.manager import ProbeManager
+from minikubelet.prober.record import ProbeRecorder
+from minikubelet.prober.runner import engine_runner
 from minikubelet.runtime.types import ContainerInfo, Runtime, SandboxInfo
 from minikubelet.status.generate import (
     FAILED_SCHEDULING_MESSAGE,
@@ -73,7 +83,6 @@ class Node:
         runtime: Runtime,
         clock: Clock,
         config: NodeConfig,
-        probes: Probes | None = None,
     ) -> None:
         self.store = store
         self.runtime = runtime
@@ -81,8 +90,17 @@ class Node:
         self.config = config
         self.name = config.name
         self.host_ip = ""
-        self.probes: Probes = probes or NoProbes()
+        self.statuses = StatusCache()
         self.recorder = Recorder(store, config.name)
+        self.history = ProbeRecorder(store.probes.write, clock)  # writes off the loop
+        self.probes = ProbeManager(
+            clock,
+            engine_runner(runtime, self.statuses),
+            statuses=self.statuses,
+            events=self.recorder,
+            wake=self.wake,
+        )
+        self.probes.observers.append(self.history.attempt)
         self.scheduler = Recorder(store, config.name, component="default-scheduler")
         self.executor = Executor(
             runtime, clock, self.recorder, PodContext(config.name, "", "", "", config.pods_dir)
@@ -100,6 +118,11 @@ class Node:
         register_node(self.store, self.name, self.host_ip, version, self.clock.utcnow())
         async with anyio.create_task_group() as tg:
             self._tg = tg
+            watches = (
+                lambda: self.store.watch("Pod", None, None),
+                lambda: self.store.watch("Event", None, None),
+            )
+            await tg.start(self.history.run, *watches)
             tg.start_soon(self._follow_pods)
             tg.start_soon(self._follow_runtime)
             tg.start_soon(self._housekeeping)
@@ -117,7 +140,13 @@ class Node:
         self.executor.context = PodContext(self.name, "", self.host_ip, "", self.config.pods_dir)
         return version
 
-    # -- what workers ask of the node -------------------------------------------------------
+    # -- what workers and the prober ask of the node -----------------------------------------
+
+    def wake(self, uid: str) -> None:
+        """Poke the pod's worker (a probe result changed), if it still runs."""
+        worker = self.workers.get(uid)
+        if worker is not None:
+            worker.poke()
 
     def read_pod(self, namespace: str, name: str, uid: str) -> Pod | None:
         try:
@@ -193,6 +222,7 @@ class Node:
             await worker.run()
         finally:
             self.workers.pop(worker.uid, None)
+            self.statuses.forget(worker.uid)
             self._seen.pop(worker.uid, None)
 
     async def _follow_pods(self) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import anyio
+from anyio.abc import TaskGroup
 
 from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
@@ -23,18 +24,22 @@ from minikubelet.clock import sleep_or_wake
 from minikubelet.errors import Conflict, NotFound, RuntimeFailure
 from minikubelet.node.backoff import CrashLoopView
 from minikubelet.node.executor import Executor, Fingerprint, Observed
+from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.sync import NO_ACTION, BackoffWait, decide
 from minikubelet.runtime.types import ContainerInfo
 from minikubelet.status.generate import generate_status
 
-__all__ = ["NoProbes", "PodWorker", "Probes"]
+__all__ = ["PodWorker", "Probes"]
 
 log = logging.getLogger("minikubelet.node")
 ENGINE_RETRY = 2.0  # seconds before a sync the engine failed is tried again
 
 
 class Probes(Protocol):
-    """What the prober tells the pod worker (issue 4 fills it in)."""
+    """The prober as the pod worker sees it (`prober.manager.ProbeManager`)."""
+
+    def attach(self, uid: str, tasks: TaskGroup) -> None:
+        """The pod's probe workers run in `tasks`, its worker's own task group."""
 
     def update(self, pod: Pod, containers: list[ContainerInfo]) -> None:
         """Start and stop probe workers for the containers now running."""
@@ -48,32 +53,16 @@ class Probes(Protocol):
     def liveness_failed(self, uid: str) -> Mapping[str, str]: ...
 
 
-class NoProbes:
-    """No prober: containers with a readiness probe never become ready."""
-
-    def update(self, pod: Pod, containers: list[ContainerInfo]) -> None:
-        return
-
-    def forget(self, uid: str) -> None:
-        return
-
-    def readiness(self, uid: str) -> Mapping[str, bool]:
-        return {}
-
-    def startup_passed(self, uid: str) -> Mapping[str, bool]:
-        return {}
-
-    def liveness_failed(self, uid: str) -> Mapping[str, str]:
-        return {}
-
-
 class NodeView(Protocol):
     """What a worker needs of its node."""
 
     name: str
     host_ip: str
     executor: Executor
-    probes: Probes
+    statuses: StatusCache
+
+    @property
+    def probes(self) -> Probes: ...
 
     def read_pod(self, namespace: str, name: str, uid: str) -> Pod | None: ...
 
@@ -95,7 +84,6 @@ class PodWorker:
     resync: float = 60.0
     wake: anyio.Event = field(default_factory=anyio.Event)
     reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
-    previous: PodStatus | None = None
     last_pod: Pod | None = None
     seen: Fingerprint = frozenset()  # the runtime state its last sync ended with
 
@@ -103,7 +91,17 @@ class PodWorker:
         self.wake.set()
 
     async def run(self) -> None:
-        """Sync until the pod is gone and its containers are removed."""
+        """Sync until the pod is gone and its containers are removed. The pod's probe workers
+        run in this worker's own task group: ending the worker ends them (one cancel)."""
+        async with anyio.create_task_group() as probers:
+            self.node.probes.attach(self.uid, probers)
+            try:
+                await self._sync_until_done()
+            finally:
+                self.node.probes.forget(self.uid)
+                probers.cancel_scope.cancel()
+
+    async def _sync_until_done(self) -> None:
         while True:
             try:
                 delay = await self.sync()
@@ -173,11 +171,12 @@ class PodWorker:
 
     def _report(self, pod: Pod, observed: Observed, *, terminal: bool) -> None:
         node = self.node
+        previous = node.statuses.pod_status(self.uid)
         status = generate_status(
             pod,
             observed.sandbox,
             observed.containers,
-            previous=self.previous,
+            previous=previous,
             now=node.executor.clock.utcnow(),
             host_ip=node.host_ip,
             readiness=node.probes.readiness(self.uid),
@@ -185,9 +184,9 @@ class PodWorker:
             waiting=self.reasons,
             terminal=terminal,
         )
-        if self.previous is None or to_dict(status) != to_dict(self.previous):
+        if previous is None or to_dict(status) != to_dict(previous):
             node.write_status(pod, status)
-        self.previous = status
+        node.statuses.set(self.uid, status)
 
     async def _finish_removed(self) -> float | None:
         """The pod left the store (force delete): stop and remove whatever still runs."""

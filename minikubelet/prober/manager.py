@@ -1,10 +1,15 @@
 """The prober manager (`prober_manager.go`): workers keyed by (pod uid, container, kind), the
 results the pod worker reads, the `Unhealthy`/`ProbeWarning` events, and the wake-ups.
 
-It implements the pod worker's `Probes` view (`node/worker.py`): `update` is `AddPod` plus
-`UpdatePodStatus`'s readiness manual triggers, run on every pod sync; the results are read at
-status time and compared with the container the pod worker sees now (results are keyed by
-container ID, so a restarted container has none yet).
+It implements the pod worker's `Probes` view (`node/worker.py`): `attach` hands it the pod
+worker's own task group, where that pod's probe workers run (ending the pod worker ends them);
+`update` is `AddPod` plus `UpdatePodStatus`'s readiness manual triggers, run on every pod sync;
+the results are read at status time and compared with the container the pod worker sees now
+(results are keyed by container ID, so a restarted container has none yet).
+
+What it reads of the node comes through named interfaces: the statuses the pod workers last
+wrote (`PodStatusProvider`, the node's status cache), the event recorder (`EventSink`) and
+`wake(uid)`, which pokes the pod's worker (`handleProbeSync`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from anyio.abc import TaskGroup
 
@@ -21,49 +27,67 @@ from minikubelet.prober.outcome import ProbeResult
 from minikubelet.prober.worker import Attempt, Kind, ProbeWorker, Result, Runner
 from minikubelet.runtime.types import ContainerInfo, ContainerState
 
-__all__ = ["ProbeManager"]
+__all__ = ["EventSink", "PodStatusProvider", "ProbeManager"]
 
 log = logging.getLogger("minikubelet.prober")
 
-Emit = Callable[[Pod, str, str, str, str], None]  # pod, type, reason, message, container
+
+class PodStatusProvider(Protocol):
+    """`status.PodStatusProvider`: the status a pod's worker last wrote (the node's status
+    cache), None before its first."""
+
+    def pod_status(self, uid: str) -> PodStatus | None: ...
+
+
+class EventSink(Protocol):
+    """Where `Unhealthy` and `ProbeWarning` events go: the node's event recorder."""
+
+    def pod(
+        self, pod: Pod, type_: str, reason: str, message: str, *, container: str = ""
+    ) -> None: ...
+
+
+AttemptObserver = Callable[[Pod, Attempt], None]
 
 
 @dataclass
 class _PodProbes:
-    pod: Pod
+    tasks: TaskGroup  # the pod worker's own: its probe workers run there
+    pod: Pod | None = None
     workers: dict[tuple[str, Kind], ProbeWorker] = field(default_factory=dict)
     container_ids: dict[str, str] = field(default_factory=dict)
 
 
 class ProbeManager:
+    """The prober of one node; `observers` are told of every attempt (the probe history)."""
+
     def __init__(
         self,
         clock: Clock,
         runner: Runner,
-        emit: Emit,
-        status_of: Callable[[str], PodStatus | None],
+        *,
+        statuses: PodStatusProvider,
+        events: EventSink,
         wake: Callable[[str], None],
-        record: Callable[[Pod, Attempt], None] | None = None,
     ) -> None:
         self.clock = clock
         self.runner = runner
-        self.emit = emit
-        self.status_of = status_of
+        self.statuses = statuses
+        self.events = events
         self.wake = wake
-        self.record = record
+        self.observers: list[AttemptObserver] = []
         self.started_at = clock.monotonic()
         self.pods: dict[str, _PodProbes] = {}
-        self._tg: TaskGroup | None = None
-
-    def bind(self, tg: TaskGroup) -> None:
-        """Workers run in the node's task group."""
-        self._tg = tg
 
     # -- the pod worker's view ------------------------------------------------------------
 
+    def attach(self, uid: str, tasks: TaskGroup) -> None:
+        """The pod's probe workers run in `tasks`, its pod worker's own task group."""
+        self.pods[uid] = _PodProbes(tasks)
+
     def update(self, pod: Pod, containers: list[ContainerInfo]) -> None:
         uid = pod.metadata.uid or ""
-        entry = self.pods.setdefault(uid, _PodProbes(pod))
+        entry = self.pods[uid]  # attached by the pod worker before its first sync
         entry.pod = pod
         newest: dict[str, ContainerInfo] = {}
         for info in containers:
@@ -130,8 +154,7 @@ class ProbeManager:
                 < float(getattr(container, kind.field).periodSeconds or 10),
             )
             entry.workers[key] = worker
-            if self._tg is not None:
-                self._tg.start_soon(self._run, entry, key, worker)
+            entry.tasks.start_soon(self._run, entry, key, worker)
 
     async def _run(self, entry: _PodProbes, key: tuple[str, Kind], worker: ProbeWorker) -> None:
         try:
@@ -175,16 +198,16 @@ class ProbeManager:
 
     def _read(self, uid: str) -> tuple[Pod | None, PodStatus | None]:
         entry = self.pods.get(uid)
-        return (entry.pod if entry else None), self.status_of(uid)
+        return (entry.pod if entry else None), self.statuses.pod_status(uid)
 
     def _notify(self, worker: ProbeWorker, attempt: Attempt | None, changed: bool) -> None:
         entry = self.pods.get(worker.uid)
-        if entry is None:
+        if entry is None or entry.pod is None:
             return
         if attempt is not None:
             self._events(entry.pod, worker, attempt)
-            if self.record is not None:
-                self.record(entry.pod, attempt)
+            for observe in self.observers:
+                observe(entry.pod, attempt)
         if changed and not (worker.kind is Kind.LIVENESS and worker.state.result is Result.SUCCESS):
             self.wake(worker.uid)  # handleProbeSync (liveness: only failures)
 
@@ -192,21 +215,12 @@ class ProbeManager:
         outcome, title = attempt.outcome, worker.kind.title
         if outcome.error is not None:
             state = outcome.result.value
+            reason = "Unhealthy"
             message = f"{title} probe errored and resulted in {state} state: {outcome.error}"
-            self.emit(pod, "Warning", "Unhealthy", message, worker.container.name)
         elif outcome.result is ProbeResult.FAILURE:
-            self.emit(
-                pod,
-                "Warning",
-                "Unhealthy",
-                f"{title} probe failed: {outcome.output}",
-                worker.container.name,
-            )
+            reason, message = "Unhealthy", f"{title} probe failed: {outcome.output}"
         elif outcome.result is ProbeResult.WARNING:
-            self.emit(
-                pod,
-                "Warning",
-                "ProbeWarning",
-                f"{title} probe warning: {outcome.output}",
-                worker.container.name,
-            )
+            reason, message = "ProbeWarning", f"{title} probe warning: {outcome.output}"
+        else:
+            return
+        self.events.pod(pod, "Warning", reason, message, container=worker.container.name)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from minikubelet import KUBERNETES_VERSION
-from minikubelet.api.models import Container, PodStatus, Probe
+from minikubelet.api.models import Container, Probe
 from minikubelet.prober.handlers import run_probe
+from minikubelet.prober.manager import PodStatusProvider
 from minikubelet.prober.outcome import ProbeOutcome
 from minikubelet.prober.worker import Kind, Runner
 from minikubelet.runtime.types import Runtime
@@ -16,13 +15,13 @@ __all__ = ["engine_runner"]
 MAJOR_MINOR = ".".join(KUBERNETES_VERSION.lstrip("v").split(".")[:2])
 
 
-def engine_runner(runtime: Runtime, status_of: Callable[[str], PodStatus | None]) -> Runner:
+def engine_runner(runtime: Runtime, statuses: PodStatusProvider) -> Runner:
     """Probes go from the agent to the pod IP, as the kubelet's go from the node."""
 
     async def run(
         probe: Probe, kind: Kind, container: Container, uid: str, container_id: str
     ) -> ProbeOutcome:
-        status = status_of(uid)
+        status = statuses.pod_status(uid)
         return await run_probe(
             probe,
             kind.title,

@@ -75,7 +75,8 @@ class Harness:
     def since_start(self) -> float:
         return self.now - (self.started_at or 0.0)
 
-    def status(self, uid: str) -> PodStatus | None:
+    def pod_status(self, uid: str) -> PodStatus | None:
+        """The node's status cache, as the prober reads it."""
         return self.written if self.stale else self.live_status(uid)
 
     def live_status(self, uid: str) -> PodStatus | None:
@@ -131,6 +132,16 @@ class Harness:
         return [t for t, r, m in self.events if r == reason and m.startswith(prefix)]
 
 
+@dataclass
+class _Events:
+    """The node's event recorder, as the prober reports to it."""
+
+    harness: Harness
+
+    def pod(self, pod: Pod, type_: str, reason: str, message: str, *, container: str = "") -> None:
+        self.harness.events.append((self.harness.since_start(), reason, message))
+
+
 @pytest.fixture
 async def harness_factory() -> AsyncIterator[Callable[..., Harness]]:
     async with anyio.create_task_group() as tg:
@@ -145,23 +156,20 @@ async def harness_factory() -> AsyncIterator[Callable[..., Harness]]:
             ) -> ProbeOutcome:
                 return harness.respond(kind, harness.since_start())
 
-            def emit(pod: Pod, type_: str, reason: str, message: str, container: str) -> None:
-                harness.events.append((harness.since_start(), reason, message))
+            harness_events = _Events(harness)
 
             def wake(uid: str) -> None:
                 harness.wakes += 1
                 harness.sync()  # the pod worker would sync and call update again
 
             manager = ProbeManager(
-                clock,
-                runner,
-                emit,
-                harness.status,
-                wake,
-                record=lambda pod, a: harness.attempts.append((harness.since_start(), a)),
+                clock, runner, statuses=harness, events=harness_events, wake=wake
+            )
+            manager.observers.append(
+                lambda pod, a: harness.attempts.append((harness.since_start(), a))
             )
             manager.started_at = -1000.0  # the agent has run for a while: no jitter
-            manager.bind(tg)
+            manager.attach(UID, tg)
             harness.manager = manager
             made.append(harness)
             return harness
