@@ -1,13 +1,13 @@
-"""Probe history recording (issue 10): what the batching recorder sustains and what it costs.
+"""Probe history writing (issue 10): what the batching writer sustains and what it costs.
 
     python bench/timeline.py [--containers 200] [--seconds 10] [--period 1.0] [--rounds 3]
 
-1. Throughput: records pushed through `ProbeRecorder.attempt` and flushed into a real store
-   on disk through `ProbeLog.write` (the recorder's own connection in a worker thread, WAL,
-   synchronous=NORMAL), as fast as they go: records/s and CPU µs per record.
+1. Throughput: entries pushed through `HistoryWriter.attempt` and flushed into a real store
+   on disk through `ProbeLog.write` (the writer's own connection in a worker thread, WAL,
+   synchronous=NORMAL), as fast as they go: entries/s and CPU µs per entry.
 2. Under load: `containers` × (liveness + readiness) synthetic probe loops on one event loop,
    each ticking every `period` on an anchored schedule as the prober's workers do and recording
-   one attempt per tick, with the recorder flushing every 0.5 s as the agent's does; `rounds`
+   one attempt per tick, with the writer flushing every 0.5 s as the agent's does; `rounds`
    runs with recording off and on, interleaved (off, on, off, on, ...). Reported per run: the
    schedule error (actual minus scheduled wake-up, p50/p99/max), the process CPU per second,
    and the longest flush (wall time of `write`, most of it in the worker thread).
@@ -28,8 +28,8 @@ import anyio
 
 from minikubelet.api.models import Container, ObjectMeta, Pod, PodSpec
 from minikubelet.clock import RealClock
+from minikubelet.prober.history import HistoryWriter, Pending
 from minikubelet.prober.outcome import ProbeOutcome
-from minikubelet.prober.record import ProbeRecorder, Recorded
 from minikubelet.prober.worker import Attempt, Kind, Result
 from minikubelet.store import Store
 
@@ -65,7 +65,7 @@ class _Timed:
     def __init__(self, store: Store) -> None:
         self.store, self.longest, self.total = store, 0.0, 0.0
 
-    async def __call__(self, batch: Sequence[Recorded]) -> int:
+    async def __call__(self, batch: Sequence[Pending]) -> int:
         began = time.perf_counter()
         written = await self.store.probes.write(batch)
         spent = time.perf_counter() - began
@@ -76,13 +76,13 @@ class _Timed:
 async def throughput(home: Path, containers: int, records: int) -> tuple[float, float]:
     with Store.open(home / "t.db", RealClock()) as store:
         pods = _pods(store, containers)
-        recorder = ProbeRecorder(_Timed(store), RealClock(), batch=500)
+        writer = HistoryWriter(_Timed(store), RealClock(), batch=500)
         cpu, wall = time.process_time(), time.perf_counter()
         for n in range(records):
-            recorder.attempt(pods[n % containers], _attempt(Kind(n % 2), time.monotonic()))
-            if recorder.pending >= recorder.batch:
-                await recorder.flush()
-        await recorder.flush()
+            writer.attempt(pods[n % containers], _attempt(Kind(n % 2), time.monotonic()))
+            if writer.pending >= writer.batch:
+                await writer.flush()
+        await writer.flush()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return records / wall, cpu / records * 1e6
 
@@ -94,7 +94,7 @@ async def under_load(
     with Store.open(home / f"load-{record}-{round_}.db", clock) as store:
         pods = _pods(store, containers)
         timed = _Timed(store)
-        recorder = ProbeRecorder(timed, clock)
+        writer = HistoryWriter(timed, clock)
         errors: list[float] = []
 
         async def loop(pod: Pod, kind: Kind, offset: float) -> None:
@@ -106,14 +106,14 @@ async def under_load(
                 now = time.monotonic()
                 errors.append(now - due)
                 if record:
-                    recorder.attempt(pod, _attempt(kind, now))
+                    writer.attempt(pod, _attempt(kind, now))
                 tick = math.floor((time.monotonic() - anchor) / period) + 1
 
         cpu = time.process_time()
         with anyio.move_on_after(seconds):
             async with anyio.create_task_group() as tg:
                 if record:
-                    tg.start_soon(recorder.run)
+                    tg.start_soon(writer.run)
                 for n, pod in enumerate(pods):
                     for kind in (Kind.LIVENESS, Kind.READINESS):
                         tg.start_soon(loop, pod, kind, period * ((2 * n + kind) / (2 * containers)))
@@ -125,8 +125,8 @@ async def under_load(
             "max": errors[-1] * 1000,
             "cpu": cpu / seconds * 100,
             "flush": timed.longest * 1000,
-            "written": recorder.stats.written,
-            "dropped": recorder.stats.dropped,
+            "written": writer.stats.written,
+            "dropped": writer.stats.dropped,
         }
 
 

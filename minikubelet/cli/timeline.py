@@ -2,7 +2,7 @@
 
 Time on x in seconds since the pod started; one row per (container, probe kind) with its
 thresholds, one per container for starts, kills and exits, one for Ready. Colour and Unicode
-on a terminal; plain ASCII when piped, with NO_COLOR, or TERM=dumb. `-w` redraws as records
+on a terminal; plain ASCII when piped, with NO_COLOR, or TERM=dumb. `-w` redraws as entries
 arrive (and each second, as time moves on); `-o svg` writes a standalone SVG to stdout.
 """
 
@@ -39,11 +39,11 @@ def _styled() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in env and env.get("TERM") != "dumb"
 
 
-def draw(pod: JSON, records: list[JSON], since: float, output: str, width: int) -> str:
+def draw(pod: JSON, items: list[JSON], since: float, output: str, width: int) -> str:
     from minikubelet.clock import RealClock
     from minikubelet.printers.timeline import Style, build_timeline, render_text
 
-    timeline = build_timeline(pod, records, RealClock().utcnow(), since or None)
+    timeline = build_timeline(pod, items, RealClock().utcnow(), since or None)
     if output == "svg":
         from minikubelet.printers.timeline_svg import render_svg
 
@@ -59,11 +59,9 @@ def run(args: argparse.Namespace) -> int:
     client = agent.connect()
     try:
         pod, history = fetch(client, namespace, name, "")
-        records: list[JSON] = history["items"]
+        items: list[JSON] = history["items"]
         live = args.watch and sys.stdout.isatty()
-        sys.stdout.write(
-            (CLEAR if live else "") + draw(pod, records, since, args.output, args.width)
-        )
+        sys.stdout.write((CLEAR if live else "") + draw(pod, items, since, args.output, args.width))
         sys.stdout.flush()
         if not args.watch:
             return 0
@@ -72,19 +70,19 @@ def run(args: argparse.Namespace) -> int:
 
         def read() -> None:
             try:
-                for record in watch(agent.connect(), namespace, name, "", rv):
-                    arrived.put(record)
+                for entry in watch(agent.connect(), namespace, name, "", rv):
+                    arrived.put(entry)
             finally:
                 arrived.put(None)
 
         threading.Thread(target=read, daemon=True).start()
         while True:
             fresh, ended = _drain(arrived)
-            records += fresh
+            items += fresh
             if ended:
                 return 0
             if fresh or live:  # piped: a new picture only when something happened
-                frame = draw(pod, records, since, args.output, args.width)
+                frame = draw(pod, items, since, args.output, args.width)
                 sys.stdout.write((CLEAR if live else "\n") + frame)
                 sys.stdout.flush()
     finally:

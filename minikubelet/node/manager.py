@@ -1,7 +1,7 @@
 """The node: pod workers, the two event sources that wake them, housekeeping, the Node object.
 
     Node.run
-      ├─ the probe history writer     every probe attempt, start, kill, Ready change, batched
+      ├─ the probe history            every probe attempt, start, kill, Ready change, batched
       ├─ follow the store's pods      ADDED/MODIFIED/DELETED → the pod's worker wakes
       ├─ follow the engine's events   a container died/started → its pod's worker wakes
       ├─ housekeeping (every 2 s)     back-off GC, orphans removed, every worker resynced
@@ -35,6 +35,7 @@ from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.clock import Clock
 from minikubelet.errors import NotFound, RuntimeFailure, StatusError
+from minikubelet.node.container_history import ContainerHistory
 from minikubelet.node.containers import PodContext
 from minikubelet.node.events import WARNING, Recorder
 from minikubelet.node.executor import Executor, Observed, fingerprint
@@ -42,8 +43,8 @@ from minikubelet.node.logs import open_logs
 from minikubelet.node.node_status import register_node, set_node_ready
 from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.worker import PodWorker
+from minikubelet.prober.history import HistoryWriter
 from minikubelet.prober.manager import ProbeManager
-from minikubelet.prober.record import ProbeRecorder
 from minikubelet.prober.runner import engine_runner
 from minikubelet.runtime.types import ContainerInfo, Runtime, SandboxInfo
 from minikubelet.status.generate import (
@@ -92,7 +93,7 @@ class Node:
         self.host_ip = ""
         self.statuses = StatusCache()
         self.recorder = Recorder(store, config.name)
-        self.history = ProbeRecorder(store.probes.write, clock)  # writes off the loop
+        self.history = HistoryWriter(store.probes.write, clock)  # writes off the loop
         self.probes = ProbeManager(
             clock,
             engine_runner(runtime, self.statuses),
@@ -122,7 +123,8 @@ class Node:
                 lambda: self.store.watch("Pod", None, None),
                 lambda: self.store.watch("Event", None, None),
             )
-            await tg.start(self.history.run, *watches)
+            await tg.start(self.history.run)
+            tg.start_soon(ContainerHistory(self.history, self.clock).run, *watches)
             tg.start_soon(self._follow_pods)
             tg.start_soon(self._follow_runtime)
             tg.start_soon(self._housekeeping)

@@ -1,9 +1,9 @@
 """A pod's probe history as `probes` rows and as a terminal timeline: pure functions of the pod,
-its history records (`server/timeline.py` draws their shape) and `now`.
+its history entries (as served: JSON, read once with `api/history.py`) and `now`.
 
-    build_timeline(pod, records, now, since) ─▶ Timeline ─┬─ render_text(…, width, style)
-                                                          └─ timeline_svg.render_svg(…)
-    probe_table(records, …)                   ─▶ the `probes` command's lines (TabWriter(6, 3))
+    build_timeline(pod, items, now, since) ─▶ Timeline ─┬─ render_text(…, width, style)
+                                                        └─ timeline_svg.render_svg(…)
+    probe_table(items, …)                   ─▶ the `probes` command's lines (TabWriter(6, 3))
 
 Time runs on x in seconds since the pod started (`status.startTime`). One row per (container,
 probe kind), its thresholds beside it; one row per container for its starts, kills and exits;
@@ -18,6 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from minikubelet.api.codec import parse_time
+from minikubelet.api.history import (
+    ConditionEntry,
+    ContainerEntry,
+    HistoryEntry,
+    ProbeEntry,
+    entries_from_json,
+    entry_from_json,
+)
 from minikubelet.printers.duration import human_duration
 from minikubelet.printers.tabwriter import TabWriter
 
@@ -76,9 +84,8 @@ class Timeline:
     ready: list[tuple[float, bool]]  # (since, ready) transitions of the Ready condition
 
 
-def _order(record: JSON) -> tuple[datetime, int]:
-    stamp = record.get("time")
-    return (parse_time(str(stamp)) if stamp else _EPOCH), int(record.get("seq") or 0)
+def _order(entry: HistoryEntry) -> tuple[datetime, int]:
+    return (parse_time(entry.time) if entry.time else _EPOCH), entry.seq or 0
 
 
 def _seconds(stamp: str | None, start: datetime) -> float | None:
@@ -99,21 +106,21 @@ def thresholds(probe: JSON) -> str:
     return " ".join(parts)
 
 
-def pod_start(pod: JSON, records: list[JSON]) -> datetime:
+def pod_start(pod: JSON, items: list[JSON]) -> datetime:
     status, meta = pod.get("status") or {}, pod.get("metadata") or {}
     stamp = status.get("startTime") or meta.get("creationTimestamp")
     if stamp:
         return parse_time(str(stamp))
-    times = [parse_time(str(r["time"])) for r in records if r.get("time")]
+    times = [parse_time(e.time) for e in entries_from_json(items) if e.time]
     return min(times) if times else _EPOCH
 
 
 def build_timeline(
-    pod: JSON, records: list[JSON], now: datetime, since: float | None = None
+    pod: JSON, items: list[JSON], now: datetime, since: float | None = None
 ) -> Timeline:
     """The picture's data: rows in spec order, marks in time order, x from the pod's start (or
     `since` seconds before `now`) to `now`."""
-    start = pod_start(pod, records)
+    start = pod_start(pod, items)
     end = max((now - start).total_seconds(), 1.0)
     origin = max(0.0, end - since) if since else 0.0
     spec = pod.get("spec") or {}
@@ -129,25 +136,23 @@ def build_timeline(
                 label = f"{c['name']} {kind}" if many else kind
                 probes[(c["name"], kind)] = Row(label, thresholds(c[f"{kind}Probe"]))
     ready: list[tuple[float, bool]] = []
-    for record in sorted(records, key=_order):
-        at = _seconds(record.get("time"), start)
+    for entry in sorted(entries_from_json(items), key=_order):
+        at = _seconds(entry.time, start)
         if at is None:
             continue
-        name, what = str(record.get("container", "")), record.get("kind")
-        if what == "Probe":
-            row = probes.get((name, str(record.get("probe"))))
+        name = entry.container
+        if isinstance(entry, ProbeEntry):
+            row = probes.get((name, entry.probe))
             if row is not None and at >= origin:
-                mark = Mark(at, str(record.get("result")), int(record.get("instance") or 0))
-                row.marks.append(mark)
-        elif what == "Container" and name in lifecycle and at >= origin:
-            note = str(record.get("message") or record.get("reason") or "")
-            if record.get("event") == "Exited":
-                reason = record.get("reason") or "Exited"
-                note = f"{reason} (exit code {record.get('exitCode', 0)})"
-            mark = Mark(at, str(record.get("event")), int(record.get("instance") or 0), note)
-            lifecycle[name].marks.append(mark)
-        elif what == "Condition" and record.get("condition") == "Ready":
-            ready.append((at, record.get("status") == "True"))
+                row.marks.append(Mark(at, entry.result, entry.instance))
+        elif isinstance(entry, ContainerEntry) and name in lifecycle and at >= origin:
+            note = entry.message or entry.reason or ""
+            if entry.event == "Exited":
+                reason = entry.reason or "Exited"
+                note = f"{reason} (exit code {entry.exitCode or 0})"
+            lifecycle[name].marks.append(Mark(at, entry.event, entry.instance, note))
+        elif isinstance(entry, ConditionEntry) and entry.condition == "Ready":
+            ready.append((at, entry.status == "True"))
     return Timeline(
         str((pod.get("metadata") or {}).get("name", "")),
         start,
@@ -160,7 +165,7 @@ def build_timeline(
 
 
 def ready_at(timeline: Timeline, t: float) -> bool | None:
-    """The Ready condition at `t`, None before the first record of it."""
+    """The Ready condition at `t`, None before the first entry of it."""
     state: bool | None = None
     for at, value in timeline.ready:
         if at > t:
@@ -329,42 +334,51 @@ def _since(seconds: float) -> str:
     return human_duration(timedelta(seconds=seconds))
 
 
-def container_starts(records: list[JSON]) -> dict[tuple[str, int], datetime]:
-    """When each (container, instance) started, from the history's Started records."""
+def container_starts(items: list[JSON]) -> dict[tuple[str, int], datetime]:
+    """When each (container, instance) started, from the history's Started entries."""
     starts: dict[tuple[str, int], datetime] = {}
-    for r in records:
-        if r.get("kind") == "Container" and r.get("event") == "Started" and r.get("time"):
-            starts[(str(r["container"]), int(r.get("instance") or 0))] = parse_time(r["time"])
+    for e in entries_from_json(items):
+        if isinstance(e, ContainerEntry) and e.event == "Started" and e.time:
+            starts[(e.container, e.instance)] = parse_time(e.time)
     return starts
 
 
-def probe_line(record: JSON, starts: dict[tuple[str, int], datetime], fallback: datetime) -> str:
+def probe_line(item: JSON, starts: dict[tuple[str, int], datetime], fallback: datetime) -> str:
     """One tab-separated row: TIME CONTAINER PROBE RESULT LATENCY MESSAGE."""
-    name, instance = str(record.get("container", "")), int(record.get("instance") or 0)
+    entry = entry_from_json(item)
+    assert isinstance(entry, ProbeEntry), "probe_line takes probe attempts"
+    return _probe_line(entry, starts, fallback)
+
+
+def _probe_line(
+    entry: ProbeEntry, starts: dict[tuple[str, int], datetime], fallback: datetime
+) -> str:
+    name, instance = entry.container, entry.instance
     began = starts.get((name, instance), fallback)
-    at = (parse_time(str(record["time"])) - began).total_seconds()
-    result = str(record.get("result", "unknown")).capitalize()
-    if record.get("changed"):
+    at = (parse_time(entry.time) - began).total_seconds()
+    result = entry.result.capitalize()
+    if entry.changed:
         result += " (changed)"
     shown = name if instance == 0 else f"{name}#{instance}"
-    message = " ".join(str(record.get("message") or "").split())
-    latency = format_latency(float(record.get("durationMs") or 0))
-    return "\t".join([_since(at), shown, str(record.get("probe", "")), result, latency, message])
+    message = " ".join(entry.message.split())
+    latency = format_latency(entry.durationMs)
+    return "\t".join([_since(at), shown, entry.probe, result, latency, message])
 
 
 HEADER = "TIME\tCONTAINER\tPROBE\tRESULT\tLATENCY\tMESSAGE"
 
 
-def probe_lines(records: list[JSON], pod: JSON, tail: int = -1) -> str:
+def probe_lines(items: list[JSON], pod: JSON, tail: int = -1) -> str:
     """The header and the attempts in time order (the last `tail` if ≥ 0), tab-separated."""
-    attempts = sorted((r for r in records if r.get("kind") == "Probe"), key=_order)
+    probes = [e for e in entries_from_json(items) if isinstance(e, ProbeEntry)]
+    attempts = sorted(probes, key=_order)
     if tail >= 0:
         attempts = attempts[len(attempts) - tail :] if tail else []
-    starts, fallback = container_starts(records), pod_start(pod, records)
-    lines = [HEADER, *(probe_line(r, starts, fallback) for r in attempts)]
+    starts, fallback = container_starts(items), pod_start(pod, items)
+    lines = [HEADER, *(_probe_line(e, starts, fallback) for e in attempts)]
     return "\n".join(lines) + "\n"
 
 
-def probe_table(records: list[JSON], pod: JSON, tail: int = -1) -> str:
+def probe_table(items: list[JSON], pod: JSON, tail: int = -1) -> str:
     """The `probes` command's output, laid out by kubectl's TabWriter(6, 3)."""
-    return TabWriter(6, 3).format(probe_lines(records, pod, tail))
+    return TabWriter(6, 3).format(probe_lines(items, pod, tail))

@@ -1,8 +1,8 @@
 """The probe history: every probe attempt, container start/kill/exit and Ready change of a pod.
 
-    recorder ──await write(batch)──▶ ProbeLog ── worker thread, its own connection ──┐
-    tests, tools ──append(batch)──▶ ProbeLog ── the store's connection ──────────────┤
-                                      one transaction ──▶ probe_records (schema.py) ◀┘
+    history writer ──await write(rows)──▶ ProbeLog ── worker thread, its own connection ──┐
+    tests, tools ──append(rows)──▶ ProbeLog ── the store's connection ───────────────────┤
+                                      one transaction ──▶ probe_records (schema.py) ◀──────┘
                                       │ ring: newest `limit` per (pod uid, container, series)
                                       └─ after COMMIT, on the loop ──▶ subscribers (watch)
 
@@ -15,17 +15,17 @@ whose `remove` then deletes its rows, or after it, and finds the pod gone.
 
 The writer runs with synchronous=NORMAL: in WAL mode its commits are not fsynced, but the file
 stays consistent on a power loss, which can only drop a suffix of the WAL; every commit of the
-store's connection (synchronous=FULL) fsyncs the WAL up to itself, records included, and a
-checkpoint syncs the WAL first. So a machine crash loses at most the records of the last
+store's connection (synchronous=FULL) fsyncs the WAL up to itself, entries included, and a
+checkpoint syncs the WAL first. So a machine crash loses at most the entries of the last
 moments (debugging data, not an API object answered 201; those derived from the status come
-back, by key), never a pod's deletion, and cannot keep records of a deleted pod (any left by
+back, by key), never a pod's deletion, and cannot keep entries of a deleted pod (any left by
 a crash between the two are pruned at open). A loop write that meets a flush waits for the
 flush's transaction (a few ms, no fsync) in SQLite's busy handler, instead of running it.
 
-Records are JSON objects as the API serves them (`server/timeline.py` draws their shape); the
-log adds `seq`, the order in which this store wrote them. A record is written only while its pod
-(by uid) exists, and `Store.delete` removes a pod's records in the pod's own transaction, so
-the history never outlives the pod nor reaches a new pod of the same name. Records derived from
+A row holds one history entry (`api/history.py` defines them) as JSON, as the API serves it;
+the log adds `seq`, the order in which this store wrote them. An entry is written only while its
+pod (by uid) exists, and `Store.delete` removes a pod's rows in the pod's own transaction, so
+the history never outlives the pod nor reaches a new pod of the same name. Entries derived from
 the pod's status or events carry a `key`: writing one twice (after an agent restart, or a status
 seen again) is a no-op.
 
@@ -49,14 +49,14 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from minikubelet.store.schema import BUSY_TIMEOUT_MS
 
-__all__ = ["DEFAULT_RING", "Entry", "EntryLike", "ProbeLog", "series_of"]
+__all__ = ["DEFAULT_RING", "ProbeLog", "Row", "RowLike", "series_of"]
 
 JSON = dict[str, Any]
-DEFAULT_RING = 1_000  # records kept per (pod, container, series)
+DEFAULT_RING = 1_000  # entries kept per (pod, container, series)
 _SUBSCRIBER_BUFFER = 10_000
 _Ring = tuple[str, str, str]  # (uid, container, series)
 _Params = tuple[str, str, str, str, str, str | None, str]  # the INSERT's parameters
-_Row = tuple[_Params, JSON]  # and the record they store
+_Insert = tuple[_Params, JSON]  # and the entry they store
 _INSERT = (
     "INSERT OR IGNORE INTO probe_records (uid, namespace, pod, container, series, key, body)"
     " SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM objects WHERE kind = 'Pod'"
@@ -64,8 +64,8 @@ _INSERT = (
 )
 
 
-class EntryLike(Protocol):
-    """What `append` reads of an entry (the recorder's own tuples have these fields)."""
+class RowLike(Protocol):
+    """What `append` reads of a row to write (the history writer's own tuples have these)."""
 
     @property
     def uid(self) -> str: ...
@@ -74,36 +74,36 @@ class EntryLike(Protocol):
     @property
     def pod(self) -> str: ...
     @property
-    def record(self) -> JSON: ...
+    def entry(self) -> JSON: ...
     @property
     def key(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """One record to write: its pod, an optional dedup key, and the record itself."""
+class Row:
+    """One row to write: its pod, the history entry (JSON), an optional dedup key."""
 
     uid: str
     namespace: str
     pod: str
-    record: JSON
+    entry: JSON
     key: str | None = None
 
 
-def series_of(record: JSON) -> str:
-    """The ring a record belongs to: its probe kind, else "container" or "condition"."""
-    return str(record.get("probe") or record.get("kind", "")).lower()
+def series_of(entry: JSON) -> str:
+    """The ring an entry belongs to: its probe kind, else "container" or "condition"."""
+    return str(entry.get("probe") or entry.get("kind", "")).lower()
 
 
 class ProbeLog:
     """The `probe_records` table of one store: reads, removal and the sync `append` on the
-    store's connection (the loop's); the recorder's `write` on a connection of its own."""
+    store's connection (the loop's); the history writer's `write` on a connection of its own."""
 
     def __init__(
         self, conn: sqlite3.Connection, *, limit: int = DEFAULT_RING, path: Path | None = None
     ) -> None:
         if limit < 1:
-            raise ValueError("the ring must keep at least one record")
+            raise ValueError("the ring must keep at least one entry")
         self._conn = conn
         self._path = path  # None: `write` falls back to the store's connection, on the loop
         self.limit = limit
@@ -114,37 +114,37 @@ class ProbeLog:
         self._subs: dict[str, set[MemoryObjectSendStream[JSON]]] = {}
         self._senders: dict[int, MemoryObjectSendStream[JSON]] = {}  # id(receive) -> its sender
 
-    def append(self, entries: Sequence[EntryLike]) -> int:
+    def append(self, rows: Sequence[RowLike]) -> int:
         """Write a batch on the store's connection, trim the rings, notify; how many written."""
-        written = self._commit(self._conn, _rows(entries))
+        written = self._commit(self._conn, _inserts(rows))
         self._publish_all(written)
         return len(written)
 
-    async def write(self, entries: Sequence[EntryLike]) -> int:
+    async def write(self, rows: Sequence[RowLike]) -> int:
         """`append` without blocking the loop: the transaction runs in a worker thread on the
         writer connection; subscribers are told on the loop afterwards. A cancel waits for
         the thread (the batch is committed or not, never half)."""
-        if not entries:
+        if not rows:
             return 0
         if self._path is None:
-            written = self._commit(self._conn, _rows(entries))
+            written = self._commit(self._conn, _inserts(rows))
         else:
             if self._limiter is None:
                 self._limiter = anyio.CapacityLimiter(1)
-            batch = list(entries)  # the recorder's own list; a copy costs nothing next to a write
+            batch = list(rows)  # the writer's own list; a copy costs nothing next to a write
             written = await anyio.to_thread.run_sync(self._write_rows, batch, limiter=self._limiter)
         self._publish_all(written)
         return len(written)
 
-    def _write_rows(self, entries: list[EntryLike]) -> list[tuple[str, JSON]]:
+    def _write_rows(self, rows: list[RowLike]) -> list[tuple[str, JSON]]:
         """In the worker thread: encode (before the write lock is taken), then commit."""
-        rows = _rows(entries)
+        inserts = _inserts(rows)
         if self._writer is None:
             assert self._path is not None
             self._writer = _writer_connection(self._path)
-        return self._commit(self._writer, rows)
+        return self._commit(self._writer, inserts)
 
-    def _commit(self, conn: sqlite3.Connection, rows: list[_Row]) -> list[tuple[str, JSON]]:
+    def _commit(self, conn: sqlite3.Connection, rows: list[_Insert]) -> list[tuple[str, JSON]]:
         """One transaction: rows inserted while their pod exists (checked under the write lock,
         so a pod deleted by the other connection gets none), rings trimmed."""
         if not rows:
@@ -154,7 +154,7 @@ class ProbeLog:
         try:
             with self._lock:
                 added: dict[_Ring, int] = {}
-                for params, record in rows:
+                for params, entry in rows:
                     ring = (params[0], params[3], params[4])
                     if ring not in self._counts and ring not in added:
                         (count,) = conn.execute(
@@ -166,7 +166,7 @@ class ProbeLog:
                     cursor = conn.execute(_INSERT, params)
                     if cursor.rowcount == 1:
                         added[ring] = added.get(ring, 0) + 1
-                        written.append((params[0], {"seq": cursor.lastrowid, **record}))
+                        written.append((params[0], {"seq": cursor.lastrowid, **entry}))
                     else:
                         added.setdefault(ring, 0)
                 counts = {r: self._counts.get(r, 0) + n for r, n in added.items()}
@@ -197,15 +197,15 @@ class ProbeLog:
         for uid, stored in written:
             self._publish(uid, stored)
 
-    def _publish(self, uid: str, record: JSON) -> None:
+    def _publish(self, uid: str, entry: JSON) -> None:
         for send in list(self._subs.get(uid, ())):
             try:
-                send.send_nowait(dict(record))
+                send.send_nowait(dict(entry))
             except (anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 self._drop(uid, send)  # too slow or gone: its stream ends, it may resume
 
     def list(self, uid: str, *, container: str | None = None, after: int = 0) -> list[JSON]:
-        """The pod's records in the order written (`seq`), those after `after` only."""
+        """The pod's entries in the order written (`seq`), those after `after` only."""
         query = "SELECT seq, body FROM probe_records WHERE uid = ? AND seq > ?"
         params: tuple[Any, ...] = (uid, after)
         if container:
@@ -218,7 +218,7 @@ class ProbeLog:
         return int(seq)
 
     def remove(self, uid: str) -> None:
-        """Delete a pod's records; called inside the transaction that deletes the pod (which
+        """Delete a pod's rows; called inside the transaction that deletes the pod (which
         holds the write lock: a flush commits wholly before it or finds the pod gone)."""
         self._conn.execute("DELETE FROM probe_records WHERE uid = ?", (uid,))
         with self._lock:
@@ -231,7 +231,7 @@ class ProbeLog:
             self._drop(uid, send)
 
     def prune(self) -> int:
-        """Delete records whose pod is gone (a crash between the two); how many."""
+        """Delete rows whose pod is gone (a crash between the two); how many."""
         cursor = self._conn.execute(
             "DELETE FROM probe_records"
             " WHERE uid NOT IN (SELECT uid FROM objects WHERE kind = 'Pod')"
@@ -241,8 +241,8 @@ class ProbeLog:
         return cursor.rowcount
 
     def subscribe(self, uid: str) -> MemoryObjectReceiveStream[JSON]:
-        """New records of one pod as they are written; the stream ends when the pod is deleted
-        or when the subscriber falls `_SUBSCRIBER_BUFFER` records behind."""
+        """New entries of one pod as they are written; the stream ends when the pod is deleted
+        or when the subscriber falls `_SUBSCRIBER_BUFFER` entries behind."""
         send, receive = anyio.create_memory_object_stream[JSON](_SUBSCRIBER_BUFFER)
         self._subs.setdefault(uid, set()).add(send)
         self._senders[id(receive)] = send
@@ -272,20 +272,20 @@ class ProbeLog:
         send.close()
 
 
-def _rows(entries: Sequence[EntryLike]) -> list[_Row]:
-    """The INSERT's parameters of each entry (its record without `seq`, encoded)."""
-    rows: list[_Row] = []
-    for entry in entries:
-        record = {k: v for k, v in entry.record.items() if k != "seq"}
-        body = json.dumps(record, separators=(",", ":"))
-        container, series = str(record.get("container", "")), series_of(record)
-        params = (entry.uid, entry.namespace, entry.pod, container, series, entry.key, body)
-        rows.append((params, record))
-    return rows
+def _inserts(rows: Sequence[RowLike]) -> list[_Insert]:
+    """The INSERT's parameters of each row (its entry without `seq`, encoded)."""
+    inserts: list[_Insert] = []
+    for row in rows:
+        entry = {k: v for k, v in row.entry.items() if k != "seq"}
+        body = json.dumps(entry, separators=(",", ":"))
+        container, series = str(entry.get("container", "")), series_of(entry)
+        params = (row.uid, row.namespace, row.pod, container, series, row.key, body)
+        inserts.append((params, entry))
+    return inserts
 
 
 def _writer_connection(path: Path) -> sqlite3.Connection:
-    """The recorder's own connection to the store's file (already migrated, already WAL):
+    """The history writer's own connection to the store's file (already migrated, already WAL):
     synchronous=NORMAL (see the module docstring); used by one worker thread at a time."""
     conn = sqlite3.connect(
         path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
@@ -299,6 +299,6 @@ def _writer_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def entries_for(uid: str, namespace: str, pod: str, records: Iterable[JSON]) -> list[Entry]:
-    """Entries of one pod without dedup keys (tests, benches)."""
-    return [Entry(uid, namespace, pod, record) for record in records]
+def rows_for(uid: str, namespace: str, pod: str, entries: Iterable[JSON]) -> list[Row]:
+    """Rows of one pod without dedup keys (tests, benches)."""
+    return [Row(uid, namespace, pod, entry) for entry in entries]

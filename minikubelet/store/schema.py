@@ -17,12 +17,13 @@ Tables (schema 1, then 2):
 
 Schema 2 adds the probe history (`probes.py`), outside the revision: it is not an API object.
 
-    probe_records           one row per probe attempt, container start/kill/exit, condition change
+    probe_records           one row per history entry (`api/history.py`): probe attempt,
+                            container start/kill/exit, condition change
     ┌─────┬─────┬───────────┬─────┬───────────┬────────┬──────┬──────┐
     │ seq │ uid │ namespace │ pod │ container │ series │ key  │ body │
     └─────┴─────┴───────────┴─────┴───────────┴────────┴──────┴──────┘
-      seq orders the records of one store; series is the probe kind, "container" or "condition"
-      (the ring of the newest N is kept per (uid, container, series)); key, set for records
+      seq orders the rows of one store; series is the probe kind, "container" or "condition"
+      (the ring of the newest N is kept per (uid, container, series)); key, set for entries
       derived from the pod's status or events, makes re-deriving them after a restart a no-op.
 
 The schema version lives in `PRAGMA user_version`. A file from a newer minikubelet is refused
@@ -33,8 +34,8 @@ Durability: WAL journal with `synchronous=FULL`. WAL with NORMAL already survive
 being killed, but may lose the last commits if the machine loses power. The API answers 201/200
 only after commit, and etcd fsyncs before it answers, so we do too: one fsync of the WAL per
 write transaction, which at a node's write rate (statuses, events) costs little.
-The probe recorder's own connection (`probes.py`) is the one exception: synchronous=NORMAL,
-for node-local debugging records that are never answered to a client.
+The history writer's own connection (`probes.py`) is the one exception: synchronous=NORMAL,
+for node-local debugging entries that are never answered to a client.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 
 from minikubelet.cli.main import main
 from minikubelet.store import Store
-from minikubelet.store.probes import Entry
+from minikubelet.store.probes import Row
 from tests.printers.timeline_data import POD, RECORDS
 
 FAIL = "HTTP probe failed with statuscode: 500"
@@ -17,7 +17,7 @@ FAIL = "HTTP probe failed with statuscode: 500"
 @pytest.fixture(autouse=True)
 def history(store: Store) -> None:
     store.create("Pod", POD)
-    store.probes.append([Entry("u1", "default", "webapl", r) for r in RECORDS])
+    store.probes.append([Row("u1", "default", "webapl", r) for r in RECORDS])
 
 
 def test_probes_table_tail(capsys: pytest.CaptureFixture[str]) -> None:

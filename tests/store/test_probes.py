@@ -12,7 +12,7 @@ import pytest
 
 from minikubelet.clock import FakeClock
 from minikubelet.store import SCHEMA_VERSION, Store
-from minikubelet.store.probes import Entry, ProbeLog
+from minikubelet.store.probes import ProbeLog, Row
 
 
 def _pod(store: Store, name: str = "web", uid: str = "u1") -> None:
@@ -38,8 +38,8 @@ def store(tmp_path: Path) -> Any:
 
 def test_ring_keeps_the_newest_per_container_and_kind(store: Store) -> None:
     _pod(store)
-    batch = [Entry("u1", "default", "web", _attempt(n)) for n in range(8)]
-    batch += [Entry("u1", "default", "web", _attempt(n, "readiness")) for n in range(3)]
+    batch = [Row("u1", "default", "web", _attempt(n)) for n in range(8)]
+    batch += [Row("u1", "default", "web", _attempt(n, "readiness")) for n in range(3)]
     assert store.probes.append(batch[:4]) == 4
     assert store.probes.append(batch[4:]) == 7
     kept = store.probes.list("u1")
@@ -51,10 +51,10 @@ def test_ring_keeps_the_newest_per_container_and_kind(store: Store) -> None:
 def test_ring_survives_reopening(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.db", FakeClock()) as store:
         _pod(store)
-        store.probes.append([Entry("u1", "default", "web", _attempt(n)) for n in range(3)])
+        store.probes.append([Row("u1", "default", "web", _attempt(n)) for n in range(3)])
     with Store.open(tmp_path / "s.db", FakeClock()) as store:
         store.probes.limit = 4
-        store.probes.append([Entry("u1", "default", "web", _attempt(n)) for n in range(3, 6)])
+        store.probes.append([Row("u1", "default", "web", _attempt(n)) for n in range(3, 6)])
         assert [r["n"] for r in store.probes.list("u1")] == [2, 3, 4, 5]
 
 
@@ -62,21 +62,21 @@ def test_removed_with_the_pod_and_never_written_for_a_gone_pod(store: Store) -> 
     _pod(store)
     _pod(store, "other", "u2")
     store.probes.append(
-        [Entry("u1", "default", "web", _attempt(1)), Entry("u2", "default", "other", _attempt(1))]
+        [Row("u1", "default", "web", _attempt(1)), Row("u2", "default", "other", _attempt(1))]
     )
     store.delete("Pod", "default", "web")
     assert store.probes.list("u1") == []
     assert len(store.probes.list("u2")) == 1
-    assert store.probes.append([Entry("u1", "default", "web", _attempt(2))]) == 0
+    assert store.probes.append([Row("u1", "default", "web", _attempt(2))]) == 0
     _pod(store, "web", "u3")  # a new pod of the same name starts with no history
-    assert store.probes.append([Entry("u1", "default", "web", _attempt(3))]) == 0
+    assert store.probes.append([Row("u1", "default", "web", _attempt(3))]) == 0
     assert store.probes.list("u3") == []
 
 
 def test_keyed_records_are_written_once(store: Store) -> None:
     _pod(store)
     started = {"kind": "Container", "event": "Started", "container": "app", "time": "t"}
-    entry = Entry("u1", "default", "web", started, key="start/c1")
+    entry = Row("u1", "default", "web", started, key="start/c1")
     assert store.probes.append([entry, entry]) == 1
     assert store.probes.append([entry]) == 0
 
@@ -84,7 +84,7 @@ def test_keyed_records_are_written_once(store: Store) -> None:
 def test_orphans_pruned_at_open(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.db", FakeClock()) as store:
         _pod(store)
-        store.probes.append([Entry("u1", "default", "web", _attempt(1))])
+        store.probes.append([Row("u1", "default", "web", _attempt(1))])
         store._conn.execute("DELETE FROM objects WHERE kind = 'Pod'")  # a crash in between
     with Store.open(tmp_path / "s.db", FakeClock()) as store:
         assert store.probes.list("u1") == []
@@ -101,7 +101,7 @@ def test_a_schema_1_store_opens_and_gains_the_table(tmp_path: Path) -> None:
     conn.close()
     with Store.open(path, FakeClock()) as store:
         assert store.get("Pod", "default", "web")["metadata"]["uid"] == "u1"
-        assert store.probes.append([Entry("u1", "default", "web", _attempt(1))]) == 1
+        assert store.probes.append([Row("u1", "default", "web", _attempt(1))]) == 1
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     conn.close()
@@ -112,7 +112,7 @@ def test_subscribers_get_new_records_and_end_with_the_pod(store: Store) -> None:
 
     async def main() -> list[int]:
         receive = store.probes.subscribe("u1")
-        store.probes.append([Entry("u1", "default", "web", _attempt(n)) for n in range(2)])
+        store.probes.append([Row("u1", "default", "web", _attempt(n)) for n in range(2)])
         store.delete("Pod", "default", "web")
         with receive:
             return [record["n"] async for record in receive]

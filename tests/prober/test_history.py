@@ -1,15 +1,16 @@
-"""The probe recorder in virtual time, into a real store on disk: batching by time and by count,
-the ring per (pod, container, series), nothing for a deleted pod (even when its deletion races
-a flush), a full queue dropping its oldest, starts/kills/Ready changes followed from the pod and
-event watches, and no duplicates after an agent restart.
+"""The probe history writer, and the container history feeding it, in virtual time, into a
+real store on disk: batching by time and by count, the ring per (pod, container, series),
+nothing for a deleted pod (even when its deletion races a flush), a full queue dropping its
+oldest, starts/kills/Ready changes followed from the pod and event watches, and no duplicates
+after an agent restart.
 
 `FakeClock.advance` settles the tasks, but a flush's transaction runs in a worker thread in
-real time: `recorder.idle()` waits for it."""
+real time: `writer.idle()` waits for it."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,12 @@ import pytest
 
 from minikubelet.api.models import Container, ObjectMeta, Pod, PodSpec
 from minikubelet.clock import FakeClock
+from minikubelet.node.container_history import ContainerHistory
+from minikubelet.prober.history import HistoryWriter, Pending
 from minikubelet.prober.outcome import ProbeOutcome
-from minikubelet.prober.record import ProbeRecorder, Recorded
 from minikubelet.prober.worker import Attempt, Kind, Result
 from minikubelet.store import Store
 from minikubelet.store.probes import DEFAULT_RING
-from minikubelet.store.watch import Watcher
 
 pytestmark = pytest.mark.anyio
 
@@ -40,7 +41,7 @@ class Writes:
     def __init__(self, store: Store) -> None:
         self.store, self.batches = store, list[int]()
 
-    async def __call__(self, batch: Sequence[Recorded]) -> int:
+    async def __call__(self, batch: Sequence[Pending]) -> int:
         self.batches.append(len(batch))
         return await self.store.probes.write(batch)
 
@@ -83,25 +84,25 @@ def _attempt(n: int, kind: Kind = Kind.LIVENESS) -> Attempt:
 
 
 @asynccontextmanager
-async def running(recorder: ProbeRecorder, store: Store | None = None) -> AsyncIterator[None]:
-    """The recorder's flusher (and, given a store, its pod and event watches) as the agent
-    runs them; cancelled on the way out, after its last flush."""
-    watches: tuple[Callable[[], Watcher], ...] = ()
-    if store is not None:
-        watches = (
-            lambda: store.watch("Pod", None, None),
-            lambda: store.watch("Event", None, None),
-        )
+async def running(writer: HistoryWriter, store: Store | None = None) -> AsyncIterator[None]:
+    """The writer's flusher (and, given a store, the container history following its pod and
+    event watches) as the node runs them; cancelled on the way out, after its last flush."""
     async with anyio.create_task_group() as tg:
-        await tg.start(recorder.run, *watches)
+        await tg.start(writer.run)
+        if store is not None:
+            tg.start_soon(
+                ContainerHistory(writer, writer.clock).run,
+                lambda: store.watch("Pod", None, None),
+                lambda: store.watch("Event", None, None),
+            )
         yield
         tg.cancel_scope.cancel()
 
 
-async def step(clock: FakeClock, recorder: ProbeRecorder, seconds: float) -> None:
+async def step(clock: FakeClock, writer: HistoryWriter, seconds: float) -> None:
     """Advance virtual time and let a flush it started finish."""
     await clock.advance(seconds)
-    await recorder.idle()
+    await writer.idle()
     await clock.advance(0)
 
 
@@ -113,49 +114,49 @@ async def test_nothing_written_before_the_interval_then_one_write(
     store: Store, clock: FakeClock
 ) -> None:
     writes = Writes(store)
-    recorder = ProbeRecorder(writes, clock)
-    async with running(recorder):
+    writer = HistoryWriter(writes, clock)
+    async with running(writer):
         for n in range(3):
-            recorder.attempt(_model(), _attempt(n))
-        await step(clock, recorder, 0.49)
+            writer.attempt(_model(), _attempt(n))
+        await step(clock, writer, 0.49)
         assert writes.batches == []
         assert store.probes.list("u1") == []
-        await step(clock, recorder, 0.01)
+        await step(clock, writer, 0.01)
         assert writes.batches == [3]
         assert _durations(store) == [0, 1, 2]
-        await step(clock, recorder, 2)  # nothing pending: no empty writes
+        await step(clock, writer, 2)  # nothing pending: no empty writes
         assert writes.batches == [3]
 
 
 async def test_a_full_batch_is_written_at_once(store: Store, clock: FakeClock) -> None:
     writes = Writes(store)
-    recorder = ProbeRecorder(writes, clock)
-    async with running(recorder):
+    writer = HistoryWriter(writes, clock)
+    async with running(writer):
         for n in range(499):
-            recorder.attempt(_model(), _attempt(n))
-        await step(clock, recorder, 0)
+            writer.attempt(_model(), _attempt(n))
+        await step(clock, writer, 0)
         assert writes.batches == []
-        recorder.attempt(_model(), _attempt(499))
-        await step(clock, recorder, 0)  # no time passed: the 500th record woke the flusher
+        writer.attempt(_model(), _attempt(499))
+        await step(clock, writer, 0)  # no time passed: the 500th record woke the flusher
         assert writes.batches == [500]
         assert len(store.probes.list("u1")) == 500
-    assert recorder.stats.written == 500
+    assert writer.stats.written == 500
 
 
 async def test_the_ring_keeps_the_newest_per_pod_container_and_series(
     store: Store, clock: FakeClock
 ) -> None:
     assert store.probes.limit == DEFAULT_RING == 1_000
-    recorder = ProbeRecorder(Writes(store), clock)
-    async with running(recorder):
+    writer = HistoryWriter(Writes(store), clock)
+    async with running(writer):
         for n in range(700):
-            recorder.attempt(_model(), _attempt(n))
-        await step(clock, recorder, 0)
+            writer.attempt(_model(), _attempt(n))
+        await step(clock, writer, 0)
         for n in range(700, 1_200):
-            recorder.attempt(_model(), _attempt(n))
+            writer.attempt(_model(), _attempt(n))
         for n in range(10):
-            recorder.attempt(_model(), _attempt(n, Kind.READINESS))
-        await step(clock, recorder, 0.5)
+            writer.attempt(_model(), _attempt(n, Kind.READINESS))
+        await step(clock, writer, 0.5)
     assert _durations(store) == list(range(200, 1_200))  # across flushes
     assert _durations(store, "readiness") == list(range(10))
     (rows,) = store._conn.execute("SELECT COUNT(*) FROM probe_records").fetchone()
@@ -164,15 +165,15 @@ async def test_the_ring_keeps_the_newest_per_pod_container_and_series(
 
 async def test_records_of_a_deleted_pod_are_never_written(store: Store, clock: FakeClock) -> None:
     writes = Writes(store)
-    recorder = ProbeRecorder(writes, clock)
-    async with running(recorder):
-        recorder.attempt(_model(), _attempt(1))
-        await step(clock, recorder, 0.5)
-        recorder.attempt(_model(), _attempt(2))
+    writer = HistoryWriter(writes, clock)
+    async with running(writer):
+        writer.attempt(_model(), _attempt(1))
+        await step(clock, writer, 0.5)
+        writer.attempt(_model(), _attempt(2))
         store.delete("Pod", "default", "web")  # before the flush: the queued record is dropped
-        await step(clock, recorder, 0.5)
+        await step(clock, writer, 0.5)
     assert writes.batches == [1, 1]
-    assert recorder.stats.written == 1
+    assert writer.stats.written == 1
     (rows,) = store._conn.execute("SELECT COUNT(*) FROM probe_records").fetchone()
     assert rows == 0
 
@@ -185,7 +186,7 @@ async def test_a_flush_racing_the_pod_deletion_writes_nothing(store: Store) -> N
     conn.execute("DELETE FROM objects WHERE kind = 'Pod' AND uid = 'u1'")
     store.probes.remove("u1")
     written: list[int] = []
-    entry = Recorded("u1", "default", "web", {"kind": "Probe", "probe": "liveness"})
+    entry = Pending("u1", "default", "web", {"kind": "Probe", "probe": "liveness"})
     async with anyio.create_task_group() as tg:
 
         async def flush() -> None:
@@ -200,7 +201,7 @@ async def test_a_flush_racing_the_pod_deletion_writes_nothing(store: Store) -> N
 
 
 async def test_the_writer_connection_is_its_own_and_not_fsynced_per_commit(store: Store) -> None:
-    entry = Recorded("u1", "default", "web", {"kind": "Probe", "probe": "liveness"})
+    entry = Pending("u1", "default", "web", {"kind": "Probe", "probe": "liveness"})
     assert await store.probes.write([entry]) == 1
     writer = store.probes._writer
     assert isinstance(writer, sqlite3.Connection) and writer is not store._conn
@@ -212,13 +213,13 @@ async def test_the_writer_connection_is_its_own_and_not_fsynced_per_commit(store
 async def test_a_full_queue_drops_its_oldest_and_never_blocks(
     store: Store, clock: FakeClock
 ) -> None:
-    recorder = ProbeRecorder(Writes(store), clock, capacity=3)
-    async with running(recorder):
+    writer = HistoryWriter(Writes(store), clock, capacity=3)
+    async with running(writer):
         for n in range(5):
-            recorder.attempt(_model(), _attempt(n))  # synchronous: returns, never waits
-        assert recorder.pending == 3
-        assert recorder.stats.dropped == 2
-        await step(clock, recorder, 0.5)
+            writer.attempt(_model(), _attempt(n))  # synchronous: returns, never waits
+        assert writer.pending == 3
+        assert writer.stats.dropped == 2
+        await step(clock, writer, 0.5)
     assert _durations(store) == [2, 3, 4]
 
 
@@ -253,12 +254,12 @@ def _steps(store: Store) -> list[str]:
     return out
 
 
-async def _restart_story(store: Store, clock: FakeClock, recorder: ProbeRecorder) -> None:
+async def _restart_story(store: Store, clock: FakeClock, writer: HistoryWriter) -> None:
     """Started, not ready; ready; killed for liveness; exited, started again, not ready."""
     store.update_status("Pod", "default", "web", _status(0, "False", T0))
-    await step(clock, recorder, 0.5)
+    await step(clock, writer, 0.5)
     store.update_status("Pod", "default", "web", _status(0, "True", "2026-01-01T00:00:05Z"))
-    await step(clock, recorder, 0.5)
+    await step(clock, writer, 0.5)
     involved = {
         "kind": "Pod",
         "namespace": "default",
@@ -268,9 +269,9 @@ async def _restart_story(store: Store, clock: FakeClock, recorder: ProbeRecorder
     }
     message = "Container app failed liveness probe, will be restarted"
     store.record_event("default", involved, "Normal", "Killing", message, {"component": "k"})
-    await step(clock, recorder, 0.5)
+    await step(clock, writer, 0.5)
     store.update_status("Pod", "default", "web", _status(1, "False", T2))
-    await step(clock, recorder, 0.5)
+    await step(clock, writer, 0.5)
 
 
 STORY = ["Started#0", "Ready=False", "Ready=True", "Killed#0", "Exited#0", "Started#1"]
@@ -279,9 +280,9 @@ STORY = ["Started#0", "Ready=False", "Ready=True", "Killed#0", "Exited#0", "Star
 async def test_starts_kills_and_ready_changes_come_from_the_watches(
     store: Store, clock: FakeClock
 ) -> None:
-    recorder = ProbeRecorder(Writes(store), clock)
-    async with running(recorder, store):
-        await _restart_story(store, clock, recorder)
+    writer = HistoryWriter(Writes(store), clock)
+    async with running(writer, store):
+        await _restart_story(store, clock, writer)
     assert _steps(store) == [*STORY, "Ready=False"]
     kill = next(r for r in store.probes.list("u1") if r.get("event") == "Killed")
     assert kill["message"] == "Container app failed liveness probe, will be restarted"
@@ -293,20 +294,20 @@ async def test_an_agent_restart_writes_nothing_twice(tmp_path: Path) -> None:
     clock = FakeClock()
     with Store.open(tmp_path / "state.db", clock) as store:
         _create(store)
-        recorder = ProbeRecorder(Writes(store), clock)
-        async with running(recorder, store):
-            await _restart_story(store, clock, recorder)
+        writer = HistoryWriter(Writes(store), clock)
+        async with running(writer, store):
+            await _restart_story(store, clock, writer)
         before = store.probes.list("u1")
     assert _steps_of(before) == [*STORY, "Ready=False"]
     clock = FakeClock()
     clock._now = 60.0  # a new process, a minute on: the kill event is no longer fresh
     with Store.open(tmp_path / "state.db", clock) as store:
-        recorder = ProbeRecorder(Writes(store), clock)
-        async with running(recorder, store):  # the watches list the pod and its events again
-            await step(clock, recorder, 0.5)
-            await step(clock, recorder, 0.5)
+        writer = HistoryWriter(Writes(store), clock)
+        async with running(writer, store):  # the watches list the pod and its events again
+            await step(clock, writer, 0.5)
+            await step(clock, writer, 0.5)
         assert store.probes.list("u1") == before
-        assert recorder.stats.written == 0
+        assert writer.stats.written == 0
 
 
 def _steps_of(records: list[JSON]) -> list[str]:
