@@ -19,6 +19,7 @@ import yaml
 
 from minikubelet.api.codec import parse_time
 from tests.e2e.conftest import ROOT, Agent
+from tests.needs import unavailable
 
 pytestmark = pytest.mark.e2e
 
@@ -159,7 +160,7 @@ def _renders(svg: Path, png: Path) -> None:
     """Headless Chromium draws the SVG: a PNG of the window's size with more than a few colours."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+        unavailable("chromium is not installed", "apt-get install -y chromium fonts-liberation")
     subprocess.run(
         [
             chromium,
