@@ -7,7 +7,7 @@ The same code the agent runs (store watch → worker → decide → executor →
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,40 @@ def anyio_backend() -> str:
 
 
 @dataclass
+class Threads:
+    """The worker threads the node starts (volume cleanup, probe history flushes) run in real
+    time: counted around `anyio.to_thread.run_sync`, so `settle` waits for them to end."""
+
+    busy: int = 0
+    _idle: anyio.Event | None = field(default=None, repr=False)
+
+    def patch(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real = anyio.to_thread.run_sync
+
+        async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            self.busy += 1
+            try:
+                return await real(func, *args, **kwargs)
+            finally:
+                self.busy -= 1
+                if self.busy == 0 and self._idle is not None:
+                    self._idle.set()
+
+        monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+
+    async def idle(self) -> None:
+        while self.busy:
+            self._idle = anyio.Event()
+            await self._idle.wait()
+
+
+@dataclass
 class Harness:
     node: Node
     store: Store
     runtime: FakeRuntime
     clock: FakeClock
+    threads: Threads
 
     def apply(self, name: str, **spec: Any) -> dict[str, Any]:
         containers = spec.pop("containers", [{"name": "app", "image": IMAGE}])
@@ -72,10 +101,12 @@ class Harness:
         return [e for e in items if e["reason"] == reason]
 
     async def settle(self) -> None:
-        """Let every task run until all wait (on the clock, the store or the fake engine)."""
-        for _ in range(3):
+        """Let every task run until all wait on the clock, the store or the fake engine, and
+        no worker thread is running (its end wakes a task, which may start another)."""
+        await anyio.wait_all_tasks_blocked()
+        while self.threads.busy:
+            await self.threads.idle()
             await anyio.wait_all_tasks_blocked()
-            await anyio.sleep(0.01)  # a worker thread (volume cleanup) may still be busy
 
     async def until(
         self, check: Callable[[], Any], *, step: float = 0.5, within: float = 60.0
@@ -92,7 +123,9 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+    threads = Threads()
+    threads.patch(monkeypatch)
     clock = FakeClock()
     runtime = FakeRuntime(clock=clock)
     runtime.set_image(IMAGE)
@@ -101,7 +134,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     try:
         async with anyio.create_task_group() as tg:
             await tg.start(node.run)
-            yield Harness(node, store, runtime, clock)
+            yield Harness(node, store, runtime, clock, threads)
             tg.cancel_scope.cancel()
     finally:
         store.close()

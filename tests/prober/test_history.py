@@ -10,6 +10,7 @@ real time: `writer.idle()` waits for it."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,7 +26,7 @@ from minikubelet.prober.history import HistoryWriter, Pending
 from minikubelet.prober.outcome import ProbeOutcome
 from minikubelet.prober.worker import Attempt, Kind, Result
 from minikubelet.store import Store
-from minikubelet.store.probes import DEFAULT_RING
+from minikubelet.store.probes import DEFAULT_RING, _writer_connection
 
 pytestmark = pytest.mark.anyio
 
@@ -179,12 +180,18 @@ async def test_records_of_a_deleted_pod_are_never_written(store: Store, clock: F
 
 
 async def test_a_flush_racing_the_pod_deletion_writes_nothing(store: Store) -> None:
-    """The deletion holds the write lock (the loop's connection); the flush's thread waits
+    """The deletion holds the write lock (the loop's connection); the flush's thread, once its
+    `BEGIN IMMEDIATE` has started (seen through the writer connection's statement trace), waits
     for it on its own connection, then finds the pod gone inside its transaction."""
     conn = store._conn
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("DELETE FROM objects WHERE kind = 'Pod' AND uid = 'u1'")
     store.probes.remove("u1")
+    assert store.probes._path is not None
+    writer = _writer_connection(store.probes._path)
+    begun = threading.Event()
+    writer.set_trace_callback(lambda sql: begun.set() if sql == "BEGIN IMMEDIATE" else None)
+    store.probes._writer = writer
     written: list[int] = []
     entry = Pending("u1", "default", "web", {"kind": "Probe", "probe": "liveness"})
     async with anyio.create_task_group() as tg:
@@ -193,8 +200,8 @@ async def test_a_flush_racing_the_pod_deletion_writes_nothing(store: Store) -> N
             written.append(await store.probes.write([entry]))
 
         tg.start_soon(flush)
-        await anyio.sleep(0.1)  # real time: the thread is waiting for the lock
-        assert written == []
+        assert await anyio.to_thread.run_sync(begun.wait, 30.0), "the flush never began"
+        assert written == []  # its transaction began and waits on the deletion's lock
         conn.execute("COMMIT")
     assert written == [0]
     assert conn.execute("SELECT COUNT(*) FROM probe_records").fetchone() == (0,)
