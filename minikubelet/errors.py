@@ -13,7 +13,8 @@
         ├── NotFound           404
         ├── AlreadyExists      409
         ├── Conflict           409, stale resourceVersion
-        └── RequestEntityTooLarge 413, a body over the API server's 3 MiB limit
+        ├── RequestEntityTooLarge 413, a body over the API server's 3 MiB limit
+        └── InternalError      500, e.g. an allocator's full range
 
 The CLI prints these in kubectl's words; the server renders StatusError as a metav1 Status.
 """
@@ -29,6 +30,7 @@ __all__ = [
     "ContainerNotFound",
     "ContainerStartError",
     "ImagePullError",
+    "InternalError",
     "RuntimeFailure",
     "RuntimeUnavailable",
     "RequestEntityTooLarge",
@@ -139,3 +141,15 @@ class RequestEntityTooLarge(StatusError):
 
     reason = "RequestEntityTooLarge"
     code = 413
+
+
+class InternalError(StatusError):
+    """500 `InternalError`: `Internal error occurred: <err>`, the error also as the one cause."""
+
+    reason = "InternalError"
+    code = 500
+
+    def __init__(self, error: str) -> None:
+        super().__init__(
+            f"Internal error occurred: {error}", details={"causes": [{"message": error}]}
+        )

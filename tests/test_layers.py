@@ -38,9 +38,9 @@ FORBIDDEN: dict[str, set[str]] = {
     # The composition root wires store, node, prober, runtime and server; the CLI starts it.
     "agent": set(),
     # The model: used by all, uses nothing but itself, the clock and the error vocabulary.
-    "api": {"server", "store", "node", "prober", "status", "runtime", "printers"},
+    "api": {"server", "store", "node", "prober", "status", "runtime", "printers", "services"},
     # Pure functions of objects and now.
-    "printers": {"server", "store", "node", "prober", "status", "runtime"},
+    "printers": {"server", "store", "node", "prober", "status", "runtime", "services"},
     # Status from the pod and what the runtime observed: its plain data, no engine, no store.
     "status": {"server", "store", "node", "prober", "runtime"},
     # The node uses prober, status, runtime (through its protocol) and store.
