@@ -1,4 +1,11 @@
-"""Local servers on 127.0.0.1 for the handler tests: well-behaved and hostile ones."""
+"""Local servers on 127.0.0.1 for the handler tests: well-behaved and hostile ones.
+
+A probe against them runs on the event loop's real time (sockets are not driven by the fake
+clock), so the tests bound it by ordering, not by the wall clock: the probe's own deadline
+(timeoutSeconds) must come before `LATER`, a deadline on the same loop. Timers fire in deadline
+order however loaded the machine is; only a stall of several seconds in the few loop turns
+between the two could invert them, where "within 2.5 s" fails on any slow second.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,13 @@ from anyio.streams.tls import TLSListener
 from minikubelet.api.models import Container, ContainerPort
 
 Handler = Callable[[ByteStream], Awaitable[None]]
+LATER = 10.0  # seconds: ten times the tests' timeoutSeconds of 1
+
+
+def before_later() -> anyio.CancelScope:
+    """`with before_later(): await probe` fails if the probe's own deadline did not end it
+    first (a hostile peer here never lets go on its own)."""
+    return anyio.fail_after(LATER)
 
 
 @asynccontextmanager

@@ -14,6 +14,7 @@ from minikubelet.prober.outcome import ProbeOutcome, ProbeResult
 from minikubelet.runtime.fake import FakeRuntime
 from tests.prober.servers import (
     Handler,
+    before_later,
     container,
     free_port,
     read_request,
@@ -22,7 +23,6 @@ from tests.prober.servers import (
     serve,
 )
 
-BOUND = 1.5
 pytestmark = pytest.mark.anyio
 
 
@@ -161,7 +161,7 @@ async def test_endless_body_is_cut_at_10_kib() -> None:
             await stream.send(b"400\r\n" + b"y" * 1024 + b"\r\n")
 
     async with serve(handler) as port:
-        with anyio.fail_after(1 + BOUND):
+        with before_later():
             outcome = await _get(port)
     assert outcome == ProbeOutcome.success("y" * 10240)
 
@@ -181,7 +181,8 @@ async def _timed(
 
     async with serve(handler) as port:
         start = anyio.current_time()
-        outcome = await _get(port)
+        with before_later():
+            outcome = await _get(port)
         return outcome, anyio.current_time() - start
 
 
@@ -197,7 +198,7 @@ async def test_server_that_never_answers() -> None:
     assert outcome.result is ProbeResult.FAILURE
     assert outcome.output.endswith("(Client.Timeout exceeded while awaiting headers)")
     assert outcome.output.startswith('Get "http://127.0.0.1:')
-    assert elapsed <= 1 + BOUND
+    assert elapsed >= 0.9  # it waited for its timeout
 
 
 async def test_server_that_answers_byte_by_byte() -> None:
@@ -205,7 +206,7 @@ async def test_server_that_answers_byte_by_byte() -> None:
     assert outcome.output.endswith(
         "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
     )
-    assert elapsed <= 1 + BOUND
+    assert elapsed >= 0.9
 
 
 async def test_body_that_stalls_is_errored_and_retried() -> None:
@@ -213,7 +214,7 @@ async def test_body_that_stalls_is_errored_and_retried() -> None:
     assert outcome == ProbeOutcome.errored(
         "context deadline exceeded (Client.Timeout or context cancellation while reading body)"
     )
-    assert 3 * 0.9 <= elapsed <= 3 * 1 + BOUND  # three attempts, each bounded by the timeout
+    assert elapsed >= 3 * 0.9  # three attempts, each to its timeout, all before LATER
 
 
 @pytest.mark.parametrize(
@@ -225,7 +226,7 @@ async def test_body_that_stalls_is_errored_and_retried() -> None:
 )
 async def test_server_closes_mid_response(raw: bytes, expected_tail: str) -> None:
     async with serve(_reply(raw)) as port:
-        with anyio.fail_after(1 + BOUND):
+        with before_later():
             outcome = await _get(port)
     assert outcome.result is ProbeResult.FAILURE
     assert outcome.output == f'Get "http://127.0.0.1:{port}/healthz"{expected_tail}'
