@@ -13,7 +13,7 @@ import socket
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractContextManager, asynccontextmanager, suppress
 from pathlib import Path
 
 import anyio
@@ -26,7 +26,7 @@ Handler = Callable[[ByteStream], Awaitable[None]]
 LATER = 10.0  # seconds: ten times the tests' timeoutSeconds of 1
 
 
-def before_later() -> anyio.CancelScope:
+def before_later() -> AbstractContextManager[anyio.CancelScope]:
     """`with before_later(): await probe` fails if the probe's own deadline did not end it
     first (a hostile peer here never lets go on its own)."""
     return anyio.fail_after(LATER)
