@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from minikubelet import clock
-from minikubelet.cli import describe
-from minikubelet.cli import main as entry
 from minikubelet.cli.main import main
 from minikubelet.printers.describe import describe_pod
 from minikubelet.store import Store
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def dispatch(argv: Sequence[str]) -> int:
-    """`minikubelet describe ...` as cli/main.py runs a command (its errors printed by main)."""
-    parser = argparse.ArgumentParser(prog="minikubelet")
-    parser.add_argument("-n", "--namespace")
-    commands = parser.add_subparsers(dest="command", required=True)
-    describe.add_arguments(commands.add_parser("describe"))
-    return describe.run(parser.parse_args(argv))
-
-
-@pytest.fixture(autouse=True)
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    if "describe" not in entry.build_parser()[1]:  # until the lead wires it into main.py
-        monkeypatch.setattr(entry, "run", dispatch)
 
 
 @pytest.fixture(autouse=True)

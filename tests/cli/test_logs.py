@@ -3,8 +3,7 @@ and a stream from a small fake LogSource (the in-process app has no node behind 
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ from starlette.testclient import TestClient
 
 from minikubelet.cli import client as agent
 from minikubelet.cli import logs
-from minikubelet.cli import main as entry
 from minikubelet.cli.main import main
 from minikubelet.cli.transport import HttpxTransport
 from minikubelet.clock import FakeClock
@@ -21,21 +19,6 @@ from minikubelet.errors import BadRequest
 from minikubelet.paths import StatePaths
 from minikubelet.server import ApiDeps, create_app
 from minikubelet.store import Store
-
-
-def dispatch(argv: Sequence[str]) -> int:
-    """`minikubelet logs ...` as cli/main.py runs a command (its errors printed by main)."""
-    parser = argparse.ArgumentParser(prog="minikubelet")
-    parser.add_argument("-n", "--namespace")
-    commands = parser.add_subparsers(dest="command", required=True)
-    logs.add_arguments(commands.add_parser("logs"))
-    return logs.run(parser.parse_args(argv))
-
-
-@pytest.fixture(autouse=True)
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    if "logs" not in entry.build_parser()[1]:  # until the lead wires it into main.py
-        monkeypatch.setattr(entry, "run", dispatch)
 
 
 class FakeLogs:
