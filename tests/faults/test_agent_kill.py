@@ -36,7 +36,7 @@ from typing import Any
 import docker
 import pytest
 
-from minikubelet.cli.client import ApiClient
+from minikubelet.cli.client import AgentUnavailable, ApiClient
 from minikubelet.clock import poll
 from minikubelet.errors import Conflict, NotFound
 from minikubelet.paths import StatePaths
@@ -48,6 +48,7 @@ IMAGES = (BASE, WEBAPL)
 MAX_PODS = 5
 CRASHY = "crashy"
 CONVERGE_DEADLINE = 60.0
+FIRST_OP_DEADLINE = 30.0  # seconds for the churn's first acknowledged operation
 PODS = "/api/v1/namespaces/default/pods"
 
 
@@ -64,10 +65,11 @@ class Ledger:
 
 @dataclass
 class TrialResult:
-    ops: int
-    kill_after: float
+    ops: int  # operations the API acknowledged before the kill
+    kill_after: float  # seconds after the churn's first acknowledged operation
     converge_seconds: float | None
     problems: list[str]
+    done: Counter[str] = field(default_factory=Counter)  # created, updated, deleted, conflict
 
 
 def _app(image: str) -> dict[str, Any]:
@@ -75,14 +77,25 @@ def _app(image: str) -> dict[str, Any]:
 
 
 class Churn(threading.Thread):
-    """Random creates, image updates and deletes until the agent stops answering."""
+    """Random creates, image updates and deletes until the agent is killed under it.
+
+    Every operation is counted by what it did; the churn ends only by the kill (the agent stops
+    answering after `killed` is set) or by `stop`. Any other error (a 500, a bug in this
+    helper) ends it as a `failure`, which the trial reports."""
 
     def __init__(self, agent: Agent, ledger: Ledger, rng: random.Random) -> None:
         super().__init__(daemon=True)
         self.agent, self.ledger, self.rng = agent, ledger, rng
         self.stop = threading.Event()
-        self.ops = 0
+        self.killed = threading.Event()  # set by the trial just before the SIGKILL
+        self.first = threading.Event()  # the first operation was acknowledged
+        self.done: Counter[str] = Counter()
+        self.failure: str | None = None
         self.unknown: str | None = None  # the pod whose request was in flight at the kill
+
+    @property
+    def ops(self) -> int:
+        return sum(n for what, n in self.done.items() if what != "conflict")
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -90,17 +103,23 @@ class Churn(threading.Thread):
             choice = self.rng.random()
             try:
                 if not names or (choice < 0.45 and len(names) < MAX_PODS):
-                    self._op_create()
+                    self.done[self._op_create()] += 1
                 elif choice < 0.8:
-                    self._op_update(self.rng.choice(names))
+                    self.done[self._op_update(self.rng.choice(names))] += 1
                 else:
-                    self._op_delete(self.rng.choice(names))
-            except Exception:  # the agent died under the request
+                    self.done[self._op_delete(self.rng.choice(names))] += 1
+            except AgentUnavailable as exc:
+                if not self.killed.is_set():
+                    self.failure = f"the agent stopped answering before the kill: {exc}"
                 return
-            self.ops += 1
+            except Exception as exc:  # a 500, a bug here: not the kill
+                self.failure = f"{type(exc).__name__}: {exc}"
+                return
+            if self.ops:
+                self.first.set()
             time.sleep(self.rng.uniform(0.0, 0.25))
 
-    def _op_create(self) -> None:
+    def _op_create(self) -> str:
         self.ledger.created += 1
         name = f"k{self.ledger.created}"
         image = self.rng.choice(IMAGES)
@@ -108,8 +127,9 @@ class Churn(threading.Thread):
         created = self.agent.apply(pod(name, _app(image)))
         self.ledger.pods[name] = (created["metadata"]["uid"], image)
         self.unknown = None
+        return "created"
 
-    def _op_update(self, name: str) -> None:
+    def _op_update(self, name: str) -> str:
         current = self.agent.pod(name)
         image = IMAGES[1 - IMAGES.index(current["spec"]["containers"][0]["image"])]
         current["spec"]["containers"][0]["image"] = image
@@ -119,16 +139,18 @@ class Churn(threading.Thread):
             self.agent.api.request("PUT", f"{PODS}/{name}", body=current)
         except Conflict:  # the node wrote status meanwhile: not acknowledged, try later
             self.unknown = None
-            return
+            return "conflict"
         self.ledger.pods[name] = (self.ledger.pods[name][0], image)
         self.unknown = None
+        return "updated"
 
-    def _op_delete(self, name: str) -> None:
+    def _op_delete(self, name: str) -> str:
         self.unknown = name
         self.agent.api.request("DELETE", f"{PODS}/{name}")
         uid, _ = self.ledger.pods.pop(name)
         self.ledger.deleted[uid] = name
         self.unknown = None
+        return "deleted"
 
 
 def _engine_containers(agent: Agent, running_only: bool) -> list[dict[str, str]]:
@@ -244,10 +266,17 @@ def trial(agent: Agent, ledger: Ledger, rng: random.Random) -> TrialResult:
     churn = Churn(agent, ledger, rng)
     kill_after = rng.uniform(0.2, 2.5)
     churn.start()
+    if not churn.first.wait(FIRST_OP_DEADLINE):
+        problems.append(f"the churn acknowledged nothing in {FIRST_OP_DEADLINE:.0f}s")
     time.sleep(kill_after)
+    churn.killed.set()
     agent.kill()
     churn.stop.set()
     churn.join(30)
+    if churn.is_alive():
+        problems.append("the churn did not end after the kill")
+    if churn.failure is not None:
+        problems.append(f"the churn failed: {churn.failure}")
     agent.start()
     restarted = time.monotonic()
     problems += _lost(agent, ledger, churn.unknown)
@@ -264,7 +293,7 @@ def trial(agent: Agent, ledger: Ledger, rng: random.Random) -> TrialResult:
     if converged is None:
         problems.append(f"not converged within {CONVERGE_DEADLINE:.0f}s: {_why(agent, ledger)}")
     _counters(agent, ledger, problems)
-    return TrialResult(churn.ops, kill_after, converged, problems)
+    return TrialResult(churn.ops, kill_after, converged, problems, Counter(churn.done))
 
 
 def _why(agent: Agent, ledger: Ledger) -> str:
@@ -303,7 +332,9 @@ def test_agent_killed_at_random_during_churn(agent: Agent) -> None:
         results.append(trial(agent, ledger, rng))
     problems = [(i, p) for i, r in enumerate(results) for p in r.problems]
     assert problems == [], problems
-    assert sum(r.ops for r in results) > 0
+    assert all(r.ops >= 1 for r in results), [r.done for r in results]
+    assert sum(r.done["created"] for r in results) >= 1
+    assert sum(r.done["updated"] + r.done["deleted"] for r in results) >= 1
     assert all(r.converge_seconds is not None for r in results)
 
 
