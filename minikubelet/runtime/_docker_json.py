@@ -16,6 +16,7 @@ from minikubelet.errors import RuntimeFailure
 from minikubelet.runtime.types import (
     LABEL_ATTEMPT,
     LABEL_CONTAINER,
+    LABEL_IMAGE,
     LABEL_INSTANCE,
     LABEL_KIND,
     LABEL_NAMESPACE,
@@ -34,6 +35,7 @@ __all__ = [
     "container_info",
     "error_message",
     "free_subnets",
+    "host_routes",
     "gateway_of",
     "labels_for",
     "parse_time",
@@ -82,7 +84,8 @@ def container_info(raw: Raw) -> ContainerInfo:
         pod_uid=labels.get(LABEL_UID, ""),
         name=labels.get(LABEL_CONTAINER, ""),
         attempt=_attempt(labels),
-        image=raw["Config"].get("Image", ""),
+        # as the pod asked for it: Podman reports the resolved name (`localhost/x:1`)
+        image=labels.get(LABEL_IMAGE) or raw["Config"].get("Image", ""),
         image_id=raw.get("Image", ""),
         state=_state_of(state),
         exit_code=int(state.get("ExitCode") or 0),
@@ -125,16 +128,38 @@ def to_event(raw: Raw) -> RuntimeEvent | None:
     )
 
 
-def free_subnets(nets: list[Raw]) -> list[str]:
-    """10.89.N.0/24 ranges that overlap no existing network (ours, other agents', Docker's)."""
+def free_subnets(nets: list[Raw], routes: str = "") -> list[str]:
+    """10.89.N.0/24 ranges that overlap no network of the engine (ours, other agents') and no
+    route of the host (`/proc/net/route`: another engine's bridges, VPNs), which the engine
+    itself does not look at: Podman refuses a subnet a Docker bridge holds."""
     taken = [
         ipaddress.ip_network(cfg["Subnet"], strict=False)
         for net in nets
         for cfg in (net.get("IPAM") or {}).get("Config") or []
         if cfg.get("Subnet")
     ]
+    taken += host_routes(routes)
     candidates = (ipaddress.ip_network(f"10.89.{n}.0/24") for n in range(256))
     return [str(c) for c in candidates if not any(c.overlaps(t) for t in taken)]
+
+
+def host_routes(table: str) -> list[ipaddress.IPv4Network]:
+    """The destinations of a `/proc/net/route` table (little-endian hex), the default route
+    left out."""
+    found = []
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 8:
+            continue
+        try:
+            dest = ipaddress.IPv4Address(int(fields[1], 16).to_bytes(4, "little"))
+            mask = ipaddress.IPv4Address(int(fields[7], 16).to_bytes(4, "little"))
+            net = ipaddress.IPv4Network(f"{dest}/{mask}", strict=False)
+        except ValueError:
+            continue
+        if net.prefixlen > 0:
+            found.append(net)
+    return found
 
 
 def gateway_of(net: Raw) -> str:
@@ -166,4 +191,5 @@ def labels_for(
         LABEL_CONTAINER: name,
         LABEL_ATTEMPT: str(spec.attempt),
         LABEL_KIND: kind,
+        **({LABEL_IMAGE: spec.image} if isinstance(spec, ContainerSpec) else {}),
     }

@@ -11,7 +11,7 @@ import contextlib
 import os
 import signal
 
-__all__ = ["kill_tree", "process_tree"]
+__all__ = ["engine_hard_limits", "kill_tree", "process_tree"]
 
 
 def process_tree(pid: int) -> list[int]:
@@ -39,3 +39,34 @@ def kill_tree(pid: int) -> None:
     for target in process_tree(pid):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(target, signal.SIGKILL)
+
+
+_LIMIT_NAMES = {"Max open files": "nofile", "Max processes": "nproc"}
+
+
+def engine_hard_limits(command: str = "podman", proc: str = "/proc") -> dict[str, int]:
+    """The lowest hard RLIMIT_NOFILE and RLIMIT_NPROC of this host's `command ... service`
+    processes (the engine's API service, whose limits bound every container it starts);
+    empty when none runs here (a remote engine)."""
+    found: dict[str, int] = {}
+    for entry in os.listdir(proc):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"{proc}/{entry}/cmdline", "rb") as fh:
+                argv = fh.read().split(b"\0")
+            if not argv or os.path.basename(argv[0]).decode() != command:
+                continue
+            if b"service" not in argv:
+                continue
+            with open(f"{proc}/{entry}/limits") as fh:
+                lines = fh.read().splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in lines:
+            for title, name in _LIMIT_NAMES.items():
+                if line.startswith(title):
+                    hard = line[len(title) :].split()[1]
+                    if hard.isdigit():
+                        found[name] = min(found.get(name, int(hard)), int(hard))
+    return found

@@ -24,6 +24,7 @@ import contextlib
 import ipaddress
 import json
 import math
+import resource
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -60,7 +61,7 @@ from minikubelet.runtime._docker_json import (
     sandbox_info,
     to_event,
 )
-from minikubelet.runtime._proc import kill_tree
+from minikubelet.runtime._proc import engine_hard_limits, kill_tree
 from minikubelet.runtime._streams import EXEC_OUTPUT_CAP, drain, pump_events, release, shutdown
 from minikubelet.runtime.types import (
     LABEL_INSTANCE,
@@ -133,6 +134,8 @@ class DockerRuntime:
         self._network_lock = anyio.Lock()
         self._client_lock = anyio.Lock()
         self._api_version: str | None = None
+        self._podman = False  # learnt from the engine's /version with the first client
+        self._ulimits: list[Any] | None = None
         self._control = _Gate(anyio.CapacityLimiter(8))
         self._exec = _Gate(anyio.CapacityLimiter(8))
         self._streams = _Gate(anyio.CapacityLimiter(8))
@@ -145,8 +148,26 @@ class DockerRuntime:
         kwargs = docker.utils.kwargs_from_env()
         version = self._api_version or "auto"
         client = docker.APIClient(version=version, max_pool_size=pool, timeout=60, **kwargs)
+        if self._api_version is None:
+            self._podman = _is_podman(client.version(False))
         self._api_version = client.api_version
         return client
+
+    def _limits(self) -> dict[str, Any]:
+        """Host-config limits the engine needs from us. Podman (rootful) gives every container
+        RLIMIT_NOFILE 1048576 and RLIMIT_NPROC 4194304, which fail (`error setting rlimit type
+        7`, then `type 6`) wherever its service's own hard limits are lower; ask for those
+        instead (read from the service's /proc entry, else ours), as Docker's containers
+        inherit dockerd's."""
+        if not self._podman:
+            return {}
+        if self._ulimits is None:
+            engine = engine_hard_limits("podman")
+            self._ulimits = [
+                _ulimit("nofile", resource.RLIMIT_NOFILE, 1048576, engine.get("nofile")),
+                _ulimit("nproc", resource.RLIMIT_NPROC, 4194304, engine.get("nproc")),
+            ]
+        return {"ulimits": self._ulimits}
 
     async def _client(self, gate: _Gate) -> Any:
         async with self._client_lock:
@@ -250,7 +271,8 @@ class DockerRuntime:
                 if net["Name"] == self.network_name:
                     self._gateway = gateway_of(net)
                     return self._gateway
-            for subnet in [self._subnet] if self._subnet else free_subnets(nets):
+            routes = await anyio.to_thread.run_sync(_read_routes)
+            for subnet in [self._subnet] if self._subnet else free_subnets(nets, routes):
                 gateway = str(next(ipaddress.ip_network(subnet).hosts()))
                 pool = docker.types.IPAMPool(subnet=subnet, gateway=gateway)
                 create = partial(
@@ -299,6 +321,7 @@ class DockerRuntime:
                 network_mode=self.network_name,
                 port_bindings=bindings or None,
                 ipc_mode="shareable",  # 20.10 defaults to private IPC, which no one may join
+                **self._limits(),
             )
             result: Raw = c.create_container(
                 self.infra_image,
@@ -356,6 +379,7 @@ class DockerRuntime:
                 nano_cpus=spec.nano_cpus,
                 cpu_shares=spec.cpu_shares,
                 log_config=docker.types.LogConfig(type="json-file", config={}),
+                **self._limits(),
             )
             # Kubernetes: command replaces ENTRYPOINT, args replace CMD. The engine itself
             # drops the image CMD whenever an entrypoint is given, so None means "keep".
@@ -595,3 +619,24 @@ def _pull(client: Any, image: str, abort: threading.Event, read_timeout: float) 
 def _of_pod(pod_uid: str | None) -> tuple[str, ...]:
     """The label filter that keeps one pod's objects: the engine filters, we inspect fewer."""
     return (f"{LABEL_UID}={pod_uid}",) if pod_uid else ()
+
+
+def _ulimit(name: str, which: int, podman_default: int, engine: int | None) -> Any:
+    """The engine service's hard limit, else this process's, never above Podman's default."""
+    hard = engine if engine is not None else resource.getrlimit(which)[1]
+    value = podman_default if hard == resource.RLIM_INFINITY else min(hard, podman_default)
+    return docker.types.Ulimit(name=name, soft=value, hard=value)
+
+
+def _read_routes() -> str:
+    try:
+        with open("/proc/net/route") as fh:
+            return fh.read()
+    except OSError:  # not Linux, or /proc hidden: the engine's own list must do
+        return ""
+
+
+def _is_podman(version: Raw) -> bool:
+    """Podman's Docker-compatible /version names a `Podman Engine` component."""
+    components = version.get("Components") or []
+    return any("podman" in str(c.get("Name", "")).lower() for c in components)

@@ -19,6 +19,7 @@ from typing import Protocol
 __all__ = [
     "LABEL_ATTEMPT",
     "LABEL_CONTAINER",
+    "LABEL_IMAGE",
     "LABEL_INSTANCE",
     "LABEL_KIND",
     "LABEL_NAMESPACE",
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 LABEL_INSTANCE = "minikubelet.instance"
+LABEL_IMAGE = "minikubelet.image"  # the image as the pod spec names it
 LABEL_UID = "io.kubernetes.pod.uid"
 LABEL_POD = "io.kubernetes.pod.name"
 LABEL_NAMESPACE = "io.kubernetes.pod.namespace"
