@@ -19,17 +19,23 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime
 from typing import Any
 
 from minikubelet.api.gobase64 import CorruptInput, decode, encode
 from minikubelet.api.schema import check_object
+from minikubelet.api.strategy import ObjectStrategy
 from minikubelet.api.validation.field import FieldError, Path, forbidden, invalid, required
 from minikubelet.api.validation.field import too_long as _too_long
 from minikubelet.api.validation.names import is_config_map_key
 from minikubelet.errors import BadRequest
 
 __all__ = [
+    "CONFIG_MAP_STRATEGY",
     "MAX_SECRET_SIZE",
+    "SECRET_STRATEGY",
+    "ConfigMapStrategy",
+    "SecretStrategy",
     "decode_config_map",
     "decode_secret",
     "default_secret",
@@ -246,3 +252,51 @@ def secret_warnings(obj: JSON) -> list[str]:
         if b"-----BEGIN " not in decode(data.get(key) or ""):
             return [f"tls: failed to find any PEM data in {what} input"]
     return []
+
+
+class ConfigMapStrategy(ObjectStrategy):
+    """`pkg/registry/core/configmap`: decode, then ObjectMeta and ValidateConfigMap."""
+
+    kind = "ConfigMap"
+
+    def unknown_fields(self, body: JSON) -> list[str]:
+        return unknown_fields(body, self.kind)
+
+    def create(self, body: JSON, namespace: str, now: datetime) -> tuple[JSON, list[str]]:
+        return super().create(decode_config_map(body), namespace, now)
+
+    def update(self, old: JSON, body: JSON, now: datetime) -> tuple[JSON, list[str]]:
+        return super().update(old, decode_config_map(body), now)
+
+    def validate(self, obj: JSON) -> list[FieldError]:
+        return validate_config_map(obj)
+
+    def validate_update(self, new: JSON, old: JSON) -> list[FieldError]:
+        return validate_config_map_update(new, old)
+
+
+class SecretStrategy(ObjectStrategy):
+    """`pkg/registry/core/secret`: decode (stringData merged), default, validate, warn (TLS)."""
+
+    kind = "Secret"
+
+    def unknown_fields(self, body: JSON) -> list[str]:
+        return unknown_fields(body, self.kind)
+
+    def create(self, body: JSON, namespace: str, now: datetime) -> tuple[JSON, list[str]]:
+        obj, warnings = super().create(decode_secret(body), namespace, now)
+        return obj, warnings + secret_warnings(obj)
+
+    def update(self, old: JSON, body: JSON, now: datetime) -> tuple[JSON, list[str]]:
+        obj, warnings = super().update(old, decode_secret(body), now)
+        return obj, warnings + secret_warnings(obj)
+
+    def validate(self, obj: JSON) -> list[FieldError]:
+        return validate_secret(obj)
+
+    def validate_update(self, new: JSON, old: JSON) -> list[FieldError]:
+        return validate_secret_update(new, old)
+
+
+CONFIG_MAP_STRATEGY = ConfigMapStrategy()
+SECRET_STRATEGY = SecretStrategy()

@@ -270,3 +270,25 @@ NODE = register(
         strategy="minikubelet.api.nodes:NODE_STRATEGY",
     )
 )
+CONFIG_MAP = register(
+    Kind(
+        kind="ConfigMap",
+        plural="configmaps",
+        singular="configmap",
+        short_names=("cm",),
+        table="minikubelet.printers.configdata:CONFIG_MAP_TABLE",
+        strategy="minikubelet.api.configdata:CONFIG_MAP_STRATEGY",
+        describer="minikubelet.printers.configdata:describe_config_map",
+    )
+)
+SECRET = register(
+    Kind(
+        kind="Secret",
+        plural="secrets",
+        singular="secret",
+        fields=frozenset({"metadata.name", "metadata.namespace", "type"}),
+        table="minikubelet.printers.configdata:SECRET_TABLE",
+        strategy="minikubelet.api.configdata:SECRET_STRATEGY",
+        describer="minikubelet.printers.configdata:describe_secret",
+    )
+)

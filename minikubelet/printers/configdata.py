@@ -18,10 +18,13 @@ from minikubelet.api.gobase64 import decode
 from minikubelet.printers.describe_fields import annotation_lines, label_lines
 from minikubelet.printers.describe_sections import event_rows
 from minikubelet.printers.duration import age
+from minikubelet.printers.tables import TablePrinter
 from minikubelet.printers.tabwriter import TabWriter
 
 __all__ = [
     "CONFIG_MAP_COLUMNS",
+    "CONFIG_MAP_TABLE",
+    "SECRET_TABLE",
     "SECRET_COLUMNS",
     "config_map_row",
     "describe_config_map",
@@ -59,6 +62,10 @@ def config_map_row(obj: JSON, now: datetime) -> list[Any]:
 def secret_row(obj: JSON, now: datetime) -> list[Any]:
     meta = obj.get("metadata") or {}
     return [meta.get("name", ""), obj.get("type", ""), len(obj.get("data") or {}), _age(meta, now)]
+
+
+CONFIG_MAP_TABLE = TablePrinter(CONFIG_MAP_COLUMNS, config_map_row)
+SECRET_TABLE = TablePrinter(SECRET_COLUMNS, secret_row)
 
 
 def _layout(text: str) -> str:

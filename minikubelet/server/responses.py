@@ -32,6 +32,10 @@ async def read_body(request: Request) -> dict[str, Any]:
         data += chunk
         if len(data) > MAX_BODY:
             raise RequestEntityTooLarge(f"Request entity too large: limit is {MAX_BODY}")
+    if request.headers.get("content-type", "").startswith("application/vnd.kubernetes.protobuf"):
+        from minikubelet.server.protobuf import decode_object  # kubectl's typed clients
+
+        return decode_object(bytes(data))
     try:
         body = json.loads(data or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:

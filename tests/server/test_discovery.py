@@ -41,12 +41,23 @@ def test_api_v1_lists_resources_with_verbs_and_short_names(api: TestClient) -> N
     body = api.get("/api/v1").json()
     assert (body["kind"], body["groupVersion"]) == ("APIResourceList", "v1")
     by_name = {r["name"]: r for r in body["resources"]}
-    assert set(by_name) == {"pods", "pods/log", "pods/status", "events", "nodes", "namespaces"}
+    assert set(by_name) == {
+        "pods",
+        "pods/log",
+        "pods/status",
+        "events",
+        "nodes",
+        "namespaces",
+        "configmaps",
+        "secrets",
+    }
     assert by_name["pods"]["shortNames"] == ["po"] and by_name["pods"]["categories"] == ["all"]
     assert {"create", "delete", "get", "list", "patch", "watch"} <= set(by_name["pods"]["verbs"])
     shorts = {n: r.get("shortNames") for n, r in by_name.items()}
     assert (shorts["events"], shorts["nodes"], shorts["namespaces"]) == (["ev"], ["no"], ["ns"])
     assert by_name["nodes"]["namespaced"] is False
+    assert by_name["configmaps"]["shortNames"] == ["cm"] and "shortNames" not in by_name["secrets"]
+    assert {"create", "get", "list", "update", "watch"} <= set(by_name["secrets"]["verbs"])
 
 
 def test_namespaces_are_default_and_those_with_pods(api: TestClient) -> None:

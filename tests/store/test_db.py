@@ -296,8 +296,8 @@ def test_create_rejects_incomplete_objects_and_unknown_kinds(store: Store) -> No
         store.create("Pod", {"metadata": {"name": "x", "namespace": "default"}})
     with pytest.raises(ValueError, match="namespace"):
         store.create("Pod", {"metadata": {"name": "x", "uid": "u"}})
-    with pytest.raises(ValueError, match="Secret"):
-        store.create("Secret", {"metadata": {"name": "x", "uid": "u", "namespace": "d"}})
+    with pytest.raises(ValueError, match="LimitRange"):
+        store.create("LimitRange", {"metadata": {"name": "x", "uid": "u", "namespace": "d"}})
 
 
 def test_second_opener_shares_the_revision_counter(tmp_path: Path) -> None:
