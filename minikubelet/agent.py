@@ -33,6 +33,7 @@ from minikubelet.runtime.types import Runtime
 from minikubelet.server import ApiDeps, create_app
 from minikubelet.server.auth import TokenAuth
 from minikubelet.server.deps import Listener
+from minikubelet.server.streams.upgrade import UpgradingH11Protocol
 from minikubelet.store import Store
 
 __all__ = ["AgentConfig", "run_agent", "serve"]
@@ -95,10 +96,18 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             clock,
             NodeConfig(name=config.node_name or node_name_default(), pods_dir=paths.pods),
         )
-        deps = ApiDeps(store=store, clock=clock, node_name=node.name, logs=node)
+        deps = ApiDeps(store=store, clock=clock, node_name=node.name, logs=node, streams=node)
         https = _https(config, deps, clock) if config.listen else None
         app = create_app(deps)
-        server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        server = _Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+                http=UpgradingH11Protocol,
+            )
+        )
         sock = _bind(str(paths.socket))
         async with anyio.create_task_group() as tg:
             await tg.start(node.run)
@@ -144,6 +153,7 @@ def _https(
             log_level="warning",
             lifespan="off",
             access_log=False,
+            http=UpgradingH11Protocol,
             ssl_certfile=str(creds.cert_file),
             ssl_keyfile=str(creds.key_file),
         )

@@ -197,7 +197,11 @@ POD = register(
         singular="pod",
         short_names=("po",),
         verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
-        subresources={"log": Subresource(("get",)), "status": Subresource(("get", "update"))},
+        subresources={
+            "exec": Subresource(("create", "get"), "PodExecOptions"),
+            "log": Subresource(("get",)),
+            "status": Subresource(("get", "update")),
+        },
         categories=("all",),
         fields=frozenset(
             {

@@ -24,6 +24,7 @@ import logging
 import re
 import socket
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,13 @@ from minikubelet.node.worker import PodWorker
 from minikubelet.prober.history import HistoryWriter
 from minikubelet.prober.manager import ProbeManager
 from minikubelet.prober.runner import engine_runner
-from minikubelet.runtime.types import ContainerInfo, Runtime, SandboxInfo
+from minikubelet.runtime.types import (
+    ContainerInfo,
+    ContainerState,
+    ExecStream,
+    Runtime,
+    SandboxInfo,
+)
 from minikubelet.status.generate import (
     FAILED_SCHEDULING_MESSAGE,
     node_selector_matches,
@@ -204,6 +211,19 @@ class Node:
         return await open_logs(
             self.runtime, self.clock.utcnow(), from_dict(Pod, pod), container, options
         )
+
+    async def running_container(self, pod: dict[str, Any], container: str) -> str | None:
+        """As the kubelet's `findContainer`: among running containers only."""
+        uid = (pod.get("metadata") or {}).get("uid")
+        for info in await self.runtime.list_containers(uid):
+            if info.name == container and info.state is ContainerState.RUNNING:
+                return info.id
+        return None
+
+    def exec_stream(
+        self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
+    ) -> AbstractAsyncContextManager[ExecStream]:
+        return self.runtime.exec_stream(container_id, argv, stdin=stdin, tty=tty)
 
     # -- the loops ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ of traffic cannot starve another:
 - control: short lifecycle calls (create, start, stop, inspect, list, remove, networks);
 - exec: probes, so a hung probe delays only probes, never pod lifecycle;
 - streams: logs and pulls, which hold a connection for as long as they run;
+- sessions: the control calls of exec/attach sessions (their I/O runs on the loop);
 - events: one dedicated thread and client per `events()` stream, outside every limiter.
 
 Each limiter stays below its client's connection pool (docker-py's default is 10). Mutating calls
@@ -62,6 +63,7 @@ from minikubelet.runtime._docker_json import (
     to_event,
 )
 from minikubelet.runtime._proc import engine_hard_limits, kill_tree
+from minikubelet.runtime._sessions import Sessions
 from minikubelet.runtime._streams import EXEC_OUTPUT_CAP, drain, pump_events, release, shutdown
 from minikubelet.runtime.types import (
     LABEL_INSTANCE,
@@ -112,7 +114,7 @@ def _translate(exc: Exception, default: type[RuntimeFailure]) -> RuntimeFailure:
     return default(text)
 
 
-class DockerRuntime:
+class DockerRuntime(Sessions):
     """Runtime on Docker for one agent instance: its own bridge network, its own labels."""
 
     def __init__(
@@ -140,6 +142,7 @@ class DockerRuntime:
         self._exec = _Gate(anyio.CapacityLimiter(8))
         self._streams = _Gate(anyio.CapacityLimiter(8))
         self._pulls = anyio.CapacityLimiter(2)  # shares the streams client: 8 + 2 = its pool
+        self._sessions = _Gate(anyio.CapacityLimiter(8))  # exec/attach/port-forward sessions
 
     # -- plumbing -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ when a test says so (`exit_container`), exec answers come from `set_exec`, and l
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,7 @@ from minikubelet.runtime.types import (
     ContainerSpec,
     ContainerState,
     ExecResult,
+    ExecStream,
     ImageInfo,
     LogOptions,
     RuntimeEvent,
@@ -338,6 +340,22 @@ class FakeRuntime:
             await self.clock.sleep(timeout)
         return result
 
+    @contextlib.asynccontextmanager
+    async def exec_stream(
+        self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
+    ) -> AsyncIterator[ExecStream]:
+        """A process that echoes its stdin to stdout, then prints the scripted result's output
+        and exits with its code (`exec_result`)."""
+        self._record("exec_stream", container_id, list(argv), stdin, tty)
+        if self._get(container_id).info.state is not ContainerState.RUNNING:
+            raise ContainerStartError(f"container {container_id} is not running")
+        result = self._exec_results.get(tuple(argv), ExecResult(exit_code=0))
+        process = _FakeProcess(result, stdin)
+        try:
+            yield process
+        finally:
+            process.close()
+
     async def logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
         """The lines so far (since, tail, timestamps applied); with follow, then new lines
         until the container stops, as Docker's json-file follower does."""
@@ -383,3 +401,40 @@ class FakeRuntime:
         for send in self._subscribers:
             send.close()
         self._subscribers.clear()
+
+
+class _FakeProcess:
+    """`ExecStream` of the fake: stdin echoed, then the scripted output and exit code."""
+
+    def __init__(self, result: ExecResult, stdin: bool) -> None:
+        self.result = result
+        self.sizes: list[tuple[int, int]] = []
+        self._send, self._receive = anyio.create_memory_object_stream[bytes | None](16)
+        if not stdin:
+            self._send.send_nowait(None)
+
+    async def read(self) -> tuple[int, bytes] | None:
+        try:
+            data = await self._receive.receive()
+        except anyio.EndOfStream:
+            return None
+        if data is None:
+            self._send.close()
+            return (1, self.result.output) if self.result.output else None
+        return 1, data
+
+    async def write(self, data: bytes) -> None:
+        await self._send.send(data)
+
+    async def close_stdin(self) -> None:
+        await self._send.send(None)
+
+    async def resize(self, width: int, height: int) -> None:
+        self.sizes.append((width, height))
+
+    async def wait(self) -> int | None:
+        return self.result.exit_code
+
+    def close(self) -> None:
+        self._send.close()
+        self._receive.close()

@@ -11,6 +11,7 @@ it finds (DESIGN.md "A pod on Docker"); `instance` keeps agents that share one e
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -175,6 +176,26 @@ class RuntimeEvent:
     container_name: str
 
 
+class ExecStream(Protocol):
+    """A process running in a container with its stdio attached (exec, attach)."""
+
+    async def read(self) -> tuple[int, bytes] | None:
+        """The next output: (1 stdout | 2 stderr, bytes); None once the output ended."""
+        ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def close_stdin(self) -> None:
+        """EOF on the process's stdin."""
+        ...
+
+    async def resize(self, width: int, height: int) -> None: ...
+
+    async def wait(self) -> int | None:
+        """The exit code, after the output ended; None if the engine never told it."""
+        ...
+
+
 class Runtime(Protocol):
     """The node's only way to touch containers. All methods are safe to call concurrently."""
 
@@ -226,6 +247,13 @@ class Runtime(Protocol):
 
     async def exec(self, container_id: str, argv: list[str], timeout: float) -> ExecResult:
         """Run argv in the container; past `timeout` the process is killed and timed_out set."""
+        ...
+
+    def exec_stream(
+        self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
+    ) -> AbstractAsyncContextManager[ExecStream]:
+        """Start argv in the container with its stdio attached (stdout and stderr always);
+        leaving the context kills it (and what it spawned) if it still runs."""
         ...
 
     def logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:

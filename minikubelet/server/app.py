@@ -24,6 +24,7 @@ from minikubelet.errors import NotFound, RuntimeFailure, StatusError
 from minikubelet.server import auth, discovery, objects, openapi, pods
 from minikubelet.server.deps import ApiDeps, LogSource
 from minikubelet.server.responses import json_response, status_response
+from minikubelet.server.streams import routes as streams
 from minikubelet.server.timeline import pod_probes
 
 __all__ = ["SUBRESOURCES", "ApiDeps", "KindHandler", "LogSource", "create_app", "kind_routes"]
@@ -38,6 +39,7 @@ SUBRESOURCES: dict[tuple[str, str], KindHandler] = {
     ("status", "GET"): objects.get_object,
     ("status", "PUT"): objects.replace_status,
     ("log", "GET"): pods.pod_log,
+    **streams.SUBRESOURCES,  # exec, attach, portforward: upgraded connections
 }
 # verb -> (on the collection or an object, HTTP method, handler)
 _VERBS: dict[str, tuple[bool, str, KindHandler]] = {

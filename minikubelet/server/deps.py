@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from minikubelet.clock import Clock
+from minikubelet.runtime.types import ExecStream
 from minikubelet.store import Store
 
-__all__ = ["ApiDeps", "Listener", "LogSource"]
+__all__ = ["ApiDeps", "Listener", "LogSource", "StreamSource"]
 
 
 class LogSource(Protocol):
@@ -20,6 +22,18 @@ class LogSource(Protocol):
     ) -> AsyncIterator[bytes]:
         """The log stream; raises a StatusError (before streaming) when there is none."""
         ...
+
+
+class StreamSource(Protocol):
+    """Where exec and attach sessions come from: the node, which knows the containers."""
+
+    async def running_container(self, pod: dict[str, Any], container: str) -> str | None:
+        """The id of the container's running instance; None when it is not running."""
+        ...
+
+    def exec_stream(
+        self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
+    ) -> AbstractAsyncContextManager[ExecStream]: ...
 
 
 @dataclass(frozen=True)
@@ -37,4 +51,5 @@ class ApiDeps:
     clock: Clock
     node_name: str
     logs: LogSource | None = None
+    streams: StreamSource | None = None
     listener: Listener | None = None

@@ -1,0 +1,45 @@
+"""Interactive sessions on the engine (exec), a part of `DockerRuntime` kept apart.
+
+Docker-free: the SDK calls go through the runtime's own `_call` (a worker thread behind the
+sessions gate, STYLE pattern 5) on the client it gives; the session's bytes then move on the
+event loop (`_exec_stream`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import anyio
+
+from minikubelet.runtime._exec_stream import open_exec
+from minikubelet.runtime.types import ExecStream
+
+__all__ = ["Sessions"]
+
+
+class Sessions:
+    """Mixed into DockerRuntime, which provides the attributes declared here."""
+
+    _sessions: Any
+    _call: Callable[..., Awaitable[Any]]
+    _exit_code: Callable[[str], Awaitable[int | None]]
+    _kill_exec: Callable[[str], Awaitable[None]]
+
+    @contextlib.asynccontextmanager
+    async def exec_stream(
+        self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
+    ) -> AsyncIterator[ExecStream]:
+        call = partial(self._call, gate=self._sessions)
+        created = await call(lambda c: c.exec_create(container_id, argv, stdin=stdin, tty=tty))
+        exec_id = str(created["Id"])
+        session = await open_exec(call, exec_id, tty, partial(self._exit_code, exec_id))
+        try:
+            yield session
+        finally:
+            with anyio.CancelScope(shield=True):
+                if session.exited is None:  # the client left first: no process stays behind
+                    await self._kill_exec(exec_id)
+                await session.aclose()

@@ -1,0 +1,132 @@
+"""The pod subresources that stream: `exec` (GET and POST, as the API server accepts both).
+
+Before anything is switched the API server's checks run, with its words: the pod exists, the
+container is valid for it, the pod has a node, at least one stdio stream is asked for, the
+request is an upgrade. Then the kubelet's: the container must be running, else 500 text
+`container not found ("app")`. A WebSocket upgrade that fails gets the same answer, so kubectl
+1.30+ falls back to SPDY and shows the SPDY attempt's error, as against a real cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+
+from minikubelet.api.kinds import Kind
+from minikubelet.errors import BadRequest
+from minikubelet.server.deps import ApiDeps, StreamSource
+from minikubelet.server.logs import pick_container
+from minikubelet.server.streams import channels, websocket
+from minikubelet.server.streams.remotecommand import (
+    SPDY_PROTOCOLS,
+    ExecOptions,
+    exec_options,
+    serve_spdy,
+    serve_websocket,
+)
+from minikubelet.server.streams.spdy_conn import SpdyConnection
+from minikubelet.server.streams.upgrade import Upgraded, upgrader
+
+__all__ = ["SUBRESOURCES", "pod_exec"]
+
+
+def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(message, status_code=status, media_type="text/plain", headers=headers)
+
+
+def _upgrade_kind(request: Request) -> str:
+    return request.headers.get("upgrade", "").lower()
+
+
+def _spdy_protocol(request: Request, supported: tuple[str, ...]) -> str | Response:
+    offered = [
+        v.strip()
+        for value in request.headers.getlist("x-stream-protocol-version")
+        for v in value.split(",")
+        if v.strip()
+    ]
+    if not offered:
+        return ""
+    chosen = next((p for p in offered if p in supported), None)
+    if chosen is not None:
+        return chosen
+    text = (
+        "unable to upgrade: unable to negotiate protocol: client supports "
+        f"[{' '.join(offered)}], server accepts [{' '.join(supported)}]"
+    )
+    headers = {"X-Accepted-Stream-Protocol-Versions": ", ".join(supported)}
+    return _text(403, text, headers)
+
+
+async def _checked(request: Request, deps: ApiDeps) -> tuple[dict[str, Any], ExecOptions]:
+    ns, name = request.path_params["namespace"], request.path_params["name"]
+    pod = deps.store.get("Pod", ns, name)
+    opts = exec_options(request.query_params)
+    container = pick_container(pod, opts.container or None)
+    if not (pod.get("spec") or {}).get("nodeName"):
+        raise BadRequest(f"pod {name} does not have a host assigned")
+    if not (opts.stdin or opts.stdout or opts.stderr):
+        raise BadRequest("you must specify at least 1 of stdin, stdout, stderr")
+    if upgrader(request) is None or not _upgrade_kind(request):
+        raise BadRequest("Upgrade request required")
+    return pod, ExecOptions(opts.command, container, opts.stdin, opts.stdout, opts.stderr, opts.tty)
+
+
+async def pod_exec(request: Request, deps: ApiDeps, kind: Kind) -> Response:
+    pod, opts = await _checked(request, deps)
+    streams: StreamSource | None = deps.streams
+    if streams is None:
+        return _text(500, "streaming is not served by this agent")
+    if not opts.command:
+        return _text(400, "you must specify at least one command for the container")
+    container_id = await streams.running_container(pod, opts.container)
+    if container_id is None:
+        return _text(500, f'container not found ("{opts.container}")')
+
+    def start() -> Any:
+        return streams.exec_stream(container_id, opts.command, stdin=opts.stdin, tty=opts.tty)
+
+    return await _serve(request, opts, start)
+
+
+async def _serve(request: Request, opts: ExecOptions, start: Any) -> Response:
+    upgrade = upgrader(request)
+    assert upgrade is not None
+    if _upgrade_kind(request) == "websocket":
+        try:
+            protocol, headers = websocket.accept(
+                request.headers.raw, channels.REMOTECOMMAND_PROTOCOLS
+            )
+        except websocket.HandshakeError as exc:
+            return _text(exc.status, str(exc))
+        ws = websocket.WebSocket(await upgrade(headers))
+        async with start() as process:
+            await serve_websocket(ws, protocol, opts, process)
+        return Upgraded()
+    chosen = _spdy_protocol(request, SPDY_PROTOCOLS)
+    if isinstance(chosen, Response):
+        return chosen
+    answer = [(b"connection", b"Upgrade"), (b"upgrade", b"SPDY/3.1")]
+    if chosen:
+        answer.append((b"x-stream-protocol-version", chosen.encode()))
+    conn = SpdyConnection(await upgrade(answer))
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(conn.serve)
+            await serve_spdy(conn, chosen or "channel.k8s.io", opts, start)
+            tg.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await conn.aclose()
+    return Upgraded()
+
+
+# (subresource, method) -> handler, merged into the app's SUBRESOURCES for the kinds that list it.
+SUBRESOURCES: dict[tuple[str, str], Callable[[Request, ApiDeps, Kind], Awaitable[Response]]] = {
+    ("exec", "GET"): pod_exec,
+    ("exec", "POST"): pod_exec,
+}

@@ -1,0 +1,229 @@
+"""exec through the whole server (uvicorn, the upgrade, the app, a session) with a scripted
+process: the WebSocket v5/v4 and SPDY/3.1 sessions frame by frame, and the API server's checks."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+import pytest
+import uvicorn
+from starlette.testclient import TestClient
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import BytesMessage, CloseConnection, TextMessage
+
+from minikubelet.clock import FakeClock
+from minikubelet.runtime.fake import _FakeProcess
+from minikubelet.runtime.types import ExecResult, ExecStream
+from minikubelet.server import ApiDeps, create_app
+from minikubelet.server.streams import spdy
+from minikubelet.server.streams.upgrade import UpgradingH11Protocol
+from minikubelet.store import Store
+
+pytestmark = pytest.mark.anyio
+EXEC = "/api/v1/namespaces/default/pods/web/exec"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class Streams:
+    """The node's side, scripted: `cat`, then the exit code of `exit N` (argv ["exit", "N"])."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[str], bool, bool]] = []
+
+    async def running_container(self, pod: dict[str, Any], container: str) -> str | None:
+        return None if container == "stopped" else f"id-{container}"
+
+    @asynccontextmanager
+    async def exec_stream(
+        self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
+    ) -> AsyncIterator[ExecStream]:
+        self.calls.append((container_id, argv, stdin, tty))
+        code = int(argv[1]) if argv[0] == "exit" else 0
+        process = _FakeProcess(ExecResult(exit_code=code, output=b"bye\n"), stdin)
+        try:
+            yield process
+        finally:
+            process.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "state.db", FakeClock()) as opened:
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "default", "uid": "u1"},
+            "spec": {"nodeName": "n", "containers": [{"name": "app"}, {"name": "stopped"}]},
+        }
+        opened.create("Pod", body)
+        yield opened
+
+
+@asynccontextmanager
+async def serving(tmp_path: Path, store: Store) -> AsyncIterator[str]:
+    app = create_app(ApiDeps(store=store, clock=FakeClock(), node_name="n", streams=Streams()))
+    path = str(tmp_path / "api.sock")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(path)
+    config = uvicorn.Config(app, http=UpgradingH11Protocol, lifespan="off", log_level="error")
+    server = uvicorn.Server(config)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve, [sock])
+        with anyio.fail_after(5):
+            while not server.started:
+                await anyio.sleep(0.01)
+        yield path
+        server.should_exit = True
+
+
+async def upgrade(path: str, head: str) -> tuple[anyio.abc.SocketStream, bytes, bytes]:
+    stream = await anyio.connect_unix(path)
+    await stream.send(head.encode())
+    data = b""
+    with anyio.fail_after(5):
+        while b"\r\n\r\n" not in data:
+            data += await stream.receive()
+    answer, _, rest = data.partition(b"\r\n\r\n")
+    return stream, answer, rest
+
+
+def ws_head(query: str, protocol: str) -> str:
+    return (
+        f"GET {EXEC}?{query} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        f"Sec-WebSocket-Protocol: {protocol}\r\n\r\n"
+    )
+
+
+async def ws_session(
+    path: str, query: str, protocol: str, sends: list[bytes | str]
+) -> list[bytes | int]:
+    """Everything the server sent: binary messages, then the close code."""
+    stream, answer, rest = await upgrade(path, ws_head(query, protocol))
+    assert answer.startswith(b"HTTP/1.1 101 ")
+    assert f"sec-websocket-protocol: {protocol}".encode() in answer
+    client = Connection(ConnectionType.CLIENT)
+    client.receive_data(rest)
+    for message in sends:
+        out = TextMessage(message) if isinstance(message, str) else BytesMessage(message)
+        await stream.send(client.send(out))
+    got: list[bytes | int] = []
+    async with stream:
+        with anyio.fail_after(5):
+            while True:
+                for event in client.events():
+                    if isinstance(event, BytesMessage):
+                        got.append(bytes(event.data))
+                    elif isinstance(event, CloseConnection):
+                        got.append(event.code)
+                        await stream.send(client.send(event.response()))
+                        return got
+                client.receive_data(await stream.receive())
+
+
+async def test_websocket_v5_stdin_its_close_signal_and_the_exit_code(
+    tmp_path: Path, store: Store
+) -> None:
+    async with serving(tmp_path, store) as path:
+        query = "command=exit&command=3&container=app&stderr=true&stdin=true&stdout=true"
+        got = await ws_session(path, query, "v5.channel.k8s.io", [b"\x00abc\n", b"\xff\x00"])
+    status = {
+        "metadata": {},
+        "status": "Failure",
+        "message": "command terminated with non-zero exit code: "
+        "command terminated with exit code 3",
+        "reason": "NonZeroExitCode",
+        "details": {"causes": [{"reason": "ExitCode", "message": "3"}]},
+    }
+    compact = json.dumps(status, separators=(",", ":")).encode()
+    assert got == [b"\x01", b"\x01abc\n", b"\x01bye\n", b"\x03" + compact, 1000]
+
+
+async def test_websocket_v4_from_the_python_client(tmp_path: Path, store: Store) -> None:
+    async with serving(tmp_path, store) as path:
+        query = "command=true&container=app&stderr=True&stdin=False&stdout=True&tty=False"
+        got = await ws_session(path, query, "v4.channel.k8s.io", [])
+    assert got == [b"\x01", b"\x01bye\n", b'\x03{"metadata":{},"status":"Success"}', 1000]
+
+
+async def test_spdy_session_streams_replies_and_goaway(tmp_path: Path, store: Store) -> None:
+    head = (
+        f"POST {EXEC}?command=exit&command=2&container=app&stderr=true&stdin=true&stdout=true"
+        " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
+        "X-Stream-Protocol-Version: v5.channel.k8s.io\r\n"
+        "X-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n"
+    )
+    async with serving(tmp_path, store) as path:
+        stream, answer, rest = await upgrade(path, head)
+        assert b"x-stream-protocol-version: v4.channel.k8s.io" in answer
+        writer, reader = spdy.FrameWriter(), spdy.FrameReader()
+        opened = [(1, "error"), (3, "stdin"), (5, "stdout"), (7, "stderr")]
+        out = b"".join(writer.encode(spdy.SynStream(i, {"streamtype": [t]})) for i, t in opened)
+        out += writer.encode(spdy.Data(3, b"hi\n")) + writer.encode(spdy.Data(3, b"", fin=True))
+        await stream.send(out)
+        frames = reader.feed(rest)
+        async with stream:
+            with anyio.fail_after(5):
+                while not any(isinstance(f, spdy.GoAway) for f in frames):
+                    try:
+                        frames += reader.feed(await stream.receive())
+                    except anyio.EndOfStream:
+                        break
+    assert frames[:4] == [spdy.SynReply(i, {}) for i, _ in opened]
+    assert spdy.Data(5, b"hi\n") in frames and spdy.Data(5, b"bye\n") in frames
+    assert spdy.Data(5, b"", fin=True) in frames and spdy.Data(7, b"", fin=True) in frames
+    (error,) = [f for f in frames if isinstance(f, spdy.Data) and f.stream_id == 1 and f.data]
+    assert json.loads(error.data)["message"] == (
+        "command terminated with non-zero exit code: error executing command [exit 2], exit code 2"
+    )
+    assert frames[-1] == spdy.GoAway(7, 0)
+
+
+def test_the_api_servers_checks_come_first(store: Store) -> None:
+    app = create_app(ApiDeps(store=store, clock=FakeClock(), node_name="n", streams=Streams()))
+    with TestClient(app, base_url="http://minikubelet") as api:
+
+        def status(path: str) -> tuple[int, str]:
+            answer = api.post(path)
+            return answer.status_code, answer.json()["message"]
+
+        assert status("/api/v1/namespaces/default/pods/nope/exec?command=x") == (
+            404,
+            'pods "nope" not found',
+        )
+        assert status(f"{EXEC}?command=x&stdout=true") == (
+            400,
+            "a container name must be specified for pod web, choose one of: [app stopped]",
+        )
+        assert status(f"{EXEC}?command=x&container=foo&stdout=true") == (
+            400,
+            "container foo is not valid for pod web",
+        )
+        assert status(f"{EXEC}?command=x&container=app") == (
+            400,
+            "you must specify at least 1 of stdin, stdout, stderr",
+        )
+        assert status(f"{EXEC}?command=x&container=app&stdout=1") == (
+            400,
+            "Upgrade request required",
+        )
+
+
+async def test_a_stopped_container_is_the_kubelets_500(tmp_path: Path, store: Store) -> None:
+    async with serving(tmp_path, store) as path:
+        stream, answer, _ = await upgrade(
+            path, ws_head("command=x&container=stopped&stdout=true", "v5.channel.k8s.io")
+        )
+        await stream.aclose()
+    assert answer.startswith(b"HTTP/1.1 500 ")
