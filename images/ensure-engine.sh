@@ -4,8 +4,10 @@
 #
 #   bash images/ensure-engine.sh
 #
-# - apt-get installs whatever of docker.io, debootstrap, iproute2 and catatonit is
-#   missing (apt is not touched at all when everything is present);
+# - apt-get installs whatever of docker.io, debootstrap, iproute2, catatonit,
+#   docker-registry (the distribution registry the pull tests run on loopback) and
+#   apache2-utils (htpasswd, for the registry with basic auth) is missing (apt is not
+#   touched at all when everything is present);
 # - when `docker info` fails, starts dockerd in the background (log under /tmp) and
 #   waits for it with a deadline (MINIKUBELET_DOCKERD_TIMEOUT seconds, default 60).
 # Idempotent: on a machine that already has everything this takes well under a second.
@@ -28,6 +30,8 @@ declare -A WANT=(
     [debootstrap]=debootstrap
     [ip]=iproute2
     [catatonit]=catatonit
+    [docker-registry]=docker-registry
+    [htpasswd]=apache2-utils
 )
 
 missing=()

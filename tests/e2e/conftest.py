@@ -24,6 +24,7 @@ from minikubelet.clock import poll
 from minikubelet.errors import NotFound
 from minikubelet.paths import StatePaths
 from minikubelet.runtime.types import LABEL_INSTANCE
+from tests.e2e.registry import Registry, Silent, registry_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -147,3 +148,44 @@ def agent(tmp_path: Path) -> Iterator[Agent]:
         api.close()
         if paths.instance.exists():
             _cleanup_engine(running.instance)
+
+
+def _need_registry() -> None:
+    if registry_binary() is not None:
+        return
+    problem = "docker-registry is not installed"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{problem} (CI=true: e2e tests must run)", pytrace=False)
+    pytest.skip(f"{problem} (run `bash images/ensure-engine.sh` to install it)")
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    """A registry on 127.0.0.1 without auth; stopped, emptied and its pulls untagged after."""
+    _need_registry()
+    running = Registry.start(tmp_path / "registry")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def auth_registry(tmp_path: Path) -> Iterator[Registry]:
+    """A registry on 127.0.0.1 behind htpasswd basic auth (`Registry.auth` holds the login)."""
+    _need_registry()
+    running = Registry.start(tmp_path / "auth-registry", auth=True)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def silent() -> Iterator[Silent]:
+    """A registry address that accepts connections and never answers."""
+    target = Silent()
+    try:
+        yield target
+    finally:
+        target.close()

@@ -1,0 +1,84 @@
+"""Image pulls against a real registry on loopback (`images/image_manager.go` EnsureImageExists).
+
+Every image here is pushed by the test to its own `docker-registry` on 127.0.0.1; nothing
+comes from the internet. The failure messages are the engine's (the kubelet passes its CRI's
+words through the same way), the events and reasons the kubelet's.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import Agent
+from tests.e2e.pods import find_event, pod, pod_when, status_of, wait_running, waiting_reason
+from tests.e2e.registry import SMALL_IMAGE, Registry
+
+pytestmark = pytest.mark.e2e
+
+# `Successfully pulled image %q in %v (%v including waiting). Image size: %v bytes.`, with Go
+# durations truncated to the millisecond (`52ms`, `1.204s`).
+_DURATION = r"(?:\d+(?:\.\d+)?(?:ms|s)|\d+m\d+(?:\.\d+)?s)"
+
+
+def pulled_pattern(image: str) -> re.Pattern[str]:
+    return re.compile(
+        rf'Successfully pulled image "{re.escape(image)}" in {_DURATION} '
+        rf"\({_DURATION} including waiting\)\. Image size: [1-9]\d* bytes\."
+    )
+
+
+def app(image: str, **extra: object) -> dict[str, object]:
+    return {"name": "app", "image": image, **extra}
+
+
+def test_always_pulls_then_if_not_present_finds_it(agent: Agent, registry: Registry) -> None:
+    image = registry.push(SMALL_IMAGE, "tiny:1")
+    agent.apply(pod("always", app(image, imagePullPolicy="Always")))
+    wait_running(agent, "always", "app", 60)
+    pulling = find_event(agent, "always", "Pulling")
+    assert pulling is not None and pulling["message"] == f'Pulling image "{image}"'
+    assert pulling["involvedObject"]["fieldPath"] == "spec.containers{app}"
+    pulled = find_event(agent, "always", "Pulled")
+    assert pulled is not None and pulled_pattern(image).fullmatch(pulled["message"]), pulled
+    running = agent.pod("always")
+    assert status_of(running, "app")["image"] == image
+
+    agent.apply(pod("present", app(image, imagePullPolicy="IfNotPresent")))
+    wait_running(agent, "present", "app", 60)
+    assert find_event(agent, "present", "Pulling") is None
+    present = find_event(agent, "present", "Pulled")
+    assert present is not None
+    assert present["message"] == f'Container image "{image}" already present on machine'
+
+
+def test_a_missing_tag_is_err_image_pull(agent: Agent, registry: Registry) -> None:
+    image = f"{registry.host}/tiny:missing"
+    registry.push(SMALL_IMAGE, "tiny:1")  # the repository exists, the tag does not
+    agent.apply(pod("notag", app(image)))
+    current = pod_when(
+        agent,
+        "notag",
+        lambda p: waiting_reason(p, "app") in {"ErrImagePull", "ImagePullBackOff"},
+        40,
+        "ErrImagePull",
+    )
+    assert current["status"]["phase"] == "Pending"
+    failed = find_event(agent, "notag", "Failed", f'Failed to pull image "{image}": ')
+    assert failed is not None and "manifest unknown" in failed["message"], failed
+    assert find_event(agent, "notag", "Failed", "Error: ErrImagePull") is not None
+
+
+def test_a_registry_that_wants_credentials(agent: Agent, auth_registry: Registry) -> None:
+    image = auth_registry.push(SMALL_IMAGE, "private:1")
+    agent.apply(pod("noauth", app(image)))
+    pod_when(
+        agent,
+        "noauth",
+        lambda p: waiting_reason(p, "app") in {"ErrImagePull", "ImagePullBackOff"},
+        40,
+        "ErrImagePull without credentials",
+    )
+    failed = find_event(agent, "noauth", "Failed", f'Failed to pull image "{image}": ')
+    assert failed is not None and "no basic auth credentials" in failed["message"], failed
