@@ -8,11 +8,13 @@ shows as the container's waiting reason (`pkg/kubelet/reason_cache.go`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
 import anyio
+import anyio.abc
 
 from minikubelet.api.models import Container, Pod
 from minikubelet.clock import Clock
@@ -29,6 +31,7 @@ from minikubelet.node.sync import (
     format_pod,
 )
 from minikubelet.runtime.types import (
+    LABEL_SANDBOX_ID,
     ContainerInfo,
     ContainerState,
     PortMapping,
@@ -42,6 +45,21 @@ __all__ = ["Executor", "Fingerprint", "Observed", "fingerprint"]
 log = logging.getLogger("minikubelet.node")
 # Image failures are named in the `Failed` event (`Error: ErrImagePull`); others quote the error.
 _IMAGE_REASONS = {"ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"}
+
+
+@contextlib.asynccontextmanager
+async def concurrently() -> AsyncIterator[anyio.abc.TaskGroup]:
+    """A task group whose failures, when all are the engine's (RuntimeFailure), surface as the
+    first of them rather than an ExceptionGroup: the sync's handler then sees "engine away"
+    (stops racing a dockerd that is shutting down) instead of the agent dying of it."""
+    try:
+        async with anyio.create_task_group() as tg:
+            yield tg
+    except BaseExceptionGroup as group:
+        failures = [e for e in group.exceptions if isinstance(e, RuntimeFailure)]
+        if failures and len(failures) == len(group.exceptions):
+            raise failures[0] from group
+        raise
 
 
 @dataclass
@@ -102,9 +120,11 @@ class Executor:
             await self.kill_pod(pod, observed)
         for container_id in actions.containers_to_remove:
             await self.remove_container(container_id)
+        removed = set(actions.containers_to_remove)
+        await self._remove_empty_sandboxes(observed.stale_sandboxes, observed, removed)
         sandbox = observed.sandbox
         if actions.create_sandbox:
-            sandbox = await self._new_sandbox(pod, observed, actions.sandbox_attempt)
+            sandbox = await self._new_sandbox(pod, observed, actions.sandbox_attempt, removed)
             if sandbox is None:
                 return
         await self._kill_each(pod, actions.containers_to_kill)
@@ -119,7 +139,7 @@ class Executor:
     async def kill_pod(self, pod: Pod, observed: Observed) -> None:
         """Stop every running container at once, with the pod's grace, then the sandbox."""
         grace = pod_grace(pod)
-        async with anyio.create_task_group() as tg:
+        async with concurrently() as tg:
             for info in observed.running:
                 self.recorder.pod(
                     pod, NORMAL, "Killing", f"Stopping container {info.name}", container=info.name
@@ -130,7 +150,7 @@ class Executor:
                 await self.runtime.stop_sandbox(sandbox.id)
 
     async def _kill_each(self, pod: Pod, kills: tuple[KillAction, ...]) -> None:
-        async with anyio.create_task_group() as tg:
+        async with concurrently() as tg:
             for kill in kills:
                 self.recorder.pod(pod, NORMAL, "Killing", kill.reason_message, container=kill.name)
                 grace = kill.grace if kill.grace is not None else pod_grace(pod)
@@ -148,14 +168,31 @@ class Executor:
         except ContainerNotFound:
             pass
 
-    async def _new_sandbox(self, pod: Pod, observed: Observed, attempt: int) -> SandboxInfo | None:
+    async def _remove_empty_sandboxes(
+        self, sandboxes: Iterable[SandboxInfo | None], observed: Observed, removed: set[str]
+    ) -> None:
+        """Sandbox GC: a stopped sandbox goes once none of the pod's kept containers is in it.
+        The newest dead instance of each container outlives its sandbox's replacement, as the
+        kubelet's GC keeps it, so the restart count and last state survive a new sandbox
+        (an engine restart, a sandbox that died)."""
+        for old in sandboxes:
+            if old is None or old.running:
+                continue
+            held = any(
+                c.labels.get(LABEL_SANDBOX_ID) == old.id and c.id not in removed
+                for c in observed.containers
+            )
+            if not held:
+                await self.runtime.remove_sandbox(old.id)
+
+    async def _new_sandbox(
+        self, pod: Pod, observed: Observed, attempt: int, removed: set[str]
+    ) -> SandboxInfo | None:
         if observed.sandbox is not None or observed.stale_sandboxes:
             message = "Pod sandbox changed, it will be killed and re-created."
             self.recorder.pod(pod, NORMAL, "SandboxChanged", message)
             await self.kill_pod(pod, observed)
-            for old in [observed.sandbox, *observed.stale_sandboxes]:
-                if old is not None:
-                    await self.runtime.remove_sandbox(old.id)
+            await self._remove_empty_sandboxes([observed.sandbox], observed, removed)
         spec = SandboxSpec(
             pod_uid=pod.metadata.uid or "",
             pod_name=pod.name,

@@ -68,6 +68,7 @@ from minikubelet.runtime._streams import EXEC_OUTPUT_CAP, drain, pump_events, re
 from minikubelet.runtime.types import (
     LABEL_INSTANCE,
     LABEL_KIND,
+    LABEL_SANDBOX_ID,
     LABEL_UID,
     ContainerInfo,
     ContainerSpec,
@@ -84,7 +85,6 @@ __all__ = ["LABEL_SANDBOX_ID", "DockerRuntime"]
 T = TypeVar("T")
 Raw = dict[str, Any]
 
-LABEL_SANDBOX_ID = "io.kubernetes.sandbox.id"
 SANDBOX_STOP_TIMEOUT = 10  # dockershim's grace for the infra container
 _POOL = 10  # docker-py's DEFAULT_MAX_POOL_SIZE; every limiter below stays under it
 

@@ -28,6 +28,7 @@ from minikubelet.runtime.types import (
     LABEL_KIND,
     LABEL_NAMESPACE,
     LABEL_POD,
+    LABEL_SANDBOX_ID,
     LABEL_UID,
     ContainerInfo,
     ContainerSpec,
@@ -265,7 +266,7 @@ class FakeRuntime:
             raise ContainerStartError(f"No such image: {spec.image}")
         name = f"k8s_{spec.name}_{spec.pod_name}_{spec.namespace}_{spec.pod_uid}_{spec.attempt}"
         labels = self._labels(spec, spec.name, "container")
-        labels["io.kubernetes.sandbox.id"] = spec.sandbox_id
+        labels[LABEL_SANDBOX_ID] = spec.sandbox_id
         return self._new(name, spec, labels, spec.image).info.id
 
     async def start_container(self, container_id: str) -> None:

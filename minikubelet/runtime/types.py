@@ -25,6 +25,7 @@ __all__ = [
     "LABEL_KIND",
     "LABEL_NAMESPACE",
     "LABEL_POD",
+    "LABEL_SANDBOX_ID",
     "LABEL_UID",
     "ContainerInfo",
     "ContainerSpec",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 LABEL_INSTANCE = "minikubelet.instance"
+LABEL_SANDBOX_ID = "io.kubernetes.sandbox.id"  # on a container: the sandbox it joined
 LABEL_IMAGE = "minikubelet.image"  # the image as the pod spec names it
 LABEL_UID = "io.kubernetes.pod.uid"
 LABEL_POD = "io.kubernetes.pod.name"

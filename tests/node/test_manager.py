@@ -249,3 +249,30 @@ async def test_unschedulable_pod_waits_for_a_label(harness: Harness) -> None:
     harness.store.update("Node", node, expected_rv=None)
     await harness.until(lambda: harness.running(), step=1.0, within=15)
     assert harness.pod("picky")["spec"]["nodeName"] == "node1"
+
+
+@pytest.mark.anyio
+async def test_a_new_sandbox_keeps_the_restart_count(harness: Harness) -> None:
+    """The engine restarted (every container stopped, sandbox included): the kubelet makes a
+    new sandbox and restarts the containers, RESTARTS up and the last state the dead
+    instance's, because its GC keeps the newest dead container past the sandbox's end."""
+    harness.apply("web")
+    await harness.until(lambda: harness.running())
+    (first,) = harness.running()
+    (sandbox,) = await harness.runtime.list_sandboxes()
+    harness.runtime.exit_container(sandbox.id, 0)
+    harness.runtime.exit_container(first, 137)
+    await harness.until(harness.replaced(first))
+    status = harness.status("web")
+    assert status["restartCount"] == 1
+    assert status["lastState"]["terminated"]["exitCode"] == 137
+    sandboxes = await harness.runtime.list_sandboxes()
+    assert len(sandboxes) == 2  # the old one holds the dead instance, stopped
+    # a second replacement: the first sandbox, left with no container GC keeps, goes
+    (second,) = harness.running()
+    current = [s for s in sandboxes if s.running]
+    harness.runtime.exit_container(current[0].id, 0)
+    harness.runtime.exit_container(second, 137)
+    await harness.until(harness.replaced(second))
+    assert harness.status("web")["restartCount"] == 2
+    assert sandbox.id not in {s.id for s in await harness.runtime.list_sandboxes()}
