@@ -75,6 +75,7 @@ from minikubelet.runtime.types import (
     ExecResult,
     ImageInfo,
     LogOptions,
+    RegistryAuth,
     RuntimeEvent,
     SandboxInfo,
     SandboxSpec,
@@ -232,9 +233,11 @@ class DockerRuntime(Sessions):
         raw: Raw | None = await self._call(partial(_inspect_image, image=image))
         return None if raw is None else ImageInfo(id=raw["Id"], size=int(raw.get("Size") or 0))
 
-    async def pull_image(self, image: str) -> ImageInfo:
+    async def pull_image(self, image: str, auth: RegistryAuth | None = None) -> ImageInfo:
         """Pull within `pull_timeout`: past it the connection is dropped, which makes the
-        engine abandon the pull, and ImagePullError says so."""
+        engine abandon the pull, and ImagePullError says so. `auth` goes to the engine as the
+        pull's X-Registry-Auth (as cri-dockerd sends CRI's AuthConfig); without it, the
+        engine's client config for that registry, as `docker pull` would."""
         abort = threading.Event()
         failure: RuntimeFailure | None = None
         async with anyio.create_task_group() as tg:
@@ -246,7 +249,9 @@ class DockerRuntime(Sessions):
 
             tg.start_soon(watchdog)
             try:
-                pull = partial(_pull, image=image, abort=abort, read_timeout=self.pull_timeout)
+                pull = partial(
+                    _pull, image=image, auth=auth, abort=abort, read_timeout=self.pull_timeout
+                )
                 await self._call(
                     pull, gate=self._streams, limiter=self._pulls, error=ImagePullError
                 )
@@ -591,14 +596,26 @@ def _create_network(client: Any, name: str, ipam: Any, labels: dict[str, str]) -
     client.create_network(name, driver="bridge", ipam=ipam, labels=labels, check_duplicate=True)
 
 
-def _pull(client: Any, image: str, abort: threading.Event, read_timeout: float) -> None:
+def _pull(
+    client: Any,
+    image: str,
+    auth: RegistryAuth | None,
+    abort: threading.Event,
+    read_timeout: float,
+) -> None:
     """POST /images/create, reading progress until done; checks `abort` between messages,
     and a socket read timeout bounds a silent engine. docker-py's own `pull` sends no
     timeout at all, hence the request by hand (with its auth header)."""
     repository, tag = docker.utils.parse_repository_tag(image)
     registry, _ = docker.auth.resolve_repository_name(repository)
     headers = {}
-    header = docker.auth.get_config_header(client, registry)
+    header: bytes | None
+    if auth is not None:
+        header = docker.auth.encode_header(
+            {"username": auth.username, "password": auth.password, "serveraddress": registry}
+        )
+    else:
+        header = docker.auth.get_config_header(client, registry)
     if header:
         headers["X-Registry-Auth"] = header
     url = f"{client.base_url}/v{client.api_version}/images/create"

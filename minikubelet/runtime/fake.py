@@ -37,6 +37,7 @@ from minikubelet.runtime.types import (
     ExecStream,
     ImageInfo,
     LogOptions,
+    RegistryAuth,
     RuntimeEvent,
     SandboxInfo,
     SandboxSpec,
@@ -69,6 +70,7 @@ class FakeRuntime:
         self.containers: dict[str, FakeContainer] = {}
         self.images: dict[str, ImageInfo] = {}
         self.pullable: set[str] = set()
+        self.private: dict[str, RegistryAuth] = {}  # pullable only with these credentials
         self.image_configs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._version = version
         self._failures: dict[str, list[Exception]] = {}
@@ -211,10 +213,18 @@ class FakeRuntime:
         self._record("image_info", image)
         return self.images.get(image)
 
-    async def pull_image(self, image: str) -> ImageInfo:
-        self._record("pull_image", image)
+    async def pull_image(self, image: str, auth: RegistryAuth | None = None) -> ImageInfo:
+        self._record("pull_image", image, auth)
         if image not in self.images and image not in self.pullable:
             raise ImagePullError(f"pull access denied for {image}, repository does not exist")
+        wanted = self.private.get(image)
+        if wanted is not None and auth != wanted:
+            host = image.split("/", 1)[0]
+            if auth is None:
+                raise ImagePullError(
+                    f'Head "http://{host}/v2/{image.split("/", 1)[-1]}": no basic auth credentials'
+                )
+            raise ImagePullError("unauthorized: authentication required")
         self.images.setdefault(image, ImageInfo(id=f"sha256:{image}"))
         return self.images[image]
 

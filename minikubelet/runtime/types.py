@@ -35,6 +35,7 @@ __all__ = [
     "LogOptions",
     "Mount",
     "PortMapping",
+    "RegistryAuth",
     "Runtime",
     "RuntimeEvent",
     "SandboxInfo",
@@ -154,6 +155,15 @@ class ImageInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class RegistryAuth:
+    """The credentials one pull sends (CRI's `AuthConfig`, as the kubelet's keyring fills it).
+    `repr` hides the password: these reach logs."""
+
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ExecResult:
     exit_code: int
     output: bytes = b""
@@ -209,8 +219,9 @@ class Runtime(Protocol):
         """The local image, or None when it is not present."""
         ...
 
-    async def pull_image(self, image: str) -> ImageInfo:
-        """Pull `image`; raises ImagePullError with the engine's message."""
+    async def pull_image(self, image: str, auth: RegistryAuth | None = None) -> ImageInfo:
+        """Pull `image` with `auth`, or with the engine's own credentials for its registry when
+        None; raises ImagePullError with the engine's message."""
         ...
 
     async def run_sandbox(self, spec: SandboxSpec) -> SandboxInfo:

@@ -8,9 +8,14 @@ words through the same way), the events and reasons the kubelet's.
 from __future__ import annotations
 
 import re
+import uuid
 
+import anyio
 import pytest
 
+from minikubelet.errors import ImagePullError
+from minikubelet.runtime.docker import DockerRuntime
+from minikubelet.runtime.types import ImageInfo, RegistryAuth
 from tests.e2e.conftest import Agent
 from tests.e2e.pods import find_event, pod, pod_when, status_of, wait_running, waiting_reason
 from tests.e2e.registry import SMALL_IMAGE, Registry
@@ -82,3 +87,27 @@ def test_a_registry_that_wants_credentials(agent: Agent, auth_registry: Registry
     )
     failed = find_event(agent, "noauth", "Failed", f'Failed to pull image "{image}": ')
     assert failed is not None and "no basic auth credentials" in failed["message"], failed
+
+
+def test_the_docker_runtime_sends_the_pull_credentials(auth_registry: Registry) -> None:
+    """`PullImage` with CRI's AuthConfig: the engine gets it as the pull's X-Registry-Auth."""
+    image = auth_registry.push(SMALL_IMAGE, "private:2")
+    assert auth_registry.auth is not None
+    good = RegistryAuth(*auth_registry.auth)
+
+    async def pulls() -> tuple[str, str, ImageInfo]:
+        runtime = DockerRuntime(f"pulls-{uuid.uuid4().hex[:8]}")
+        try:
+            errors = []
+            for auth in (None, RegistryAuth(good.username, "wrong")):
+                with pytest.raises(ImagePullError) as caught:
+                    await runtime.pull_image(image, auth)
+                errors.append(str(caught.value))
+            return errors[0], errors[1], await runtime.pull_image(image, good)
+        finally:
+            await runtime.close()
+
+    without, wrong, pulled = anyio.run(pulls)
+    assert "no basic auth credentials" in without
+    assert "unauthorized: authentication required" in wrong
+    assert pulled.id.startswith("sha256:") and pulled.size > 0
