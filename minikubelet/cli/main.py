@@ -38,6 +38,7 @@ _ONE_LINE = {  # kubectl's one-line descriptions
     "label selector",
     "describe": "Show details of a specific resource or group of resources",
     "logs": "Print the logs for a container in a pod",
+    "exec": "Execute a command in a container",
     "wait": "Experimental: Wait for a specific condition on one or many resources",
     "label": "Update the labels on a resource",
     "version": "Print the client and server version information",
@@ -55,6 +56,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "get": ("get", True),
     "describe": ("describe", True),
     "logs": ("logs", True),
+    "exec": ("exec", True),
     "delete": ("delete", True),
     "wait": ("wait", True),
     "label": ("label", False),
@@ -88,12 +90,26 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 def run(argv: Sequence[str]) -> int:
     parser, subs = build_parser()
+    argv, after = _split_command(list(argv))
     args, unknown = parser.parse_known_args(argv)
+    args.dashdash = after
     if unknown:  # reported by the subcommand, as kubectl does (`See 'kubectl get --help'`)
         subs[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command == "version":
         return _version(args.client)
     return int(_module(COMMANDS[args.command][0]).run(args))
+
+
+def _split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`exec POD -- CMD...`: what follows the first `--` is the command, never flags (kubectl's
+    ArgsLenAtDash), for the commands that take one."""
+    if "--" not in argv or not any(a in _TAKES_COMMAND for a in argv[: argv.index("--")]):
+        return argv, None
+    at = argv.index("--")
+    return argv[:at], argv[at + 1 :]
+
+
+_TAKES_COMMAND = {"exec"}
 
 
 def _version(client_only: bool) -> int:

@@ -12,6 +12,7 @@ import select
 import shutil
 import struct
 import subprocess
+import sys
 import termios
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import docker
 import pytest
 
 from minikubelet.clock import poll
+from tests.e2e.conftest import ROOT
 from tests.e2e.pods import pod, sh, terminated, wait_running
 from tests.e2e.test_kubectl import Node, listening_node
 
@@ -92,6 +94,73 @@ def test_the_default_container_is_the_first_one(node: Node) -> None:
     assert done.stderr.startswith('Defaulted container "app" out of: app, side\n')
 
 
+def test_minikubelet_exec_over_the_socket(node: Node) -> None:
+    def mk(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "minikubelet", *args], env=node.env, input=stdin,
+            capture_output=True, text=True, timeout=60, cwd=ROOT,
+        )  # fmt: skip
+
+    done = mk("exec", "web", "-c", "app", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (done.returncode, done.stdout) == (3, "out\n")
+    assert done.stderr == "err\ncommand terminated with exit code 3\n"
+    assert mk("exec", "-i", "web", "-c", "app", "--", "cat", stdin="abc\n").stdout == "abc\n"
+    defaulted = mk("exec", "web", "--", "true")
+    assert defaulted.stderr == 'Defaulted container "app" out of: app, side\n'
+    for args, message in [
+        (["exec", "nope", "--", "true"], 'Error from server (NotFound): pods "nope" not found\n'),
+        (
+            ["exec", "web", "-c", "nope", "--", "true"],
+            "Error from server (BadRequest): container nope is not valid for pod web\n",
+        ),
+        (
+            ["exec", "done", "-c", "once", "--", "true"],
+            'error: unable to upgrade connection: container not found ("once")\n',
+        ),
+        (
+            ["exec", "web", "ls"],
+            "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND]"
+            " instead\nSee 'minikubelet exec -h' for help and examples\n",
+        ),
+    ]:
+        failed = mk(*args)
+        assert (failed.returncode, failed.stderr) == (1, message), args
+    argv = [sys.executable, "-m", "minikubelet", "exec", "-it", "web", "-c", "app", "--", "sh"]
+    seen, code = on_a_terminal(argv, node.env, SIZE_THEN_EXIT + b"exit 4\n")
+    assert code == 4 and b"size=33 111\r\n" in seen
+
+
+def test_the_python_clients_stream_exec(node: Node) -> None:
+    from kubernetes import client, config  # type: ignore[import-untyped]
+    from kubernetes.stream import stream  # type: ignore[import-untyped]
+
+    api = client.CoreV1Api(config.new_client_from_config(str(node.kubeconfig)))
+    out = stream(
+        api.connect_get_namespaced_pod_exec, "web", "default", container="app",
+        command=["sh", "-c", "echo hello; echo oops >&2"], stderr=True, stdin=False,
+        stdout=True, tty=False,
+    )  # fmt: skip
+    assert sorted(out.splitlines()) == ["hello", "oops"]  # two pipes: either may come first
+    ws = stream(
+        api.connect_get_namespaced_pod_exec, "web", "default", container="app",
+        command=["sh", "-c", "read line; echo got $line; exit 6"], stderr=True, stdin=True,
+        stdout=True, tty=False, _preload_content=False,
+    )  # fmt: skip
+    ws.write_stdin("abc\n")
+    ws.run_forever(timeout=20)
+    assert ws.read_stdout() == "got abc\n"
+    assert ws.returncode == 6
+    ws.close()
+
+
+# The resize travels beside the typed input (its own channel or stream, then an engine call), so
+# the shell may start before it lands: wait for it, within a deadline, inside the shell.
+SIZE_THEN_EXIT = (
+    b'for i in $(seq 50); do s=$(stty size); [ "$s" = "33 111" ] && break; sleep 0.1; done; '
+    b'echo "size=$s"; '
+)
+
+
 def on_a_terminal(argv: list[str], env: dict[str, str], typed: bytes) -> tuple[bytes, int]:
     """Run argv on a pseudo-terminal of 33 rows and 111 columns; type `typed` once it runs."""
     pid, fd = pty.fork()
@@ -125,9 +194,9 @@ def on_a_terminal(argv: list[str], env: dict[str, str], typed: bytes) -> tuple[b
 def test_exec_it_on_a_terminal(node: Node, client: str) -> None:
     binary, extra = CLIENTS[client]
     argv = [binary, "exec", "-it", "web", "-c", "app", "--", "sh"]
-    seen, code = on_a_terminal(argv, {**node.env, **extra}, b"stty size; tty; exit 7\n")
+    seen, code = on_a_terminal(argv, {**node.env, **extra}, SIZE_THEN_EXIT + b"tty; exit 7\n")
     assert code == 7
-    assert b"\r\n33 111\r\n/dev/pts/" in seen
+    assert b"size=33 111\r\n/dev/pts/" in seen
     assert seen.endswith(b"command terminated with exit code 7\r\n")
 
 

@@ -1,0 +1,132 @@
+"""The CLI's end of an exec or attach session: `v5.channel.k8s.io` over the agent's socket.
+
+Blocking and small, as the rest of the CLI: the upgrade is written by hand on a UNIX socket,
+frames are wsproto's (imported when a session starts, so other commands do not pay for it).
+The caller's thread reads the connection and writes stdout/stderr; one more thread copies
+stdin, then sends v5's `FF 00` at its EOF.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from minikubelet.errors import MinikubeletError
+
+__all__ = ["Session", "UpgradeFailed", "open_session"]
+
+V5 = "v5.channel.k8s.io"
+
+
+class UpgradeFailed(MinikubeletError):
+    """The agent answered the upgrade with an error: a Status body, or the kubelet's text."""
+
+    def __init__(self, code: int, body: bytes) -> None:
+        super().__init__(body.decode("utf-8", "replace").strip())
+        self.code = code
+        self.body = body
+
+
+def open_session(socket_path: str, path: str, query: list[tuple[str, str]]) -> Session:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(socket_path)
+    key = base64.b64encode(os.urandom(16)).decode()
+    head = (
+        f"GET {path}?{urlencode(query)} HTTP/1.1\r\nHost: minikubelet\r\n"
+        "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: {V5}\r\n\r\n"
+    )
+    sock.sendall(head.encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise UpgradeFailed(500, b"the agent closed the connection")
+        data += chunk
+    answer, _, rest = data.partition(b"\r\n\r\n")
+    code = int(answer.split(b" ", 2)[1])
+    if code != 101:
+        length = next(
+            (int(line.split(b":", 1)[1]) for line in answer.split(b"\r\n")
+             if line.lower().startswith(b"content-length:")), 0,
+        )  # fmt: skip
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        sock.close()
+        raise UpgradeFailed(code, rest[:length])
+    return Session(sock, rest)
+
+
+class Session:
+    """Frames in and out of one channel session."""
+
+    def __init__(self, sock: socket.socket, initial: bytes) -> None:
+        from wsproto.connection import Connection, ConnectionType
+
+        self._sock = sock
+        self._ws = Connection(ConnectionType.CLIENT, trailing_data=initial)
+        self._lock = threading.Lock()
+
+    def send(self, channel: int, data: bytes) -> None:
+        from wsproto.events import BytesMessage
+
+        with self._lock:
+            self._sock.sendall(self._ws.send(BytesMessage(bytes((channel,)) + data)))
+
+    def resize(self, width: int, height: int) -> None:
+        self.send(4, json.dumps({"Width": width, "Height": height}).encode() + b"\n")
+
+    def copy_stdin(self, fd: int) -> threading.Thread:
+        def copy() -> None:
+            try:
+                while chunk := os.read(fd, 32 * 1024):
+                    self.send(0, chunk)
+                self.send(255, b"\x00")  # v5: stdin reached EOF
+            except OSError:
+                pass
+
+        thread = threading.Thread(target=copy, daemon=True)
+        thread.start()
+        return thread
+
+    def run(self, output: Callable[[int, bytes], None]) -> dict[str, Any]:
+        """Deliver stdout/stderr until the agent closes; return the error channel's Status."""
+        from wsproto.events import BytesMessage, CloseConnection, Message, Ping
+
+        status: dict[str, Any] = {"status": "Failure", "message": "lost connection to the agent"}
+        parts: list[bytes] = []
+        while True:
+            for event in self._ws.events():
+                if isinstance(event, Ping):
+                    with self._lock:
+                        self._sock.sendall(self._ws.send(event.response()))
+                elif isinstance(event, CloseConnection):
+                    with self._lock:
+                        self._sock.sendall(self._ws.send(event.response()))
+                    self._sock.close()
+                    return status
+                elif isinstance(event, Message):
+                    parts.append(bytes(event.data) if isinstance(event, BytesMessage) else b"")
+                    if event.message_finished:
+                        frame, parts = b"".join(parts), []
+                        if frame[:1] == b"\x03":
+                            status = json.loads(frame[1:] or b"{}")
+                        elif frame[1:]:
+                            output(frame[0], frame[1:])
+            try:
+                data = self._sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self._sock.close()
+                return status
+            self._ws.receive_data(data)

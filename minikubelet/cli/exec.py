@@ -1,0 +1,156 @@
+"""`exec (POD | TYPE/NAME) [-c CONTAINER] [-i] [-t] -- COMMAND [args...]`, as kubectl runs it.
+
+kubectl's checks and words first (the command after `--`, a completed pod, the default
+container and its note), then one `v5.channel.k8s.io` session with the agent. The exit code of
+the command is the exit code of `exec`; `-t` puts the local terminal in raw mode and sends its
+size, again on every SIGWINCH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from minikubelet.api.kinds import POD
+from minikubelet.cli import client as agent
+from minikubelet.cli.logs import containers_for
+from minikubelet.errors import ManifestError
+
+__all__ = ["add_arguments", "attach_session", "run"]
+
+USAGE = "exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...]"
+NO_TTY = "Unable to use a TTY - input is not a terminal or the right kind of file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", nargs="?", metavar="(POD | TYPE/NAME)")
+    parser.add_argument("words", nargs="*", help=argparse.SUPPRESS)  # before `--`: refused
+    parser.add_argument("-c", "--container", default="")
+    parser.add_argument("-i", "--stdin", action="store_true")
+    parser.add_argument("-t", "--tty", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true")
+
+
+def _target(args: argparse.Namespace) -> tuple[str, list[str]]:
+    if not args.target:
+        raise ManifestError(
+            f"expected '{USAGE}'.\nPOD or TYPE/NAME is a required argument for the exec command\n"
+            "See 'minikubelet exec -h' for help and examples"
+        )
+    kind, sep, name = args.target.rpartition("/")
+    if sep and kind not in ("pod", "pods", "po"):
+        raise ManifestError(f"cannot exec into {kind}: only pods are supported by minikubelet")
+    command = list(args.dashdash or [])
+    if args.words:
+        raise ManifestError(
+            "exec [POD] [COMMAND] is not supported anymore. "
+            "Use exec [POD] -- [COMMAND] instead\nSee 'minikubelet exec -h' for help and examples"
+        )
+    if not command:
+        raise ManifestError("you must specify at least one command for the container")
+    return name, command
+
+
+@contextmanager
+def _raw_terminal(enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(sys.stdin.fileno())
+    tty.setraw(sys.stdin.fileno())
+    try:
+        yield
+    finally:
+        termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
+
+
+def attach_session(
+    client: agent.ApiClient, pod: dict[str, Any], sub: str, query: list[tuple[str, str]],
+    *, stdin: bool, tty: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """Run one session (exec or attach) to its end; the error channel's Status."""
+    from minikubelet.cli.channels import UpgradeFailed, open_session
+
+    meta = pod["metadata"]
+    try:
+        session = open_session(
+            str(client.paths.socket), POD.path(meta["namespace"], meta["name"], sub), query
+        )
+    except UpgradeFailed as failed:
+        if failed.body.startswith(b"{"):
+            import json
+
+            raise agent.error_from_status(json.loads(failed.body), failed.code) from None
+        raise ManifestError(f"unable to upgrade connection: {failed}") from None
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+
+    def write(channel: int, data: bytes) -> None:
+        target = err if channel == 2 else out
+        target.write(data)
+        target.flush()
+
+    if tty:
+        size = os.get_terminal_size(sys.stdout.fileno())
+        session.resize(size.columns, size.lines)
+        signal.signal(
+            signal.SIGWINCH,
+            lambda *_: session.resize(*os.get_terminal_size(sys.stdout.fileno())),
+        )
+    if stdin:
+        session.copy_stdin(sys.stdin.fileno())
+    with _raw_terminal(tty and stdin):
+        return session.run(write)
+
+
+def exit_code(status: dict[str, Any]) -> int:
+    """kubectl's reading of the error channel (client-go errorDecoderV4)."""
+    if status.get("status") == "Success":
+        return 0
+    if status.get("reason") == "NonZeroExitCode":
+        for cause in (status.get("details") or {}).get("causes") or []:
+            if cause.get("reason") == "ExitCode":
+                code = int(cause.get("message", "1"))
+                print(f"command terminated with exit code {code}", file=sys.stderr)
+                return code
+    print(f"error: {status.get('message', 'unknown error')}", file=sys.stderr)
+    return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    namespace = args.namespace or "default"
+    name, command = _target(args)
+    tty = args.tty
+    if tty and not (args.stdin and sys.stdin.isatty()):
+        if not args.quiet:
+            print(NO_TTY, file=sys.stderr)
+        tty = False
+    client = agent.connect()
+    try:
+        pod = client.request("GET", POD.path(namespace, name))
+        phase = (pod.get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed"):
+            raise ManifestError(
+                f"cannot exec into a container in a completed pod; current phase is {phase}"
+            )
+        # A named container is the server's to check (kubectl's "Error from server" words).
+        container = args.container or containers_for(pod, "", False)[0]
+        query = [("command", word) for word in command] + [("container", container)]
+        if not tty:
+            query.append(("stderr", "true"))
+        if args.stdin:
+            query.append(("stdin", "true"))
+        query.append(("stdout", "true"))
+        if tty:
+            query.append(("tty", "true"))
+        status = attach_session(client, pod, "exec", query, stdin=args.stdin, tty=tty)
+    finally:
+        client.close()
+    return exit_code(status)
