@@ -5,6 +5,7 @@
       ├─ DockerRuntime(instance id)           the only way to containers
       ├─ Node.run                             pod workers and their probers, probe history,
       │                                       runtime events, housekeeping
+      ├─ EndpointsController.run              Endpoints and EndpointSlices from pods' readiness
       ├─ uvicorn on the UNIX socket (0600)    the Kubernetes-shaped API
       └─ uvicorn on HTTPS (--listen)          the same API for kubectl, behind a bearer token
 
@@ -34,6 +35,7 @@ from minikubelet.server import ApiDeps, create_app
 from minikubelet.server.auth import TokenAuth
 from minikubelet.server.deps import Listener
 from minikubelet.server.streams.upgrade import UpgradingH11Protocol
+from minikubelet.services.controller import EndpointsController
 from minikubelet.store import Store
 
 __all__ = ["AgentConfig", "run_agent", "serve"]
@@ -109,8 +111,10 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             )
         )
         sock = _bind(str(paths.socket))
+        endpoints = EndpointsController(store, clock)
         async with anyio.create_task_group() as tg:
             await tg.start(node.run)
+            await tg.start(endpoints.run)
             tg.start_soon(server.serve, [sock])
             if https is not None:
                 tg.start_soon(https[0].serve, [https[1]])

@@ -296,3 +296,39 @@ SECRET = register(
         describer="minikubelet.printers.configdata:describe_secret",
     )
 )
+SERVICE = register(
+    Kind(
+        kind="Service",
+        plural="services",
+        singular="service",
+        short_names=("svc",),
+        subresources={"status": Subresource(("get", "patch", "update"))},
+        categories=("all",),
+        fields=frozenset({"metadata.name", "metadata.namespace", "spec.clusterIP", "spec.type"}),
+        table="minikubelet.printers.services:SERVICE_TABLE",
+        strategy="minikubelet.api.service_strategy:SERVICE_STRATEGY",
+        describer="minikubelet.printers.describe_services:DESCRIBE_SERVICE",
+    )
+)
+ENDPOINTS = register(
+    Kind(
+        kind="Endpoints",
+        plural="endpoints",
+        singular="endpoints",
+        short_names=("ep",),
+        table="minikubelet.printers.services:ENDPOINTS_TABLE",
+        strategy="minikubelet.api.service_strategy:ENDPOINTS_STRATEGY",
+        describer="minikubelet.printers.describe_services:describe_endpoints",
+    )
+)
+ENDPOINT_SLICE = register(
+    Kind(
+        kind="EndpointSlice",
+        plural="endpointslices",
+        singular="endpointslice",
+        group="discovery.k8s.io",
+        table="minikubelet.printers.services:ENDPOINT_SLICE_TABLE",
+        strategy="minikubelet.api.service_strategy:ENDPOINT_SLICE_STRATEGY",
+        describer="minikubelet.printers.describe_services:describe_endpoint_slice",
+    )
+)

@@ -159,11 +159,14 @@ def _decode(code: int, data: bytes) -> Any:
 
 
 def start_detached(paths: StatePaths, options: Sequence[str] = ()) -> subprocess.Popen[bytes]:
-    """Start `minikubelet daemon run [options]` in its own session, output to the agent log."""
+    """Start `minikubelet daemon run [options]` in its own session, output to the agent log.
+
+    `-P`: the agent imports the installed minikubelet, never a `minikubelet/` directory that
+    happens to be in the caller's working directory (`-m` would put it first on sys.path)."""
     env = {**os.environ, "MINIKUBELET_HOME": str(paths.home)}
     with open(paths.log, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "minikubelet", "daemon", "run", *options],
+            [sys.executable, "-P", "-m", "minikubelet", "daemon", "run", *options],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

@@ -13,7 +13,7 @@ import sys
 from collections import defaultdict
 from typing import Any
 
-from minikubelet.api.kinds import EVENT, Kind
+from minikubelet.api.kinds import EVENT, Kind, by_kind
 from minikubelet.cli import client as agent
 from minikubelet.cli.render import format_status_error
 from minikubelet.cli.resolve import resolve
@@ -110,10 +110,27 @@ def _render(
 
     describe = kind.load("describer")
     now = RealClock().utcnow()
+    extras = [_related(client, describe, obj) for obj in objs]
     if args.show_events == "false":
-        return [describe(obj, None, now, tz=None) for obj in objs]
+        return [
+            describe(obj, None, now, tz=None, **kw) for obj, kw in zip(objs, extras, strict=True)
+        ]
     events = _events_by_pod(client, objs, args.all_namespaces)
-    return [describe(obj, found, now, tz=None) for obj, found in zip(objs, events, strict=True)]
+    return [
+        describe(obj, found, now, tz=None, **kw)
+        for obj, found, kw in zip(objs, events, extras, strict=True)
+    ]
+
+
+def _related(client: agent.ApiClient, describe: Any, obj: JSON) -> dict[str, Any]:
+    """What a describer reads besides the object and its events (a Service: its
+    EndpointSlices), as it names them: a kind and a label selector in the object's namespace."""
+    related = getattr(describe, "related", None)
+    if related is None:
+        return {}
+    kind_name, selector = related(obj)
+    path = by_kind(kind_name).path(obj["metadata"].get("namespace") or "default")
+    return {"related": client.request("GET", path, labelSelector=selector).get("items") or []}
 
 
 def _by_prefix(client: agent.ApiClient, kind: Kind, namespace: str, prefix: str) -> list[JSON]:

@@ -12,7 +12,7 @@ __all__ = ["kubectl_help"]
 
 
 _GROUPS = (
-    ("Basic Commands (Beginner)", ("create",)),
+    ("Basic Commands (Beginner)", ("create", "expose")),
     ("Basic Commands (Intermediate)", ("get", "delete")),
     ("Troubleshooting and Debugging Commands", ("describe", "logs", "probes", "timeline")),
     ("Advanced Commands", ("apply", "wait")),
@@ -272,6 +272,19 @@ _HELP: dict[str, tuple[str, str, str]] = {
         "  # Does not require the --overwrite flag\n"
         "  minikubelet label node mynode disktype-\n",
         "minikubelet label [--overwrite] node NAME KEY_1=VAL_1 ... KEY_N=VAL_N [options]",
+    ),
+    "expose": (
+        "Expose a pod as a new Kubernetes service.\n\n"
+        " Looks up a pod by name and uses its labels as the selector of a new service on the "
+        "specified port. The service gets a cluster IP, reachable from the host and every pod; "
+        "with --type NodePort also 127.0.0.1:NODEPORT.",
+        "  # Create a service for a pod valid-pod, which serves on port 444 with the name "
+        '"frontend"\n'
+        "  minikubelet expose pod valid-pod --port=444 --name=frontend\n\n"
+        "  # Create a NodePort service for webapl on port 80, to its port 3000\n"
+        "  minikubelet expose pod webapl --port=80 --target-port=3000 --type=NodePort\n",
+        "minikubelet expose pod NAME [--port=port] [--protocol=TCP|UDP|SCTP] "
+        "[--target-port=number-or-name] [--name=name] [--type=type] [options]",
     ),
     "version": (
         "Print the client and server version information.\n\n"

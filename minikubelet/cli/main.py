@@ -41,6 +41,8 @@ _ONE_LINE = {  # kubectl's one-line descriptions
     "exec": "Execute a command in a container",
     "wait": "Experimental: Wait for a specific condition on one or many resources",
     "label": "Update the labels on a resource",
+    "expose": "Take a replication controller, service, deployment or pod and expose it as a new "
+    "Kubernetes service",
     "version": "Print the client and server version information",
     "daemon": "Run, start, stop or check the node agent",
     "probes": "List every probe the node ran for a pod, newest last",
@@ -60,6 +62,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "delete": ("delete", True),
     "wait": ("wait", True),
     "label": ("label", False),
+    "expose": ("expose", True),
     "probes": ("probes", True),
     "timeline": ("timeline", True),
     "daemon": ("daemon", False),

@@ -10,7 +10,7 @@ the upstream quirk kept: after three addresses, any further endpoint (ready or n
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from minikubelet.printers.describe_fields import annotation_lines, label_lines
@@ -18,7 +18,14 @@ from minikubelet.printers.describe_sections import event_rows
 from minikubelet.printers.services import format_labels, join_host_port
 from minikubelet.printers.tabwriter import TabWriter
 
-__all__ = ["describe_endpoint_slice", "describe_endpoints", "describe_service", "slice_endpoints"]
+__all__ = [
+    "DESCRIBE_SERVICE",
+    "ServiceDescriber",
+    "describe_endpoint_slice",
+    "describe_endpoints",
+    "describe_service",
+    "slice_endpoints",
+]
 
 JSON = dict[str, Any]
 _MAX = 3
@@ -145,7 +152,9 @@ def describe_service(
     return _layout(lines + inline) + _layout(table)
 
 
-def describe_endpoints(endpoints: JSON, events: list[JSON] | None, now: datetime) -> str:
+def describe_endpoints(
+    endpoints: JSON, events: list[JSON] | None, now: datetime, *, tz: tzinfo | None = None
+) -> str:
     lines = [*_head(endpoints), "Subsets:"]
     for subset in endpoints.get("subsets") or []:
         ready = ",".join(a.get("ip", "") for a in subset.get("addresses") or [])
@@ -162,7 +171,9 @@ def describe_endpoints(endpoints: JSON, events: list[JSON] | None, now: datetime
     return _layout(lines + inline) + _layout(table)
 
 
-def describe_endpoint_slice(item: JSON, events: list[JSON] | None, now: datetime) -> str:
+def describe_endpoint_slice(
+    item: JSON, events: list[JSON] | None, now: datetime, *, tz: tzinfo | None = None
+) -> str:
     lines = _head(item)
     lines.append(f"AddressType:\t{item.get('addressType', '')}")
     ports = item.get("ports") or []
@@ -197,3 +208,25 @@ def describe_endpoint_slice(item: JSON, events: list[JSON] | None, now: datetime
             lines.append(f"    Zone:\t{endpoint.get('zone') or '<unset>'}")
     inline, table = _events(events, now)
     return _layout(lines + inline) + _layout(table)
+
+
+class ServiceDescriber:
+    """The registry's describer for Services: kubectl's describe also reads the Service's
+    EndpointSlices, which `related` names for the CLI to fetch (kind, label selector)."""
+
+    def related(self, svc: JSON) -> tuple[str, str]:
+        return "EndpointSlice", f"kubernetes.io/service-name={svc['metadata']['name']}"
+
+    def __call__(
+        self,
+        svc: JSON,
+        events: list[JSON] | None,
+        now: datetime,
+        *,
+        tz: tzinfo | None = None,
+        related: list[JSON] | None = None,
+    ) -> str:
+        return describe_service(svc, related or [], events, now)
+
+
+DESCRIBE_SERVICE = ServiceDescriber()

@@ -12,8 +12,12 @@ from typing import Any
 
 from minikubelet.api.codec import parse_time
 from minikubelet.printers.duration import age
+from minikubelet.printers.tables import TablePrinter
 
 __all__ = [
+    "ENDPOINTS_TABLE",
+    "ENDPOINT_SLICE_TABLE",
+    "SERVICE_TABLE",
     "ENDPOINTS_COLUMNS",
     "ENDPOINT_SLICE_COLUMNS",
     "SERVICE_COLUMNS",
@@ -197,3 +201,8 @@ def endpoint_slice_row(item: JSON, now: datetime) -> list[Any]:
         _slice_endpoints(item.get("endpoints")),
         _created(item, now),
     ]
+
+
+SERVICE_TABLE = TablePrinter(SERVICE_COLUMNS, service_row)
+ENDPOINTS_TABLE = TablePrinter(ENDPOINTS_COLUMNS, endpoints_row)
+ENDPOINT_SLICE_TABLE = TablePrinter(ENDPOINT_SLICE_COLUMNS, endpoint_slice_row)

@@ -55,9 +55,15 @@ def field_selector(request: Request, allowed: frozenset[str]) -> dict[str, str] 
     return selector
 
 
-def _strategy(kind: Kind) -> Strategy:
-    strategy: Strategy = kind.load("strategy")
-    return strategy
+def _strategy(kind: Kind, deps: ApiDeps) -> Strategy:
+    """The kind's strategy; one that reads stored objects (the Service strategy's allocators
+    know what other Services hold) is bound to this store first."""
+    strategy = kind.load("strategy")
+    bound = getattr(strategy, "bound", None)
+    if bound is not None:
+        strategy = bound(lambda: deps.store.list(kind.kind, None)[0])
+    found: Strategy = strategy
+    return found
 
 
 def _dry_run(request: Request) -> bool:
@@ -71,9 +77,9 @@ def _answer(obj: dict[str, Any], warnings: list[str], code: int = 200) -> Respon
 
 
 def _with_unknown_dropped(
-    request: Request, kind: Kind, body: dict[str, Any]
+    request: Request, kind: Kind, deps: ApiDeps, body: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
-    return drop_unknown(body, validation_mode(request), _strategy(kind).unknown_fields)
+    return drop_unknown(body, validation_mode(request), _strategy(kind, deps).unknown_fields)
 
 
 async def list_objects(request: Request, deps: ApiDeps, kind: Kind) -> Response:
@@ -95,8 +101,8 @@ async def get_object(request: Request, deps: ApiDeps, kind: Kind) -> Response:
 
 async def create_object(request: Request, deps: ApiDeps, kind: Kind) -> Response:
     namespace = request.path_params.get("namespace", "")
-    body, warnings = _with_unknown_dropped(request, kind, await read_body(request))
-    created, more = _strategy(kind).create(body, namespace, deps.clock.utcnow())
+    body, warnings = _with_unknown_dropped(request, kind, deps, await read_body(request))
+    created, more = _strategy(kind, deps).create(body, namespace, deps.clock.utcnow())
     warnings += more
     if not _dry_run(request):
         created = deps.store.create(kind.kind, created)
@@ -105,10 +111,10 @@ async def create_object(request: Request, deps: ApiDeps, kind: Kind) -> Response
 
 async def replace_object(request: Request, deps: ApiDeps, kind: Kind) -> Response:
     p = request.path_params
-    body, warnings = _with_unknown_dropped(request, kind, await read_body(request))
+    body, warnings = _with_unknown_dropped(request, kind, deps, await read_body(request))
     check_update_name(body, p["name"])
     old = deps.store.get(kind.kind, p.get("namespace", ""), p["name"])
-    new, more = _strategy(kind).update(old, body, deps.clock.utcnow())
+    new, more = _strategy(kind, deps).update(old, body, deps.clock.utcnow())
     warnings += more
     if not _dry_run(request):
         expected = (body.get("metadata") or {}).get("resourceVersion") or None
@@ -125,8 +131,8 @@ async def patch_object(request: Request, deps: ApiDeps, kind: Kind) -> Response:
     old = deps.store.get(kind.kind, p.get("namespace", ""), p["name"])
     content_type = request.headers.get("content-type", "")
     merged = apply_patch(content_type, with_kind(old, kind.kind), patch, kind.kind)
-    body, warnings = drop_unknown(merged, mode, _strategy(kind).unknown_fields)
-    new, more = _strategy(kind).update(old, body, deps.clock.utcnow())
+    body, warnings = drop_unknown(merged, mode, _strategy(kind, deps).unknown_fields)
+    new, more = _strategy(kind, deps).update(old, body, deps.clock.utcnow())
     warnings += more
     if not _dry_run(request):
         sent = (patch.get("metadata") or {}) if isinstance(patch, dict) else {}
@@ -158,7 +164,7 @@ async def delete_object(request: Request, deps: ApiDeps, kind: Kind) -> Response
         requested = options["gracePeriodSeconds"]
     uid = ((options.get("preconditions") or {}).get("uid")) or None
     obj = deps.store.get(kind.kind, namespace, p["name"])
-    grace = _strategy(kind).delete_grace(obj, requested)
+    grace = _strategy(kind, deps).delete_grace(obj, requested)
     if _dry_run(request):
         return json_response(with_kind(obj, kind.kind))
     if grace == 0:

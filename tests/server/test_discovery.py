@@ -34,7 +34,14 @@ def test_legacy_discovery_answers_plain_json_even_when_aggregated_is_preferred(
     assert versions.status_code == 200
     assert versions.json()["kind"] == "APIVersions" and versions.json()["versions"] == ["v1"]
     groups = api.get("/apis", headers={"Accept": AGGREGATED}).json()
-    assert groups == {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
+    discovery = {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}
+    assert groups == {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [
+            {"name": "discovery.k8s.io", "versions": [discovery], "preferredVersion": discovery}
+        ],
+    }
 
 
 def test_api_v1_lists_resources_with_verbs_and_short_names(api: TestClient) -> None:
@@ -44,6 +51,8 @@ def test_api_v1_lists_resources_with_verbs_and_short_names(api: TestClient) -> N
     assert {"pods", "pods/log", "pods/status", "events", "nodes", "namespaces"} <= set(by_name)
     assert by_name["pods/exec"]["kind"] == "PodExecOptions"
     assert by_name["pods/exec"]["verbs"] == ["create", "get"]
+    assert set(by_name) >= {"services", "services/status", "endpoints"}
+    assert by_name["services"]["shortNames"] == ["svc"]
     assert by_name["pods"]["shortNames"] == ["po"] and by_name["pods"]["categories"] == ["all"]
     assert {"create", "delete", "get", "list", "patch", "watch"} <= set(by_name["pods"]["verbs"])
     shorts = {n: r.get("shortNames") for n, r in by_name.items()}
