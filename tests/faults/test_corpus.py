@@ -42,7 +42,7 @@ EXPECTED: dict[str, str | re.Pattern[str]] = {
     "kind-deployment.yaml": 'error: resource mapping not found for name: "d" namespace: "" from "{path}": no matches for kind "Deployment" in version "apps/v1"',
     "kind-lowercase.yaml": 'error: resource mapping not found for name: "p" namespace: "" from "{path}": no matches for kind "pod" in version "v1"',
     "kind-pod-v2.yaml": 'error: resource mapping not found for name: "p" namespace: "" from "{path}": no matches for kind "Pod" in version "v2"',
-    "kind-service.yaml": 'error: resource mapping not found for name: "s" namespace: "" from "{path}": no matches for kind "Service" in version "v1"',
+    "kind-service.yaml": 'The Service "s" is invalid: spec.ports: Required value',  # a kind now
     "list-item-no-kind.yaml": 'error: error validating "{path}": error validating data: kind not set; if you choose to ignore these errors, turn validation off with --validate=false',
     "list-item-scalar.yaml": "error: error parsing {path}: error unmarshaling JSON: json: cannot unmarshal number into Go value of type map[string]interface {} (7)",
     "list-one-bad-kind.json": 'error: resource mapping not found for name: "d" namespace: "" from "{path}": no matches for kind "Deployment" in version "apps/v1"',
