@@ -12,6 +12,20 @@ that draw them (`printers/timeline.py`).
           | ContainerEntry  {"kind": "Container", ...}    a container instance Started|Killed|Exited
           | ConditionEntry  {"kind": "Condition", ...}    Ready or ContainersReady changed
 
+Why, beside what: a probe attempt keeps its threshold `count` (`failure 2 of 3`, `success 1 of
+1`, `ignored: errored`) and its handler's `detail` (exec: exitCode, stdout, stderr; httpGet:
+statusCode, headerBytes, body; tcpSocket, grpc: error or servingStatus; every one: handler,
+target). A kill, a restart (a `Started` of instance > 0) and a Ready change carry a `cause`:
+
+    cause = {"summary": "one line",                        what a person reads first
+             "probe": "liveness", "container": "webapl",   the probe whose run crossed its threshold
+             "attempts": [probe entry, ...],               that run, oldest first
+             "exitCode": 137, "reason": "Error",           how the previous instance ended
+             "logs": ["last", "lines"]}                    what it logged last
+    (every key but `summary` optional)
+
+and an `Exited` entry keeps the last lines the container logged (`logs`).
+
 Field names are the JSON names. Times are RFC 3339 strings as written: probe attempts and kills
 with microseconds (metav1.MicroTime), starts, exits and condition changes as the pod's status
 has them. `seq` is the order in which the store wrote the entry (absent before it is written).
@@ -80,6 +94,8 @@ class ProbeEntry(_Entry):
     result: str = "unknown"
     message: str = ""
     changed: bool = False
+    count: str | None = None
+    detail: JSON | None = None
     seq: int | None = None
 
 
@@ -97,6 +113,8 @@ class ContainerEntry(_Entry):
     reason: str | None = None  # Killed, Exited
     message: str | None = None  # Killed
     exitCode: int | None = None  # Exited
+    logs: list[str] | None = None  # Exited: the last lines it logged
+    cause: JSON | None = None  # Killed; Started after a restart
     seq: int | None = None
 
 
@@ -111,6 +129,7 @@ class ConditionEntry(_Entry):
     time: str
     container: str = ""
     reason: str | None = None
+    cause: JSON | None = None
     seq: int | None = None
 
 
@@ -132,6 +151,16 @@ def _seq(data: JSON) -> int | None:
     return None if value is None else int(value)
 
 
+def _object(data: JSON, key: str) -> JSON | None:
+    value = data.get(key)
+    return dict(value) if isinstance(value, dict) else None
+
+
+def _lines(data: JSON, key: str) -> list[str] | None:
+    value = data.get(key)
+    return [str(line) for line in value] if isinstance(value, list) else None
+
+
 def entry_from_json(data: JSON) -> HistoryEntry | None:
     """The entry `data` holds, None for a kind this version does not know."""
     kind = data.get("kind")
@@ -147,6 +176,8 @@ def entry_from_json(data: JSON) -> HistoryEntry | None:
             result=_text(data, "result", "unknown"),
             message=_text(data, "message"),
             changed=bool(data.get("changed")),
+            count=_optional(data, "count"),
+            detail=_object(data, "detail"),
             seq=_seq(data),
         )
     if kind == ContainerEntry.KIND:
@@ -160,6 +191,8 @@ def entry_from_json(data: JSON) -> HistoryEntry | None:
             reason=_optional(data, "reason"),
             message=_optional(data, "message"),
             exitCode=None if code is None else int(code),
+            logs=_lines(data, "logs"),
+            cause=_object(data, "cause"),
             seq=_seq(data),
         )
     if kind == ConditionEntry.KIND:
@@ -169,6 +202,7 @@ def entry_from_json(data: JSON) -> HistoryEntry | None:
             time=_text(data, "time"),
             container=_text(data, "container"),
             reason=_optional(data, "reason"),
+            cause=_object(data, "cause"),
             seq=_seq(data),
         )
     return None

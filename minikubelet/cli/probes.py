@@ -1,8 +1,11 @@
-"""`probes POD [-c NAME] [--tail N] [-w] [-o json]`: every probe attempt of a pod, one per line.
+"""`probes POD [-c NAME] [--tail N] [-w] [-o json|wide]`: every probe attempt of a pod, a line each.
 
 Columns TIME (since the container instance started), CONTAINER (`name#N` after N restarts),
 PROBE, RESULT (`(changed)` when the attempt crossed a threshold and changed the worker's
-result), LATENCY, MESSAGE, laid out as kubectl lays out its tables. The history comes from the
+result), COUNT (the threshold count after it: `failure 2 of 3`, `ignored: errored`), LATENCY,
+MESSAGE (the kubelet's), and with `-o wide` DETAIL (what the handler saw: exit code and output,
+HTTP status, headers' size and body, the error or serving status), laid out as kubectl lays out
+its tables. The history comes from the
 agent's `/minikubelet/v1/.../probes` path; `-w` follows it as `get -w` follows pods.
 """
 
@@ -29,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--container", default="")
     parser.add_argument("--tail", type=int, default=-1)
     parser.add_argument("-w", "--watch", action="store_true")
-    parser.add_argument("-o", "--output", default="", choices=["", "json"])
+    parser.add_argument("-o", "--output", default="", choices=["", "json", "wide"])
 
 
 def pod_name(target: str) -> str:
@@ -86,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
         if args.output == "json":
             print(json.dumps(history, indent=4))
         else:
-            sys.stdout.write(writer.format(probe_lines(records, pod, args.tail)))
+            wide = args.output == "wide"
+            sys.stdout.write(writer.format(probe_lines(records, pod, args.tail, wide=wide)))
         sys.stdout.flush()
         if not args.watch:
             return 0
@@ -97,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
             if args.output == "json":
                 sys.stdout.write(json.dumps(record) + "\n")
             elif record.get("kind") == "Probe":
-                sys.stdout.write(writer.format(probe_line(record, starts, fallback) + "\n"))
+                line = probe_line(record, starts, fallback, args.output == "wide")
+                sys.stdout.write(writer.format(line + "\n"))
             sys.stdout.flush()
     finally:
         client.close()

@@ -8,26 +8,38 @@ Starts, exits and condition changes are read from the status the pod workers wro
 the kubelet's own `Killing` events (`node/events.py`); each carries a `key`, so seeing one again
 (a status written again, an agent restart that lists everything anew) writes nothing. The store
 is reached only through the injected watch factories.
+
+Each kill, restart and Ready change gets its cause (`node/causes.py`) from the probe runs the
+writer saw cross a threshold; a fresh exit first has the container's last lines read (`tail`,
+bounded in time, in a task of its own), so its entry and the restart's keep them.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
 
 from minikubelet.api.codec import parse_time
 from minikubelet.api.history import ConditionEntry, ContainerEntry, micro_time
 from minikubelet.clock import Clock
+from minikubelet.errors import MinikubeletError
+from minikubelet.node.causes import kill_cause, ready_cause, restart_cause
 from minikubelet.prober.history import HistoryWriter, Pending
 
 __all__ = ["ContainerHistory", "kill_entry", "status_entries"]
 
+log = logging.getLogger("minikubelet.node.history")
+
 JSON = dict[str, Any]
 Watch = Callable[[], AsyncIterator[tuple[str, JSON]]]
+Tail = Callable[[str], Awaitable[list[str]]]  # container ID -> the last lines it logged
 _CONDITIONS = ("Ready", "ContainersReady")
+FRESH_EXIT = timedelta(seconds=60)  # older exits (an agent restart's relist) get no log lines
 
 
 def _container_entries(status: JSON) -> list[tuple[ContainerEntry, str]]:
@@ -102,33 +114,107 @@ def kill_entry(event: JSON, instance: int, now: datetime) -> Pending | None:
     return Pending(uid, ns, str(involved.get("name", "")), entry.to_json(), key)
 
 
+def _drop(table: dict[Any, Any], uid: str) -> None:
+    """Remove a pod's keys (tuples that start with its uid)."""
+    for key in [k for k in table if k[0] == uid]:
+        del table[key]
+
+
 class ContainerHistory:
     """Follows the store's pods and events and hands their entries to the history writer."""
 
-    def __init__(self, writer: HistoryWriter, clock: Clock) -> None:
+    def __init__(self, writer: HistoryWriter, clock: Clock, tail: Tail | None = None) -> None:
         self.writer = writer
         self.clock = clock
+        self.tail = tail
         self._restarts: dict[tuple[str, str], int] = {}  # (uid, container) → restartCount
+        self._kills: dict[tuple[str, str, int], JSON] = {}  # (uid, container, instance) → cause
+        self._logs: dict[tuple[str, str], list[str]] = {}  # (uid, container ID) → last lines
+        self._reading: set[tuple[str, str | None]] = set()  # keys waiting for log lines
+        self._tg: TaskGroup | None = None
 
     def pod_changed(self, pod: JSON) -> None:
+        uid = str(pod["metadata"].get("uid", ""))
         for item in (pod.get("status") or {}).get("containerStatuses") or []:
-            key = (str(pod["metadata"].get("uid", "")), str(item.get("name", "")))
-            self._restarts[key] = int(item.get("restartCount") or 0)
-        for pending in status_entries(pod):
-            self.writer.add(pending)
+            self._restarts[(uid, str(item.get("name", "")))] = int(item.get("restartCount") or 0)
+        fresh = [
+            p
+            for p in status_entries(pod)
+            if (p.uid, p.key) not in self._reading
+            and (p.key is None or not self.writer.queued(p.uid, p.key))
+        ]
+        exits = [str(p.entry.get("containerID")) for p in fresh if self._fresh_exit(p.entry)]
+        if exits and self.tail is not None and self._tg is not None:
+            self._reading.update((p.uid, p.key) for p in fresh)
+            self._tg.start_soon(self._add_after_logs, pod, fresh, exits)
+        else:
+            self._add(pod, fresh)
+
+    def _fresh_exit(self, entry: JSON) -> bool:
+        if entry.get("event") != "Exited" or not entry.get("time"):
+            return False
+        return self.clock.utcnow() - parse_time(entry["time"]) < FRESH_EXIT
+
+    async def _add_after_logs(self, pod: JSON, fresh: list[Pending], exits: list[str]) -> None:
+        uid = str(pod["metadata"].get("uid", ""))
+        assert self.tail is not None
+        try:
+            for ident in exits:
+                with anyio.move_on_after(3):
+                    self._logs[(uid, ident)] = await self.tail(ident)
+        except MinikubeletError as exc:
+            log.info("no last log lines for the history (%s): %s", uid, exc)
+        finally:
+            self._reading.difference_update((p.uid, p.key) for p in fresh)
+            self._add(pod, fresh)
+
+    def _add(self, pod: JSON, fresh: list[Pending]) -> None:
+        """Queue the entries of a status, each with its cause or last lines."""
+        uid = str(pod["metadata"].get("uid", ""))
+        status = pod.get("status") or {}
+        items = {i.get("name"): i for i in status.get("containerStatuses") or []}
+
+        def crossed(container: str, probe: str) -> list[JSON]:
+            return self.writer.runs.crossed(uid, container, probe)
+
+        for pending in fresh:
+            entry, item = pending.entry, items.get(pending.entry.get("container"))
+            if entry.get("event") == "Exited":
+                logs = self._logs.get((uid, str(entry.get("containerID"))))
+                entry = {**entry, "logs": logs} if logs else entry
+            elif entry.get("event") == "Started" and item and entry.get("instance"):
+                if entry["instance"] == int(item.get("restartCount") or 0):
+                    previous = (item.get("lastState") or {}).get("terminated") or {}
+                    logs = self._logs.get((uid, str(previous.get("containerID"))))
+                    kill = self._kills.get((uid, item["name"], entry["instance"] - 1))
+                    entry = {**entry, "cause": restart_cause(item, kill, logs)}
+            elif entry.get("kind") == "Condition" and entry.get("condition") == "Ready":
+                entry = {**entry, "cause": ready_cause(pod, str(entry.get("status")), crossed)}
+            self.writer.add(pending._replace(entry=entry))
 
     def event(self, event: JSON) -> None:
         involved = event.get("involvedObject") or {}
         path = str(involved.get("fieldPath", ""))
         name = path[path.find("{") + 1 : -1] if "{" in path else ""
-        instance = self._restarts.get((str(involved.get("uid", "")), name), 0)
+        uid = str(involved.get("uid", ""))
+        instance = self._restarts.get((uid, name), 0)
         pending = kill_entry(event, instance, self.clock.utcnow())
-        if pending is not None:
-            self.writer.add(pending)
+        if pending is None or (pending.key and self.writer.queued(uid, pending.key)):
+            return
+        cause = kill_cause(
+            name,
+            str(event.get("message", "")),
+            lambda container, probe: self.writer.runs.crossed(uid, container, probe),
+        )
+        if cause is not None:
+            self._kills[(uid, name, instance)] = cause
+            pending = pending._replace(entry={**pending.entry, "cause": cause})
+        self.writer.add(pending)
 
     async def run(self, pods: Watch, events: Watch) -> None:
         """Follow both watches until cancelled."""
         async with anyio.create_task_group() as tg:
+            self._tg = tg
             tg.start_soon(self._follow, pods, self._on_pod)
             tg.start_soon(self._follow, events, self._on_event)
 
@@ -137,8 +223,8 @@ class ContainerHistory:
             self.pod_changed(obj)
         elif type_ == "DELETED":
             uid = str(obj.get("metadata", {}).get("uid", ""))
-            for key in [k for k in self._restarts if k[0] == uid]:
-                del self._restarts[key]
+            for table in (self._restarts, self._kills, self._logs):
+                _drop(table, uid)
             self.writer.forget(uid)
 
     def _on_event(self, type_: str, obj: JSON) -> None:

@@ -11,7 +11,7 @@ from minikubelet.api.models import ContainerStatus, Pod
 from minikubelet.errors import BadRequest
 from minikubelet.runtime.types import LogOptions, Runtime
 
-__all__ = ["log_container_id", "open_logs"]
+__all__ = ["last_lines", "log_container_id", "open_logs"]
 
 
 def _status(pod: Pod, container: str) -> ContainerStatus | None:
@@ -96,3 +96,13 @@ async def _limited(
             return
         sent += len(line)
         yield line
+
+
+async def last_lines(runtime: Runtime, container_id: str, count: int = 5) -> list[str]:
+    """The last `count` lines a container logged (each cut at 200 characters), for the cause
+    of its restart; the engine's error (container gone) propagates."""
+    lines: list[str] = []
+    stream = runtime.logs(container_id.split("://", 1)[-1], LogOptions(tail=count))
+    async for chunk in stream:
+        lines.append(chunk.decode("utf-8", errors="replace").rstrip("\r\n")[:200])
+    return lines[-count:]

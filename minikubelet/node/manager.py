@@ -19,6 +19,7 @@ scheduler's FailedScheduling event.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -40,7 +41,7 @@ from minikubelet.node.container_history import ContainerHistory
 from minikubelet.node.containers import PodContext
 from minikubelet.node.events import WARNING, Recorder
 from minikubelet.node.executor import Executor, Observed, fingerprint
-from minikubelet.node.logs import open_logs
+from minikubelet.node.logs import last_lines, open_logs
 from minikubelet.node.node_status import register_node, set_node_ready
 from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.worker import PodWorker
@@ -131,7 +132,8 @@ class Node:
                 lambda: self.store.watch("Event", None, None),
             )
             await tg.start(self.history.run)
-            tg.start_soon(ContainerHistory(self.history, self.clock).run, *watches)
+            tail = functools.partial(last_lines, self.runtime)
+            tg.start_soon(ContainerHistory(self.history, self.clock, tail).run, *watches)
             tg.start_soon(self._follow_pods)
             tg.start_soon(self._follow_runtime)
             tg.start_soon(self._housekeeping)

@@ -26,6 +26,7 @@ from minikubelet.api.history import (
     entries_from_json,
     entry_from_json,
 )
+from minikubelet.printers.causes import detail_text, restarts
 from minikubelet.printers.duration import human_duration
 from minikubelet.printers.tabwriter import TabWriter
 
@@ -63,6 +64,8 @@ class Mark:
     what: str  # success | failure | unknown (probes); Started | Killed | Exited (containers)
     instance: int = 0
     note: str = ""
+    cause: JSON | None = None  # kills and restarts: why (api/history.py)
+    logs: tuple[str, ...] = ()  # exits: the last lines logged
 
 
 @dataclass
@@ -82,6 +85,7 @@ class Timeline:
     probes: list[Row]
     containers: list[Row]
     ready: list[tuple[float, bool]]  # (since, ready) transitions of the Ready condition
+    ready_causes: list[JSON | None] = field(default_factory=list)  # beside `ready`
 
 
 def _order(entry: HistoryEntry) -> tuple[datetime, int]:
@@ -136,6 +140,7 @@ def build_timeline(
                 label = f"{c['name']} {kind}" if many else kind
                 probes[(c["name"], kind)] = Row(label, thresholds(c[f"{kind}Probe"]))
     ready: list[tuple[float, bool]] = []
+    ready_causes: list[JSON | None] = []
     for entry in sorted(entries_from_json(items), key=_order):
         at = _seconds(entry.time, start)
         if at is None:
@@ -150,9 +155,12 @@ def build_timeline(
             if entry.event == "Exited":
                 reason = entry.reason or "Exited"
                 note = f"{reason} (exit code {entry.exitCode or 0})"
-            lifecycle[name].marks.append(Mark(at, entry.event, entry.instance, note))
+            logs = tuple(entry.logs or ())
+            mark = Mark(at, entry.event, entry.instance, note, entry.cause, logs)
+            lifecycle[name].marks.append(mark)
         elif isinstance(entry, ConditionEntry) and entry.condition == "Ready":
             ready.append((at, entry.status == "True"))
+            ready_causes.append(entry.cause)
     return Timeline(
         str((pod.get("metadata") or {}).get("name", "")),
         start,
@@ -161,6 +169,7 @@ def build_timeline(
         list(probes.values()),
         list(lifecycle.values()),
         ready,
+        ready_causes,
     )
 
 
@@ -306,21 +315,6 @@ def _axis(origin: float, step: float, used: int) -> str:
     return "".join(line).rstrip()
 
 
-def restarts(timeline: Timeline) -> list[str]:
-    """One line per kill, exit and restart: when, which instance, and why."""
-    notes = []
-    for row in timeline.containers:
-        for mark in row.marks:
-            instance = f"{row.container} #{mark.instance}"
-            if mark.what == "Killed":
-                notes.append(f"  {mark.at:6.1f}s  killed   {instance}: {mark.note}")
-            elif mark.what == "Exited":
-                notes.append(f"  {mark.at:6.1f}s  exited   {instance}: {mark.note}")
-            elif mark.what == "Started" and mark.instance > 0:
-                notes.append(f"  {mark.at:6.1f}s  started  {instance} (restart {mark.instance})")
-    return ["restarts:", *notes] if notes else []
-
-
 # -- the `probes` table ------------------------------------------------------------------------
 
 
@@ -343,15 +337,17 @@ def container_starts(items: list[JSON]) -> dict[tuple[str, int], datetime]:
     return starts
 
 
-def probe_line(item: JSON, starts: dict[tuple[str, int], datetime], fallback: datetime) -> str:
-    """One tab-separated row: TIME CONTAINER PROBE RESULT LATENCY MESSAGE."""
+def probe_line(
+    item: JSON, starts: dict[tuple[str, int], datetime], fallback: datetime, wide: bool = False
+) -> str:
+    """One tab-separated row: TIME CONTAINER PROBE RESULT COUNT LATENCY MESSAGE [DETAIL]."""
     entry = entry_from_json(item)
     assert isinstance(entry, ProbeEntry), "probe_line takes probe attempts"
-    return _probe_line(entry, starts, fallback)
+    return _probe_line(entry, starts, fallback, wide)
 
 
 def _probe_line(
-    entry: ProbeEntry, starts: dict[tuple[str, int], datetime], fallback: datetime
+    entry: ProbeEntry, starts: dict[tuple[str, int], datetime], fallback: datetime, wide: bool
 ) -> str:
     name, instance = entry.container, entry.instance
     began = starts.get((name, instance), fallback)
@@ -362,20 +358,25 @@ def _probe_line(
     shown = name if instance == 0 else f"{name}#{instance}"
     message = " ".join(entry.message.split())
     latency = format_latency(entry.durationMs)
-    return "\t".join([_since(at), shown, entry.probe, result, latency, message])
+    cells = [_since(at), shown, entry.probe, result, entry.count or "-", latency, message]
+    if wide:
+        cells.append(detail_text(entry.detail) or "-")
+    return "\t".join(cells)
 
 
-HEADER = "TIME\tCONTAINER\tPROBE\tRESULT\tLATENCY\tMESSAGE"
+HEADER = "TIME\tCONTAINER\tPROBE\tRESULT\tCOUNT\tLATENCY\tMESSAGE"
 
 
-def probe_lines(items: list[JSON], pod: JSON, tail: int = -1) -> str:
-    """The header and the attempts in time order (the last `tail` if ≥ 0), tab-separated."""
+def probe_lines(items: list[JSON], pod: JSON, tail: int = -1, *, wide: bool = False) -> str:
+    """The header and the attempts in time order (the last `tail` if ≥ 0), tab-separated;
+    `wide` adds what the handler saw (DETAIL)."""
     probes = [e for e in entries_from_json(items) if isinstance(e, ProbeEntry)]
     attempts = sorted(probes, key=_order)
     if tail >= 0:
         attempts = attempts[len(attempts) - tail :] if tail else []
     starts, fallback = container_starts(items), pod_start(pod, items)
-    lines = [HEADER, *(_probe_line(e, starts, fallback) for e in attempts)]
+    header = HEADER + ("\tDETAIL" if wide else "")
+    lines = [header, *(_probe_line(e, starts, fallback, wide) for e in attempts)]
     return "\n".join(lines) + "\n"
 
 

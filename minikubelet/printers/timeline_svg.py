@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from html import escape
 
-from minikubelet.printers.timeline import Mark, Row, Timeline, ready_at, restarts
+from minikubelet.printers.causes import restarts
+from minikubelet.printers.timeline import Mark, Row, Timeline, ready_at
 
 __all__ = ["render_svg"]
 

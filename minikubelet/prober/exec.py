@@ -11,8 +11,8 @@ import anyio
 
 from minikubelet.api.models import Container
 from minikubelet.errors import MinikubeletError
-from minikubelet.prober.outcome import ProbeOutcome
-from minikubelet.runtime.types import Runtime
+from minikubelet.prober.outcome import ProbeOutcome, first_bytes
+from minikubelet.runtime.types import ExecResult, Runtime
 
 __all__ = ["EXEC_GRACE", "MAX_EXEC_OUTPUT", "exec_probe", "expand", "expand_command"]
 
@@ -71,11 +71,24 @@ async def exec_probe(
         with anyio.move_on_after(timeout + EXEC_GRACE):
             result = await runtime.exec(container_id, argv, timeout)
             if result.timed_out:
-                return ProbeOutcome.failure(timed_out_text)
+                return ProbeOutcome.failure(timed_out_text).with_detail(**_detail(result))
             output = result.output[:MAX_EXEC_OUTPUT].decode("utf-8", errors="replace")
             if result.exit_code == 0:
-                return ProbeOutcome.success(output)
-            return ProbeOutcome.failure(output)
+                return ProbeOutcome.success(output).with_detail(**_detail(result))
+            return ProbeOutcome.failure(output).with_detail(**_detail(result))
     except MinikubeletError as exc:
         return ProbeOutcome.errored(str(exc))
-    return ProbeOutcome.failure(timed_out_text)
+    return ProbeOutcome.failure(timed_out_text).with_detail(timedOut=True)
+
+
+def _detail(result: ExecResult) -> dict[str, str | int | None]:
+    """The exit code and the first bytes of stdout and stderr (of the output when the runtime
+    did not tell them apart)."""
+    apart = result.stdout is not None and result.stderr is not None
+    return {
+        "exitCode": result.exit_code,
+        "timedOut": True if result.timed_out else None,
+        "stdout": first_bytes(result.stdout or b"") if apart else None,
+        "stderr": first_bytes(result.stderr or b"") if apart else None,
+        "output": None if apart else first_bytes(result.output),
+    }

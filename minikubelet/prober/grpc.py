@@ -20,7 +20,7 @@ import h2.exceptions
 from anyio.abc import SocketStream
 
 from minikubelet.api.gofmt import go_duration
-from minikubelet.prober.outcome import ProbeOutcome
+from minikubelet.prober.outcome import ProbeOutcome, ProbeResult
 from minikubelet.prober.tcp import DialError, dial, join_host_port
 
 __all__ = ["SERVING_STATUS", "grpc_probe"]
@@ -216,7 +216,17 @@ async def _connect(host: str, port: int) -> _Conn:
 async def grpc_probe(
     host: str, port: int, service: str, timeout: float, user_agent: str
 ) -> ProbeOutcome:
-    """`grpcProber.Probe`: SERVING → success `service healthy`; anything else is a failure."""
+    """`grpcProber.Probe`: SERVING → success `service healthy`; anything else is a failure.
+    The detail names the serving status the server answered, else the error."""
+    outcome = await _grpc_probe(host, port, service, timeout, user_agent)
+    if outcome.detail is None and outcome.result is ProbeResult.FAILURE:
+        return outcome.with_detail(error=outcome.output)
+    return outcome
+
+
+async def _grpc_probe(
+    host: str, port: int, service: str, timeout: float, user_agent: str
+) -> ProbeOutcome:
     addr = join_host_port(host, port)
     duration = go_duration(timeout)
     deadline = anyio.current_time() + timeout
@@ -246,10 +256,11 @@ async def grpc_probe(
         return ProbeOutcome.failure(f"error: health rpc probe failed: {exc}")
     finally:
         await anyio.aclose_forcefully(conn.stream)
+    name = SERVING_STATUS.get(status, str(status))
     if status != 1:
-        name = SERVING_STATUS.get(status, str(status))
-        return ProbeOutcome.failure(f'service unhealthy (responded with "{name}")')
-    return ProbeOutcome.success("service healthy")
+        outcome = ProbeOutcome.failure(f'service unhealthy (responded with "{name}")')
+        return outcome.with_detail(servingStatus=name)
+    return ProbeOutcome.success("service healthy").with_detail(servingStatus=name)
 
 
 def _quote(text: str) -> str:

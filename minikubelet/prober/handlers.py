@@ -15,7 +15,7 @@ from minikubelet.prober.exec import exec_probe, expand_command
 from minikubelet.prober.grpc import grpc_probe
 from minikubelet.prober.http import ProbeRequest, format_url, http_probe, probe_headers
 from minikubelet.prober.outcome import ProbeOutcome
-from minikubelet.prober.tcp import tcp_probe
+from minikubelet.prober.tcp import join_host_port, tcp_probe
 from minikubelet.runtime.types import Runtime
 
 __all__ = [
@@ -92,22 +92,33 @@ async def _run_once(
 ) -> ProbeOutcome:
     """`runProbe`: one attempt of whichever handler the probe names."""
     timeout = float(probe.timeoutSeconds or 1)
+    handler = ""
     try:
         if probe.exec is not None:
+            handler = "exec"
             argv = expand_command(probe.exec.command or [], container)
-            return await exec_probe(runtime, container_id, argv, timeout)
+            outcome = await exec_probe(runtime, container_id, argv, timeout)
+            return outcome.with_detail(handler=handler, target=" ".join(argv))
         if probe.httpGet is not None:
+            handler = "httpGet"
             request = http_request(probe.httpGet, container, pod_ip, major_minor)
-            return await http_probe(request, timeout)
+            outcome = await http_probe(request, timeout)
+            return outcome.with_detail(handler=handler, target=request.url)
         if probe.tcpSocket is not None:
+            handler = "tcpSocket"
             port = resolve_port(probe.tcpSocket.port, container)
-            return await tcp_probe(probe.tcpSocket.host or pod_ip, port, timeout)
+            host = probe.tcpSocket.host or pod_ip
+            outcome = await tcp_probe(host, port, timeout)
+            return outcome.with_detail(handler=handler, target=join_host_port(host, port))
         if probe.grpc is not None:
+            handler = "grpc"
             service = probe.grpc.service or ""
             agent = user_agent(major_minor)
-            return await grpc_probe(pod_ip, probe.grpc.port or 0, service, timeout, agent)
+            outcome = await grpc_probe(pod_ip, probe.grpc.port or 0, service, timeout, agent)
+            target = join_host_port(pod_ip, probe.grpc.port or 0)
+            return outcome.with_detail(handler=handler, target=target, service=service or None)
     except ProbeError as exc:
-        return ProbeOutcome.errored(str(exc))
+        return ProbeOutcome.errored(str(exc)).with_detail(handler=handler or None)
     return ProbeOutcome.errored(f"missing probe handler for {container.name}")
 
 

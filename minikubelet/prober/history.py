@@ -31,6 +31,7 @@ from anyio.abc import TaskStatus
 from minikubelet.api.history import ProbeEntry, micro_time
 from minikubelet.api.models import Pod
 from minikubelet.clock import Clock
+from minikubelet.prober.runs import ProbeRuns
 from minikubelet.prober.worker import Attempt, Result
 
 __all__ = ["HistoryWriter", "Pending", "probe_entry"]
@@ -65,6 +66,8 @@ def probe_entry(attempt: Attempt, wall: Callable[[float], datetime]) -> ProbeEnt
         result=_RESULTS[attempt.result],
         message=outcome.error if outcome.error is not None else outcome.output,
         changed=attempt.changed,
+        count=attempt.count or None,
+        detail=dict(outcome.detail) if outcome.detail else None,
     )
 
 
@@ -86,6 +89,7 @@ class HistoryWriter:
     batch: int = 500
     capacity: int = 50_000
     stats: WriterStats = field(default_factory=WriterStats)
+    runs: ProbeRuns = field(default_factory=ProbeRuns)  # what kills and Ready changes blame
     _pending: deque[Pending] = field(default_factory=deque)
     _wake: anyio.Event | None = None  # the flusher waits on it: a tick or a full batch
     _due: bool = False  # a tick came since the last flush
@@ -104,15 +108,21 @@ class HistoryWriter:
         if len(self._pending) >= self.batch and self._wake is not None:
             self._wake.set()
 
+    def queued(self, uid: str, key: str) -> bool:
+        """Whether the entry of `key` was queued already (it would be dropped)."""
+        return (uid, key) in self._keys
+
     def forget(self, uid: str) -> None:
         """The pod is gone: its keys may be queued again (by a new pod of the same uid)."""
         self._keys = {k for k in self._keys if k[0] != uid}
+        self.runs.forget(uid)
 
     def attempt(self, pod: Pod, attempt: Attempt) -> None:
         now_mono, now = self.clock.monotonic(), self.clock.utcnow()
-        entry = probe_entry(attempt, lambda t: now - timedelta(seconds=now_mono - t))
+        entry = probe_entry(attempt, lambda t: now - timedelta(seconds=now_mono - t)).to_json()
         meta = pod.metadata
-        self.add(Pending(meta.uid or "", meta.namespace or "", meta.name or "", entry.to_json()))
+        self.add(Pending(meta.uid or "", meta.namespace or "", meta.name or "", entry))
+        self.runs.note(meta.uid or "", entry)
 
     @property
     def pending(self) -> int:

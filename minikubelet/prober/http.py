@@ -17,7 +17,7 @@ import anyio
 import httpx
 
 from minikubelet.api.gofmt import go_quote
-from minikubelet.prober.outcome import ProbeOutcome, ProbeResult
+from minikubelet.prober.outcome import ProbeOutcome, ProbeResult, first_bytes
 from minikubelet.prober.tcp import go_errno_text, join_host_port
 
 __all__ = [
@@ -233,15 +233,23 @@ class _Exchange:
                     break
         except (httpx.TransportError, OSError) as exc:
             raise _Stop(ProbeOutcome.errored(_cause_text(exc))) from exc
-        body = b"".join(chunks)[:MAX_BODY].decode("utf-8", errors="replace")
+        raw = b"".join(chunks)[:MAX_BODY]
+        body = raw.decode("utf-8", errors="replace")
         code = response.status_code
         if 200 <= code < 300:
-            return ProbeOutcome.success(body)
-        if 300 <= code < 400:
-            return ProbeOutcome(
+            outcome = ProbeOutcome.success(body)
+        elif 300 <= code < 400:
+            outcome = ProbeOutcome(
                 ProbeResult.WARNING, f"Probe terminated redirects, Response body: {body}"
             )
-        return ProbeOutcome.failure(f"HTTP probe failed with statuscode: {code}")
+        else:
+            outcome = ProbeOutcome.failure(f"HTTP probe failed with statuscode: {code}")
+        return outcome.with_detail(
+            url=self.current_url,
+            statusCode=code,
+            headerBytes=sum(len(k) + len(v) + 4 for k, v in response.headers.raw),
+            body=first_bytes(raw),
+        )
 
 
 async def http_probe(request: ProbeRequest, timeout: float) -> ProbeOutcome:

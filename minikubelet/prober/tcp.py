@@ -88,6 +88,6 @@ async def tcp_probe(host: str, port: int, timeout: float) -> ProbeOutcome:
     try:
         stream = await dial(host, port, timeout)
     except DialError as exc:
-        return ProbeOutcome.failure(str(exc))
+        return ProbeOutcome.failure(str(exc)).with_detail(error=str(exc))
     await anyio.aclose_forcefully(stream)
-    return ProbeOutcome.success()
+    return ProbeOutcome.success().with_detail(connected=True)

@@ -24,7 +24,15 @@ from minikubelet.prober.outcome import ProbeOutcome, ProbeResult
 if TYPE_CHECKING:
     import anyio
 
-__all__ = ["Attempt", "Kind", "ProbeState", "ProbeWorker", "Result", "apply_outcome"]
+__all__ = [
+    "Attempt",
+    "Kind",
+    "ProbeState",
+    "ProbeWorker",
+    "Result",
+    "apply_outcome",
+    "threshold_count",
+]
 
 
 class Result(IntEnum):
@@ -79,6 +87,7 @@ class Attempt:
     outcome: ProbeOutcome
     result: Result | None  # None: errored, not counted
     changed: bool
+    count: str = ""  # the threshold count after it: `failure 2 of 3`, `ignored: errored`
 
 
 def apply_outcome(state: ProbeState, kind: Kind, probe: Probe, outcome: ProbeOutcome) -> bool:
@@ -104,6 +113,20 @@ def apply_outcome(state: ProbeState, kind: Kind, probe: Probe, outcome: ProbeOut
     if (kind is Kind.LIVENESS and result is Result.FAILURE) or kind is Kind.STARTUP:
         state.on_hold, state.result_run = True, 0
     return changed
+
+
+def threshold_count(state: ProbeState, probe: Probe, result: Result | None) -> str:
+    """Where an attempt of `result` leaves the run, read before `apply_outcome` counts it:
+    `failure 2 of 3`, `success 1 of 1`; an errored attempt is not counted (`ignored: errored`),
+    nor is one that ends while the worker is on hold (`ignored: on hold`)."""
+    if result is None:
+        return "ignored: errored"
+    if state.on_hold:
+        return "ignored: on hold"
+    run = state.result_run + 1 if result == state.last_result else 1
+    if result is Result.SUCCESS:
+        return f"success {run} of {probe.successThreshold or 1}"
+    return f"failure {run} of {probe.failureThreshold or 3}"
 
 
 Runner = Callable[[Probe, Kind, Container, str, str], Awaitable[ProbeOutcome]]
@@ -219,12 +242,14 @@ class ProbeWorker:
         changed = False
         result: Result | None = None
         if outcome.error is None:
-            changed = apply_outcome(self.state, self.kind, self.probe, outcome)
             result = (
                 Result.SUCCESS
                 if outcome.result in (ProbeResult.SUCCESS, ProbeResult.WARNING)
                 else Result.FAILURE
             )
+        count = threshold_count(self.state, self.probe, result)
+        if not count.startswith("ignored"):
+            changed = apply_outcome(self.state, self.kind, self.probe, outcome)
         record = Attempt(
             self.kind,
             self.container.name,
@@ -236,5 +261,6 @@ class ProbeWorker:
             outcome,
             result,
             changed,
+            count,
         )
         self.notify(self, record, changed)

@@ -13,7 +13,7 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
-__all__ = ["EXEC_OUTPUT_CAP", "drain", "pump_events", "release", "shutdown"]
+__all__ = ["EXEC_OUTPUT_CAP", "drain", "drain_demuxed", "pump_events", "release", "shutdown"]
 
 Raw = dict[str, Any]
 EXEC_OUTPUT_CAP = 10 * 1024  # what a probe keeps; the kubelet keeps 10 KiB of probe output too
@@ -27,6 +27,22 @@ def drain(stream: Iterator[bytes], chunks: list[bytes]) -> None:
             if kept < EXEC_OUTPUT_CAP:
                 chunks.append(chunk[: EXEC_OUTPUT_CAP - kept])
                 kept += len(chunks[-1])
+    finally:
+        release(stream)
+
+
+def drain_demuxed(
+    stream: Iterator[tuple[bytes | None, bytes | None]], out: list[bytes], err: list[bytes]
+) -> None:
+    """`drain` for an exec started with `demux=True`: stdout and stderr kept apart, the first
+    10 KiB of each."""
+    kept = [0, 0]
+    try:
+        for pair in stream:
+            for index, (chunk, into) in enumerate(zip(pair, (out, err), strict=True)):
+                if chunk and kept[index] < EXEC_OUTPUT_CAP:
+                    into.append(chunk[: EXEC_OUTPUT_CAP - kept[index]])
+                    kept[index] += len(into[-1])
     finally:
         release(stream)
 

@@ -64,7 +64,13 @@ from minikubelet.runtime._docker_json import (
 )
 from minikubelet.runtime._proc import engine_hard_limits, kill_tree
 from minikubelet.runtime._sessions import Sessions
-from minikubelet.runtime._streams import EXEC_OUTPUT_CAP, drain, pump_events, release, shutdown
+from minikubelet.runtime._streams import (
+    EXEC_OUTPUT_CAP,
+    drain_demuxed,
+    pump_events,
+    release,
+    shutdown,
+)
 from minikubelet.runtime.types import (
     LABEL_INSTANCE,
     LABEL_KIND,
@@ -443,9 +449,12 @@ class DockerRuntime(Sessions):
         )
         exec_id = str(created["Id"])
         stream = await self._call(
-            lambda c: c.exec_start(exec_id, stream=True), gate=self._exec, error=RuntimeFailure
+            lambda c: c.exec_start(exec_id, stream=True, demux=True),
+            gate=self._exec,
+            error=RuntimeFailure,
         )
-        chunks: list[bytes] = []
+        chunks: list[bytes] = []  # stdout
+        errors: list[bytes] = []  # stderr
         timed_out = False
         async with anyio.create_task_group() as tg:
             done = anyio.Event()
@@ -453,7 +462,7 @@ class DockerRuntime(Sessions):
             async def read() -> None:
                 try:
                     await anyio.to_thread.run_sync(
-                        drain, stream, chunks, limiter=self._exec.limiter
+                        drain_demuxed, stream, chunks, errors, limiter=self._exec.limiter
                     )
                 finally:
                     done.set()
@@ -469,10 +478,13 @@ class DockerRuntime(Sessions):
                         await done.wait()
                     shutdown(stream)  # wakes the reader if it is still blocked
         code = await self._exit_code(exec_id)
+        stdout, stderr = b"".join(chunks), b"".join(errors)
         return ExecResult(
             exit_code=137 if timed_out or code is None else code,
-            output=b"".join(chunks)[:EXEC_OUTPUT_CAP],
+            output=(stdout + stderr)[:EXEC_OUTPUT_CAP],
             timed_out=timed_out,
+            stdout=stdout,
+            stderr=stderr,
         )
 
     async def _exit_code(self, exec_id: str) -> int | None:

@@ -165,9 +165,14 @@ class RegistryAuth:
 
 @dataclass(frozen=True, slots=True)
 class ExecResult:
+    """`output` is stdout then stderr (the kubelet's CombinedOutput), capped; `stdout` and
+    `stderr` are their first bytes apart, when the engine told them apart."""
+
     exit_code: int
     output: bytes = b""
     timed_out: bool = False
+    stdout: bytes | None = None
+    stderr: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,32 @@ def test_probes_table_tail(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         capsys.readouterr().out
         == (
-            "TIME   CONTAINER   PROBE       RESULT    LATENCY   MESSAGE\n"
-            f"1.7s   webapl#1    readiness   Failure   2ms       {FAIL}\n"
-            f"2.7s   webapl#1    readiness   Failure   2ms       {FAIL}\n"
-            "2.8s   webapl#1    liveness    Unknown   2ms       "
+            "TIME   CONTAINER   PROBE       RESULT    COUNT              LATENCY   MESSAGE\n"
+            f"1.7s   webapl#1    readiness   Failure   failure 2 of 3     2ms       {FAIL}\n"
+            f"2.7s   webapl#1    readiness   Failure   failure 3 of 3     2ms       {FAIL}\n"
+            "2.8s   webapl#1    liveness    Unknown   ignored: errored   2ms       "
             'Get "http://172.18.0.2:3000/healthz": context deadline exceeded\n'
         )[:None]
     )
+
+
+def test_probes_wide_shows_what_the_handler_saw(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probes", "webapl", "--tail", "2", "-o", "wide"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == "TIME CONTAINER PROBE RESULT COUNT LATENCY MESSAGE DETAIL".split()
+    assert lines[1].endswith('HTTP 500, headers 98 B, body "unhealthy\\n"')
+    assert lines[2].endswith("-")  # the errored attempt: no response to show
+
+
+def test_timeline_prints_why_it_restarted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["timeline", "webapl", "--width", "100"]) == 0
+    out = capsys.readouterr().out
+    notes = out[out.index("restarts:") :].splitlines()
+    assert notes[1].strip().startswith("11.6s  killed   webapl #0")
+    assert notes[2].strip() == f"because liveness probe: failure 3 of 3: {FAIL}"
+    assert [n.split()[2:5] for n in notes[3:6]] == [["failure", f"{k}", "of"] for k in (1, 2, 3)]
+    assert "last lines logged:" in out and "GET /healthz 500" in out
+    assert "Ready=True" in out and "because readiness probe: success 1 of 1: OK" in out
 
 
 def test_probes_json_and_container_filter(capsys: pytest.CaptureFixture[str]) -> None:

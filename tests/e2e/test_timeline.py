@@ -124,6 +124,15 @@ def test_webapl_timeline(agent: Agent, tmp_path: Path) -> None:
     started = next(r for r in mine if r.get("event") == "Started" and r["instance"] == n + 1)
     assert _at(failures[-1]) <= _at(kill) < _at(started) + timedelta(seconds=1)
     assert _at(started) <= _at(second[0])
+    # why (issue 21): each failure's threshold count and response, the kill blamed on those
+    # three, the exit's last lines, the restart's cause
+    assert [r["count"] for r in failures] == [f"failure {k} of 3" for k in (1, 2, 3)], failures
+    assert all(r["detail"]["statusCode"] == 500 for r in failures), failures
+    assert [a["time"] for a in kill["cause"]["attempts"]][-3:] == [r["time"] for r in failures]
+    exited = next(r for r in mine if r.get("event") == "Exited" and r["instance"] == n)
+    assert any(line.startswith("GET /") for line in exited.get("logs", [])), exited
+    assert started["cause"]["exitCode"] == 137, started
+    assert "killed: liveness probe: failure 3 of 3" in started["cause"]["summary"], started
     first_pass = next(r for r in readiness_records(mine, n) if _passed(r))
     assert _at(first_pass) < _at(failures[0])
     began = _at(next(r for r in mine if r.get("event") == "Started"))

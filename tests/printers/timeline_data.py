@@ -123,4 +123,54 @@ RECORDS.append(
         message='Get "http://172.18.0.2:3000/healthz": context deadline exceeded',
     )
 )
+
+# What the node adds to explain (api/history.py): each attempt's threshold count and detail...
+_runs: dict[str, tuple[str, int]] = {}
+for record in sorted((r for r in RECORDS if r["kind"] == "Probe"), key=lambda r: str(r["time"])):
+    path = "/healthz" if record["probe"] == "liveness" else "/ready"
+    record["detail"] = {"handler": "httpGet", "target": f"http://172.18.0.2:3000{path}"}
+    if record["result"] == "unknown":
+        record["count"] = "ignored: errored"
+        continue
+    last, run = _runs.get(record["probe"], ("", 0))
+    run = run + 1 if last == record["result"] else 1
+    _runs[record["probe"]] = (record["result"], run)
+    threshold = 1 if record["result"] == "success" else 3
+    record["count"] = f"{record['result']} {run} of {threshold}"
+    code, body = (200, "ok\n") if record["result"] == "success" else (500, "unhealthy\n")
+    record["detail"].update(statusCode=code, headerBytes=98, body=body)
+_crossed = [
+    r for r in RECORDS if r["kind"] == "Probe" and r["probe"] == "liveness" and r["instance"] == 0
+][-3:]
+_passed = [r for r in RECORDS if r["kind"] == "Probe" and r.get("changed")][0]
+_kill = {
+    "summary": "liveness probe: failure 3 of 3: HTTP probe failed with statuscode: 500",
+    "probe": "liveness",
+    "container": "webapl",
+    "attempts": _crossed,
+}
+_LOGS = ["GET /healthz 500", "GET /ready 200"]
+for record in RECORDS:
+    if record.get("event") == "Killed":
+        record["cause"] = _kill
+    elif record.get("event") == "Exited":
+        record["logs"] = _LOGS
+    elif record.get("event") == "Started" and record["instance"] == 1:
+        record["cause"] = {
+            **_kill,
+            "summary": f"killed: {_kill['summary']}; then Error (exit code 137)",
+            "exitCode": 137,
+            "reason": "Error",
+            "logs": _LOGS,
+        }
+    elif record.get("condition") == "Ready" and record["status"] == "True":
+        record["cause"] = {
+            "summary": "readiness probe: success 1 of 1: OK",
+            "probe": "readiness",
+            "container": "webapl",
+            "attempts": [_passed],
+        }
+    elif record.get("condition") == "Ready" and record["time"] == t(12):
+        record["cause"] = {**_kill, "attempts": _crossed[-1:]}
+
 NOW = T0 + timedelta(seconds=18)

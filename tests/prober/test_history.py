@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pytest
 
 from minikubelet.api.models import Container, ObjectMeta, Pod, PodSpec
 from minikubelet.clock import FakeClock
-from minikubelet.node.container_history import ContainerHistory
+from minikubelet.node.container_history import ContainerHistory, Tail
 from minikubelet.prober.history import HistoryWriter, Pending
 from minikubelet.prober.outcome import ProbeOutcome
 from minikubelet.prober.worker import Attempt, Kind, Result
@@ -85,14 +86,16 @@ def _attempt(n: int, kind: Kind = Kind.LIVENESS) -> Attempt:
 
 
 @asynccontextmanager
-async def running(writer: HistoryWriter, store: Store | None = None) -> AsyncIterator[None]:
+async def running(
+    writer: HistoryWriter, store: Store | None = None, tail: Tail | None = None
+) -> AsyncIterator[None]:
     """The writer's flusher (and, given a store, the container history following its pod and
     event watches) as the node runs them; cancelled on the way out, after its last flush."""
     async with anyio.create_task_group() as tg:
         await tg.start(writer.run)
         if store is not None:
             tg.start_soon(
-                ContainerHistory(writer, writer.clock).run,
+                ContainerHistory(writer, writer.clock, tail).run,
                 lambda: store.watch("Pod", None, None),
                 lambda: store.watch("Event", None, None),
             )
@@ -323,4 +326,53 @@ def _steps_of(records: list[JSON]) -> list[str]:
         if r["kind"] == "Container"
         else f"{r['condition']}={r['status']}"
         for r in records
+    ]
+
+
+async def test_kills_restarts_and_ready_changes_carry_their_causes(
+    store: Store, clock: FakeClock
+) -> None:
+    """The liveness run that crossed the threshold is the kill's cause; the restart's cause adds
+    how the container ended and what it logged last; each Ready change says why."""
+    asked: list[str] = []
+
+    async def tail(container_id: str) -> list[str]:
+        asked.append(container_id)
+        return ["GET /healthz 500", "GET /ready 200"]
+
+    writer = HistoryWriter(Writes(store), clock)
+    readiness = _attempt(0, Kind.READINESS)
+    passed = ProbeOutcome.success("OK")
+    writer.attempt(
+        _model(), replace(readiness, outcome=passed, result=Result.SUCCESS, changed=True)
+    )
+    for n in range(1, 4):
+        crossed = replace(_attempt(n), count=f"failure {n} of 3", changed=n == 3)
+        writer.attempt(_model(), crossed)
+    async with running(writer, store, tail):
+        await _restart_story(store, clock, writer)
+    assert asked == ["docker://c1"]  # the exited instance's lines, read once
+    records = store.probes.list("u1")
+    kill = next(r for r in records if r.get("event") == "Killed")
+    assert kill["cause"]["summary"] == (
+        "liveness probe: failure 3 of 3: HTTP probe failed with statuscode: 500"
+    )
+    assert [a["count"] for a in kill["cause"]["attempts"]] == [
+        f"failure {n} of 3" for n in (1, 2, 3)
+    ]
+    exited = next(r for r in records if r.get("event") == "Exited")
+    assert exited["logs"] == ["GET /healthz 500", "GET /ready 200"]
+    restart = next(r for r in records if r.get("event") == "Started" and r["instance"] == 1)
+    assert (
+        restart["cause"]["summary"]
+        == f"killed: {kill['cause']['summary']}; then Error (exit code 137)"
+    )
+    assert (restart["cause"]["exitCode"], restart["cause"]["logs"]) == (137, exited["logs"])
+    ready = [(r["status"], r["cause"]["summary"]) for r in records if r.get("condition") == "Ready"]
+    # The attempts were all made before the story: the first False already sees the liveness
+    # run that crossed (a container running, not ready, whose liveness failed is explained so).
+    assert ready == [
+        ("False", "liveness probe: failure 3 of 3: HTTP probe failed with statuscode: 500"),
+        ("True", "readiness probe: OK"),
+        ("False", "liveness probe: failure 3 of 3: HTTP probe failed with statuscode: 500"),
     ]
