@@ -1,46 +1,49 @@
 """Reading manifests as `kubectl apply -f` does: files, directories, stdin; YAML, JSON, Lists.
 
-Hostile input is refused early and cheaply: non-UTF-8 and binary junk by the YAML reader, alias
-bombs by measuring the expanded size of the node graph before anything is built from it, deep
-nesting by a depth limit, and oversized files by their byte count. Every failure is one
-`ManifestError` whose text is what kubectl prints after `error: `.
+A file is read as kubectl's stream visitor reads it, one document after another, each parsed
+(api/goyaml.py, or api/gojson.py when the stream starts with `{`) and then checked as kubectl's
+validation checks it before anything is sent: an object, apiVersion and kind set and strings
+(`[apiVersion not set, kind not set]`), a v1 List's items too. The first failure ends the
+read, in document order, with kubectl's words; every failure is one `ManifestError` whose text
+is what kubectl prints after `error: `. Bytes are taken as kubectl takes them: a UTF-8 BOM
+dropped, a UTF-16 one obeyed, each invalid UTF-8 byte read as U+FFFD.
+
+Where the node refuses what kubectl would pass on (to the API server): NUL-free binary junk is
+refused as go-yaml refuses it; nesting deeper than goyaml.MAX_DEPTH levels and files over
+MAX_FILE_BYTES are refused here, in words of the node's own.
 """
 
 from __future__ import annotations
 
-import json
+import codecs
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from minikubelet.api.gojson import GoJSONError, json_values
+from minikubelet.api.goyaml import MAX_DEPTH, DepthError, GoYAMLError, go_string, yaml_to_json
 from minikubelet.errors import ManifestError
 
-__all__ = ["MAX_OBJECT_BYTES", "Manifest", "json_type", "load_paths", "load_text"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_OBJECT_BYTES",
+    "VALIDATE_HINT",
+    "Manifest",
+    "json_type",
+    "load_paths",
+    "load_text",
+    "object_kind_errors",
+]
 
 # The API server's request body limit; an object above it is refused as it would be (413).
 MAX_OBJECT_BYTES = 3 * 1024 * 1024
 # A file may hold many objects, but not unboundedly many bytes.
 MAX_FILE_BYTES = 64 * 1024 * 1024
-# Nodes a document may expand to through aliases (go-yaml refuses "excessive aliasing").
-MAX_EXPANDED_NODES = 1_000_000
-MAX_DEPTH = 100
 _EXTENSIONS = (".yaml", ".yml", ".json")
-
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_Base):  # type: ignore[valid-type, misc]
-    """Safe loading with YAML 1.1 scalars as Kubernetes resolves them, but times kept as text."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+_JSON_SNIFF = 4096  # bytes kubectl looks at for a leading `{`
+VALIDATE_HINT = "if you choose to ignore these errors, turn validation off with --validate=false"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,102 +97,112 @@ def _read_limited(stream: Any) -> bytes:
 
 
 def load_text(data: bytes | str, source: str) -> list[Manifest]:
-    """One file's objects: `kind: List` flattened, empty documents skipped."""
+    """One file's objects in order, `kind: List` flattened, empty and null documents skipped."""
     manifests: list[Manifest] = []
-    for document in _documents(data, source):
-        for item in _flatten(document, source):
+    for document in _documents(_text(data), source):
+        errors = object_kind_errors(document)
+        if errors:
+            detail = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+            raise ManifestError(
+                f'error validating "{source}": error validating data: {detail}; {VALIDATE_HINT}'
+            )
+        for item in _flatten(document):
             manifests.append(Manifest(source, item))
     return manifests
 
 
-def _documents(data: bytes | str, source: str) -> Iterator[Any]:
-    if isinstance(data, bytes) and b"\x00" in data:
-        raise _parse_error(source, "yaml: control characters are not allowed")
+def _text(data: bytes | str) -> str:
+    """The bytes as kubectl's file reader hands them on: BOMs obeyed, bad UTF-8 as U+FFFD."""
+    if isinstance(data, str):
+        return data
+    if data.startswith(codecs.BOM_UTF8):
+        return go_string(data[len(codecs.BOM_UTF8) :])
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, errors="replace")
+    return go_string(data)
+
+
+def _documents(text: str, source: str) -> Iterator[Any]:
+    """Each non-empty document's JSON value, in order."""
+    head = text.encode()[:_JSON_SNIFF].decode(errors="ignore")
     try:
-        for node in yaml.compose_all(data, Loader=_Loader):
-            if node is None:
-                continue
-            _check_expansion(node, source)
-            loader = _Loader("")
-            yield _to_json(loader.construct_document(node), source)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f"line {mark.line + 1}: " if mark is not None else ""
-        raise _parse_error(source, f"yaml: {line}{exc.problem or exc.context}") from exc
-    except yaml.YAMLError as exc:
-        raise _parse_error(source, f"yaml: {getattr(exc, 'reason', exc)}") from exc
-    except RecursionError as exc:
-        raise _parse_error(source, "yaml: exceeded max depth of 10000") from exc
-
-
-def _parse_error(source: str, detail: str) -> ManifestError:
-    return ManifestError(f"error parsing {source}: error converting YAML to JSON: {detail}")
-
-
-def _check_expansion(root: yaml.Node, source: str) -> None:
-    """Refuse a document whose aliases expand past MAX_EXPANDED_NODES or past MAX_DEPTH.
-
-    Sizes are memoised per node, so a billion-laughs graph costs time linear in its text.
-    """
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-
-    def size(node: yaml.Node, depth: int) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if depth > MAX_DEPTH or key in active:
-            raise _parse_error(source, "yaml: exceeded max depth of 100")
-        total = 1
-        if isinstance(node, yaml.SequenceNode | yaml.MappingNode):
-            active.add(key)
-            children: list[yaml.Node] = (
-                node.value
-                if isinstance(node, yaml.SequenceNode)
-                else [n for pair in node.value for n in pair]
-            )
-            for child in children:
-                total += size(child, depth + 1)
-                if total > MAX_EXPANDED_NODES:
-                    raise _parse_error(source, "yaml: document contains excessive aliasing")
-            active.discard(key)
-        sizes[key] = total
-        return total
-
-    size(root, 0)
-
-
-def _to_json(value: Any, source: str) -> Any:
-    """YAML to JSON as Kubernetes does it: map keys become strings, other tags are refused."""
-    if isinstance(value, dict):
-        return {_key(k): _to_json(v, source) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_json(v, source) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise _parse_error(source, f"yaml: unsupported value of type {type(value).__name__}")
-
-
-def _key(key: Any) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return str(key)
-
-
-def _flatten(document: Any, source: str) -> Iterator[dict[str, Any]]:
-    if document is None:
-        return
-    if not isinstance(document, dict):
-        text = json.dumps(document)[:60]
+        if head.lstrip().startswith("{"):
+            for value in json_values(text.encode()):
+                if value is not None:
+                    yield value
+            return
+        for chunk in _yaml_chunks(text, source):
+            value = yaml_to_json(chunk)
+            if value is not None:
+                yield value
+    except DepthError:
         raise ManifestError(
-            f"error parsing {source}: error unmarshaling JSON: json: cannot unmarshal "
-            f"{json_type(document)} into Go value of type map[string]interface {{}} ({text})"
-        )
-    if not document:
-        return
+            f"error parsing {source}: nesting deeper than {MAX_DEPTH} levels is refused by "
+            "this node (kubectl would send the document to the API server)"
+        ) from None
+    except GoYAMLError as exc:
+        raise ManifestError(
+            f"error parsing {source}: error converting YAML to JSON: {exc}"
+        ) from None
+    except GoJSONError as exc:
+        raise ManifestError(f"error parsing {source}: {exc}") from None
+
+
+def _yaml_chunks(text: str, source: str) -> Iterator[str]:
+    """apimachinery's YAMLReader: documents split at lines starting `---`, line by line (a
+    line's `\r\n` read as `\n`); after `---` only spaces and a comment may follow."""
+    raws = text.split("\n")
+    if text.endswith("\n") or not text:
+        raws.pop()  # what follows the last newline is no line
+    lines: list[str] = []
+    for raw in raws:
+        line = raw.removesuffix("\r") + "\n"
+        if line.startswith("---"):
+            rest = line[3:].strip()
+            if rest and not rest.startswith("#"):
+                raise ManifestError(
+                    f"error parsing {source}: invalid Yaml document separator: {rest}"
+                )
+            if lines:
+                yield "".join(lines)
+                lines = []
+            continue
+        lines.append(line)
+    if lines:
+        yield "".join(lines)
+
+
+def object_kind_errors(document: Any) -> list[str]:
+    """kubectl's client-side validation of one document (getObjectKind, and a v1 List's
+    items): what it reports, in its words; empty when it would go on to the server."""
+    if not isinstance(document, dict):
+        return ["invalid object to validate"]
+    errors = []
+    api_version, kind = document.get("apiVersion"), document.get("kind")
+    if api_version is None:
+        errors.append("apiVersion not set")
+    elif not isinstance(api_version, str):
+        errors.append("apiVersion isn't string type")
+    elif api_version.count("/") > 1:
+        errors.append(f"unexpected GroupVersion string: {api_version}")
+    if kind is None:
+        errors.append("kind not set")
+    elif not isinstance(kind, str):
+        errors.append("kind isn't string type")
+    if errors or (api_version, kind) != ("v1", "List"):
+        return errors
+    items = document.get("items")
+    if not isinstance(items, list):
+        return ["invalid object to validate"]
+    return [error for item in items for error in object_kind_errors(item)]
+
+
+def _flatten(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
     if str(document.get("kind", "")).endswith("List") and isinstance(document.get("items"), list):
         for item in document["items"]:
-            yield from _flatten(item, source)
+            if isinstance(item, dict):
+                yield from _flatten(item)
         return
     yield document
 

@@ -84,13 +84,24 @@ def _kind(manifest: Manifest) -> Kind:
 
 
 def with_last_applied(body: dict[str, Any]) -> dict[str, Any]:
-    """The body with kubectl's last-applied annotation: the body itself, compact, sorted."""
+    """The body with kubectl's last-applied annotation: the body itself, compact, sorted. As
+    kubectl 1.32 sends it (seen with -v=9), fields whose value is null are left out of the
+    body, at any depth, though the annotation keeps them."""
     sent: dict[str, Any] = json.loads(json.dumps(body))
     meta = sent.setdefault("metadata", {})
     annotations = meta.setdefault("annotations", {})
     annotations.pop(LAST_APPLIED, None)
     annotations[LAST_APPLIED] = json.dumps(sent, sort_keys=True, separators=(",", ":")) + "\n"
-    return sent
+    stripped: dict[str, Any] = _without_nulls(sent)
+    return stripped
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
