@@ -98,7 +98,9 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             clock,
             NodeConfig(name=config.node_name or node_name_default(), pods_dir=paths.pods),
         )
-        deps = ApiDeps(store=store, clock=clock, node_name=node.name, logs=node, streams=node)
+        deps = ApiDeps(
+            store=store, clock=clock, node_name=node.name, logs=node, streams=node, probes=node
+        )
         https = _https(config, deps, clock) if config.listen else None
         app = create_app(deps)
         server = _Server(

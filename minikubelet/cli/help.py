@@ -14,7 +14,7 @@ __all__ = ["kubectl_help"]
 _GROUPS = (
     ("Basic Commands (Beginner)", ("create", "expose")),
     ("Basic Commands (Intermediate)", ("get", "delete")),
-    ("Troubleshooting and Debugging Commands", ("describe", "logs", "probes", "timeline")),
+    ("Troubleshooting and Debugging Commands", ("describe", "logs", "probes", "probe", "timeline")),
     ("Advanced Commands", ("apply", "wait")),
     ("Settings Commands", ("label",)),
     ("Node Commands", ("daemon", "kubeconfig")),
@@ -44,7 +44,11 @@ _FLAGS = {
     "--output": _OUTPUT,
     "timeline --output": "Output format: the terminal chart (default) or svg, a standalone SVG.",
     "timeline --since": "Only draw the last part of the history, a duration like 30s or 2m.",
-    "probes --output": "Output format: the table (default) or json, one record per line.",
+    "probes --output": "Output format: the table (default), wide (adds DETAIL) or json.",
+    "probe --output": "Output format: lines to read (default) or json, the raw outcome.",
+    "probe --liveness": "Run the container's liveness probe.",
+    "probe --readiness": "Run the container's readiness probe.",
+    "probe --startup": "Run the container's startup probe.",
     "get --output": (
         "Output format. One of: (json, yaml, name, jsonpath, custom-columns, wide). See custom "
         "columns [https://kubernetes.io/docs/reference/kubectl/#custom-columns] and jsonpath "
@@ -179,12 +183,24 @@ _HELP: dict[str, tuple[str, str, str]] = {
     ),
     "probes": (
         "List every probe attempt the node ran for a pod: TIME since the container started,\n"
-        "CONTAINER (name#restarts), PROBE, RESULT, LATENCY and the handler's MESSAGE.",
+        "CONTAINER (name#restarts), PROBE, RESULT, COUNT (failure 2 of 3), LATENCY and the\n"
+        "handler's MESSAGE; -o wide adds DETAIL, what the handler saw.",
         "  # The last 20 probes of webapl\n"
         "  minikubelet probes webapl --tail 20\n\n"
         "  # Follow them as they run\n"
         "  minikubelet probes webapl -w\n",
-        "minikubelet probes POD [-c CONTAINER] [--tail N] [-w] [-o json] [options]",
+        "minikubelet probes POD [-c CONTAINER] [--tail N] [-w] [-o json|wide] [options]",
+    ),
+    "probe": (
+        "Run one of a container's probes once, now, and print what it returned: the result, the\n"
+        "kubelet's message and what the handler saw (exit code and output, HTTP status, headers'\n"
+        "size and body, the error). Nobody counts it: the probe's worker, its thresholds, the\n"
+        "events and the pod stay as they were.",
+        "  # Is webapl's liveness endpoint answering right now?\n"
+        "  minikubelet probe webapl --liveness\n\n"
+        "  # The readiness probe of one container, as JSON\n"
+        "  minikubelet probe web -c app --readiness -o json\n",
+        "minikubelet probe POD [-c CONTAINER] --liveness|--readiness|--startup [-o json] [options]",
     ),
     "timeline": (
         "Draw a pod's probes, readiness changes and restarts on one time axis, in seconds since\n"

@@ -46,6 +46,7 @@ _ONE_LINE = {  # kubectl's one-line descriptions
     "version": "Print the client and server version information",
     "daemon": "Run, start, stop or check the node agent",
     "probes": "List every probe the node ran for a pod, newest last",
+    "probe": "Run one of a container's probes once, now, without counting it",
     "timeline": "Draw a pod's probes, readiness changes and restarts on one time axis",
     "kubeconfig": "Print a kubeconfig for kubectl and client libraries",
 }
@@ -64,6 +65,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "label": ("label", False),
     "expose": ("expose", True),
     "probes": ("probes", True),
+    "probe": ("probe", True),
     "timeline": ("timeline", True),
     "daemon": ("daemon", False),
     "kubeconfig": ("kubeconfig", False),

@@ -47,6 +47,7 @@ from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.worker import PodWorker
 from minikubelet.prober.history import HistoryWriter
 from minikubelet.prober.manager import ProbeManager
+from minikubelet.prober.once import run_once
 from minikubelet.prober.runner import engine_runner
 from minikubelet.runtime.types import (
     ContainerInfo,
@@ -213,6 +214,12 @@ class Node:
         return await open_logs(
             self.runtime, self.clock.utcnow(), from_dict(Pod, pod), container, options
         )
+
+    async def probe_once(self, pod: dict[str, Any], container: str, kind: str) -> dict[str, Any]:
+        """Run one probe by hand, counted by nobody (`prober/once.py`)."""
+        model = from_dict(Pod, pod)
+        status = self.statuses.pod_status(model.metadata.uid or "") or model.status
+        return await run_once(self.probes.runner, self.clock, model, status, container, kind)
 
     async def running_container(self, pod: dict[str, Any], container: str) -> str | None:
         """As the kubelet's `findContainer`: among running containers only."""

@@ -245,7 +245,7 @@ class _Exchange:
         else:
             outcome = ProbeOutcome.failure(f"HTTP probe failed with statuscode: {code}")
         return outcome.with_detail(
-            url=self.current_url,
+            url=self.current_url if self.current_url != self.request.url else None,
             statusCode=code,
             headerBytes=sum(len(k) + len(v) + 4 for k, v in response.headers.raw),
             body=first_bytes(raw),

@@ -23,6 +23,7 @@ from minikubelet.api.kinds import Kind, all_kinds
 from minikubelet.errors import NotFound, RuntimeFailure, StatusError
 from minikubelet.server import auth, discovery, objects, openapi, pods
 from minikubelet.server.deps import ApiDeps, LogSource
+from minikubelet.server.probe_run import pod_probe_run
 from minikubelet.server.responses import json_response, status_response
 from minikubelet.server.streams import routes as streams
 from minikubelet.server.timeline import pod_probes
@@ -151,6 +152,7 @@ _KUBECTL_ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/openapi/v3/{prefix}/{group_version:path}", openapi.openapi_group_version, ["GET"]),
     ("/minikubelet/v1/kubeconfig", auth.get_kubeconfig, ["GET"]),
     ("/minikubelet/v1/namespaces/{namespace}/pods/{name}/probes", pod_probes, ["GET"]),
+    ("/minikubelet/v1/namespaces/{namespace}/pods/{name}/probe", pod_probe_run, ["POST"]),
 ]
 
 

@@ -11,7 +11,7 @@ from minikubelet.clock import Clock
 from minikubelet.runtime.types import ExecStream
 from minikubelet.store import Store
 
-__all__ = ["ApiDeps", "Listener", "LogSource", "StreamSource"]
+__all__ = ["ApiDeps", "Listener", "LogSource", "ProbeSource", "StreamSource"]
 
 
 class LogSource(Protocol):
@@ -36,6 +36,14 @@ class StreamSource(Protocol):
     ) -> AbstractAsyncContextManager[ExecStream]: ...
 
 
+class ProbeSource(Protocol):
+    """Who runs a probe by hand (`server/probe_run.py`): the node, which knows the pod IP."""
+
+    async def probe_once(self, pod: dict[str, Any], container: str, kind: str) -> dict[str, Any]:
+        """The raw outcome as JSON; a StatusError when there is nothing to probe."""
+        ...
+
+
 @dataclass(frozen=True)
 class Listener:
     """The agent's HTTPS listener as a client needs it: URL, CA certificate (PEM), token."""
@@ -52,4 +60,5 @@ class ApiDeps:
     node_name: str
     logs: LogSource | None = None
     streams: StreamSource | None = None
+    probes: ProbeSource | None = None
     listener: Listener | None = None

@@ -149,6 +149,9 @@ def test_webapl_timeline(agent: Agent, tmp_path: Path) -> None:
     assert f"started  webapl #{n + 1} (restart {n + 1})" in text
     table = _cli(agent, "probes", "webapl", "--tail", "5")
     assert table.startswith("TIME    CONTAINER   PROBE")
+    once = _cli(agent, "probe", "webapl", "--readiness")  # issue 21: by hand, counted by nobody
+    assert once.startswith("readiness probe of default/webapl, container webapl (httpGet http")
+    assert "Run once by hand: not counted" in once and "\nresult:   " in once
     svg = tmp_path / "webapl.svg"
     svg.write_text(_cli(agent, "timeline", "webapl", "-o", "svg"))
     _renders(svg, tmp_path / "webapl.png")
