@@ -6,6 +6,7 @@
       ├─ Node.run                             pod workers and their probers, probe history,
       │                                       runtime events, housekeeping
       ├─ EndpointsController.run              Endpoints and EndpointSlices from pods' readiness
+      ├─ ServiceProxy.run                     cluster IPs on a TUN device, listeners to ready pods
       ├─ uvicorn on the UNIX socket (0600)    the Kubernetes-shaped API
       └─ uvicorn on HTTPS (--listen)          the same API for kubectl, behind a bearer token
 
@@ -36,6 +37,8 @@ from minikubelet.server.auth import TokenAuth
 from minikubelet.server.deps import Listener
 from minikubelet.server.streams.upgrade import UpgradingH11Protocol
 from minikubelet.services.controller import EndpointsController
+from minikubelet.services.proxy import ServiceProxy
+from minikubelet.services.tun import AddressSpace, NoAddresses, TunAddresses, device_name
 from minikubelet.store import Store
 
 __all__ = ["AgentConfig", "run_agent", "serve"]
@@ -91,6 +94,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
     paths = config.paths
     paths.ensure()
     store = Store.open(paths.database, clock)
+    addresses = _cluster_addresses(paths)
     try:
         node = Node(
             store,
@@ -114,9 +118,11 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
         )
         sock = _bind(str(paths.socket))
         endpoints = EndpointsController(store, clock)
+        proxy = ServiceProxy(store, clock, addresses)
         async with anyio.create_task_group() as tg:
             await tg.start(node.run)
             await tg.start(endpoints.run)
+            await tg.start(proxy.run)
             tg.start_soon(server.serve, [sock])
             if https is not None:
                 tg.start_soon(https[0].serve, [https[1]])
@@ -128,9 +134,20 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
                 https[0].should_exit = True
             tg.cancel_scope.cancel()
     finally:
+        addresses.close()
         store.close()
         for leftover in (paths.pid, paths.socket):
             leftover.unlink(missing_ok=True)
+
+
+def _cluster_addresses(paths: StatePaths) -> AddressSpace:
+    """The TUN device holding the cluster IPs (gone with this process), or none where TUN
+    cannot be had: then ClusterIPs are not reachable and NodePorts still are."""
+    try:
+        return TunAddresses(device_name(instance_id(paths)))
+    except OSError as exc:
+        log.warning("no TUN device for cluster IPs (%s); ClusterIPs will not answer", exc)
+        return NoAddresses()
 
 
 def _https(

@@ -1,0 +1,104 @@
+"""Traffic through Services on the engine (issue 18): a ClusterIP and a NodePort on 127.0.0.1
+refuse connections without a ready endpoint, spread new connections over the ready pods, are
+reachable from the host and from a pod, and leave nothing on the host after a SIGKILL of the
+agent (a restarted agent makes them again) or a stop."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import urllib.request
+from typing import Any
+
+import pytest
+
+from minikubelet.services.tun import device_name
+from tests.e2e.conftest import Agent
+from tests.e2e.pods import logs
+
+pytestmark = pytest.mark.e2e
+
+SVC = "/api/v1/namespaces/default/services"
+
+
+def webapl(name: str) -> dict[str, Any]:
+    env = [
+        {"name": "WEBAPL_READY_AFTER", "value": "0"},
+        {"name": "WEBAPL_LIVENESS_FAIL_AFTER", "value": "100000"},
+    ]
+    probe = {"httpGet": {"path": "/ready", "port": 3000}, "periodSeconds": 1}
+    container = {"name": "web", "image": "webapl:0.1", "env": env, "readinessProbe": probe}
+    return {
+        "metadata": {"name": name, "labels": {"app": "web"}},
+        "spec": {"terminationGracePeriodSeconds": 1, "containers": [container]},
+    }
+
+
+def refused(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return str(answer.read().decode())
+
+
+def answer(url: str) -> str | None:
+    try:
+        return get(url)
+    except OSError:
+        return None
+
+
+def device_exists(agent: Agent) -> bool:
+    shown = subprocess.run(["ip", "link", "show", device_name(agent.instance)], capture_output=True)
+    return shown.returncode == 0
+
+
+def test_cluster_ip_and_node_port(agent: Agent) -> None:
+    body = {
+        "metadata": {"name": "web"},
+        "spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [
+            {"port": 80, "targetPort": 3000}
+        ]},
+    }  # fmt: skip
+    svc = agent.api.request("POST", SVC, body=body)
+    ip, node_port = svc["spec"]["clusterIP"], svc["spec"]["ports"][0]["nodePort"]
+    assert agent.wait_for(lambda: refused(ip, 80), 10, "the cluster IP to refuse")
+    assert refused("127.0.0.1", node_port)
+
+    for name in ("web-a", "web-b"):
+        agent.apply(webapl(name))
+
+    def ready_count() -> int:
+        found = agent.api.request("GET", "/api/v1/namespaces/default/endpoints/web")
+        return sum(len(s.get("addresses") or []) for s in found.get("subsets") or [])
+
+    agent.wait_for(lambda: ready_count() == 2, 60, "both pods ready in the endpoints")
+    answers = [get(f"http://{ip}/") for _ in range(10)]
+    assert set(answers) == {"Hello from Node.js"}
+    assert get(f"http://127.0.0.1:{node_port}/") == "Hello from Node.js"
+    for name in ("web-a", "web-b"):
+        served = logs(agent, name).count("GET /\n")
+        assert served >= 3, f"{name} served {served} of 11 connections: not spread"
+
+    network = f"minikubelet-{agent.instance}"
+    script = f"exec 3<>/dev/tcp/{ip}/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3"
+    from_pod = subprocess.run(
+        ["docker", "run", "--rm", "--network", network, "webapl:0.1", "bash", "-c", script],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert from_pod.stdout.startswith("HTTP/1.1 200 OK"), from_pod.stderr
+
+    assert device_exists(agent)
+    agent.kill()
+    assert not device_exists(agent), "a SIGKILLed agent leaves no device or address behind"
+    agent.start()
+    agent.wait_for(lambda: device_exists(agent), 10, "the restarted agent's device")
+    assert agent.wait_for(lambda: answer(f"http://{ip}/"), 30, "the cluster IP answering again")
+    agent.stop()
+    assert not device_exists(agent), "a stopped agent leaves nothing behind"
