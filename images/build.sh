@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Build minikubelet's offline images; nothing is pulled from any registry.
 #
-#   bash images/build.sh [base|infra|webapl|all]      (default: all)
+#   bash images/build.sh [base|infra|webapl|nginx|all]      (default: all)
 #
 #   minikubelet/debian-base:bookworm  debootstrap --variant=minbase bookworm (+ python3) from
 #                                     the mirror this machine's apt uses, then docker import
 #   minikubelet/pause:3.10            pod sandbox: the host's static catatonit run as -P,
 #                                     or a tiny static C program when catatonit is missing
 #   webapl:0.1                        Dockerfile.webapl on top of the base image
+#   minikubelet/nginx:bookworm        Debian's nginx package on the base image (images/nginx),
+#                                     pushed as library/nginx:latest to the loopback Docker Hub
+#                                     mirror when the engine was started with it (mirror.sh)
 #
-# Cached by tag: an image that exists is not rebuilt unless FORCE=1 (webapl is also rebuilt
-# when Dockerfile.webapl or webapl/app.py changed since it was built).
+# Cached by tag: an image that exists is not rebuilt unless FORCE=1 (webapl and nginx are also
+# rebuilt when their sources changed since they were built).
 # Env: FORCE=1, MINIKUBELET_DEBIAN_MIRROR=URI (overrides the mirror read from apt sources),
 # MINIKUBELET_CATATONIT=PATH (the static catatonit to use; "none" forces the C fallback).
 set -euo pipefail
@@ -19,11 +22,15 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BASE_TAG=minikubelet/debian-base:bookworm
 PAUSE_TAG=minikubelet/pause:3.10
 WEBAPL_TAG=webapl:0.1
+NGINX_TAG=minikubelet/nginx:bookworm
 SUITE=bookworm
 FORCE=${FORCE:-0}
 # The legacy builder is all a Debian docker.io 20.10 engine offers without buildx;
 # it is also what plain Dockerfiles like these need.
 export DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0}
+
+# shellcheck source=images/mirror.sh
+. "$ROOT/images/mirror.sh"
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -205,6 +212,47 @@ build_webapl() {
     log "$WEBAPL_TAG: built"
 }
 
+build_nginx() {
+    local hash current old
+    hash=$(sha256sum "$ROOT/images/nginx/Dockerfile" | cut -c1-16)
+    current=$(docker image inspect -f '{{ index .Config.Labels "minikubelet.source-hash" }}' "$NGINX_TAG" 2>/dev/null || true)
+    if [ "$FORCE" != 1 ] && [ "$current" = "$hash" ]; then
+        log "$NGINX_TAG: cached"
+    else
+        have_image "$BASE_TAG" || build_base
+        log "$NGINX_TAG: Debian's nginx package on $BASE_TAG (apt in the build, host network)"
+        old=$(image_id "$NGINX_TAG")
+        # The host's network: apt reaches the mirror the base was debootstrapped from, whether
+        # or not the engine has a default bridge.
+        quiet_build --network host --build-arg "BASE=$BASE_TAG" \
+            --label "minikubelet.source-hash=$hash" -t "$NGINX_TAG" "$ROOT/images/nginx"
+        drop_old "$old" "$NGINX_TAG"
+        log "$NGINX_TAG: built"
+    fi
+    publish_nginx
+}
+
+# nginx:latest through the mirror: only where the engine was started with it (ensure-engine.sh).
+publish_nginx() {
+    if ! engine_uses_mirror; then
+        log "$NGINX_TAG: the engine has no minikubelet mirror; nginx:latest will not pull here"
+        return 0
+    fi
+    if ! mirror_answers && ! start_mirror; then
+        log "warning: the Docker Hub mirror $(mirror_url) does not answer (log: $MIRROR_LOG)"
+        return 0
+    fi
+    local target="$MIRROR_HOST/library/nginx:latest" out
+    docker tag "$NGINX_TAG" "$target"
+    if ! out=$(docker push "$target" 2>&1); then
+        printf '%s\n' "$out" >&2
+        docker image rm "$target" >/dev/null 2>&1 || true
+        die "docker push $target failed"
+    fi
+    docker image rm "$target" >/dev/null
+    log "nginx:latest: served by the mirror $(mirror_url)"
+}
+
 main() {
     local what=${1:-all}
     command -v docker >/dev/null 2>&1 || die "docker is missing (run images/ensure-engine.sh)"
@@ -216,8 +264,9 @@ main() {
         base) build_base ;;
         infra | pause) build_infra ;;
         webapl) build_webapl ;;
-        all) build_base; build_infra; build_webapl ;;
-        *) die "usage: $0 [base|infra|webapl|all]" ;;
+        nginx) build_nginx ;;
+        all) build_base; build_infra; build_webapl; build_nginx ;;
+        *) die "usage: $0 [base|infra|webapl|nginx|all]" ;;
     esac
 }
 

@@ -9,9 +9,16 @@
 #   apache2-utils (htpasswd, for the registry with basic auth) is missing (apt is not
 #   touched at all when everything is present);
 # - when `docker info` fails, starts dockerd in the background (log under /tmp) and
-#   waits for it with a deadline (MINIKUBELET_DOCKERD_TIMEOUT seconds, default 60).
+#   waits for it with a deadline (MINIKUBELET_DOCKERD_TIMEOUT seconds, default 60);
+#   that dockerd gets `--registry-mirror` to a loopback docker-registry started first
+#   (images/mirror.sh), which build.sh fills with the offline nginx:latest. An engine
+#   that already answers is never reconfigured; if it was started with that mirror and
+#   the mirror is gone (a reboot, a killed process), the mirror is started again.
 # Idempotent: on a machine that already has everything this takes well under a second.
 set -euo pipefail
+
+# shellcheck source=images/mirror.sh
+. "$(dirname "${BASH_SOURCE[0]}")/mirror.sh"
 
 log() { printf 'ensure-engine: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -54,6 +61,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if docker info >/dev/null 2>&1; then
+    if engine_uses_mirror && ! mirror_answers; then
+        log "restarting the Docker Hub mirror the engine was started with ($(mirror_url))"
+        start_mirror || log "warning: the mirror did not start (log: $MIRROR_LOG)"
+    fi
     exit 0
 fi
 
@@ -73,9 +84,16 @@ if dockerd_running; then
     log "dockerd is running but not answering yet; waiting up to ${TIMEOUT}s"
 else
     DOCKERD=$(PATH="$PATH:/usr/sbin:/sbin" command -v dockerd) || die "dockerd not found"
+    args=()
+    if mirror_answers || start_mirror; then
+        args+=(--registry-mirror "$(mirror_url)")
+        log "Docker Hub mirror on $(mirror_url) (storage: $MIRROR_DIR)"
+    else
+        log "warning: no Docker Hub mirror (log: $MIRROR_LOG): nginx:latest will not pull"
+    fi
     log "starting dockerd in the background (log: $DOCKERD_LOG)"
     # setsid + nohup: the daemon outlives this script and the CI step that ran it.
-    "${SUDO[@]}" setsid nohup "$DOCKERD" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    "${SUDO[@]}" setsid nohup "$DOCKERD" "${args[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null &
 fi
 
 deadline=$((SECONDS + TIMEOUT))

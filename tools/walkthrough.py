@@ -1,10 +1,15 @@
-"""The seed's walkthrough, live: webapl's readiness and liveness probes on this machine.
+"""The seed's walkthrough, live: nginx-pod.yml, then webapl's readiness and liveness probes.
 
     python tools/walkthrough.py           # the seed's real timings (about 2 minutes)
     python tools/walkthrough.py --short   # the same story with short timings (under a minute)
 
 Each step runs the command a user would type, shows its real output, and says what to look
-for; waits are on conditions with deadlines. The pod is deleted at the end.
+for; waits are on conditions with deadlines. The pods are deleted at the end.
+
+nginx-pod.yml (`nginx:latest`) really pulls where images/ensure-engine.sh started the engine:
+it serves Docker Hub's name from a loopback mirror holding nginx built from Debian's package.
+On an engine started otherwise the pull fails as on a node without Docker Hub, and the
+walkthrough shows that and goes on.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import shlex
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,11 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "minikubelet"]
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 
-NGINX_NOTE = """\
-The notes start with nginx-pod.yml (image nginx:latest). This machine has no registry, so
-that pod would end in ErrImagePull / ImagePullBackOff, exactly as on a node that cannot
-reach Docker Hub; on a machine that can pull, `minikubelet apply -f manifests/nginx-pod.yml`
-runs it. The walkthrough goes on with webapl, whose image `make images` built locally."""
+NGINX_FAILED = """\
+The pull failed: this engine has no loopback mirror of Docker Hub (images/ensure-engine.sh adds
+one only to an engine it starts itself), so the pod reads ErrImagePull, then ImagePullBackOff,
+exactly as on a node that cannot reach Docker Hub. The walkthrough goes on with webapl, whose
+image `make images` built locally."""
 
 
 def say(text: str) -> None:
@@ -47,22 +53,49 @@ def run(*args: str, tail: int | None = None) -> str:
     return done.stdout
 
 
-def pod() -> dict[str, Any]:
+def pod(name: str = "webapl") -> dict[str, Any]:
     from minikubelet.cli.client import connect
     from minikubelet.errors import NotFound
 
     with connect() as api:
         try:
-            found: dict[str, Any] = api.request("GET", "/api/v1/namespaces/default/pods/webapl")
+            found: dict[str, Any] = api.request("GET", f"/api/v1/namespaces/default/pods/{name}")
         except NotFound:
             return {}
         return found
 
 
-def container() -> dict[str, Any]:
-    statuses = (pod().get("status") or {}).get("containerStatuses") or [{}]
+def container(name: str = "webapl") -> dict[str, Any]:
+    statuses = (pod(name).get("status") or {}).get("containerStatuses") or [{}]
     found: dict[str, Any] = statuses[0]
     return found
+
+
+def nginx() -> None:
+    """The seed's first manifest, unchanged: it pulls nginx:latest, then serves port 80."""
+    say("The notes start with nginx-pod.yml: image nginx:latest, so the kubelet pulls it first")
+    if pod("nginx"):
+        run_quiet("delete", "pod", "nginx", "--grace-period=1")
+    run("apply", "-f", "manifests/nginx-pod.yml")
+
+    def settled() -> bool:
+        state = container("nginx").get("state") or {}
+        reason = (state.get("waiting") or {}).get("reason")
+        return bool(state.get("running")) or reason in ("ErrImagePull", "ImagePullBackOff")
+
+    wait("the pull to end (Running, or ErrImagePull)", settled, 90)
+    run("get", "pod", "nginx", "-o", "wide")
+    if (container("nginx").get("state") or {}).get("running"):
+        ip = (pod("nginx").get("status") or {}).get("podIP", "")
+        say(f"nginx answers on the pod IP, port 80 (GET http://{ip}/)")
+        with urllib.request.urlopen(f"http://{ip}/", timeout=10) as reply:
+            title = reply.read().decode(errors="replace").split("<title>")[-1].split("</")[0]
+            print(f"HTTP {reply.status}: {title}", flush=True)
+        run("describe", "pod", "nginx", tail=8)
+    else:
+        print(NGINX_FAILED, flush=True)
+        run("describe", "pod", "nginx", tail=8)
+    run("delete", "-f", "manifests/nginx-pod.yml", "--grace-period=1")
 
 
 def wait(what: str, check: Callable[[], bool], timeout: float) -> float:
@@ -87,8 +120,8 @@ def main() -> int:
     manifest = "manifests/webapl-pod-short.yaml" if args.short else "manifests/webapl-pod.yaml"
     scale = 0.4 if args.short else 1.0
     ready_after, fail_after = (5, 14) if args.short else (20, 40)
-    say("minikubelet: the seed's webapl walkthrough" + (" (short timings)" if args.short else ""))
-    print(NGINX_NOTE)
+    say("minikubelet: the seed's walkthrough" + (" (short timings)" if args.short else ""))
+    nginx()
     if pod():
         run("delete", "pod", "webapl", "--grace-period=1")
     say("Apply the manifest: the node agent starts the pod on the local Docker engine")

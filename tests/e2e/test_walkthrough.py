@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ROOT, _cleanup_engine
+from tests.e2e.test_nginx import MIRROR, _engine_mirrors
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +25,7 @@ def test_short_walkthrough(tmp_path: Path) -> None:
             env=env,
             capture_output=True,
             text=True,
-            timeout=240,
+            timeout=330,
             check=False,
         )
     finally:
@@ -39,7 +40,14 @@ def test_short_walkthrough(tmp_path: Path) -> None:
             _cleanup_engine((home / "instance-id").read_text().strip())
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
+    nginx = (
+        ["HTTP 200: Welcome to nginx!", 'Pulling image "nginx:latest"', 'pod "nginx" deleted']
+        if any(MIRROR in m for m in _engine_mirrors())
+        else ["nginx   0/1     ", 'Failed to pull image "nginx:latest"', 'pod "nginx" deleted']
+    )
     for expected in (
+        "pod/nginx created",
+        *nginx,
         "pod/webapl created",
         "Container webapl failed liveness probe, will be restarted",
         "Liveness probe failed: HTTP probe failed with statuscode: 500",
@@ -49,6 +57,7 @@ def test_short_walkthrough(tmp_path: Path) -> None:
     ):
         assert expected in out, f"{expected!r} missing from:\n{out}"
     rows = [line.split() for line in out.splitlines() if line.startswith("webapl ")]
+    assert rows, out
     assert ["webapl", "0/1", "Running", "0"] == rows[0][:4]
     assert any(row[1] == "1/1" for row in rows)
     assert rows[-1][3] == "1"  # RESTARTS 1 after the liveness kill
