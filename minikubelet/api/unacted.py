@@ -23,8 +23,9 @@ _POD_FIELDS = (
     "readinessGates",
     "resourceClaims",
 )
-_CONTAINER_FIELDS = ("securityContext", "lifecycle", "envFrom", "resizePolicy", "volumeDevices")
-_SUPPORTED_VOLUMES = ("emptyDir", "hostPath")
+_CONTAINER_FIELDS = ("securityContext", "lifecycle", "resizePolicy", "volumeDevices")
+_SUPPORTED_VOLUMES = ("emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected")
+_SUPPORTED_PROJECTIONS = ("configMap", "secret", "downwardAPI")
 _MESSAGE = "not acted on by minikubelet: the pod runs as if it were not set"
 
 
@@ -43,6 +44,12 @@ def unacted_fields(pod: Pod) -> list[str]:
         for source in volume.extra:
             if source not in _SUPPORTED_VOLUMES:
                 found.append(f"spec.volumes[{i}].{source}")
+        for j, item in enumerate((volume.extra.get("projected") or {}).get("sources") or []):
+            found += [
+                f"spec.volumes[{i}].projected.sources[{j}].{kind}"
+                for kind in item
+                if kind not in _SUPPORTED_PROJECTIONS
+            ]
     return [f"{path}: {_MESSAGE}" for path in dict.fromkeys(found)]
 
 
@@ -50,10 +57,6 @@ def _container(container: Container, path: str, *, init: bool) -> list[str]:
     found = [f"{path}.{name}" for name in _CONTAINER_FIELDS if _set(container.extra.get(name))]
     if init and container.restartPolicy == "Always":
         found.append(f"{path}.restartPolicy")
-    for j, env in enumerate(container.env or []):
-        source = env.valueFrom
-        if source is not None and source.fieldRef is None:
-            found.append(f"{path}.env[{j}].valueFrom")
     return found
 
 

@@ -9,17 +9,17 @@ created, limits as Docker memory/CPU limits and requests as CPU shares.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from minikubelet.api.models import Container, Pod, Volume
+from minikubelet.api.quantity import Quantity
+from minikubelet.node.envvars import EnvContext, EnvError, ObjectSource, expand, make_environment
+from minikubelet.node.projection import CONFIG_VOLUMES
 from minikubelet.runtime.types import LABEL_ATTEMPT, ContainerSpec, Mount
 
 __all__ = ["ConfigError", "PodContext", "container_spec", "expand", "pod_volume_dir"]
-
-_REFERENCE = re.compile(r"\$\$|\$\(([^)]*)\)")
 
 
 class ConfigError(Exception):
@@ -35,58 +35,32 @@ class PodContext:
     host_ip: str
     sandbox_id: str
     pods_dir: Path
+    objects: ObjectSource | None = None  # the ConfigMaps and Secrets env reads
+    allocatable: Mapping[str, Quantity] | None = None
 
 
 def pod_volume_dir(pods_dir: Path, uid: str, volume: str) -> Path:
     return pods_dir / uid / "volumes" / volume
 
 
-def expand(text: str, env: Mapping[str, str]) -> str:
-    """Kubernetes' `$(VAR)` expansion: known names replaced, `$$` escapes, unknown kept."""
-
-    def replace(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name = match.group(1)
-        return env.get(name, match.group(0))
-
-    return _REFERENCE.sub(replace, text)
-
-
-def _field_value(pod: Pod, path: str, ctx: PodContext) -> str:
-    meta = pod.metadata
-    subscript = re.fullmatch(r"metadata\.(labels|annotations)\['(.*)'\]", path)
-    if subscript:
-        table = (meta.labels if subscript.group(1) == "labels" else meta.annotations) or {}
-        return table.get(subscript.group(2), "")
-    values = {
-        "metadata.name": meta.name or "",
-        "metadata.namespace": meta.namespace or "",
-        "metadata.uid": meta.uid or "",
-        "spec.nodeName": pod.spec.nodeName or ctx.node_name,
-        "spec.serviceAccountName": pod.spec.serviceAccountName or "",
-        "status.podIP": ctx.pod_ip,
-        "status.podIPs": ctx.pod_ip,
-        "status.hostIP": ctx.host_ip,
-        "status.hostIPs": ctx.host_ip,
-    }
-    return values.get(path, "")
-
-
 def environment(pod: Pod, container: Container, ctx: PodContext) -> list[tuple[str, str]]:
-    """The container's env in order; later values may reference earlier ones."""
-    resolved: dict[str, str] = {}
-    out: list[tuple[str, str]] = []
-    for var in container.env or []:
-        if var.valueFrom is not None and var.valueFrom.fieldRef is not None:
-            value = _field_value(pod, var.valueFrom.fieldRef.fieldPath, ctx)
-        elif var.valueFrom is not None:
-            raise ConfigError(f"env {var.name}: only fieldRef sources are supported by minikubelet")
-        else:
-            value = expand(var.value or "", resolved)
-        resolved[var.name] = value
-        out.append((var.name, value))
-    return out
+    """The container's environment (`node/envvars.py`); a missing object is a ConfigError."""
+    env_ctx = EnvContext(
+        ctx.objects or _NoObjects(),
+        pod_ip=ctx.pod_ip,
+        host_ip=ctx.host_ip,
+        node_name=ctx.node_name,
+        allocatable=ctx.allocatable,
+    )
+    try:
+        return make_environment(pod, container, env_ctx)
+    except EnvError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+class _NoObjects:
+    def get_object(self, kind: str, namespace: str, name: str) -> None:
+        return None
 
 
 def _host_path(volume: Volume) -> str:
@@ -124,6 +98,13 @@ def mounts(pod: Pod, container: Container, ctx: PodContext) -> list[Mount]:
             os.makedirs(source, mode=0o777, exist_ok=True)
         elif volume.hostPath is not None:
             source = _host_path(volume)
+        elif any(volume.extra.get(kind) is not None for kind in CONFIG_VOLUMES):
+            # Written by node/volumes.py before any container starts; always read-only.
+            source = str(pod_volume_dir(ctx.pods_dir, pod.metadata.uid or "", volume.name))
+            if mount.subPath:  # the file itself, so later updates do not reach it
+                source = os.path.realpath(os.path.join(source, mount.subPath))
+            out.append(Mount(source=source, target=mount.mountPath, read_only=True))
+            continue
         else:
             kind = next(iter(volume.extra), "unknown")
             raise ConfigError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import anyio
 import anyio.abc
@@ -236,13 +236,7 @@ class Executor:
     async def _create_and_start(
         self, pod: Pod, container: Container, attempt: int, sandbox: SandboxInfo
     ) -> tuple[str, str] | None:
-        context = PodContext(
-            node_name=self.context.node_name,
-            pod_ip=sandbox.ip,
-            host_ip=self.context.host_ip,
-            sandbox_id=sandbox.id,
-            pods_dir=self.context.pods_dir,
-        )
+        context = replace(self.context, pod_ip=sandbox.ip, sandbox_id=sandbox.id)
         try:
             spec = container_spec(pod, container, attempt, context)
         except ConfigError as exc:

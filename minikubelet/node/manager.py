@@ -44,6 +44,7 @@ from minikubelet.node.executor import Executor, Observed, fingerprint
 from minikubelet.node.logs import last_lines, open_logs
 from minikubelet.node.node_status import register_node, set_node_ready
 from minikubelet.node.status_cache import StatusCache
+from minikubelet.node.volumes import ConfigVolumes, StoreObjects
 from minikubelet.node.worker import PodWorker
 from minikubelet.prober.history import HistoryWriter
 from minikubelet.prober.manager import ProbeManager
@@ -102,6 +103,7 @@ class Node:
         self.host_ip = ""
         self.statuses = StatusCache()
         self.recorder = Recorder(store, config.name)
+        self.volumes = ConfigVolumes(StoreObjects(store), self.recorder, clock, config.pods_dir)
         self.history = HistoryWriter(store.probes.write, clock)  # writes off the loop
         self.probes = ProbeManager(
             clock,
@@ -138,6 +140,7 @@ class Node:
             tg.start_soon(self._follow_pods)
             tg.start_soon(self._follow_runtime)
             tg.start_soon(self._housekeeping)
+            tg.start_soon(self.volumes.follow, self.store, self.wake)
             task_status.started()
 
     async def _connect(self) -> str | None:
@@ -149,7 +152,15 @@ class Node:
         except RuntimeFailure as exc:
             log.warning("the container engine does not answer: %s", exc)
             return None
-        self.executor.context = PodContext(self.name, "", self.host_ip, "", self.config.pods_dir)
+        self.executor.context = PodContext(
+            self.name,
+            "",
+            self.host_ip,
+            "",
+            self.config.pods_dir,
+            objects=self.volumes.source,
+            allocatable=self.volumes.allocatable,
+        )
         return version
 
     # -- what workers and the prober ask of the node -----------------------------------------

@@ -26,6 +26,7 @@ from minikubelet.node.backoff import CrashLoopView
 from minikubelet.node.executor import Executor, Fingerprint, Observed
 from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.sync import NO_ACTION, BackoffWait, decide
+from minikubelet.node.volumes import ConfigVolumes
 from minikubelet.runtime.types import ContainerInfo
 from minikubelet.status.generate import generate_status
 
@@ -60,6 +61,7 @@ class NodeView(Protocol):
     host_ip: str
     executor: Executor
     statuses: StatusCache
+    volumes: ConfigVolumes
 
     @property
     def probes(self) -> Probes: ...
@@ -131,6 +133,12 @@ class PodWorker:
         if not pod.spec.nodeName:
             node.schedule(pod)
             return self.resync
+        terminal = pod.metadata.deletionTimestamp is not None
+        if not terminal and not await node.volumes.set_up(pod):
+            # WaitForAttachAndMount failed: nothing starts; FailedMount says why.
+            observed = await node.observe(self.uid)
+            self._report(pod, observed, terminal=False)
+            return min(self.resync, node.volumes.retry_in(self.uid) or self.resync)
         observed = await node.observe(self.uid)
         executor = node.executor
         view = CrashLoopView(
@@ -150,7 +158,6 @@ class PodWorker:
             observed = await node.observe(self.uid)
         self.seen = observed.fingerprint()
         node.probes.update(pod, observed.containers)
-        terminal = pod.metadata.deletionTimestamp is not None
         self._report(pod, observed, terminal=terminal)
         if terminal and not observed.running:
             await self._remove(pod, observed)
@@ -204,5 +211,6 @@ class PodWorker:
             if sandbox is not None:
                 await runtime.remove_sandbox(sandbox.id)
         self.node.probes.forget(self.uid)
+        self.node.volumes.forget(self.uid)
         volumes = self.node.executor.context.pods_dir / self.uid
         await anyio.to_thread.run_sync(lambda: shutil.rmtree(volumes, ignore_errors=True))

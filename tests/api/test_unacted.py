@@ -33,18 +33,36 @@ def pod(**spec: Any) -> Pod:
         ),
         pytest.param(pod(activeDeadlineSeconds=5), ["spec.activeDeadlineSeconds"], id="deadline"),
         pytest.param(
-            pod(volumes=[{"name": "c", "configMap": {"name": "x"}}]),
-            ["spec.volumes[0].configMap"],
-            id="configMap volume",
+            pod(volumes=[{"name": "c", "configMap": {"name": "x"}}]), [], id="configMap volume"
         ),
         pytest.param(
             pod(
                 container={
-                    "env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
+                    "env": [
+                        {"name": "X", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+                    ],
+                    "envFrom": [{"configMapRef": {"name": "c"}}],
                 }
             ),
-            ["spec.containers[0].env[0].valueFrom"],
-            id="secret env",
+            [],
+            id="secret env, envFrom",
+        ),
+        pytest.param(
+            pod(
+                volumes=[
+                    {
+                        "name": "p",
+                        "projected": {
+                            "sources": [
+                                {"configMap": {"name": "c"}},
+                                {"serviceAccountToken": {"path": "t"}},
+                            ]
+                        },
+                    }
+                ]
+            ),
+            ["spec.volumes[0].projected.sources[1].serviceAccountToken"],
+            id="projected token",
         ),
         pytest.param(
             pod(initContainers=[{"name": "side", "image": "s:1", "restartPolicy": "Always"}]),

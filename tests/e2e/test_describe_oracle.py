@@ -310,6 +310,8 @@ def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     deleted (SIGTERM ignored, 120 s of grace)."""
     with listening_node(tmp_path_factory.mktemp("oracle")) as node:
         manifests = _pods()
+        # `multi` mounts it (projected): without it the pod would wait in FailedMount
+        node.kubectl("create", "configmap", "settings", "--from-literal=mode=fast")
         for manifest in manifests.values():
             node.agent.apply(manifest)
         for name, settled in _SETTLED.items():
