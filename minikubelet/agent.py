@@ -7,6 +7,7 @@
       │                                       runtime events, housekeeping
       ├─ EndpointsController.run              Endpoints and EndpointSlices from pods' readiness
       ├─ ServiceProxy.run                     cluster IPs on a TUN device, listeners to ready pods
+      ├─ DnsServer.run                        cluster DNS on 10.96.0.10, other names forwarded
       ├─ uvicorn on the UNIX socket (0600)    the Kubernetes-shaped API
       └─ uvicorn on HTTPS (--listen)          the same API for kubectl, behind a bearer token
 
@@ -26,6 +27,7 @@ from typing import IO
 
 import anyio
 import uvicorn
+from anyio.abc import TaskStatus
 
 from minikubelet.clock import Clock, RealClock
 from minikubelet.errors import MinikubeletError
@@ -37,6 +39,7 @@ from minikubelet.server.auth import TokenAuth
 from minikubelet.server.deps import Listener
 from minikubelet.server.streams.upgrade import UpgradingH11Protocol
 from minikubelet.services.controller import EndpointsController
+from minikubelet.services.dns_server import DnsServer, ensure_dns_service
 from minikubelet.services.proxy import ServiceProxy
 from minikubelet.services.tun import AddressSpace, NoAddresses, TunAddresses, device_name
 from minikubelet.store import Store
@@ -123,6 +126,8 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             await tg.start(node.run)
             await tg.start(endpoints.run)
             await tg.start(proxy.run)
+            dns = DnsServer(store, ensure_dns_service(store, clock.utcnow()))
+            await tg.start(_cluster_dns, dns, addresses)
             tg.start_soon(server.serve, [sock])
             if https is not None:
                 tg.start_soon(https[0].serve, [https[1]])
@@ -148,6 +153,19 @@ def _cluster_addresses(paths: StatePaths) -> AddressSpace:
     except OSError as exc:
         log.warning("no TUN device for cluster IPs (%s); ClusterIPs will not answer", exc)
         return NoAddresses()
+
+
+async def _cluster_dns(
+    dns: DnsServer, addresses: AddressSpace, *, task_status: TaskStatus[None]
+) -> None:
+    """Cluster DNS on its IP; a node where the address or port cannot be had (another agent on
+    this host serves it) runs without, and says so."""
+    try:
+        addresses.add(dns.host)
+        await dns.run(task_status=task_status)
+    except OSError as exc:  # raised while binding, before `started`
+        log.warning("cluster DNS is not served on %s:%d: %s", dns.host, dns.port, exc)
+        task_status.started()
 
 
 def _https(

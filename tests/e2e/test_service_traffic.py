@@ -11,6 +11,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+from dnslib import DNSRecord
 
 from minikubelet.services.tun import device_name
 from tests.e2e.conftest import Agent
@@ -93,6 +94,24 @@ def test_cluster_ip_and_node_port(agent: Agent) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert from_pod.stdout.startswith("HTTP/1.1 200 OK"), from_pod.stderr
+
+    dns = agent.api.request("GET", "/api/v1/namespaces/kube-system/services/kube-dns")
+    dns_ip = dns["spec"]["clusterIP"]
+    reply = DNSRecord.parse(
+        DNSRecord.question("web.default.svc.cluster.local").send(dns_ip, 53, timeout=5)
+    )
+    assert [str(rr.rdata) for rr in reply.rr] == [ip], "the host asks cluster DNS"
+    lookup = (
+        "import socket; print(socket.gethostbyname('web'), socket.gethostbyname('web.default'))"
+    )
+    resolved = subprocess.run(
+        ["docker", "run", "--rm", "--network", network, "--dns", dns_ip,
+         "--dns-search", "default.svc.cluster.local", "--dns-search", "svc.cluster.local",
+         "--dns-search", "cluster.local", "--dns-opt", "ndots:5",
+         "webapl:0.1", "python3", "-c", lookup],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert resolved.stdout.split() == [ip, ip], resolved.stderr
 
     assert device_exists(agent)
     agent.kill()
