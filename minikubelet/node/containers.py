@@ -9,15 +9,17 @@ created, limits as Docker memory/CPU limits and requests as CPU shares.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from minikubelet.api.models import Container, Pod, Volume
 from minikubelet.api.quantity import Quantity
 from minikubelet.node.envvars import EnvContext, EnvError, ObjectSource, expand, make_environment
 from minikubelet.node.projection import CONFIG_VOLUMES
 from minikubelet.runtime.types import LABEL_ATTEMPT, ContainerSpec, Mount
+from minikubelet.services.envvars import service_env
 
 __all__ = ["ConfigError", "PodContext", "container_spec", "expand", "pod_volume_dir"]
 
@@ -37,6 +39,7 @@ class PodContext:
     pods_dir: Path
     objects: ObjectSource | None = None  # the ConfigMaps and Secrets env reads
     allocatable: Mapping[str, Quantity] | None = None
+    services: Callable[[], list[dict[str, Any]]] | None = None  # every Service, for env
 
 
 def pod_volume_dir(pods_dir: Path, uid: str, volume: str) -> Path:
@@ -45,12 +48,16 @@ def pod_volume_dir(pods_dir: Path, uid: str, volume: str) -> Path:
 
 def environment(pod: Pod, container: Container, ctx: PodContext) -> list[tuple[str, str]]:
     """The container's environment (`node/envvars.py`); a missing object is a ConfigError."""
+    links = pod.spec.extra.get("enableServiceLinks")
+    services = ctx.services() if ctx.services is not None else []
     env_ctx = EnvContext(
         ctx.objects or _NoObjects(),
         pod_ip=ctx.pod_ip,
         host_ip=ctx.host_ip,
         node_name=ctx.node_name,
         allocatable=ctx.allocatable,
+        # the Services that exist as the container starts (getServiceEnvVarMap)
+        service_env=service_env(services, pod.metadata.namespace or "", links is not False),
     )
     try:
         return make_environment(pod, container, env_ctx)

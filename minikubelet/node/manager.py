@@ -160,6 +160,7 @@ class Node:
             self.config.pods_dir,
             objects=self.volumes.source,
             allocatable=self.volumes.allocatable,
+            services=lambda: self.store.list("Service", None)[0],
         )
         return version
 

@@ -87,6 +87,19 @@ def test_cluster_ip_and_node_port(agent: Agent) -> None:
         served = logs(agent, name).count("GET /\n")
         assert served >= 3, f"{name} served {served} of 11 connections: not spread"
 
+    labels = ["io.kubernetes.pod.name=web-a", "io.kubernetes.container.name=web"]
+    labels.append(f"minikubelet.instance={agent.instance}")
+    inspected = subprocess.run(
+        ["docker", "ps", "-q", *(a for label in labels for a in ("--filter", f"label={label}"))],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    env = subprocess.run(
+        ["docker", "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", inspected[0]],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert f"WEB_SERVICE_HOST={ip}" in env and "WEB_SERVICE_PORT=80" in env
+    assert f"WEB_PORT=tcp://{ip}:80" in env, "the kubelet's service variables"
+
     network = f"minikubelet-{agent.instance}"
     script = f"exec 3<>/dev/tcp/{ip}/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3"
     from_pod = subprocess.run(

@@ -201,3 +201,32 @@ def test_resource_field_ref(ref: JSON, resources: JSON, expected: str) -> None:
     }
     allocatable = {"cpu": Quantity.parse("2"), "memory": Quantity.parse("8Gi")}
     assert env_of(container, allocatable=allocatable) == {"R": expected}
+
+
+def test_service_variables_from_the_pod_context() -> None:
+    """The node hands the Services that exist at start to the environment; user env wins, and
+    `enableServiceLinks: false` keeps only the `kubernetes` Service of `default`."""
+    from pathlib import Path
+
+    from minikubelet.node.containers import PodContext, environment
+
+    def service(name: str, ns: str, ip: str) -> JSON:
+        ports = [{"port": 80, "protocol": "TCP"}]
+        return {
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"clusterIP": ip, "ports": ports},
+        }
+
+    services = [service("web", "default", "10.96.0.20"), service("db", "other", "10.96.0.30")]
+    ctx = PodContext(
+        "vm", "10.89.0.2", "10.89.0.1", "", Path("/nonexistent"), services=lambda: services
+    )
+    the_pod = pod({"name": "c", "image": "i", "env": [{"name": "WEB_SERVICE_PORT", "value": "1"}]})
+    env = dict(environment(the_pod, the_pod.spec.all_containers()[0], ctx))
+    assert env["WEB_SERVICE_HOST"] == "10.96.0.20"
+    assert env["WEB_SERVICE_PORT"] == "1", "the user's own variable wins"
+    assert env["WEB_PORT_80_TCP_ADDR"] == "10.96.0.20"
+    assert not any(k.startswith("DB_") for k in env), "other namespaces' Services are not seen"
+    the_pod.spec.extra["enableServiceLinks"] = False
+    names = [k for k, _ in environment(the_pod, the_pod.spec.all_containers()[0], ctx)]
+    assert "WEB_SERVICE_HOST" not in names and "WEB_SERVICE_PORT" in names
