@@ -68,7 +68,6 @@ KUBECTL_DIFFERS: dict[str, str] = {
     "kind-deployment.yaml": _NO_OPENAPI_V2,
     "kind-lowercase.yaml": _NO_OPENAPI_V2,
     "kind-pod-v2.yaml": _NO_OPENAPI_V2,
-    "kind-service.yaml": _NO_OPENAPI_V2,
     "list-one-bad-kind.json": _NO_OPENAPI_V2,
     "multidoc-second-other-kind.yaml": _NO_OPENAPI_V2 + "; and " + _PARTIAL.format(pod="first2"),
     "multidoc-second-broken.yaml": _PARTIAL.format(pod="first"),
