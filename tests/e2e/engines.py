@@ -1,0 +1,174 @@
+"""A container engine of a test's own: a private dockerd, or a private Podman API service.
+
+Tests that stop or restart the engine use one, so the machine's engine (and every other test
+on it) is never disturbed: it has its own socket, data root and state, and is removed with
+everything it held at the end. The images the tests need are copied in from the machine's
+engine (`docker save | load`), which takes a few seconds and pulls nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import pytest
+
+from minikubelet.clock import poll
+
+IMAGES = ("minikubelet/pause:3.10", "minikubelet/debian-base:bookworm", "webapl:0.1")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(binary: str, package: str) -> None:
+    if shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin"):
+        return
+    problem = f"{binary} is not installed (Debian package {package})"
+    if _in_ci():
+        pytest.fail(f"{problem} (CI=true: e2e tests must run)", pytrace=False)
+    pytest.skip(problem)
+
+
+@dataclass
+class PrivateEngine:
+    """One engine process of a test's own; `kind` is "docker" or "podman"."""
+
+    kind: str
+    home: Path
+    process: subprocess.Popen[bytes] | None = None
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def socket(self) -> Path:
+        return self.home / "engine.sock"
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.socket}"
+
+    def _argv(self) -> list[str]:
+        if self.kind == "docker":
+            return [
+                "dockerd",
+                f"--host={self.host}",
+                f"--data-root={self.home / 'data'}",
+                f"--exec-root={self.home / 'exec'}",
+                f"--pidfile={self.home / 'dockerd.pid'}",
+                "--bridge=none",  # the pod network is the node's own bridge network
+                "--iptables=false",
+                "--ip6tables=false",
+            ]
+        return [
+            "podman",
+            f"--root={self.home / 'storage'}",
+            f"--runroot={self.home / 'run'}",
+            "system",
+            "service",
+            "--time=0",
+            self.host,
+        ]
+
+    def start(self) -> None:
+        """Start the engine and wait (with a deadline) until it answers."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        out = open(self.home / "engine.log", "ab")  # noqa: SIM115 - kept open by the child
+        try:
+            self.process = subprocess.Popen(self._argv(), stdout=out, stderr=out)
+        finally:
+            out.close()
+        if not poll(self.answers, 60.0, 0.2):
+            tail = (self.home / "engine.log").read_text(errors="replace")[-2000:]
+            pytest.fail(f"the private {self.kind} engine did not start; its log ends:\n{tail}")
+
+    def answers(self) -> bool:
+        if not self.socket.exists():
+            return False
+        client = docker.DockerClient(base_url=self.host, timeout=5)
+        try:
+            client.ping()
+        except Exception:
+            return False
+        finally:
+            client.close()
+        return True
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> None:
+        """Stop the engine as a service manager would (SIGTERM: dockerd stops its containers
+        first, without live-restore) and wait for it to exit."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def load_images(self, images: tuple[str, ...] = IMAGES) -> None:
+        """Copy the images from the machine's engine into this one."""
+        save = subprocess.Popen(
+            ["docker", "save", *images], stdout=subprocess.PIPE, env=_host_env()
+        )
+        assert save.stdout is not None
+        load = subprocess.run(
+            ["docker", "load"],
+            stdin=save.stdout,
+            capture_output=True,
+            env={**_host_env(), "DOCKER_HOST": self.host},
+            check=False,
+        )
+        save.stdout.close()
+        save.wait(timeout=120)
+        if save.returncode or load.returncode:
+            pytest.fail(f"could not copy {images} into the private engine: {load.stderr!r}")
+
+    def remove_everything(self) -> None:
+        """Every container and network the engine holds (it is the test's alone)."""
+        if not self.answers():
+            return
+        client = docker.DockerClient(base_url=self.host, timeout=60)
+        try:
+            for container in client.containers.list(all=True):
+                container.remove(force=True)
+            for network in client.networks.list():
+                if network.name not in ("bridge", "host", "none", "podman"):
+                    network.remove()
+        finally:
+            client.close()
+
+
+def _host_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("DOCKER_HOST", None)
+    return env
+
+
+@contextmanager
+def private_engine(kind: str, home: Path) -> Iterator[PrivateEngine]:
+    """A started private engine with the test images; everything removed after."""
+    if kind == "docker":
+        need("dockerd", "docker.io")
+    else:
+        need("podman", "podman")
+    engine = PrivateEngine(kind, home)
+    try:
+        engine.start()
+        engine.load_images()
+        yield engine
+    finally:
+        try:
+            if engine.process is None or engine.process.poll() is not None:
+                engine.start()  # a test that left it stopped: start it to clean up
+            engine.remove_everything()
+        finally:
+            engine.stop()
+            shutil.rmtree(home, ignore_errors=True)
