@@ -24,6 +24,7 @@ from minikubelet.clock import poll
 from minikubelet.errors import NotFound
 from minikubelet.paths import StatePaths
 from minikubelet.runtime.types import LABEL_INSTANCE
+from tests.e2e.engines import sandboxes_last
 from tests.e2e.registry import Registry, Silent, registry_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +127,8 @@ def _cleanup_engine(instance: str) -> None:
     client = docker.from_env()
     try:
         selector: dict[str, str | list[str] | bool] = {"label": f"{LABEL_INSTANCE}={instance}"}
-        for container in client.containers.list(all=True, filters=selector):
+        found = client.containers.list(all=True, filters=selector)
+        for container in sandboxes_last(found):  # Podman refuses a sandbox with members
             container.remove(force=True)
         for network in client.networks.list(filters=selector):
             network.remove()

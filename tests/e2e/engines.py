@@ -12,16 +12,19 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
 
 from minikubelet.clock import poll
 
+_SANDBOX_KIND = "io.kubernetes.docker.type"
 IMAGES = ("minikubelet/pause:3.10", "minikubelet/debian-base:bookworm", "webapl:0.1")
 
 
@@ -137,13 +140,32 @@ class PrivateEngine:
             return
         client = docker.DockerClient(base_url=self.host, timeout=60)
         try:
-            for container in client.containers.list(all=True):
+            for container in sandboxes_last(client.containers.list(all=True)):
                 container.remove(force=True)
             for network in client.networks.list():
                 if network.name not in ("bridge", "host", "none", "podman"):
                     network.remove()
         finally:
             client.close()
+
+
+def sandboxes_last(containers: list[Any]) -> list[Any]:
+    """Containers in an order each can be removed in: Podman refuses to remove a pod sandbox
+    while containers that joined its namespaces exist ("has dependent containers")."""
+    return sorted(containers, key=lambda c: c.labels.get(_SANDBOX_KIND) == "podsandbox")
+
+
+def _unmount_under(home: Path) -> None:
+    """Lazily unmount whatever the engine left mounted below `home`, deepest first; again
+    while any is left (mounts stack: Podman binds its overlay directory onto itself)."""
+    for _ in range(5):
+        with open("/proc/self/mountinfo") as fh:
+            points = [line.split()[4] for line in fh]
+        below = sorted((p for p in points if p.startswith(f"{home}/")), reverse=True)
+        if not below:
+            return
+        for point in below:
+            subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
 
 def _host_env() -> dict[str, str]:
@@ -171,4 +193,24 @@ def private_engine(kind: str, home: Path) -> Iterator[PrivateEngine]:
             engine.remove_everything()
         finally:
             engine.stop()
+            _unmount_under(home)  # Podman's storage mounts itself and each container's shm
             shutil.rmtree(home, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m tests.e2e.engines podman|docker -- COMMAND...`: run COMMAND with DOCKER_HOST
+    on a private engine of that kind (with the test images), removed after: how `make test`
+    runs the core end-to-end tests on Podman too."""
+    import tempfile
+
+    if len(argv) < 3 or argv[0] not in ("docker", "podman") or argv[1] != "--":
+        print("usage: python -m tests.e2e.engines docker|podman -- COMMAND...", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="mk-engine-") as tmp:
+        with private_engine(argv[0], Path(tmp)) as engine:
+            env = {**os.environ, "DOCKER_HOST": engine.host}
+            return subprocess.run(argv[2:], env=env, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

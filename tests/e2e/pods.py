@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Generator
 from typing import Any, cast
@@ -110,6 +111,24 @@ def delete(agent: Agent, name: str, **params: Any) -> dict[str, Any]:
     found: dict[str, Any] = agent.api.request(
         "DELETE", f"/api/v1/namespaces/default/pods/{name}", **params
     )
+    return found
+
+
+def container_processes(container_id: str) -> list[str]:
+    """The command lines of the host's processes in a container's cgroup (its own and the
+    execs in it), read from /proc: the same on every engine."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cgroup") as fh:
+                if container_id not in fh.read():
+                    continue
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                found.append(fh.read().replace(b"\0", b" ").decode(errors="replace").strip())
+        except OSError:
+            continue
     return found
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from minikubelet.errors import BadRequest
 from tests.e2e.conftest import Agent
+from tests.e2e.engines import sandboxes_last
 from tests.e2e.pods import engine_containers, find_event, logs, pod, sh, status_of, wait_running
 
 pytestmark = pytest.mark.e2e
@@ -93,7 +94,7 @@ def test_container_killed_behind_the_agents_back_is_restarted(agent: Agent) -> N
 def test_containers_removed_behind_the_agents_back_are_recreated(agent: Agent) -> None:
     uid = agent.apply(pod("gone", sh("app", "sleep 600")))["metadata"]["uid"]
     wait_running(agent, "gone", "app")
-    for container in engine_containers(agent, uid):
+    for container in sandboxes_last(engine_containers(agent, uid)):
         container.remove(force=True)
     agent.wait_for(
         lambda: (
