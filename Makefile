@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test test-unit lint bench demo demo-short images
+.PHONY: setup test test-unit test-podman lint bench demo demo-short images
 
 $(BIN)/minikubelet: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,16 @@ test: setup
 	bash images/build.sh all
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory test-podman
+
+# The core end-to-end tests again on Podman's Docker-compatible API, on a private
+# `podman system service` of their own: pods, probes, restarts, logs, adoption, the seed's timing.
+PODMAN_CORE := tests/e2e/test_smoke.py tests/e2e/test_probes.py tests/e2e/test_restarts.py \
+	tests/e2e/test_agent_restart.py tests/e2e/test_seed.py
+test-podman: setup
+	bash images/ensure-engine.sh
+	bash images/build.sh all
+	$(BIN)/python -m tests.e2e.engines podman -- $(BIN)/pytest -q $(PODMAN_CORE)
 
 images:
 	bash images/ensure-engine.sh

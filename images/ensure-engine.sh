@@ -4,9 +4,9 @@
 #
 #   bash images/ensure-engine.sh
 #
-# - apt-get installs whatever of docker.io, debootstrap, iproute2, catatonit,
-#   docker-registry (the distribution registry the pull tests run on loopback) and
-#   apache2-utils (htpasswd, for the registry with basic auth) is missing (apt is not
+# - apt-get installs whatever of docker.io, debootstrap, iproute2, catatonit, podman (the
+#   core e2e tests run on it too), docker-registry (the distribution registry the pull
+#   tests run on loopback) and apache2-utils (htpasswd, for the registry with basic auth) is missing (apt is not
 #   touched at all when everything is present);
 # - when `docker info` fails, starts dockerd in the background (log under /tmp) and
 #   waits for it with a deadline (MINIKUBELET_DOCKERD_TIMEOUT seconds, default 60);
@@ -38,6 +38,7 @@ declare -A WANT=(
     [ip]=iproute2
     [catatonit]=catatonit
     [docker-registry]=docker-registry
+    [podman]=podman
     [htpasswd]=apache2-utils
 )
 
