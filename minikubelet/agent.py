@@ -36,6 +36,7 @@ from minikubelet.paths import StatePaths
 from minikubelet.runtime.types import Runtime
 from minikubelet.server import ApiDeps, create_app
 from minikubelet.server.auth import TokenAuth
+from minikubelet.server.dashboard import DashboardListener
 from minikubelet.server.deps import Listener
 from minikubelet.server.streams.upgrade import UpgradingH11Protocol
 from minikubelet.services.controller import EndpointsController
@@ -108,6 +109,8 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
         deps = ApiDeps(
             store=store, clock=clock, node_name=node.name, logs=node, streams=node, probes=node
         )
+        dashboard = DashboardListener()  # the live view: loopback, a free port, a token
+        deps.dashboard_url = dashboard.url
         https = _https(config, deps, clock) if config.listen else None
         app = create_app(deps)
         server = _Server(
@@ -129,6 +132,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             dns = DnsServer(store, ensure_dns_service(store, clock.utcnow()))
             await tg.start(_cluster_dns, dns, addresses)
             tg.start_soon(server.serve, [sock])
+            tg.start_soon(dashboard.serve, deps)
             if https is not None:
                 tg.start_soon(https[0].serve, [https[1]])
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:

@@ -126,6 +126,8 @@ def main() -> int:
         run("delete", "pod", "webapl", "--grace-period=1")
     say("Apply the manifest: the node agent starts the pod on the local Docker engine")
     run("apply", "-f", manifest)
+    print(f"{DIM}  to watch it live in a browser on this machine, open:{RESET}", flush=True)
+    run("dashboard", "--no-open")
     wait("the container to run", lambda: bool(container().get("state", {}).get("running")), 60)
     run("get", "pod")
     say(f"READY 0/1: /ready answers 500 for the app's first {ready_after} s: readiness fails")
@@ -157,6 +159,9 @@ def main() -> int:
         run("timeline", "webapl")
     say("Clean up")
     run("delete", "-f", manifest, "--grace-period=1")
+    say("Watch the node think: the live view (pods, probes as they run, why each restart)")
+    print("Open this URL in a browser on this machine; apply the manifest again to watch it live:")
+    run("dashboard", "--no-open")
     return 0
 
 

@@ -14,7 +14,10 @@ __all__ = ["kubectl_help"]
 _GROUPS = (
     ("Basic Commands (Beginner)", ("create", "expose")),
     ("Basic Commands (Intermediate)", ("get", "delete")),
-    ("Troubleshooting and Debugging Commands", ("describe", "logs", "probes", "probe", "timeline")),
+    (
+        "Troubleshooting and Debugging Commands",
+        ("describe", "logs", "probes", "probe", "timeline", "dashboard"),
+    ),
     ("Advanced Commands", ("apply", "wait")),
     ("Settings Commands", ("label",)),
     ("Node Commands", ("daemon", "kubeconfig")),
@@ -45,6 +48,7 @@ _FLAGS = {
     "timeline --output": "Output format: the terminal chart (default) or svg, a standalone SVG.",
     "timeline --since": "Only draw the last part of the history, a duration like 30s or 2m.",
     "probes --output": "Output format: the table (default), wide (adds DETAIL) or json.",
+    "dashboard --no-open": "Only print the URL, do not open a browser.",
     "probe --output": "Output format: lines to read (default) or json, the raw outcome.",
     "probe --liveness": "Run the container's liveness probe.",
     "probe --readiness": "Run the container's readiness probe.",
@@ -201,6 +205,14 @@ _HELP: dict[str, tuple[str, str, str]] = {
         "  # The readiness probe of one container, as JSON\n"
         "  minikubelet probe web -c app --readiness -o json\n",
         "minikubelet probe POD [-c CONTAINER] --liveness|--readiness|--startup [-o json] [options]",
+    ),
+    "dashboard": (
+        "Print the URL of the node's live view, served by the node agent on 127.0.0.1 with a\n"
+        "token of its own, and open it when there is a desktop: the pods with kubectl's\n"
+        "columns, each pod's probes drawn as they run, why each restart and Ready change\n"
+        "happened, and its events, all updated as they happen.",
+        "  # Watch the node think\n  minikubelet dashboard\n",
+        "minikubelet dashboard [--no-open] [options]",
     ),
     "timeline": (
         "Draw a pod's probes, readiness changes and restarts on one time axis, in seconds since\n"

@@ -47,6 +47,7 @@ _ONE_LINE = {  # kubectl's one-line descriptions
     "daemon": "Run, start, stop or check the node agent",
     "probes": "List every probe the node ran for a pod, newest last",
     "probe": "Run one of a container's probes once, now, without counting it",
+    "dashboard": "Print (and open) the URL of the node's live view in a browser",
     "timeline": "Draw a pod's probes, readiness changes and restarts on one time axis",
     "kubeconfig": "Print a kubeconfig for kubectl and client libraries",
 }
@@ -66,6 +67,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "expose": ("expose", True),
     "probes": ("probes", True),
     "probe": ("probe", True),
+    "dashboard": ("dashboard", False),
     "timeline": ("timeline", True),
     "daemon": ("daemon", False),
     "kubeconfig": ("kubeconfig", False),

@@ -22,6 +22,7 @@ from minikubelet import KUBERNETES_VERSION, __version__
 from minikubelet.api.kinds import Kind, all_kinds
 from minikubelet.errors import NotFound, RuntimeFailure, StatusError
 from minikubelet.server import auth, discovery, objects, openapi, pods
+from minikubelet.server.dashboard.listener import dashboard_info
 from minikubelet.server.deps import ApiDeps, LogSource
 from minikubelet.server.probe_run import pod_probe_run
 from minikubelet.server.responses import json_response, status_response
@@ -153,6 +154,7 @@ _KUBECTL_ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/minikubelet/v1/kubeconfig", auth.get_kubeconfig, ["GET"]),
     ("/minikubelet/v1/namespaces/{namespace}/pods/{name}/probes", pod_probes, ["GET"]),
     ("/minikubelet/v1/namespaces/{namespace}/pods/{name}/probe", pod_probe_run, ["POST"]),
+    ("/minikubelet/v1/dashboard", dashboard_info, ["GET"]),
 ]
 
 

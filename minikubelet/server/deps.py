@@ -61,4 +61,5 @@ class ApiDeps:
     logs: LogSource | None = None
     streams: StreamSource | None = None
     probes: ProbeSource | None = None
+    dashboard_url: str | None = None  # the live view's, with its token (server/dashboard/)
     listener: Listener | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,9 @@ def test_short_walkthrough(tmp_path: Path) -> None:
         'pod "webapl" deleted',
     ):
         assert expected in out, f"{expected!r} missing from:\n{out}"
+    # the walkthrough's timeline says why it restarted, and it ends with the live view's URL
+    assert "because liveness probe: failure 3 of 3" in out, out
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=\S+", out.splitlines()[-1]), out
     rows = [line.split() for line in out.splitlines() if line.startswith("webapl ")]
     assert rows, out
     assert ["webapl", "0/1", "Running", "0"] == rows[0][:4]

@@ -1,0 +1,174 @@
+"""Issue 21: the live view in headless Chromium (Debian's chromium and chromium-driver, through
+Selenium) with the seed's webapl in short timings (`manifests/webapl-pod-short.yaml`: ready
+after 5 s, /healthz failing after 14 s, probes every 2 s, grace 3 s). Without a reload, the page
+shows the READY change and a probe failure within a few seconds of them, then why the liveness
+kill restarted the container; a wrong token gets 401 and nothing else."""
+
+from __future__ import annotations
+
+import shutil
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from minikubelet.clock import poll
+from tests.e2e.conftest import ROOT, Agent
+from tests.needs import unavailable
+
+pytestmark = pytest.mark.e2e
+
+JSON = dict[str, Any]
+MANIFEST = ROOT / "manifests" / "webapl-pod-short.yaml"
+HISTORY = "/minikubelet/v1/namespaces/default/pods/webapl/probes"
+PROMPT = 5.0  # "within a few seconds": the page after the node, on a loaded machine
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,1000",
+)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver is None:
+        unavailable(
+            "chromium or chromedriver is not installed",
+            "apt-get install -y chromium chromium-driver",
+        )
+    try:
+        from selenium import webdriver
+    except ImportError:
+        unavailable("selenium is not installed", "make setup installs the dev extras")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in CHROMIUM_ARGS:
+        options.add_argument(arg)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    service = webdriver.ChromeService(executable_path=driver)
+    session = webdriver.Chrome(options=options, service=service)
+    try:
+        yield session
+    finally:
+        session.quit()
+
+
+def _status(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return int(answer.status), bytes(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
+
+
+def _within(what: Callable[[], Any], seconds: float, why: str) -> Any:
+    box: list[Any] = []
+
+    def check() -> bool:
+        value = what()
+        if value:
+            box.append(value)
+        return bool(value)
+
+    assert poll(check, seconds, 0.1), f"the page did not show {why} within {seconds:.0f}s"
+    return box[0]
+
+
+def _history(agent: Agent) -> list[JSON]:
+    items: list[JSON] = agent.api.request("GET", HISTORY)["items"]
+    return items
+
+
+def test_the_page_follows_webapl_live(agent: Agent, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    url = str(agent.api.request("GET", "/minikubelet/v1/dashboard")["url"])
+    assert url.startswith("http://127.0.0.1:") and "?token=" in url
+    base, token = url.split("?token=")
+    assert _status(base + "?token=" + token[:-1] + "x") == (401, b"")  # nothing else
+    assert _status(base + "api/pods") == (401, b"")
+    assert _status(url)[0] == 200
+
+    agent.apply(yaml.safe_load(MANIFEST.read_text()))
+    browser.get(url + "#pod=default/webapl")
+    browser.execute_script("window.notReloaded = true")
+
+    def cell(column: str) -> str:
+        found = browser.find_elements(
+            By.CSS_SELECTOR, f'#pods tr[data-pod="default/webapl"] td[data-col="{column}"]'
+        )
+        return str(found[0].text) if found else ""
+
+    _within(lambda: cell("READY") == "0/1", 30, "webapl at READY 0/1")
+
+    # a probe failure: as soon as the node has recorded one, the chart draws it
+    first = agent.wait_for(
+        lambda: [e for e in _history(agent) if e.get("result") == "failure"], 30, "a failure"
+    )
+    probe = first[0]["probe"]
+    _within(
+        lambda: browser.find_elements(
+            By.CSS_SELECTOR, f'#chart g.mark.probe.failure[data-probe="{probe}"]'
+        ),
+        PROMPT,
+        f"the {probe} failure",
+    )
+
+    # the READY change: 1/1 within a few seconds of the node's status saying so
+    agent.wait_for(
+        lambda: all(c.get("ready") for c in agent.pod("webapl")["status"]["containerStatuses"]),
+        60,
+        "webapl Ready",
+    )
+    _within(lambda: cell("READY") == "1/1", PROMPT, "READY 1/1")
+    _within(
+        lambda: browser.find_elements(By.CSS_SELECTOR, "#chart g.ready.true"),
+        PROMPT,
+        "the Ready row turning Ready",
+    )
+
+    # the liveness kill and the restart, with why
+    restarted = agent.wait_for(
+        lambda: [
+            e
+            for e in _history(agent)
+            if e.get("event") == "Started" and e.get("instance", 0) >= 1 and e.get("cause")
+        ],
+        90,
+        "the restart and its cause",
+    )
+    summary = restarted[0]["cause"]["summary"]
+    assert summary.startswith("killed: liveness probe: failure 3 of 3"), summary
+    causes = _within(
+        lambda: [
+            li.text
+            for li in browser.find_elements(By.CSS_SELECTOR, "#causes li.cause")
+            if "because liveness probe: failure 3 of 3" in li.text
+        ],
+        PROMPT,
+        "the restart's cause",
+    )
+    assert any("statuscode: 500" in text for text in causes), causes
+    _within(lambda: cell("RESTARTS").startswith("1"), PROMPT, "RESTARTS 1")
+    _within(
+        lambda: "Killing" in browser.find_element(By.ID, "events").text,
+        PROMPT,
+        "the Killing event",
+    )
+
+    # a mark's details on click
+    browser.find_elements(By.CSS_SELECTOR, "#chart g.mark.container.Killed")[0].click()
+    details = browser.find_element(By.ID, "details").text
+    assert "because liveness probe: failure 3 of 3" in details, details
+    assert browser.execute_script("return window.notReloaded === true")  # never reloaded
+    browser.save_screenshot(str(tmp_path / "dashboard.png"))
