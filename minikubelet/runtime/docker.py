@@ -52,6 +52,7 @@ from minikubelet.errors import (
     RuntimeFailure,
     RuntimeUnavailable,
 )
+from minikubelet.runtime._cgroup import CGROUP_ROOT, enable_oom_group
 from minikubelet.runtime._docker_json import (
     EVENT_ACTIONS,
     container_info,
@@ -138,6 +139,8 @@ class DockerRuntime(Sessions):
         self.infra_image = infra_image
         self.network_name = f"minikubelet-{instance_id}"
         self.pull_timeout = pull_timeout
+        # cgroup v2 on this host: containers get memory.oom.group (see `_cgroup`)
+        self._unified_cgroup = (CGROUP_ROOT / "cgroup.controllers").exists()
         self._subnet = network_subnet
         self._gateway: str | None = None
         self._network_lock = anyio.Lock()
@@ -413,7 +416,13 @@ class DockerRuntime(Sessions):
         return await self._create_named(create, name)
 
     async def start_container(self, container_id: str) -> None:
+        """Start; then, on cgroup v2, `memory.oom.group` as the kubelet sets it (`_cgroup`)."""
         await self._call(lambda c: c.start(container_id), error=ContainerStartError)
+        if self._unified_cgroup:
+            with contextlib.suppress(RuntimeFailure):
+                raw = await self._inspect(container_id)
+                pid = int((raw.get("State") or {}).get("Pid") or 0)
+                await anyio.to_thread.run_sync(enable_oom_group, pid)
 
     async def stop_container(self, container_id: str, timeout: float) -> None:
         """`docker stop -t`: the image's stop signal, SIGKILL after the timeout. docker-py

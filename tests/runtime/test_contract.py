@@ -253,11 +253,12 @@ async def test_exec_success_failure_and_timeout(harness: Harness) -> None:
     sandbox = await harness.sandbox()
     container_id = await harness.run(harness.spec(sandbox, "c", command=("sleep", "600")))
     await harness.wait_state(container_id, ContainerState.RUNNING)
-    ok = ["sh", "-c", "echo out; echo err >&2"]
-    harness.script_exec(ok, ExecResult(0, b"out\nerr\n"))
+    # `RunInContainer`: stdout, then stderr, whatever order the process wrote them in.
+    ok = ["sh", "-c", "echo err >&2; sleep 0.2; echo out; sleep 0.2; echo err2 >&2"]
+    harness.script_exec(ok, ExecResult(0, b"out\nerr\nerr2\n"))
     result = await harness.runtime.exec(container_id, ok, 10)
     assert (result.exit_code, result.timed_out) == (0, False)
-    assert sorted(result.output.splitlines()) == [b"err", b"out"]
+    assert result.output == b"out\nerr\nerr2\n"
     failing = ["sh", "-c", "exit 2"]
     harness.script_exec(failing, ExecResult(2))
     assert (await harness.runtime.exec(container_id, failing, 10)).exit_code == 2
