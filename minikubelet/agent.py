@@ -104,7 +104,11 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             store,
             runtime,
             clock,
-            NodeConfig(name=config.node_name or node_name_default(), pods_dir=paths.pods),
+            NodeConfig(
+                name=config.node_name or node_name_default(),
+                pods_dir=paths.pods,
+                cluster_dns=ensure_dns_service(store, clock.utcnow()),
+            ),
         )
         deps = ApiDeps(
             store=store, clock=clock, node_name=node.name, logs=node, streams=node, probes=node
@@ -129,7 +133,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             await tg.start(node.run)
             await tg.start(endpoints.run)
             await tg.start(proxy.run)
-            dns = DnsServer(store, ensure_dns_service(store, clock.utcnow()))
+            dns = DnsServer(store, node.config.cluster_dns)
             await tg.start(_cluster_dns, dns, addresses)
             tg.start_soon(server.serve, [sock])
             tg.start_soon(dashboard.serve, deps)

@@ -18,6 +18,7 @@ from minikubelet.api.models import Container, Pod, Volume
 from minikubelet.api.quantity import Quantity
 from minikubelet.node.envvars import EnvContext, EnvError, ObjectSource, expand, make_environment
 from minikubelet.node.projection import CONFIG_VOLUMES
+from minikubelet.node.resolvconf import pod_resolv_conf
 from minikubelet.runtime.types import LABEL_ATTEMPT, ContainerSpec, Mount
 from minikubelet.services.envvars import service_env
 
@@ -40,6 +41,7 @@ class PodContext:
     objects: ObjectSource | None = None  # the ConfigMaps and Secrets env reads
     allocatable: Mapping[str, Quantity] | None = None
     services: Callable[[], list[dict[str, Any]]] | None = None  # every Service, for env
+    cluster_dns: str = ""  # the kubelet's clusterDNS; empty: pods keep the engine's resolver
 
 
 def pod_volume_dir(pods_dir: Path, uid: str, volume: str) -> Path:
@@ -95,9 +97,34 @@ def _host_path(volume: Volume) -> str:
     return path
 
 
+def _resolv_conf(pod: Pod, ctx: PodContext, taken: set[str]) -> list[Mount]:
+    """The kubelet's resolv.conf for the pod (`node/resolvconf.py`), written in the pod's
+    directory and bind-mounted at /etc/resolv.conf, unless the container mounts its own."""
+    if "/etc/resolv.conf" in taken:
+        return []
+    try:
+        host = Path("/etc/resolv.conf").read_text(errors="replace")
+    except OSError:
+        host = ""
+    spec = {
+        "dnsPolicy": pod.spec.dnsPolicy,
+        "hostNetwork": pod.spec.hostNetwork,
+        "dnsConfig": pod.spec.extra.get("dnsConfig"),
+    }
+    text = pod_resolv_conf(spec, pod.metadata.namespace or "", ctx.cluster_dns, host)
+    if text is None:
+        return []
+    path = ctx.pods_dir / (pod.metadata.uid or "") / "resolv.conf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return [Mount(source=str(path), target="/etc/resolv.conf")]
+
+
 def mounts(pod: Pod, container: Container, ctx: PodContext) -> list[Mount]:
     volumes = {v.name: v for v in pod.spec.volumes or []}
-    out: list[Mount] = []
+    targets = {m.mountPath for m in container.volumeMounts or []}
+    out: list[Mount] = _resolv_conf(pod, ctx, targets)
     for mount in container.volumeMounts or []:
         volume = volumes[mount.name]  # validation guarantees the volume exists
         if volume.emptyDir is not None:

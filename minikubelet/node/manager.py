@@ -83,6 +83,7 @@ class NodeConfig:
     # The kubelet resyncs every pod every 1-1.5 min (syncFrequency, jittered); engine events
     # and the 2 s relist bring every change sooner, and back-offs wake their pods on time.
     resync: float = 60.0
+    cluster_dns: str = ""  # the kubelet's clusterDNS: the pods' nameserver for ClusterFirst
 
 
 class Node:
@@ -161,6 +162,7 @@ class Node:
             objects=self.volumes.source,
             allocatable=self.volumes.allocatable,
             services=lambda: self.store.list("Service", None)[0],
+            cluster_dns=self.config.cluster_dns,
         )
         return version
 

@@ -99,6 +99,23 @@ def test_cluster_ip_and_node_port(agent: Agent) -> None:
     ).stdout.split()  # fmt: skip
     assert f"WEB_SERVICE_HOST={ip}" in env and "WEB_SERVICE_PORT=80" in env
     assert f"WEB_PORT=tcp://{ip}:80" in env, "the kubelet's service variables"
+    code = (
+        "import socket; print(open('/etc/resolv.conf').read()); print(socket.gethostbyname('web'))"
+    )
+    inside = subprocess.run(
+        ["docker", "exec", inspected[0], "python3", "-c", code],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    dns_ip = agent.api.request("GET", "/api/v1/namespaces/kube-system/services/kube-dns")
+    assert inside.stdout.splitlines()[:3] == [
+        f"nameserver {dns_ip['spec']['clusterIP']}",
+        inside.stdout.splitlines()[1],
+        "options ndots:5",
+    ], inside.stdout
+    assert inside.stdout.splitlines()[1].startswith(
+        "search default.svc.cluster.local svc.cluster.local cluster.local"
+    )
+    assert inside.stdout.split()[-1] == ip, "a pod resolves its Service by its short name"
 
     network = f"minikubelet-{agent.instance}"
     script = f"exec 3<>/dev/tcp/{ip}/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3"
