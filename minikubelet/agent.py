@@ -23,7 +23,7 @@ import secrets
 import signal
 import socket
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import anyio
 import uvicorn
@@ -39,11 +39,11 @@ from minikubelet.server.auth import TokenAuth
 from minikubelet.server.dashboard import DashboardListener
 from minikubelet.server.deps import Listener
 from minikubelet.server.streams.upgrade import UpgradingH11Protocol
-from minikubelet.services.controller import EndpointsController
-from minikubelet.services.dns_server import DnsServer, ensure_dns_service
-from minikubelet.services.proxy import ServiceProxy
 from minikubelet.services.tun import AddressSpace, NoAddresses, TunAddresses, device_name
 from minikubelet.store import Store
+
+if TYPE_CHECKING:
+    from minikubelet.services.dns_server import DnsServer
 
 __all__ = ["AgentConfig", "run_agent", "serve"]
 
@@ -98,6 +98,11 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
     paths = config.paths
     paths.ensure()
     store = Store.open(paths.database, clock)
+    # Imported once the store opened: an agent that cannot start exits without paying for them.
+    from minikubelet.services.controller import EndpointsController
+    from minikubelet.services.dns_server import DnsServer, ensure_dns_service
+    from minikubelet.services.proxy import ServiceProxy
+
     addresses = _cluster_addresses(paths)
     try:
         node = Node(
