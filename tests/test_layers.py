@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "minikubelet"
 
 # What no module may import, besides its own rule: the CLI (it is the top), the composition
 # root, and the entry point.
-_EVERYWHERE = {"cli", "agent", "__main__"}
+_EVERYWHERE = {"cli", "agent", "__main__", "reset"}
 # The runtime's plain data and protocols (ContainerInfo, ContainerState, SandboxInfo, Runtime,
 # the exec streams): what `status`, `node`, `prober` and (for streams) `server` may see of the
 # runtime. Its implementations (Docker, the fake, their helpers) are chosen by `agent` alone.
@@ -37,6 +37,8 @@ ONLY: dict[str, set[str]] = {
 FORBIDDEN: dict[str, set[str]] = {
     # The composition root wires store, node, prober, runtime and server; the CLI starts it.
     "agent": set(),
+    # `minikubelet reset`, run as its own process by the CLI: the engine and the state dirs.
+    "reset": {"server", "store", "node", "prober", "status", "services", "printers"},
     # The model: used by all, uses nothing but itself, the clock and the error vocabulary.
     "api": {"server", "store", "node", "prober", "status", "runtime", "printers", "services"},
     # Pure functions of objects and now.

@@ -49,6 +49,32 @@ def _start(paths: StatePaths, args: argparse.Namespace) -> subprocess.Popen[byte
     return start_detached(paths, options)
 
 
+def _what_it_runs(client: ApiClient) -> str:
+    """`3 pods, 4 containers running, on docker://20.10.24 (node vm, Ready)`."""
+    pods = client.request("GET", "/api/v1/pods").get("items") or []
+    running = sum(
+        1
+        for p in pods
+        for key in ("initContainerStatuses", "containerStatuses")
+        for s in (p.get("status") or {}).get(key) or []
+        if "running" in (s.get("state") or {})
+    )
+    nodes = client.request("GET", "/api/v1/nodes").get("items") or [{}]
+    node = nodes[0]
+    engine = ((node.get("status") or {}).get("nodeInfo") or {}).get("containerRuntimeVersion")
+    ready = next(
+        (c.get("status") for c in (node.get("status") or {}).get("conditions") or []
+         if c.get("type") == "Ready"),
+        None,
+    )  # fmt: skip
+    state = {"True": "Ready", "False": "NotReady"}.get(str(ready), "Unknown")
+    name = (node.get("metadata") or {}).get("name", "?")
+    return (
+        f"{len(pods)} pods, {running} containers running, "
+        f"on {engine or 'an engine not reached yet'} (node {name}, {state})"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     paths = StatePaths.from_env()
     if args.action == "run":
@@ -62,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             pid = _pid(paths)
             if pid is not None and client.healthy():
                 print(f"minikubelet node agent is running (pid {pid}, socket {paths.socket})")
+                print(_what_it_runs(client))
                 return 0
             print("minikubelet node agent is not running")
             return 3

@@ -20,7 +20,7 @@ _GROUPS = (
     ),
     ("Advanced Commands", ("apply", "wait")),
     ("Settings Commands", ("label",)),
-    ("Node Commands", ("daemon", "kubeconfig")),
+    ("Node Commands", ("daemon", "reset", "kubeconfig")),
 )
 _SELECTOR = (
     "Selector (label query) to filter on, supports '=', '==', and '!='.(e.g. -l "
@@ -337,6 +337,18 @@ _HELP: dict[str, tuple[str, str, str]] = {
         "  # Stop the agent (its containers keep running)\n"
         "  minikubelet daemon stop\n",
         "minikubelet daemon (run|start|stop|status) [--node-name NAME] [options]",
+    ),
+    "reset": (
+        "Take the node down and remove everything it made.\n\n"
+        " Stops the agent, removes its containers and network from the engine and its state "
+        "directory. --all does it for every node instance found on the engine (by its instance "
+        "label, also when its state directory is gone) and every agent of this machine; "
+        "--images also removes the images minikubelet built. Asks first unless --force.",
+        "  # Remove this node (asks first)\n"
+        "  minikubelet reset\n\n"
+        "  # Remove every minikubelet node on this engine, and the built images, without asking\n"
+        "  minikubelet reset --all --images --force\n",
+        "minikubelet reset [--all] [--images] [--force] [options]",
     ),
 }
 

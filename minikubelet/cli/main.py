@@ -45,6 +45,7 @@ _ONE_LINE = {  # kubectl's one-line descriptions
     "Kubernetes service",
     "version": "Print the client and server version information",
     "daemon": "Run, start, stop or check the node agent",
+    "reset": "Take the node down and remove everything it made",
     "probes": "List every probe the node ran for a pod, newest last",
     "probe": "Run one of a container's probes once, now, without counting it",
     "dashboard": "Print (and open) the URL of the node's live view in a browser",
@@ -70,6 +71,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "dashboard": ("dashboard", False),
     "timeline": ("timeline", True),
     "daemon": ("daemon", False),
+    "reset": ("reset", False),
     "kubeconfig": ("kubeconfig", False),
 }
 

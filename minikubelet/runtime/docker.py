@@ -236,7 +236,8 @@ class DockerRuntime(Sessions):
 
     async def version(self) -> str:
         info: Raw = await self._call(lambda c: c.version(False), error=RuntimeUnavailable)
-        return f"docker://{info.get('Version', 'unknown')}"
+        engine = "podman" if self._podman else "docker"
+        return f"{engine}://{info.get('Version', 'unknown')}"
 
     async def image_info(self, image: str) -> ImageInfo | None:
         raw: Raw | None = await self._call(partial(_inspect_image, image=image))
@@ -597,6 +598,60 @@ class DockerRuntime(Sessions):
                 release(stream)
         finally:
             client.close()
+
+    # -- taking a node down (`minikubelet reset`) ---------------------------------------
+
+    async def instances(self) -> set[str]:
+        """Every node instance with containers or networks on this engine (by their label)."""
+
+        def scan(c: Any) -> set[str]:
+            labelled = {"label": LABEL_INSTANCE}
+            found = {
+                x["Labels"].get(LABEL_INSTANCE, "")
+                for x in c.containers(all=True, filters=labelled)
+            }
+            found |= {n["Labels"].get(LABEL_INSTANCE, "") for n in c.networks(filters=labelled)}
+            return found - {""}
+
+        found: set[str] = await self._call(scan)
+        return found
+
+    async def remove_everything(self) -> tuple[int, int]:
+        """Remove every container (a pod's members before its sandbox, which Podman requires)
+        and the network of this instance; (containers, networks) removed."""
+        ids = await self._list_ids("container") + await self._list_ids("podsandbox")
+        for container_id in ids:
+            await self.remove_container(container_id)
+        nets: list[Raw] = await self._call(
+            lambda c: c.networks(filters={"label": f"{LABEL_INSTANCE}={self.instance_id}"})
+        )
+        for net in nets:
+            with contextlib.suppress(ContainerNotFound):
+                await self._call(lambda c, net_id=net["Id"]: c.remove_network(net_id))
+        self._gateway = None
+        return len(ids), len(nets)
+
+    async def remove_built_images(self) -> list[str]:
+        """The images this project builds (images/build.sh: tags under `minikubelet/`, or a
+        `minikubelet.*` label); an image a container still uses stays, with the engine's error."""
+
+        def ours(c: Any) -> list[str]:
+            tags = []
+            for image in c.images():
+                labels = image.get("Labels") or {}
+                for tag in image.get("RepoTags") or []:
+                    if tag.startswith("minikubelet/") or any(
+                        k.startswith("minikubelet.") for k in labels
+                    ):
+                        tags.append(tag)
+            return tags
+
+        removed = []
+        for tag in await self._call(ours):
+            with contextlib.suppress(RuntimeFailure):
+                await self._call(lambda c, tag=tag: c.remove_image(tag))
+                removed.append(tag)
+        return removed
 
     async def close(self) -> None:
         for gate in (self._control, self._exec, self._streams):

@@ -1,0 +1,108 @@
+"""`minikubelet reset` and `reset --all` leave no container, network or state behind.
+
+On an engine of the test's own (reset --all takes down every node of its engine): two nodes
+with running pods, one of whose state directories is removed by hand (its containers keep
+running, with nothing left that would remove them), then `reset` of the first node alone and
+`reset --all`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from minikubelet.cli.client import ApiClient
+from minikubelet.clock import poll
+from minikubelet.paths import StatePaths
+from minikubelet.runtime.types import LABEL_INSTANCE
+from tests.e2e.engines import PrivateEngine, private_engine
+from tests.e2e.pods import pod, sh, status_of
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def engine(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PrivateEngine]:
+    with private_engine("docker", Path(tmp_path_factory.mktemp("eng-reset"))) as started:
+        monkeypatch.setenv("DOCKER_HOST", started.host)
+        yield started
+
+
+def cli(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MINIKUBELET_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "minikubelet", *argv],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+
+
+def node_with_a_pod(home: Path, name: str) -> str:
+    """A node (its agent started by the CLI) running one pod; its instance id."""
+    assert cli(home, "daemon", "start").returncode == 0
+    api = ApiClient(StatePaths(home))
+    try:
+        api.request(
+            "POST", "/api/v1/namespaces/default/pods", body=pod(name, sh("app", "sleep 600"))
+        )
+        running = poll(
+            lambda: bool((status_of(api.request("GET", f"/api/v1/namespaces/default/pods/{name}"),
+                                    "app").get("state") or {}).get("running")),
+            90.0, 0.2,
+        )  # fmt: skip
+        assert running, f"{name} never ran"
+    finally:
+        api.close()
+    return (home / "instance-id").read_text().strip()
+
+
+def on_engine(engine: PrivateEngine) -> tuple[set[str], set[str]]:
+    """The instance labels of the engine's containers and networks."""
+    client = docker.DockerClient(base_url=engine.host)
+    try:
+        labelled: dict[str, str | list[str] | bool] = {"label": LABEL_INSTANCE}
+        containers = {
+            c.labels[LABEL_INSTANCE] for c in client.containers.list(all=True, filters=labelled)
+        }
+        networks = {
+            n.attrs["Labels"][LABEL_INSTANCE] for n in client.networks.list(filters=labelled)
+        }
+    finally:
+        client.close()
+    return containers, networks
+
+
+def test_reset_and_reset_all_leave_nothing(engine: PrivateEngine, tmp_path: Path) -> None:
+    first, second, third = tmp_path / "first", tmp_path / "second", tmp_path / "third"
+    one = node_with_a_pod(first, "a")
+    status = cli(first, "daemon", "status")
+    assert status.returncode == 0
+    assert "1 pods, 1 containers running, on docker://" in status.stdout, status.stdout
+    two = node_with_a_pod(second, "b")
+    three = node_with_a_pod(third, "c")
+    assert cli(second, "daemon", "stop").returncode == 0
+    shutil.rmtree(second)  # by hand: its pod's containers run on, its network stays
+    assert on_engine(engine) == ({one, two, three}, {one, two, three})
+
+    refused = cli(first, "reset")  # not a terminal: it will not go on without --force
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    done = cli(first, "reset", "--force")
+    assert done.returncode == 0, done.stderr
+    assert f"node instance {one}: 2 containers and 1 networks removed" in done.stdout
+    assert not first.exists()
+    assert on_engine(engine) == ({two, three}, {two, three})  # the others untouched
+
+    everything = cli(first, "reset", "--all", "--force")
+    assert everything.returncode == 0, everything.stderr
+    assert on_engine(engine) == (set(), set())
+    assert not third.exists()  # its agent was found, stopped, and its state removed
+    assert cli(third, "daemon", "status").returncode == 3
