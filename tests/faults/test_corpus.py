@@ -28,8 +28,11 @@ from minikubelet.cli.main import main
 from minikubelet.store import Store
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-BOUND = 2.0  # seconds: a loose bound (correctness, not speed); the alias bomb included
-HUGE_BOUND = 5.0  # reading and sending 3-64 MiB is I/O, on a shared machine
+# Seconds of this process's CPU (not of the wall clock, which other work on the machine
+# stretches): loose bounds that an exponential expansion (an alias bomb) would blow through,
+# not a measure of speed (bench/ measures that).
+BOUND = 2.0
+HUGE_BOUND = 5.0  # reading, encoding and refusing 3-64 MiB
 
 VALID = (
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: after\n"
@@ -163,9 +166,9 @@ BUGS: dict[str, tuple[str, Callable[[str], bool]]] = {}
 
 
 def _apply(capsys: pytest.CaptureFixture[str], path: str) -> tuple[int, str, str, float]:
-    started = time.monotonic()
+    started = time.process_time()  # every thread's CPU: the CLI's and the in-process API's
     code = main(["apply", "-f", path])
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
     out, err = capsys.readouterr()
     return code, out, err, elapsed
 
@@ -211,7 +214,7 @@ def test_refused_with_kubectls_words(
     first = err.splitlines()[0] if err else ""
     assert (code, out) == (1, ""), err
     assert _pods(store) == [], "nothing may be created"
-    assert elapsed < BOUND, f"took {elapsed:.2f}s"
+    assert elapsed < BOUND, f"took {elapsed:.2f}s of CPU"
     if name in BUGS:
         assert BUGS[name][1](first), first
     else:
@@ -291,7 +294,7 @@ def test_huge_documents_refused(
     assert (code, out) == (1, "")
     assert err.splitlines()[0] == expected.replace("{path}", str(path))
     assert _pods(store) == []
-    assert elapsed < HUGE_BOUND, f"took {elapsed:.2f}s"
+    assert elapsed < HUGE_BOUND, f"took {elapsed:.2f}s of CPU"
     _unaffected(capsys, tmp_path, store)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from minikubelet.cli.client import START_TIMEOUT
 from minikubelet.paths import StatePaths
 from minikubelet.store import SCHEMA_VERSION
 
@@ -135,5 +136,7 @@ def test_a_cli_command_notices_the_agent_exited_at_once(
 ) -> None:
     _, code, err, elapsed = _cli_start(tmp_path, kind)
     assert code == 1
-    assert elapsed < 3.0, f"waited {elapsed:.1f}s for an agent that had exited"
+    # At once means without waiting out the start timeout; half of it leaves a loaded machine
+    # all the room it needs and still tells the two apart.
+    assert elapsed < START_TIMEOUT / 2, f"waited {elapsed:.1f}s for an agent that had exited"
     assert "did not start within" not in err
