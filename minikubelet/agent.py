@@ -93,6 +93,9 @@ class _Server(uvicorn.Server):
         return contextlib.nullcontext()
 
 
+DELETIONS_LIMIT = 45.0  # seconds; `daemon stop` waits 60 for the agent to exit
+
+
 async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
     """Run the agent until cancelled or signalled."""
     paths = config.paths
@@ -147,6 +150,10 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
                 async for _ in signals:
                     break
+            # Pods keep running across a stop, but one deleted just before must not be left
+            # running with no agent to remove it: let those deletions end (grace periods
+            # included), within what `daemon stop` waits for.
+            await node.finish_deletions(DELETIONS_LIMIT)
             server.should_exit = True
             if https is not None:
                 https[0].should_exit = True

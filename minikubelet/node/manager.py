@@ -183,6 +183,31 @@ class Node:
             return None
         return from_dict(Pod, body)
 
+    def deletions_under_way(self) -> list[PodWorker]:
+        """Pod workers finishing a deletion: their pod is marked for deletion, or gone from the
+        store (a force delete) while its containers are still being stopped and removed."""
+        found = []
+        for worker in list(self.workers.values()):
+            pod = self.read_pod(worker.namespace, worker.name, worker.uid)
+            if pod is None or pod.metadata.deletionTimestamp is not None:
+                found.append(worker)
+        return found
+
+    async def finish_deletions(self, limit: float) -> bool:
+        """Let the deletions under way end (the node is being stopped: `daemon stop` keeps
+        running pods running, but a pod deleted just before must not be left running with no
+        agent to remove it). At most `limit` seconds on the node's clock; True when none is
+        left."""
+        deadline = self.clock.monotonic() + limit
+        while under_way := self.deletions_under_way():
+            if self.clock.monotonic() >= deadline:
+                log.warning("stopping with %d pod deletions unfinished", len(under_way))
+                return False
+            for worker in under_way:
+                worker.poke()
+            await self.clock.sleep(0.2)
+        return True
+
     async def observe(self, uid: str) -> Observed:
         sandboxes = sorted(
             await self.runtime.list_sandboxes(uid), key=lambda s: s.attempt, reverse=True

@@ -276,3 +276,57 @@ async def test_a_new_sandbox_keeps_the_restart_count(harness: Harness) -> None:
     await harness.until(harness.replaced(second))
     assert harness.status("web")["restartCount"] == 2
     assert sandbox.id not in {s.id for s in await harness.runtime.list_sandboxes()}
+
+
+@pytest.mark.anyio
+async def test_stopping_the_node_finishes_the_deletions_under_way(harness: Harness) -> None:
+    """`daemon stop` right after deletions: the pods deleted (gracefully or by force) are
+    stopped and removed before the agent exits, within their grace; running pods stay."""
+    for name in ("kept", "graceful", "forced"):
+        harness.apply(name)
+    await harness.until(lambda: len(harness.running()) == 3)
+    graceful = harness.pod("graceful")
+    harness.runtime.ignore_sigterm(
+        next(c for c in harness.runtime.containers.values()
+             if c.info.pod_uid == graceful["metadata"]["uid"] and c.info.name == "app").info.id
+    )  # fmt: skip
+    graceful["metadata"]["deletionTimestamp"] = graceful["metadata"]["creationTimestamp"]
+    graceful["metadata"]["deletionGracePeriodSeconds"] = 4
+    harness.store.update("Pod", graceful, expected_rv=None)
+    harness.store.delete("Pod", "default", "forced")
+    assert len(harness.node.deletions_under_way()) == 2
+    started = harness.clock.monotonic()
+    finished: list[bool] = []
+
+    async def stop() -> None:
+        finished.append(await harness.node.finish_deletions(45.0))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(stop)
+        await harness.until(lambda: bool(finished), step=0.2, within=30)
+    assert finished == [True]
+    assert 4 <= harness.clock.monotonic() - started < 6  # the graceful one's SIGKILL at 4 s
+    assert harness.node.deletions_under_way() == []
+    assert len(harness.running()) == 1  # `kept` runs on, as across any agent restart
+    assert harness.pod("kept")["status"]["phase"] == "Running"
+
+
+@pytest.mark.anyio
+async def test_stopping_gives_up_at_its_limit(harness: Harness) -> None:
+    harness.apply("slow", terminationGracePeriodSeconds=120)
+    await harness.until(lambda: harness.running())
+    (app,) = harness.running()
+    harness.runtime.ignore_sigterm(app)
+    body = harness.pod("slow")
+    body["metadata"]["deletionTimestamp"] = body["metadata"]["creationTimestamp"]
+    body["metadata"]["deletionGracePeriodSeconds"] = 120
+    harness.store.update("Pod", body, expected_rv=None)
+    finished: list[bool] = []
+
+    async def stop() -> None:
+        finished.append(await harness.node.finish_deletions(10.0))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(stop)
+        await harness.until(lambda: bool(finished), step=0.5, within=30)
+    assert finished == [False]
