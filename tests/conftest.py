@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import sys
 
 import pytest
 
-from tests.needs import unavailable
+from minikubelet.runtime.types import LABEL_INSTANCE
+from tests.needs import in_ci, unavailable
 
 
 @functools.cache
@@ -40,3 +42,39 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if problem is None:
         return
     unavailable(problem, "run `bash images/ensure-engine.sh` to install and start it")
+
+
+def _engine_leftovers(instances: set[str]) -> list[str]:
+    """`container:<name>` and `network:<name>` of what these node instances left on the engine."""
+    import docker  # only here: unit runs without an engine never import it
+
+    client = docker.from_env()
+    found = []
+    try:
+        labelled: dict[str, str | list[str] | bool] = {"label": LABEL_INSTANCE}
+        for c in client.containers.list(all=True, filters=labelled):
+            if c.labels.get(LABEL_INSTANCE) in instances:
+                found.append(f"container:{c.name}")
+        for n in client.networks.list(filters=labelled):
+            if (n.attrs.get("Labels") or {}).get(LABEL_INSTANCE) in instances:
+                found.append(f"network:{n.name}")
+    finally:
+        client.close()
+    return sorted(found)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI, the suite must leave the engine as it found it: no container or network of a
+    node instance its tests made (every test's state dir is under the session's temporary
+    directory, with the instance id in it) may be left."""
+    if not in_ci() or _engine_problem() is not None:
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    base = factory.getbasetemp()
+    instances = {p.read_text().strip() for p in base.rglob("instance-id") if p.is_file()}
+    left = _engine_leftovers(instances) if instances else []
+    if left:
+        print(f"\nthe test session left these on the engine: {', '.join(left)}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
