@@ -200,6 +200,7 @@ POD = register(
         subresources={
             "exec": Subresource(("create", "get"), "PodExecOptions"),
             "log": Subresource(("get",)),
+            "portforward": Subresource(("create", "get"), "PodPortForwardOptions"),
             "status": Subresource(("get", "update")),
         },
         categories=("all",),

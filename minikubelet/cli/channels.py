@@ -9,11 +9,12 @@ stdin, then sends v5's `FF 00` at its EOF.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,14 +34,16 @@ class UpgradeFailed(MinikubeletError):
         self.body = body
 
 
-def open_session(socket_path: str, path: str, query: list[tuple[str, str]]) -> Session:
+def open_session(
+    socket_path: str, path: str, query: list[tuple[str, str]], protocol: str = V5
+) -> Session:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(socket_path)
     key = base64.b64encode(os.urandom(16)).decode()
     head = (
         f"GET {path}?{urlencode(query)} HTTP/1.1\r\nHost: minikubelet\r\n"
         "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: {V5}\r\n\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n"
     )
     sock.sendall(head.encode())
     data = b""
@@ -98,11 +101,10 @@ class Session:
         thread.start()
         return thread
 
-    def run(self, output: Callable[[int, bytes], None]) -> dict[str, Any]:
-        """Deliver stdout/stderr until the agent closes; return the error channel's Status."""
+    def frames(self) -> Iterator[tuple[int, bytes]]:
+        """(channel, data) of each message, until the agent closes the session."""
         from wsproto.events import BytesMessage, CloseConnection, Message, Ping
 
-        status: dict[str, Any] = {"status": "Failure", "message": "lost connection to the agent"}
         parts: list[bytes] = []
         while True:
             for event in self._ws.events():
@@ -112,21 +114,33 @@ class Session:
                 elif isinstance(event, CloseConnection):
                     with self._lock:
                         self._sock.sendall(self._ws.send(event.response()))
-                    self._sock.close()
-                    return status
+                    self.close()
+                    return
                 elif isinstance(event, Message):
                     parts.append(bytes(event.data) if isinstance(event, BytesMessage) else b"")
                     if event.message_finished:
                         frame, parts = b"".join(parts), []
-                        if frame[:1] == b"\x03":
-                            status = json.loads(frame[1:] or b"{}")
-                        elif frame[1:]:
-                            output(frame[0], frame[1:])
+                        if frame:
+                            yield frame[0], frame[1:]
             try:
                 data = self._sock.recv(65536)
             except OSError:
                 data = b""
             if not data:
-                self._sock.close()
-                return status
+                self.close()
+                return
             self._ws.receive_data(data)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+    def run(self, output: Callable[[int, bytes], None]) -> dict[str, Any]:
+        """Deliver stdout/stderr until the agent closes; return the error channel's Status."""
+        status: dict[str, Any] = {"status": "Failure", "message": "lost connection to the agent"}
+        for channel, data in self.frames():
+            if channel == 3:
+                status = json.loads(data or b"{}")
+            elif data:
+                output(channel, data)
+        return status

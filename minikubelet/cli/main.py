@@ -39,6 +39,7 @@ _ONE_LINE = {  # kubectl's one-line descriptions
     "describe": "Show details of a specific resource or group of resources",
     "logs": "Print the logs for a container in a pod",
     "exec": "Execute a command in a container",
+    "port-forward": "Forward one or more local ports to a pod",
     "wait": "Experimental: Wait for a specific condition on one or many resources",
     "label": "Update the labels on a resource",
     "expose": "Take a replication controller, service, deployment or pod and expose it as a new "
@@ -62,6 +63,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "describe": ("describe", True),
     "logs": ("logs", True),
     "exec": ("exec", True),
+    "port-forward": ("portforward", True),
     "delete": ("delete", True),
     "wait": ("wait", True),
     "label": ("label", False),

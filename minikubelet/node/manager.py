@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 from anyio.abc import TaskGroup, TaskStatus
 
 from minikubelet.api.codec import from_dict, to_dict
@@ -272,6 +273,14 @@ class Node:
         self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
     ) -> AbstractAsyncContextManager[ExecStream]:
         return self.runtime.exec_stream(container_id, argv, stdin=stdin, tty=tty)
+
+    async def pod_sandbox(self, pod: dict[str, Any]) -> str | None:
+        uid = (pod.get("metadata") or {}).get("uid")
+        running = [s for s in await self.runtime.list_sandboxes(uid) if s.running]
+        return max(running, key=lambda s: s.attempt).id if running else None
+
+    async def dial(self, sandbox_id: str, port: int) -> anyio.abc.ByteStream:
+        return await self.runtime.dial(sandbox_id, port)
 
     # -- the loops ----------------------------------------------------------------------------
 

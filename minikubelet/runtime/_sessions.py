@@ -13,11 +13,17 @@ from functools import partial
 from typing import Any
 
 import anyio
+import anyio.abc
+import anyio.to_thread
 
-from minikubelet.runtime._exec_stream import open_exec
+from minikubelet.errors import RuntimeFailure
+from minikubelet.runtime._exec_stream import open_exec, socket_stream
+from minikubelet.runtime._netns import dial_in_netns
 from minikubelet.runtime.types import ExecStream
 
 __all__ = ["Sessions"]
+
+DIAL_TIMEOUT = 10.0
 
 
 class Sessions:
@@ -27,6 +33,7 @@ class Sessions:
     _call: Callable[..., Awaitable[Any]]
     _exit_code: Callable[[str], Awaitable[int | None]]
     _kill_exec: Callable[[str], Awaitable[None]]
+    _inspect: Callable[[str], Awaitable[dict[str, Any]]]
 
     @contextlib.asynccontextmanager
     async def exec_stream(
@@ -43,3 +50,16 @@ class Sessions:
                 if session.exited is None:  # the client left first: no process stays behind
                     await self._kill_exec(exec_id)
                 await session.aclose()
+
+    async def dial(self, sandbox_id: str, port: int) -> anyio.abc.SocketStream:
+        """localhost:port inside the sandbox's network namespace (the host's for hostNetwork)."""
+        raw = await self._inspect(sandbox_id)
+        host = (raw.get("HostConfig") or {}).get("NetworkMode") == "host"
+        pid = int((raw.get("State") or {}).get("Pid") or 0)
+        if not host and pid <= 0:
+            raise RuntimeFailure(f"sandbox {sandbox_id} is not running")
+        ns = None if host else f"/proc/{pid}/ns/net"
+        sock = await anyio.to_thread.run_sync(
+            dial_in_netns, ns, port, sandbox_id, DIAL_TIMEOUT, limiter=self._sessions.limiter
+        )
+        return await socket_stream(sock)

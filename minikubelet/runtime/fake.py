@@ -17,10 +17,16 @@ from datetime import datetime
 from typing import Any
 
 import anyio
+import anyio.abc
 from anyio.streams.memory import MemoryObjectSendStream
 
 from minikubelet.clock import Clock, RealClock
-from minikubelet.errors import ContainerNotFound, ContainerStartError, ImagePullError
+from minikubelet.errors import (
+    ContainerNotFound,
+    ContainerStartError,
+    ImagePullError,
+    RuntimeFailure,
+)
 from minikubelet.runtime.types import (
     LABEL_ATTEMPT,
     LABEL_CONTAINER,
@@ -366,6 +372,14 @@ class FakeRuntime:
             yield process
         finally:
             process.close()
+
+    async def dial(self, sandbox_id: str, port: int) -> anyio.abc.ByteStream:
+        """The fake has no namespaces: localhost:port on this machine."""
+        self._record("dial", sandbox_id, port)
+        try:
+            return await anyio.connect_tcp("127.0.0.1", port)
+        except OSError as exc:
+            raise RuntimeFailure(f"failed to connect to localhost:{port}: {exc}") from None
 
     async def logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
         """The lines so far (since, tail, timestamps applied); with follow, then new lines

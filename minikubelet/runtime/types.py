@@ -17,6 +17,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+import anyio.abc
+
 __all__ = [
     "LABEL_ATTEMPT",
     "LABEL_CONTAINER",
@@ -272,6 +274,11 @@ class Runtime(Protocol):
     ) -> AbstractAsyncContextManager[ExecStream]:
         """Start argv in the container with its stdio attached (stdout and stderr always);
         leaving the context kills it (and what it spawned) if it still runs."""
+        ...
+
+    async def dial(self, sandbox_id: str, port: int) -> anyio.abc.ByteStream:
+        """A connection to localhost:port inside the sandbox's network namespace (port-forward);
+        raises RuntimeFailure with the runtime's words when nothing listens."""
         ...
 
     def logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:

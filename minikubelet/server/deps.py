@@ -7,6 +7,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import anyio.abc
+
 from minikubelet.clock import Clock
 from minikubelet.runtime.types import ExecStream
 from minikubelet.store import Store
@@ -34,6 +36,14 @@ class StreamSource(Protocol):
     def exec_stream(
         self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
     ) -> AbstractAsyncContextManager[ExecStream]: ...
+
+    async def pod_sandbox(self, pod: dict[str, Any]) -> str | None:
+        """The id of the pod's running sandbox; None when there is none."""
+        ...
+
+    async def dial(self, sandbox_id: str, port: int) -> anyio.abc.ByteStream:
+        """localhost:port in the sandbox's network namespace; RuntimeFailure when refused."""
+        ...
 
 
 class ProbeSource(Protocol):

@@ -16,6 +16,7 @@ import sys
 import termios
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -130,11 +131,18 @@ def test_minikubelet_exec_over_the_socket(node: Node) -> None:
     assert code == 4 and b"size=33 111\r\n" in seen
 
 
+# kubernetes 32's stream() never closes the websocket of a preloaded call (ws_client.py
+# websocket_call returns without client.close()): its socket is the library's leak, not ours.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_the_python_clients_stream_exec(node: Node) -> None:
     from kubernetes import client, config  # type: ignore[import-untyped]
     from kubernetes.stream import stream  # type: ignore[import-untyped]
 
-    api = client.CoreV1Api(config.new_client_from_config(str(node.kubeconfig)))
+    with config.new_client_from_config(str(node.kubeconfig)) as api_client:
+        _stream_exec(client.CoreV1Api(api_client), stream)
+
+
+def _stream_exec(api: Any, stream: Any) -> None:
     out = stream(
         api.connect_get_namespaced_pod_exec, "web", "default", container="app",
         command=["sh", "-c", "echo hello; echo oops >&2"], stderr=True, stdin=False,

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import anyio.abc
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,7 +21,7 @@ from minikubelet.api.kinds import Kind
 from minikubelet.errors import BadRequest
 from minikubelet.server.deps import ApiDeps, StreamSource
 from minikubelet.server.logs import pick_container
-from minikubelet.server.streams import channels, websocket
+from minikubelet.server.streams import channels, portforward, websocket
 from minikubelet.server.streams.remotecommand import (
     SPDY_PROTOCOLS,
     ExecOptions,
@@ -31,7 +32,7 @@ from minikubelet.server.streams.remotecommand import (
 from minikubelet.server.streams.spdy_conn import SpdyConnection
 from minikubelet.server.streams.upgrade import Upgraded, upgrader
 
-__all__ = ["SUBRESOURCES", "pod_exec"]
+__all__ = ["SUBRESOURCES", "pod_exec", "pod_portforward"]
 
 
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -126,7 +127,65 @@ async def _serve(request: Request, opts: ExecOptions, start: Any) -> Response:
 
 
 # (subresource, method) -> handler, merged into the app's SUBRESOURCES for the kinds that list it.
+async def pod_portforward(request: Request, deps: ApiDeps, kind: Kind) -> Response:
+    ns, name = request.path_params["namespace"], request.path_params["name"]
+    pod = deps.store.get("Pod", ns, name)
+    if not (pod.get("spec") or {}).get("nodeName"):
+        raise BadRequest(f"pod {name} does not have a host assigned")
+    try:
+        ports = portforward.parse_ports(request.query_params.getlist("ports"))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    upgrade = upgrader(request)
+    if upgrade is None or not _upgrade_kind(request):
+        raise BadRequest("Upgrade request required")
+    streams: StreamSource | None = deps.streams
+    sandbox = await streams.pod_sandbox(pod) if streams is not None else None
+    if streams is None or sandbox is None:
+        return _text(500, f'pod not found ("{name}_{ns}")')
+
+    async def dial(port: int) -> anyio.abc.ByteStream:
+        assert streams is not None and sandbox is not None
+        return await streams.dial(sandbox, port)
+
+    if _upgrade_kind(request) == "websocket":
+        try:
+            protocol, headers = websocket.accept(request.headers.raw, _PORTFORWARD_WS)
+        except websocket.HandshakeError as exc:
+            return _text(exc.status, str(exc))
+        ws = websocket.WebSocket(await upgrade(headers))
+        if protocol.startswith("SPDY/3.1+"):  # the tunnel: a SPDY session inside
+            await _spdy_portforward(portforward.TunnelStream(ws), dial, sandbox)
+        else:
+            await portforward.serve_websocket(ws, protocol, ports, dial, sandbox)
+        return Upgraded()
+    chosen = _spdy_protocol(request, ("portforward.k8s.io",))
+    if isinstance(chosen, Response):
+        return chosen
+    answer = [(b"connection", b"Upgrade"), (b"upgrade", b"SPDY/3.1")]
+    answer.append((b"x-stream-protocol-version", b"portforward.k8s.io"))
+    await _spdy_portforward(await upgrade(answer), dial, sandbox)
+    return Upgraded()
+
+
+async def _spdy_portforward(stream: anyio.abc.ByteStream, dial: Any, sandbox: str) -> None:
+    conn = SpdyConnection(stream)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(conn.serve, portforward.accept_stream)
+            await portforward.serve_spdy(conn, dial, sandbox)
+            tg.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await conn.aclose()
+
+
+# The WebSocket protocols of port-forward: kubectl's tunnel, and the runtime's channel protocols.
+_PORTFORWARD_WS = ("SPDY/3.1+portforward.k8s.io", channels.V4, "v4.base64.channel.k8s.io")
+
 SUBRESOURCES: dict[tuple[str, str], Callable[[Request, ApiDeps, Kind], Awaitable[Response]]] = {
     ("exec", "GET"): pod_exec,
     ("exec", "POST"): pod_exec,
+    ("portforward", "GET"): pod_portforward,
+    ("portforward", "POST"): pod_portforward,
 }

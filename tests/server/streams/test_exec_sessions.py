@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
 from minikubelet.clock import FakeClock
+from minikubelet.errors import RuntimeFailure
 from minikubelet.runtime.fake import _FakeProcess
 from minikubelet.runtime.types import ExecResult, ExecStream
 from minikubelet.server import ApiDeps, create_app
@@ -56,18 +57,14 @@ class Streams:
         finally:
             process.close()
 
+    async def pod_sandbox(self, pod: dict[str, Any]) -> str | None:
+        return "sandbox-1"
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "state.db", FakeClock()) as opened:
-        body = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "web", "namespace": "default", "uid": "u1"},
-            "spec": {"nodeName": "n", "containers": [{"name": "app"}, {"name": "stopped"}]},
-        }
-        opened.create("Pod", body)
-        yield opened
+    async def dial(self, sandbox_id: str, port: int) -> anyio.abc.ByteStream:
+        try:
+            return await anyio.connect_tcp("127.0.0.1", port)
+        except OSError as exc:
+            raise RuntimeFailure(f"failed to connect to localhost:{port}: {exc}") from None
 
 
 @asynccontextmanager
