@@ -1,0 +1,196 @@
+"""Bench: `exec -- true` latency and port-forward throughput (issue 17).
+
+exec: wall time from spawn to exit of `minikubelet exec POD -- true` (the agent's UNIX socket,
+WebSocket v5), `kubectl exec POD -- true` (HTTPS, WebSocket v5) and `docker exec CID true` on the
+same container, in an order rotated every round; p50 and p99. Goal: within 1.5x of docker exec.
+
+port-forward: one 256 MiB download and 1,000 small HTTP requests (one connection each) through
+`kubectl port-forward` (the WebSocket tunnel) and `minikubelet port-forward`, against the pod IP
+directly (the pods' bridge on this machine). Goal: at least half the direct throughput.
+
+The agent runs once (`daemon start --listen 127.0.0.1:PORT`) in a temporary MINIKUBELET_HOME;
+the pod serves a file of zeros with Python's http.server; everything is removed at the end.
+
+    python bench/streams.py [--rounds 50] [--mib 256] [--requests 1000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from cli import BenchError, kubectl_version, machine, minikubelet_cli, run, timed
+from kubectl import _direct_kubectl, listening_agent
+
+POD = """apiVersion: v1
+kind: Pod
+metadata: {name: bench-streams}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: minikubelet/debian-base:bookworm
+    command: [sh, -c, "head -c %d /dev/zero > /tmp/big && cd /tmp && exec python3 -m %s 8080"]
+"""
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _download(host: str, port: int, path: str) -> int:
+    conn = http.client.HTTPConnection(host, port, timeout=120)
+    try:
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        size = 0
+        while chunk := answer.read(1 << 20):
+            size += len(chunk)
+        return size
+    finally:
+        conn.close()
+
+
+def _wait_serving(host: str, port: int, deadline_s: float = 60) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if _download(host, port, "/") > 0:
+                return
+        time.sleep(0.3)
+    raise BenchError(f"nothing serves on {host}:{port}")
+
+
+@contextlib.contextmanager
+def _forwarding(cmd: list[str], env: dict[str, str]) -> Iterator[int]:
+    local = _free_port()
+    process = subprocess.Popen(
+        [*cmd, f"{local}:8080"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_serving("127.0.0.1", local)
+        yield local
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _throughput(host: str, port: int, mib: int, requests: int) -> dict[str, float]:
+    started = time.perf_counter()
+    size = _download(host, port, "/big")
+    took = time.perf_counter() - started
+    if size != mib << 20:
+        raise BenchError(f"downloaded {size} bytes, expected {mib << 20}")
+    latencies = []
+    for _ in range(requests):
+        t0 = time.perf_counter()
+        _download(host, port, "/")
+        latencies.append(time.perf_counter() - t0)
+    return {
+        "mib_per_s": mib / took,
+        "request_p50_ms": statistics.median(latencies) * 1000,
+        "request_p99_ms": _percentile(latencies, 0.99) * 1000,
+    }
+
+
+def bench(rounds: int, mib: int, requests: int) -> dict[str, Any]:
+    cli = minikubelet_cli()
+    with listening_agent(cli) as (env, home):
+        (home / "pod.yaml").write_text(POD % (mib << 20, "http.server"))
+        run([cli, "apply", "-f", str(home / "pod.yaml")], env)
+        run([cli, "wait", "--for=condition=Ready", "pod/bench-streams", "--timeout=120s"], env)
+        pod = json.loads(run([cli, "get", "pod", "bench-streams", "-o", "json"], env))
+        cid = pod["status"]["containerStatuses"][0]["containerID"].split("://")[-1]
+        ip = pod["status"]["podIP"]
+        _wait_serving(ip, 8080)
+        commands = {
+            "docker exec": ["docker", "exec", cid, "true"],
+            "minikubelet exec": [cli, "exec", "bench-streams", "--", "true"],
+            "kubectl exec": [_direct_kubectl(), "exec", "bench-streams", "--", "true"],
+        }
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        order = list(commands)
+        for index in range(rounds + 2):
+            for name in order[index % 3 :] + order[: index % 3]:
+                took = timed(commands[name], env)
+                if index >= 2:  # two warm-up rounds
+                    samples[name].append(took)
+        exec_results = {
+            name: {
+                "p50_ms": statistics.median(v) * 1000,
+                "p99_ms": _percentile(v, 0.99) * 1000,
+                "ratio_p50_to_docker": statistics.median(v) / statistics.median(samples[order[0]]),
+            }
+            for name, v in samples.items()
+        }
+        forward = {"direct (pod IP)": _throughput(ip, 8080, mib, requests)}
+        for name, cmd in (
+            ("kubectl port-forward", [_direct_kubectl(), "port-forward", "pod/bench-streams"]),
+            ("minikubelet port-forward", [cli, "port-forward", "bench-streams"]),
+        ):
+            with _forwarding(cmd, env) as local:
+                forward[name] = _throughput("127.0.0.1", local, mib, requests)
+    return {
+        "bench": "streams",
+        "date": datetime.now(UTC).date().isoformat(),
+        "machine": machine(),
+        "kubectl": kubectl_version(),
+        "exec_rounds": rounds,
+        "exec": exec_results,
+        "port_forward_mib": mib,
+        "port_forward_requests": requests,
+        "port_forward": forward,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--mib", type=int, default=256)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    try:
+        result = bench(args.rounds, args.mib, args.requests)
+    except BenchError as err:
+        print(f"bench/streams.py: {err}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"exec -- true, {args.rounds} rounds ({result['date']}, {result['machine']}):")
+    for name, r in result["exec"].items():
+        print(
+            f"  {name:<18} p50 {r['p50_ms']:6.0f} ms  p99 {r['p99_ms']:6.0f} ms"
+            f"  ({r['ratio_p50_to_docker']:.2f}x docker exec)"
+        )
+    print(f"port-forward, {args.mib} MiB and {args.requests} requests:")
+    direct = result["port_forward"]["direct (pod IP)"]["mib_per_s"]
+    for name, r in result["port_forward"].items():
+        print(
+            f"  {name:<26} {r['mib_per_s']:7.1f} MiB/s ({r['mib_per_s'] / direct:.2f}x direct)"
+            f"  request p50 {r['request_p50_ms']:.1f} ms p99 {r['request_p99_ms']:.1f} ms"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
