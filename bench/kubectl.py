@@ -18,6 +18,11 @@ Pending pods. One warm-up round is not counted (it also fills kubectl's discover
 N rounds run the commands in an order rotated every round; the median is reported. All traffic
 is local (loopback).
 
+Beside wall time, each command's CPU time (user + system, the process and its children, from
+`getrusage(RUSAGE_CHILDREN)`) is reported: on a machine shared with other work, wall times
+mostly measure the scheduler, CPU times much less so. Issue 20's goal is `minikubelet get pods`
+at most 1.0x `kubectl get pods`; both ratios are printed, with the load average.
+
     python bench/kubectl.py [--rounds 15] [--pods 100] [--json] [-v]
 """
 
@@ -27,12 +32,14 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +53,6 @@ from cli import (  # bench/cli.py, beside this file
     minikubelet_cli,
     pods,
     run,
-    timed,
 )
 
 
@@ -79,6 +85,21 @@ def listening_agent(cli: str) -> Iterator[tuple[dict[str, str], Path]]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], env: dict[str, str], expect: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one command, spawn to exit; its output checked."""
+    cpu, started = _cpu_of_children(), time.perf_counter()
+    out = run(cmd, env)
+    wall, cpu = time.perf_counter() - started, _cpu_of_children() - cpu
+    if expect not in out:
+        raise BenchError(f"{' '.join(cmd)}: expected {expect!r} in its output, got {out[:300]!r}")
+    return wall, cpu
+
+
 def _direct_kubectl() -> str:
     real = Path(shutil.which("kubectl") or "kubectl").resolve()
     beside = real.parent / "kubectl.1.32"
@@ -90,6 +111,8 @@ def bench(count: int, rounds: int, warmup: int, progress: bool) -> dict[str, Any
         raise BenchError("kubectl is not installed")
     cli = minikubelet_cli()
     samples: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    load = [os.getloadavg()[0]]
     with listening_agent(cli) as (env, home):
         names = [f"bench-{i}" for i in range(count)]
         (home / "bulk.yaml").write_text(pods(names))
@@ -105,18 +128,23 @@ def bench(count: int, rounds: int, warmup: int, progress: bool) -> dict[str, Any
         if len(rows) != count or any("Pending" not in row for row in rows):
             raise BenchError(f"expected {count} Pending pods, kubectl lists {len(rows)}")
         samples = {name: [] for name in commands}
+        cpu = {name: [] for name in commands}
         order = list(commands)
         for index in range(warmup + rounds):
             rotated = order[index % len(order) :] + order[: index % len(order)]
             for name in rotated:
                 cmd, expect = commands[name]
-                took = timed(cmd, env, expect)
+                took, spent = timed(cmd, env, expect)
                 if index >= warmup:
                     samples[name].append(took)
+                    cpu[name].append(spent)
             if progress:
                 kind = "warm-up" if index < warmup else f"round {index - warmup + 1}"
                 print(f"  {kind} done", file=sys.stderr)
+    load.append(os.getloadavg()[0])
     floor = statistics.median(samples["kubectl version --client"])
+    kubectl_wall = statistics.median(samples["kubectl get pods"])
+    kubectl_cpu = statistics.median(cpu["kubectl get pods"])
     results = [
         {
             "command": name,
@@ -124,7 +152,11 @@ def bench(count: int, rounds: int, warmup: int, progress: bool) -> dict[str, Any
             "min_s": min(values),
             "max_s": max(values),
             "ratio_to_floor": statistics.median(values) / floor,
+            "ratio_to_kubectl_get": statistics.median(values) / kubectl_wall,
+            "cpu_median_s": statistics.median(cpu[name]),
+            "cpu_ratio_to_kubectl_get": statistics.median(cpu[name]) / kubectl_cpu,
             "samples_s": values,
+            "cpu_samples_s": cpu[name],
         }
         for name, values in samples.items()
     ]
@@ -135,6 +167,7 @@ def bench(count: int, rounds: int, warmup: int, progress: bool) -> dict[str, Any
         "definition": "wall time, process spawn to exit, against a running agent",
         "pods_note": "every pod Pending (a nodeSelector no node matches): no container runs",
         "date": datetime.now(UTC).date().isoformat(),
+        "load_average_1m": load,
         "machine": machine(),
         "kubectl": kubectl_version(),
         "results": results,
@@ -161,7 +194,9 @@ def main() -> int:
         return 0
     print(
         f"{result['pods']} pods (Pending, no container), median of {result['rounds']} rounds"
-        f" ({result['date']}, {result['machine']}; kubectl {result['kubectl']}):"
+        f" ({result['date']}, {result['machine']}; kubectl {result['kubectl']}; load average"
+        f" {result['load_average_1m'][0]:.1f} at the start, {result['load_average_1m'][1]:.1f}"
+        " at the end):"
     )
     for r in result["results"]:
         ratio = (
@@ -170,7 +205,13 @@ def main() -> int:
         print(
             f"  {r['command']:<32} {r['median_s'] * 1000:6.0f} ms{ratio}"
             f"  [min {r['min_s'] * 1000:.0f}, max {r['max_s'] * 1000:.0f}]"
+            f"  CPU {r['cpu_median_s'] * 1000:4.0f} ms"
         )
+    by = {r["command"]: r for r in result["results"]}["minikubelet get pods"]
+    print(
+        f"  minikubelet get pods / kubectl get pods: wall {by['ratio_to_kubectl_get']:.2f}x,"
+        f" CPU {by['cpu_ratio_to_kubectl_get']:.2f}x (goal: at most 1.0x)"
+    )
     return 0
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 __all__ = [
     "ALL_VERBS",
@@ -47,8 +47,7 @@ class UnknownResource(LookupError):
         self.name = name
 
 
-@dataclass(frozen=True, slots=True)
-class Subresource:
+class Subresource(NamedTuple):
     """A subresource's verbs and the kind its requests carry (`pods/exec`: PodExecOptions);
     an empty kind is the parent's."""
 
@@ -56,27 +55,84 @@ class Subresource:
     kind: str = ""
 
 
-@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity: one entry each
-class Kind:
-    """One kind as the API server maps it, and where its printer, strategy and describer live."""
+_EMPTY: Mapping[str, Subresource] = MappingProxyType({})
 
+
+class Kind:
+    """One kind as the API server maps it, and where its printer, strategy and describer live.
+
+    Immutable, and compared and hashed by identity: one entry each. A plain class rather than a
+    dataclass because the CLI imports this module on every command, and `dataclasses` (with the
+    `inspect` it imports) would cost it more than the rest of the registry."""
+
+    __slots__ = (
+        "kind",
+        "plural",
+        "singular",
+        "group",
+        "version",
+        "short_names",
+        "namespaced",
+        "verbs",
+        "subresources",
+        "storage",
+        "categories",
+        "fields",
+        "stored",
+        "table",
+        "strategy",
+        "describer",
+    )
     kind: str
     plural: str
     singular: str
-    group: str = ""
-    version: str = "v1"
-    short_names: tuple[str, ...] = ()
-    namespaced: bool = True
-    verbs: tuple[str, ...] = ALL_VERBS
+    group: str
+    version: str
+    short_names: tuple[str, ...]
+    namespaced: bool
+    verbs: tuple[str, ...]
     # subresource name -> its verbs and kind (`log`: get; `status`: get, update)
-    subresources: Mapping[str, Subresource] = field(default_factory=dict)
-    storage: str = ""  # the etcd prefix under /registry; the plural unless it differs
-    categories: tuple[str, ...] = ()
-    fields: frozenset[str] = _META_FIELDS  # what `fieldSelector` may name
-    stored: bool = True  # False: the server computes it (Namespaces on this node)
-    table: str = ""  # "module:NAME" of a printers.tables.TablePrinter
-    strategy: str = ""  # "module:NAME" of an api.strategy.Strategy
-    describer: str = ""  # "module:NAME" of a printers.describe.Describer
+    subresources: Mapping[str, Subresource]
+    storage: str  # the etcd prefix under /registry; the plural unless it differs
+    categories: tuple[str, ...]
+    fields: frozenset[str]  # what `fieldSelector` may name
+    stored: bool  # False: the server computes it (Namespaces on this node)
+    table: str  # "module:NAME" of a printers.tables.TablePrinter
+    strategy: str  # "module:NAME" of an api.strategy.Strategy
+    describer: str  # "module:NAME" of a printers.describe.Describer
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        plural: str,
+        singular: str,
+        group: str = "",
+        version: str = "v1",
+        short_names: tuple[str, ...] = (),
+        namespaced: bool = True,
+        verbs: tuple[str, ...] = ALL_VERBS,
+        subresources: Mapping[str, Subresource] = _EMPTY,
+        storage: str = "",
+        categories: tuple[str, ...] = (),
+        fields: frozenset[str] = _META_FIELDS,
+        stored: bool = True,
+        table: str = "",
+        strategy: str = "",
+        describer: str = "",
+    ) -> None:
+        values = locals()
+        for name in self.__slots__:
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: a Kind is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: a Kind is immutable")
+
+    def __repr__(self) -> str:
+        return f"Kind(kind={self.kind!r}, group={self.group!r}, version={self.version!r})"
 
     @property
     def api_version(self) -> str:

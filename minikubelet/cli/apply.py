@@ -17,7 +17,6 @@ from minikubelet.api.kinds import Kind, UnknownResource, by_kind
 from minikubelet.cli import client as agent
 from minikubelet.cli.client import ApiClient
 from minikubelet.cli.render import dump_object, format_status_error
-from minikubelet.clock import RealClock
 from minikubelet.errors import ManifestError, NotFound, StatusError
 
 if TYPE_CHECKING:
@@ -159,6 +158,8 @@ def _prepared(
 def _local(kind: Kind, body: dict[str, Any], namespace: str) -> tuple[dict[str, Any], str]:
     """`--dry-run=client`: the object as sent, checked by the API server's rules locally."""
     strategy = kind.load("strategy")
+    from minikubelet.clock import RealClock  # only the client-side dry run defaults locally
+
     stored, _ = strategy.create(json.loads(json.dumps(body)), namespace, RealClock().utcnow())
     return body, f"{kind.qualified}/{stored['metadata']['name']} created (dry run)"
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minikubelet.cli.transport import (
     Transport,
@@ -21,7 +20,6 @@ from minikubelet.cli.transport import (
     target,
     warning_texts,
 )
-from minikubelet.clock import poll
 from minikubelet.errors import (
     AlreadyExists,
     BadRequest,
@@ -33,6 +31,9 @@ from minikubelet.errors import (
     StatusError,
 )
 from minikubelet.paths import StatePaths
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["AgentUnavailable", "ApiClient", "connect", "error_from_status"]
 
@@ -63,7 +64,7 @@ class ApiClient:
     def __init__(self, paths: StatePaths, *, transport: Transport | None = None) -> None:
         self.paths = paths
         self.managed = transport is None  # an injected transport (tests) needs no agent
-        self._transport = transport or UnixTransport(str(paths.socket))
+        self._transport = transport or UnixTransport(paths.socket_path)
 
     def close(self) -> None:
         self._transport.close()
@@ -97,7 +98,7 @@ class ApiClient:
             )
         except TransportError as exc:
             raise AgentUnavailable(
-                f"the node agent at {self.paths.socket} is not answering: {exc}"
+                f"the node agent at {self.paths.socket_path} is not answering: {exc}"
             ) from exc
         for text in warning_texts(warnings):  # as kubectl prints an API server's warnings
             print(f"Warning: {text}", file=sys.stderr)
@@ -117,7 +118,7 @@ class ApiClient:
             raise AgentUnavailable(f"the node agent stopped answering: {exc}") from exc
 
     def healthy(self) -> bool:
-        if self.managed and not _listening(str(self.paths.socket)):
+        if self.managed and not _listening(self.paths.socket_path):
             return False
         try:
             code, _, _ = self._transport.request("GET", "/healthz", None, {})
@@ -129,8 +130,10 @@ class ApiClient:
         """Start the agent (detached, logging to its state dir) when nothing listens on its
         socket. A listening agent is not asked for /healthz: the command's own request will
         tell, and a round trip less is most of a fast command's time."""
-        if not self.managed or _listening(str(self.paths.socket)):
+        if not self.managed or _listening(self.paths.socket_path):
             return
+        from minikubelet.clock import poll  # only a command that starts the agent waits
+
         if _agent_alive(self.paths) and poll(self.healthy, START_TIMEOUT):
             return  # an agent is starting or busy: wait for it rather than start another
         self.paths.ensure()
@@ -163,7 +166,9 @@ def start_detached(paths: StatePaths, options: Sequence[str] = ()) -> subprocess
 
     `-P`: the agent imports the installed minikubelet, never a `minikubelet/` directory that
     happens to be in the caller's working directory (`-m` would put it first on sys.path)."""
-    env = {**os.environ, "MINIKUBELET_HOME": str(paths.home)}
+    import subprocess  # only when the agent is started: most commands find it running
+
+    env = {**os.environ, "MINIKUBELET_HOME": os.fspath(paths.home)}
     with open(paths.log, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-P", "-m", "minikubelet", "daemon", "run", *options],

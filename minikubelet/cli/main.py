@@ -15,8 +15,30 @@ from minikubelet.errors import ManifestError, MinikubeletError, StatusError
 __all__ = ["main"]
 
 
+def _columns() -> int:
+    """`shutil.get_terminal_size().columns`, without importing shutil (and the compression
+    modules it imports) for the help formatter argparse builds at every `add_argument`."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors read as kubectl's and exit 1."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         if message.startswith("unrecognized arguments: "):
@@ -82,15 +104,24 @@ def _module(name: str) -> Any:
     return importlib.import_module(f"minikubelet.cli.{name}")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+def build_parser(
+    only: str | None = None,
+) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser, with every command's arguments, or only those of `only` (the command being
+    run): a command's module is imported to add its arguments, so `get` pays for `get` alone."""
     parser = _Parser(prog="minikubelet")
     parser.add_argument("-n", "--namespace")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    # `prog` given: argparse would otherwise build a help formatter (and import shutil) for it
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, prog="minikubelet"
+    )
     subs: dict[str, argparse.ArgumentParser] = {}
     for command, (module, namespaced) in COMMANDS.items():
         subs[command] = commands.add_parser(command, help=_ONE_LINE[command])
         if namespaced:
             subs[command].add_argument("-n", "--namespace", default=argparse.SUPPRESS)
+        if only is not None and command != only:
+            continue
         adder = getattr(_module(module), "add_arguments", None)
         if adder is not None:
             adder(subs[command])
@@ -100,8 +131,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 
 def run(argv: Sequence[str]) -> int:
-    parser, subs = build_parser()
     argv, after = _split_command(list(argv))
+    parser, subs = build_parser(_command_of(argv))
     args, unknown = parser.parse_known_args(argv)
     args.dashdash = after
     if unknown:  # reported by the subcommand, as kubectl does (`See 'kubectl get --help'`)
@@ -109,6 +140,20 @@ def run(argv: Sequence[str]) -> int:
     if args.command == "version":
         return _version(args.client)
     return int(_module(COMMANDS[args.command][0]).run(args))
+
+
+def _command_of(argv: Sequence[str]) -> str:
+    """The command word, found as argparse will find it: the first word that is not a global
+    flag (`-n NS`, `--namespace NS`, `--namespace=NS`) or its value; "" when there is none."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in ("-n", "--namespace"):
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return ""
 
 
 def _split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:

@@ -8,18 +8,22 @@ pointer is `<nil>`, a zero time is year 1. Kept apart from `describe.py` so both
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from minikubelet.api.codec import parse_time
-from minikubelet.api.quantity import Quantity, QuantityError
+from minikubelet.api.rfc3339 import parse_time
 from minikubelet.printers.duration import human_duration
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from minikubelet.api.quantity import Quantity
 
 __all__ = [
     "annotation_lines",
     "env_lines",
     "go_bool",
+    "parse_quantity",
     "go_time",
     "label_lines",
     "probe_text",
@@ -64,11 +68,19 @@ def go_bool(value: Any) -> str:
     return "true" if value else "false"
 
 
+def parse_quantity(value: Any) -> Quantity:
+    """`resource.ParseQuantity`; raises a ValueError. Imported on first use: only pods with
+    resources pay for the quantity module (and the `dataclasses` it imports)."""
+    from minikubelet.api.quantity import Quantity
+
+    return Quantity.parse(value)
+
+
 def quantity_text(value: Any) -> str:
     """`Quantity.String()`: the canonical form (the server already stores it so)."""
     try:
-        return str(Quantity.parse(value))
-    except QuantityError:
+        return str(parse_quantity(value))
+    except ValueError:
         return str(value)
 
 
@@ -176,10 +188,10 @@ def _resource_value(ref: JSON, container: JSON) -> str:
     kind, _, name = str(ref.get("resource") or "").partition(".")
     if kind not in ("limits", "requests") or name not in ("cpu", "memory", "ephemeral-storage"):
         return ""
-    divisor = Quantity.parse(ref.get("divisor") or "0")
+    divisor = parse_quantity(ref.get("divisor") or "0")
     if divisor.is_zero:
-        divisor = Quantity.parse("1")
-    amount = Quantity.parse(((container.get("resources") or {}).get(kind) or {}).get(name, "0"))
+        divisor = parse_quantity("1")
+    amount = parse_quantity(((container.get("resources") or {}).get(kind) or {}).get(name, "0"))
     if name == "cpu":
         numerator, denominator = amount.milli_value(), divisor.milli_value()
     else:
@@ -225,8 +237,8 @@ def _positive(resources: JSON, kind: str) -> dict[str, Decimal]:
     found: dict[str, Decimal] = {}
     for name in ("cpu", "memory"):
         try:
-            amount = Quantity.parse((resources.get(kind) or {})[name]).amount
-        except (KeyError, QuantityError):
+            amount = parse_quantity((resources.get(kind) or {})[name]).amount
+        except (KeyError, ValueError):
             continue
         if amount > 0:
             found[name] = amount
@@ -246,10 +258,10 @@ def qos_class(pod: JSON) -> str:
     for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
         resources = container.get("resources") or {}
         for name, amount in _positive(resources, "requests").items():
-            requests[name] = requests.get(name, Decimal(0)) + amount
+            requests[name] = requests.get(name, 0) + amount
         container_limits = _positive(resources, "limits")
         for name, amount in container_limits.items():
-            limits[name] = limits.get(name, Decimal(0)) + amount
+            limits[name] = limits.get(name, 0) + amount
         guaranteed = guaranteed and set(container_limits) == {"cpu", "memory"}
     if not requests and not limits:
         return "BestEffort"

@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from minikubelet.api.codec import parse_time
-from minikubelet.api.quantity import Quantity, QuantityError
-from minikubelet.printers.describe_fields import go_bool, quantity_text, since
+from minikubelet.api.rfc3339 import parse_time
+from minikubelet.printers.describe_fields import go_bool, parse_quantity, quantity_text, since
 
 __all__ = ["event_rows", "topology_lines", "volume_lines"]
 
@@ -20,8 +19,8 @@ _F = "    "  # a volume's fields are at LEVEL_2
 
 def _positive(quantity: Any) -> bool:
     try:
-        return Quantity.parse(quantity).sign > 0
-    except QuantityError:
+        return parse_quantity(quantity).sign > 0
+    except ValueError:
         return False
 
 
