@@ -44,7 +44,13 @@ __all__ = ["Executor", "Fingerprint", "Observed", "fingerprint"]
 
 log = logging.getLogger("minikubelet.node")
 # Image failures are named in the `Failed` event (`Error: ErrImagePull`); others quote the error.
-_IMAGE_REASONS = {"ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"}
+_IMAGE_REASONS = {
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "ImageInspectError",
+}
 
 
 @contextlib.asynccontextmanager

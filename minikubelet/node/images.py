@@ -1,27 +1,62 @@
-"""`EnsureImageExists` (`pkg/kubelet/images/image_manager.go`): pull policy, events, back-off."""
+"""`EnsureImageExists` (`pkg/kubelet/images/image_manager.go`): pull policy, events, back-off;
+with the pull itself as `kuberuntime_image.go` `PullImage` makes it: the pod's
+`imagePullSecrets` (`getPullSecretsForPod`, `credentialprovider`), each matching credential
+tried in turn, and pulls one at a time (`serializeImagePulls`, on by default), so the `Pulled`
+event's "including waiting" counts the wait behind another pod's pull.
+"""
 
 from __future__ import annotations
 
-from minikubelet.api.gofmt import go_duration
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from minikubelet.api.gofmt import go_duration, go_quote
 from minikubelet.api.models import Container, Pod
 from minikubelet.clock import Clock
-from minikubelet.errors import ImagePullError
+from minikubelet.errors import ImagePullError, RuntimeFailure
 from minikubelet.node.backoff import Backoff, image_pull_key
+from minikubelet.node.credentials import KeyringError, make_keyring, missing_secrets_message
+from minikubelet.node.envvars import ObjectSource
 from minikubelet.node.events import NORMAL, WARNING, Recorder
-from minikubelet.runtime.types import Runtime
+from minikubelet.node.imageref import ImageRefError, apply_default_image_tag, parse_image_name
+from minikubelet.runtime.types import ImageInfo, RegistryAuth, Runtime
 
-__all__ = ["ImageManager"]
+__all__ = ["ImageManager", "aggregate_errors"]
+
+JSON = dict[str, Any]
+
+
+def aggregate_errors(messages: Sequence[str]) -> str:
+    """`utilerrors.NewAggregate(errs).Error()`: one message as it is, several deduplicated in
+    brackets."""
+    unique = list(dict.fromkeys(messages))
+    return unique[0] if len(unique) == 1 else f"[{', '.join(unique)}]"
+
+
+def _ms(seconds: float) -> str:
+    """A Go duration truncated to the millisecond (`Truncate(time.Millisecond)`)."""
+    return go_duration(int(seconds * 1000) / 1000)
 
 
 class ImageManager:
     """Makes a container's image present, or says why not as a (reason, message) pair."""
 
-    def __init__(self, runtime: Runtime, clock: Clock, recorder: Recorder) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: Clock,
+        recorder: Recorder,
+        objects: ObjectSource | None = None,
+    ) -> None:
         self.runtime = runtime
         self.clock = clock
         self.recorder = recorder
+        self.objects = objects  # where the pods' pull Secrets are read
         self.backoff = Backoff()
         self._last_error: dict[str, str] = {}
+        self._serial = anyio.Lock()  # serializeImagePulls
 
     def retry_in(self, pod: Pod) -> float | None:
         """Seconds until the soonest pull back-off of this pod ends, if any."""
@@ -33,10 +68,47 @@ class ImageManager:
         found = [w for w in waits if w is not None]
         return min(found) if found else None
 
-    async def ensure(self, pod: Pod, container: Container) -> tuple[str, str] | None:
+    def pull_secrets(self, pod: Pod) -> list[JSON]:
+        """`getPullSecretsForPod`: the Secrets named in `imagePullSecrets` that exist; the rest
+        named in one FailedToRetrieveImagePullSecret event."""
+        refs = pod.spec.extra.get("imagePullSecrets") or []
+        found: list[JSON] = []
+        missing: list[str] = []
+        for ref in refs:
+            name = ref.get("name") if isinstance(ref, dict) else None
+            if not name:
+                continue  # validation lets empty names through; the kubelet skips them
+            secret = None
+            if self.objects is not None:
+                secret = self.objects.get_object("Secret", pod.namespace, name)
+            if secret is None:
+                missing.append(name)
+            else:
+                found.append(secret)
+        if missing:
+            message = missing_secrets_message(missing)
+            self.recorder.pod(pod, WARNING, "FailedToRetrieveImagePullSecret", message)
+        return found
+
+    async def ensure(
+        self, pod: Pod, container: Container, secrets: Sequence[JSON] | None = None
+    ) -> tuple[str, str] | None:
+        """The image of `container`, present or pulled with `secrets` (read from the pod's
+        `imagePullSecrets` when None); None when it is there, else (reason, message)."""
         image = container.image or ""
         event = self.recorder.pod
-        present = await self.runtime.image_info(image)
+        try:
+            spec_image = apply_default_image_tag(image)
+        except ImageRefError as exc:
+            message = f"Failed to apply default image tag {go_quote(image)}: {exc}"
+            event(pod, WARNING, "InspectFailed", message, container=container.name)
+            return "InvalidImageName", message
+        try:
+            present = await self.runtime.image_info(spec_image)
+        except RuntimeFailure as exc:
+            message = f"Failed to inspect image {go_quote(spec_image)}: {exc}"
+            event(pod, WARNING, "InspectFailed", message, container=container.name)
+            return "ImageInspectError", message
         if container.imagePullPolicy == "Never" and present is None:
             message = f'Container image "{image}" is not present with pull policy of Never'
             event(pod, WARNING, "ErrImageNeverPull", message, container=container.name)
@@ -56,27 +128,52 @@ class ImageManager:
             )
             detail = self._last_error.get(key, "")
             return "ImagePullBackOff", f'Back-off pulling image "{image}": ErrImagePull: {detail}'
-        return await self._pull(pod, container, key)
+        if secrets is None:
+            secrets = self.pull_secrets(pod)
+        return await self._pull(pod, container, spec_image, secrets, key)
 
-    async def _pull(self, pod: Pod, container: Container, key: str) -> tuple[str, str] | None:
+    async def _pull(
+        self, pod: Pod, container: Container, spec_image: str, secrets: Sequence[JSON], key: str
+    ) -> tuple[str, str] | None:
         image = container.image or ""
         name = container.name
         self.recorder.pod(pod, NORMAL, "Pulling", f'Pulling image "{image}"', container=name)
         started = self.clock.monotonic()
         try:
-            info = await self.runtime.pull_image(image)
+            async with self._serial:
+                began = self.clock.monotonic()
+                info = await self._pull_with_credentials(spec_image, secrets)
+                pulled_in = self.clock.monotonic() - began
         except ImagePullError as exc:
             self.backoff.next(key, self.clock.monotonic())
             self._last_error[key] = str(exc)
             message = f'Failed to pull image "{image}": {exc}'
             self.recorder.pod(pod, WARNING, "Failed", message, container=name)
             return "ErrImagePull", str(exc)
-        took = go_duration(int((self.clock.monotonic() - started) * 1000) / 1000)  # to ms
-        self.backoff.reset(key)
+        waited = self.clock.monotonic() - started
+        self.backoff.gc(self.clock.monotonic())  # a success GCs, it does not reset
         self._last_error.pop(key, None)
         message = (
-            f'Successfully pulled image "{image}" in {took} ({took} including waiting).'
-            f" Image size: {info.size} bytes."
+            f'Successfully pulled image "{image}" in {_ms(pulled_in)} ({_ms(waited)} including'
+            f" waiting). Image size: {info.size} bytes."
         )
         self.recorder.pod(pod, NORMAL, "Pulled", message, container=name)
         return None
+
+    async def _pull_with_credentials(self, image: str, secrets: Sequence[JSON]) -> ImageInfo:
+        """`kuberuntime_image.go` `PullImage`: no matching credential → one pull without;
+        otherwise each credential in keyring order until one works, else every error."""
+        repository, _, _ = parse_image_name(image)
+        try:
+            credentials: list[RegistryAuth | None] = [*make_keyring(secrets).lookup(repository)]
+        except KeyringError as exc:
+            raise ImagePullError(str(exc)) from exc
+        if not credentials:
+            return await self.runtime.pull_image(image, None)
+        errors: list[str] = []
+        for auth in credentials:
+            try:
+                return await self.runtime.pull_image(image, auth)
+            except ImagePullError as exc:
+                errors.append(str(exc))
+        raise ImagePullError(aggregate_errors(errors))

@@ -119,6 +119,7 @@ class Node:
         self.executor = Executor(
             runtime, clock, self.recorder, PodContext(config.name, "", "", "", config.pods_dir)
         )
+        self.executor.images.objects = self.volumes.source  # the pods' pull Secrets
         self.workers: dict[str, PodWorker] = {}
         self.engine_up = True
         self._seen: dict[str, str] = {}  # pod uid → its metadata and spec, as last seen

@@ -7,6 +7,8 @@ words through the same way), the events and reasons the kubelet's.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import uuid
 
@@ -111,3 +113,61 @@ def test_the_docker_runtime_sends_the_pull_credentials(auth_registry: Registry) 
     assert "no basic auth credentials" in without
     assert "unauthorized: authentication required" in wrong
     assert pulled.id.startswith("sha256:") and pulled.size > 0
+
+
+def test_image_pull_secrets_give_the_pull_its_credentials(
+    agent: Agent, auth_registry: Registry
+) -> None:
+    """`imagePullSecrets` naming a `kubernetes.io/dockerconfigjson` Secret: the pull from the
+    htpasswd registry works; a missing Secret is named in FailedToRetrieveImagePullSecret."""
+    image = auth_registry.push(SMALL_IMAGE, "private:3")
+    assert auth_registry.auth is not None
+    user, password = auth_registry.auth
+    config = {"auths": {auth_registry.host: {"username": user, "password": password}}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "regcred"},
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()},
+    }
+    agent.api.request("POST", "/api/v1/namespaces/default/secrets", body=secret)
+    agent.apply(pod("private", app(image), imagePullSecrets=[{"name": "regcred"}]))
+    wait_running(agent, "private", "app", 60)
+    pulled = find_event(agent, "private", "Pulled")
+    assert pulled is not None and pulled_pattern(image).fullmatch(pulled["message"])
+
+    absent = [{"name": "absent"}]  # Always: the image is on the node since the first pod
+    agent.apply(pod("nosecret", app(image, imagePullPolicy="Always"), imagePullSecrets=absent))
+    pod_when(
+        agent,
+        "nosecret",
+        lambda p: waiting_reason(p, "app") in {"ErrImagePull", "ImagePullBackOff"},
+        40,
+        "ErrImagePull without the secret",
+    )
+    missing = find_event(agent, "nosecret", "FailedToRetrieveImagePullSecret")
+    assert missing is not None and missing["type"] == "Warning"
+    assert missing["message"] == (
+        "Unable to retrieve some image pull secrets (absent); "
+        "attempting to pull the image may not succeed."
+    )
+    failed = find_event(agent, "nosecret", "Failed", f'Failed to pull image "{image}": ')
+    assert failed is not None and "no basic auth credentials" in failed["message"]
+
+
+def test_an_invalid_image_name(agent: Agent) -> None:
+    """`applyDefaultImageTag` refuses `MyApp:Latest`: InspectFailed, InvalidImageName."""
+    agent.apply(pod("badname", app("MyApp:Latest")))
+    current = pod_when(
+        agent, "badname", lambda p: waiting_reason(p, "app") == "InvalidImageName", 30, "reason"
+    )
+    message = (
+        'Failed to apply default image tag "MyApp:Latest": couldn\'t parse image name '
+        '"MyApp:Latest": invalid reference format: repository name (library/MyApp) must be '
+        "lowercase"
+    )
+    assert status_of(current, "app")["state"]["waiting"]["message"] == message
+    inspect = find_event(agent, "badname", "InspectFailed")
+    assert inspect is not None and (inspect["type"], inspect["message"]) == ("Warning", message)
+    assert find_event(agent, "badname", "Failed", "Error: InvalidImageName") is not None
