@@ -254,6 +254,7 @@ POD = register(
         short_names=("po",),
         verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
         subresources={
+            "attach": Subresource(("create", "get"), "PodAttachOptions"),
             "exec": Subresource(("create", "get"), "PodExecOptions"),
             "log": Subresource(("get",)),
             "portforward": Subresource(("create", "get"), "PodPortForwardOptions"),

@@ -185,6 +185,9 @@ class Container:
     terminationMessagePolicy: str | None = None
     imagePullPolicy: str | None = None
     restartPolicy: str | None = None
+    stdin: bool | None = None
+    stdinOnce: bool | None = None
+    tty: bool | None = None
     extra: Extra = field(default_factory=_extra)
 
     def probes(self) -> dict[str, Probe]:

@@ -74,9 +74,10 @@ def _raw_terminal(enabled: bool) -> Iterator[None]:
 
 def attach_session(
     client: agent.ApiClient, pod: dict[str, Any], sub: str, query: list[tuple[str, str]],
-    *, stdin: bool, tty: bool,
+    *, stdin: bool, tty: bool, redraw: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
-    """Run one session (exec or attach) to its end; the error channel's Status."""
+    """Run one session (exec or attach) to its end; the error channel's Status. `redraw`
+    (attach): the terminal's size plus one goes first, so the program repaints its screen."""
     from minikubelet.cli.channels import UpgradeFailed, open_session
 
     meta = pod["metadata"]
@@ -99,6 +100,8 @@ def attach_session(
 
     if tty:
         size = os.get_terminal_size(sys.stdout.fileno())
+        if redraw:
+            session.resize(size.columns + 1, size.lines + 1)
         session.resize(size.columns, size.lines)
         signal.signal(
             signal.SIGWINCH,

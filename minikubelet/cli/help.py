@@ -16,7 +16,19 @@ _GROUPS = (
     ("Basic Commands (Intermediate)", ("get", "delete")),
     (
         "Troubleshooting and Debugging Commands",
-        ("describe", "logs", "probes", "probe", "timeline", "dashboard"),
+        (
+            "describe",
+            "logs",
+            "attach",
+            "exec",
+            "port-forward",
+            "cp",
+            "debug",
+            "probes",
+            "probe",
+            "timeline",
+            "dashboard",
+        ),  # fmt: skip
     ),
     ("Advanced Commands", ("apply", "wait")),
     ("Settings Commands", ("label",)),
@@ -117,6 +129,14 @@ _FLAGS = {
     "--wait": "If true, wait for resources to be gone before returning. This waits for finalizers.",
     "--client": "If true, shows client version only (no server required).",
     "--node-name": "The node's name (default: the hostname). Only with run.",
+    "attach --container": "Container name. If omitted, use the "
+    "kubectl.kubernetes.io/default-container annotation for selecting the container to be "
+    "attached or the first container in the pod will be chosen",
+    "--stdin": "Pass stdin to the container",
+    "--tty": "Stdin is a TTY",
+    "--quiet": "Only print output from the remote session",
+    "--pod-running-timeout": "The length of time (like 5s, 2m, or 3h, higher than zero) to wait "
+    "until at least one pod is running",
 }
 # command: (description, examples, usage)
 _HELP: dict[str, tuple[str, str, str]] = {
@@ -233,6 +253,18 @@ _HELP: dict[str, tuple[str, str, str]] = {
         "  minikubelet kubeconfig > kc\n"
         "  KUBECONFIG=kc kubectl get pods\n",
         "minikubelet kubeconfig [options]",
+    ),
+    "attach": (
+        "Attach to a process that is already running inside an existing container.",
+        "  # Get output from running pod mypod; use the 'kubectl.kubernetes.io/default-container' "
+        "annotation\n  # for selecting the container to be attached or the first container in "
+        "the pod will be chosen\n  minikubelet attach mypod\n\n"
+        "  # Get output from ruby-container from pod mypod\n"
+        "  minikubelet attach mypod -c ruby-container\n\n"
+        "  # Switch to raw terminal mode; sends stdin to 'bash' in ruby-container from pod mypod\n"
+        "  # and sends stdout/stderr from 'bash' back to the client\n"
+        "  minikubelet attach mypod -c ruby-container -i -t\n",
+        "minikubelet attach (POD | TYPE/NAME) -c CONTAINER [options]",
     ),
     "logs": (
         "Print the logs for a container in a pod or specified resource. If the pod has only one "

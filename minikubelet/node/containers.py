@@ -175,6 +175,9 @@ def container_spec(pod: Pod, container: Container, attempt: int, ctx: PodContext
         memory_limit=limits["memory"].value() if "memory" in limits else None,
         nano_cpus=limits["cpu"].milli_value() * 1_000_000 if "cpu" in limits else None,
         cpu_shares=max(2, cpu.milli_value() * 1024 // 1000) if cpu is not None else 2,
+        stdin=bool(container.stdin),
+        stdin_once=bool(container.stdinOnce),
+        tty=bool(container.tty),
         labels={
             LABEL_ATTEMPT: str(attempt),
             "annotation.io.kubernetes.container.terminationMessagePath": (

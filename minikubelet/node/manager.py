@@ -275,6 +275,11 @@ class Node:
     ) -> AbstractAsyncContextManager[ExecStream]:
         return self.runtime.exec_stream(container_id, argv, stdin=stdin, tty=tty)
 
+    def attach_stream(
+        self, container_id: str, *, stdin: bool, tty: bool
+    ) -> AbstractAsyncContextManager[ExecStream]:
+        return self.runtime.attach(container_id, stdin=stdin, tty=tty)
+
     async def pod_sandbox(self, pod: dict[str, Any]) -> str | None:
         uid = (pod.get("metadata") or {}).get("uid")
         running = [s for s in await self.runtime.list_sandboxes(uid) if s.running]

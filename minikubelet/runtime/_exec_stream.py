@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 import anyio.abc
 
-__all__ = ["RawExec", "open_exec", "start_exec"]
+__all__ = ["RawExec", "open_attach", "open_exec", "start_attach", "start_exec"]
 
 STDOUT, STDERR = 1, 2
 
@@ -28,10 +28,29 @@ def start_exec(client: Any, exec_id: str, tty: bool) -> tuple[Any, bytes, Any]:
     and the response that owns the socket."""
     response = client._post_json(
         client._url("/exec/{0}/start", exec_id),
-        headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+        headers=_UPGRADE,
         data={"Tty": tty, "Detach": False},
         stream=True,
     )
+    return _switched(client, response)
+
+
+def start_attach(client: Any, container_id: str, stdin: bool) -> tuple[Any, bytes, Any]:
+    """`POST /containers/{id}/attach`, switched as `start_exec`: new output only (no logs)."""
+    params = {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(stdin)}
+    response = client._post(
+        client._url("/containers/{0}/attach", container_id),
+        headers=_UPGRADE,
+        params=params,
+        stream=True,
+    )
+    return _switched(client, response)
+
+
+_UPGRADE = {"Connection": "Upgrade", "Upgrade": "tcp"}
+
+
+def _switched(client: Any, response: Any) -> tuple[Any, bytes, Any]:
     client._raise_for_status(response)
     reader = response.raw._fp.fp
     sock = reader.raw._sock
@@ -138,4 +157,23 @@ async def open_exec(
     return RawExec(
         await socket_stream(sock), tty=tty, initial=initial, resize=resize,
         exit_code=exit_code, release=response.close,
+    )  # fmt: skip
+
+
+async def open_attach(
+    call: Callable[..., Awaitable[Any]], container_id: str, *, stdin: bool, tty: bool
+) -> RawExec:
+    """Attach to a running container, switched; its output ends when the process does, and
+    attach has no exit code to give (the kubelet reports Success): `wait()` gives 0."""
+    sock, initial, response = await call(start_attach, container_id, stdin)
+
+    async def resize(width: int, height: int) -> None:
+        await call(lambda c: c.resize(container_id, height, width))
+
+    async def no_exit_code() -> int | None:
+        return 0
+
+    return RawExec(
+        await socket_stream(sock), tty=tty, initial=initial, resize=resize,
+        exit_code=no_exit_code, release=response.close,
     )  # fmt: skip

@@ -17,7 +17,7 @@ import anyio.abc
 import anyio.to_thread
 
 from minikubelet.errors import RuntimeFailure
-from minikubelet.runtime._exec_stream import open_exec, socket_stream
+from minikubelet.runtime._exec_stream import open_attach, open_exec, socket_stream
 from minikubelet.runtime._netns import dial_in_netns
 from minikubelet.runtime.types import ExecStream
 
@@ -49,6 +49,22 @@ class Sessions:
             with anyio.CancelScope(shield=True):
                 if session.exited is None:  # the client left first: no process stays behind
                     await self._kill_exec(exec_id)
+                await session.aclose()
+
+    @contextlib.asynccontextmanager
+    async def attach(
+        self, container_id: str, *, stdin: bool, tty: bool
+    ) -> AsyncIterator[ExecStream]:
+        """The container's own stdio; its framing follows the container's Tty, whatever the
+        caller believes. Leaving detaches; nothing is killed."""
+        call = partial(self._call, gate=self._sessions)
+        raw = await self._inspect(container_id)
+        framed_tty = bool((raw.get("Config") or {}).get("Tty"))
+        session = await open_attach(call, container_id, stdin=stdin, tty=framed_tty)
+        try:
+            yield session
+        finally:
+            with anyio.CancelScope(shield=True):
                 await session.aclose()
 
     async def dial(self, sandbox_id: str, port: int) -> anyio.abc.SocketStream:

@@ -397,20 +397,25 @@ class DockerRuntime(Sessions):
                 nano_cpus=spec.nano_cpus,
                 cpu_shares=spec.cpu_shares,
                 log_config=docker.types.LogConfig(type="json-file", config={}),
+                pid_mode=f"container:{spec.pid_target}" if spec.pid_target else None,
                 **self._limits(),
             )
             # Kubernetes: command replaces ENTRYPOINT, args replace CMD. The engine itself
             # drops the image CMD whenever an entrypoint is given, so None means "keep".
-            result: Raw = c.create_container(
+            config = c.create_container_config(
                 spec.image,
-                name=name,
                 entrypoint=list(spec.command) if spec.command else None,
                 command=list(spec.args) if spec.args else None,
                 working_dir=spec.working_dir or None,
                 environment=[f"{k}={v}" for k, v in spec.env] or None,
                 labels=labels,
                 host_config=host_config,
+                stdin_open=spec.stdin,
+                tty=spec.tty,
             )
+            # dockershim's OpenStdin/StdinOnce/Tty; docker-py ties StdinOnce to OpenStdin
+            config["StdinOnce"] = spec.stdin_once
+            result: Raw = c.create_container_from_config(config, name)
             return result
 
         name = f"k8s_{spec.name}_{spec.pod_name}_{spec.namespace}_{spec.pod_uid}_{spec.attempt}"

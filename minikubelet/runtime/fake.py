@@ -373,6 +373,23 @@ class FakeRuntime:
         finally:
             process.close()
 
+    @contextlib.asynccontextmanager
+    async def attach(
+        self, container_id: str, *, stdin: bool, tty: bool
+    ) -> AsyncIterator[ExecStream]:
+        """The container's process as an echo of stdin (when its spec keeps stdin open), whose
+        output ends at stdin's EOF, or at once without stdin."""
+        self._record("attach", container_id, stdin, tty)
+        fake = self._get(container_id)
+        if fake.info.state is not ContainerState.RUNNING:
+            raise ContainerStartError(f"container {container_id} is not running")
+        keeps_stdin = isinstance(fake.spec, ContainerSpec) and fake.spec.stdin
+        process = _FakeProcess(ExecResult(exit_code=0), stdin and keeps_stdin)
+        try:
+            yield process
+        finally:
+            process.close()
+
     async def dial(self, sandbox_id: str, port: int) -> anyio.abc.ByteStream:
         """The fake has no namespaces: localhost:port on this machine."""
         self._record("dial", sandbox_id, port)

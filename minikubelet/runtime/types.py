@@ -128,6 +128,15 @@ class ContainerSpec:
     nano_cpus: int | None = None  # CPU limit
     cpu_shares: int | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    # The spec's interactive fields (CRI ContainerConfig stdin, stdin_once, tty): the
+    # container keeps its stdin open for `attach`; with `stdin_once` the engine closes it
+    # when the first attached client leaves.
+    stdin: bool = False
+    stdin_once: bool = False
+    tty: bool = False
+    # Ephemeral containers with targetContainerName: the PID namespace of that container
+    # (CRI NamespaceMode TARGET; dockershim's `PidMode: container:<id>`).
+    pid_target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +283,15 @@ class Runtime(Protocol):
     ) -> AbstractAsyncContextManager[ExecStream]:
         """Start argv in the container with its stdio attached (stdout and stderr always);
         leaving the context kills it (and what it spawned) if it still runs."""
+        ...
+
+    def attach(
+        self, container_id: str, *, stdin: bool, tty: bool
+    ) -> AbstractAsyncContextManager[ExecStream]:
+        """Attach to the container's own process (its stdio as created: the container's tty,
+        not the caller's, says how its output is framed). The output ends when the process
+        does; `wait()` then gives 0, as attach reports no exit code. Leaving the context
+        detaches: the container runs on (with `stdin_once` the engine closes its stdin)."""
         ...
 
     async def dial(self, sandbox_id: str, port: int) -> anyio.abc.ByteStream:

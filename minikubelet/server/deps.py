@@ -37,6 +37,10 @@ class StreamSource(Protocol):
         self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
     ) -> AbstractAsyncContextManager[ExecStream]: ...
 
+    def attach_stream(
+        self, container_id: str, *, stdin: bool, tty: bool
+    ) -> AbstractAsyncContextManager[ExecStream]: ...
+
     async def pod_sandbox(self, pod: dict[str, Any]) -> str | None:
         """The id of the pod's running sandbox; None when there is none."""
         ...

@@ -378,3 +378,20 @@ async def test_listing_one_pod(harness: Harness) -> None:
     assert [s.id for s in await harness.runtime.list_sandboxes(first.pod_uid)] == [first.id]
     assert [c.id for c in await harness.runtime.list_containers(first.pod_uid)] == [mine]
     assert await harness.runtime.list_containers(second.pod_uid) == []
+
+
+async def test_attach_reaches_the_containers_own_stdio(harness: Harness) -> None:
+    """stdin kept open by the spec, reached by attach; with stdin_once the client's EOF is the
+    process's EOF, so `cat` ends, and with it the output; attach reports no exit code (0)."""
+    sandbox = await harness.sandbox()
+    spec = harness.spec(sandbox, "c", command=("cat",), stdin=True, stdin_once=True)
+    container_id = await harness.run(spec)
+    await harness.wait_state(container_id, ContainerState.RUNNING)
+    with anyio.fail_after(30):
+        async with harness.runtime.attach(container_id, stdin=True, tty=False) as process:
+            await process.write(b"abc\n")
+            await process.close_stdin()
+            out = b""
+            while (chunk := await process.read()) is not None:
+                out += chunk[1]
+            assert (out, await process.wait()) == (b"abc\n", 0)

@@ -1,4 +1,5 @@
-"""The pod subresources that stream: `exec` (GET and POST, as the API server accepts both).
+"""The pod subresources that stream: `exec`, `attach`, `portforward` (GET and POST, as the API
+server accepts both).
 
 Before anything is switched the API server's checks run, with its words: the pod exists, the
 container is valid for it, the pod has a node, at least one stdio stream is asked for, the
@@ -32,7 +33,7 @@ from minikubelet.server.streams.remotecommand import (
 from minikubelet.server.streams.spdy_conn import SpdyConnection
 from minikubelet.server.streams.upgrade import Upgraded, upgrader
 
-__all__ = ["SUBRESOURCES", "pod_exec", "pod_portforward"]
+__all__ = ["SUBRESOURCES", "pod_attach", "pod_exec", "pod_portforward"]
 
 
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -90,6 +91,25 @@ async def pod_exec(request: Request, deps: ApiDeps, kind: Kind) -> Response:
 
     def start() -> Any:
         return streams.exec_stream(container_id, opts.command, stdin=opts.stdin, tty=opts.tty)
+
+    return await _serve(request, opts, start)
+
+
+async def pod_attach(request: Request, deps: ApiDeps, kind: Kind) -> Response:
+    """As exec, to the container's own process. The runtime frames its output by the
+    container's `tty` (the kubelet's GetAttach reads the spec's, not the request's); the
+    session's streams are the ones the client asked for."""
+    pod, opts = await _checked(request, deps)
+    streams: StreamSource | None = deps.streams
+    if streams is None:
+        return _text(500, "streaming is not served by this agent")
+    container_id = await streams.running_container(pod, opts.container)
+    if container_id is None:
+        return _text(500, f'container not found ("{opts.container}")')
+    opts = ExecOptions([], opts.container, opts.stdin, opts.stdout, opts.stderr, opts.tty)
+
+    def start() -> Any:
+        return streams.attach_stream(container_id, stdin=opts.stdin, tty=opts.tty)
 
     return await _serve(request, opts, start)
 
@@ -184,6 +204,8 @@ async def _spdy_portforward(stream: anyio.abc.ByteStream, dial: Any, sandbox: st
 _PORTFORWARD_WS = ("SPDY/3.1+portforward.k8s.io", channels.V4, "v4.base64.channel.k8s.io")
 
 SUBRESOURCES: dict[tuple[str, str], Callable[[Request, ApiDeps, Kind], Awaitable[Response]]] = {
+    ("attach", "GET"): pod_attach,
+    ("attach", "POST"): pod_attach,
     ("exec", "GET"): pod_exec,
     ("exec", "POST"): pod_exec,
     ("portforward", "GET"): pod_portforward,

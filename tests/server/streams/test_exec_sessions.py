@@ -57,6 +57,18 @@ class Streams:
         finally:
             process.close()
 
+    @asynccontextmanager
+    async def attach_stream(
+        self, container_id: str, *, stdin: bool, tty: bool
+    ) -> AsyncIterator[ExecStream]:
+        """The container's process: stdin echoed, then `bye`; attach has no exit code."""
+        self.calls.append((container_id, ["<attach>"], stdin, tty))
+        process = _FakeProcess(ExecResult(exit_code=0, output=b"bye\n"), stdin)
+        try:
+            yield process
+        finally:
+            process.close()
+
     async def pod_sandbox(self, pod: dict[str, Any]) -> str | None:
         return "sandbox-1"
 
@@ -95,19 +107,19 @@ async def upgrade(path: str, head: str) -> tuple[anyio.abc.SocketStream, bytes, 
     return stream, answer, rest
 
 
-def ws_head(query: str, protocol: str) -> str:
+def ws_head(query: str, protocol: str, path: str = EXEC) -> str:
     return (
-        f"GET {EXEC}?{query} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        f"GET {path}?{query} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
         "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         f"Sec-WebSocket-Protocol: {protocol}\r\n\r\n"
     )
 
 
 async def ws_session(
-    path: str, query: str, protocol: str, sends: list[bytes | str]
+    path: str, query: str, protocol: str, sends: list[bytes | str], resource: str = EXEC
 ) -> list[bytes | int]:
     """Everything the server sent: binary messages, then the close code."""
-    stream, answer, rest = await upgrade(path, ws_head(query, protocol))
+    stream, answer, rest = await upgrade(path, ws_head(query, protocol, resource))
     assert answer.startswith(b"HTTP/1.1 101 ")
     assert f"sec-websocket-protocol: {protocol}".encode() in answer
     client = Connection(ConnectionType.CLIENT)
@@ -224,3 +236,34 @@ async def test_a_stopped_container_is_the_kubelets_500(tmp_path: Path, store: St
         )
         await stream.aclose()
     assert answer.startswith(b"HTTP/1.1 500 ")
+
+
+async def test_attach_carries_stdin_and_ends_in_success(tmp_path: Path, store: Store) -> None:
+    """Attach is exec without a command, to the container's own process; the kubelet reports
+    Success when the stream ends (ServeAttach), whatever the process's exit code."""
+    attach = EXEC.replace("/exec", "/attach")
+    async with serving(tmp_path, store) as path:
+        query = "container=app&stderr=true&stdin=true&stdout=true"
+        got = await ws_session(
+            path, query, "v5.channel.k8s.io", [b"\x00abc\n", b"\xff\x00"], attach
+        )
+    assert got == [
+        b"\x01",
+        b"\x01abc\n",
+        b"\x01bye\n",
+        b'\x03{"metadata":{},"status":"Success"}',
+        1000,
+    ]
+
+
+def test_attach_checks_as_exec(store: Store) -> None:
+    app = create_app(ApiDeps(store=store, clock=FakeClock(), node_name="n", streams=Streams()))
+    attach = EXEC.replace("/exec", "/attach")
+    with TestClient(app, base_url="http://minikubelet") as api:
+        for query, message in [
+            ("container=foo&stdout=true", "container foo is not valid for pod web"),
+            ("container=app", "you must specify at least 1 of stdin, stdout, stderr"),
+            ("container=app&stdout=1", "Upgrade request required"),
+        ]:
+            answer = api.get(f"{attach}?{query}")
+            assert (answer.status_code, answer.json()["message"]) == (400, message)
