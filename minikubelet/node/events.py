@@ -7,12 +7,12 @@ from typing import Any
 from minikubelet.api.models import Pod
 from minikubelet.store import Store
 
-__all__ = ["Recorder"]
+__all__ = ["EventRecorder"]
 
 NORMAL, WARNING = "Normal", "Warning"
 
 
-class Recorder:
+class EventRecorder:
     """Records core/v1 events as `kubelet` on this node (`pkg/kubelet/events`)."""
 
     def __init__(self, store: Store, node_name: str, component: str = "kubelet") -> None:

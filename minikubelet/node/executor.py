@@ -21,7 +21,7 @@ from minikubelet.clock import Clock
 from minikubelet.errors import ContainerNotFound, RuntimeFailure
 from minikubelet.node.backoff import Backoff, crash_key
 from minikubelet.node.containers import ConfigError, PodContext, container_spec
-from minikubelet.node.events import NORMAL, WARNING, Recorder
+from minikubelet.node.events import NORMAL, WARNING, EventRecorder
 from minikubelet.node.images import ImageManager
 from minikubelet.node.sync import (
     MINIMUM_GRACE_PERIOD,
@@ -33,7 +33,7 @@ from minikubelet.node.sync import (
 from minikubelet.runtime.types import (
     LABEL_SANDBOX_ID,
     ContainerInfo,
-    ContainerState,
+    InstanceState,
     PortMapping,
     Runtime,
     SandboxInfo,
@@ -78,7 +78,7 @@ class Observed:
 
     @property
     def running(self) -> list[ContainerInfo]:
-        return [c for c in self.containers if c.state is ContainerState.RUNNING]
+        return [c for c in self.containers if c.state is InstanceState.RUNNING]
 
     def fingerprint(self) -> Fingerprint:
         """What the relist compares: every instance and sandbox with its state."""
@@ -110,7 +110,7 @@ class Executor:
     """Acts for the pod workers; owns the crash back-off and the image manager."""
 
     def __init__(
-        self, runtime: Runtime, clock: Clock, recorder: Recorder, context: PodContext
+        self, runtime: Runtime, clock: Clock, recorder: EventRecorder, context: PodContext
     ) -> None:
         self.runtime = runtime
         self.clock = clock

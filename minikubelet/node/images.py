@@ -19,7 +19,7 @@ from minikubelet.errors import ImagePullError, RuntimeFailure
 from minikubelet.node.backoff import Backoff, image_pull_key
 from minikubelet.node.credentials import KeyringError, make_keyring, missing_secrets_message
 from minikubelet.node.envvars import ObjectSource
-from minikubelet.node.events import NORMAL, WARNING, Recorder
+from minikubelet.node.events import NORMAL, WARNING, EventRecorder
 from minikubelet.node.imageref import ImageRefError, apply_default_image_tag, parse_image_name
 from minikubelet.runtime.types import ImageInfo, RegistryAuth, Runtime
 
@@ -47,7 +47,7 @@ class ImageManager:
         self,
         runtime: Runtime,
         clock: Clock,
-        recorder: Recorder,
+        recorder: EventRecorder,
         objects: ObjectSource | None = None,
     ) -> None:
         self.runtime = runtime

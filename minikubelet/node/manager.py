@@ -40,7 +40,7 @@ from minikubelet.clock import Clock
 from minikubelet.errors import NotFound, RuntimeFailure, StatusError
 from minikubelet.node.container_history import ContainerHistory
 from minikubelet.node.containers import PodContext
-from minikubelet.node.events import WARNING, Recorder
+from minikubelet.node.events import WARNING, EventRecorder
 from minikubelet.node.executor import Executor, Observed, fingerprint
 from minikubelet.node.logs import last_lines, open_logs
 from minikubelet.node.node_status import register_node, set_node_ready
@@ -53,8 +53,8 @@ from minikubelet.prober.once import run_once
 from minikubelet.prober.runner import engine_runner
 from minikubelet.runtime.types import (
     ContainerInfo,
-    ContainerState,
     ExecStream,
+    InstanceState,
     Runtime,
     SandboxInfo,
 )
@@ -104,7 +104,7 @@ class Node:
         self.name = config.name
         self.host_ip = ""
         self.statuses = StatusCache()
-        self.recorder = Recorder(store, config.name)
+        self.recorder = EventRecorder(store, config.name)
         self.volumes = ConfigVolumes(StoreObjects(store), self.recorder, clock, config.pods_dir)
         self.history = HistoryWriter(store.probes.write, clock)  # writes off the loop
         self.probes = ProbeManager(
@@ -115,14 +115,16 @@ class Node:
             wake=self.wake,
         )
         self.probes.observers.append(self.history.attempt)
-        self.scheduler = Recorder(store, config.name, component="default-scheduler")
+        self.scheduler = EventRecorder(store, config.name, component="default-scheduler")
         self.executor = Executor(
             runtime, clock, self.recorder, PodContext(config.name, "", "", "", config.pods_dir)
         )
         self.executor.images.objects = self.volumes.source  # the pods' pull Secrets
         self.workers: dict[str, PodWorker] = {}
         self.engine_up = True
-        self._seen: dict[str, str] = {}  # pod uid → its metadata and spec, as last seen
+        self._pod_fingerprints: dict[
+            str, str
+        ] = {}  # pod uid → its metadata and spec (JSON) at its last event
         self._tg: TaskGroup | None = None
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -150,8 +152,7 @@ class Node:
         """The engine's version and the node's hostIP, or None while the engine is away."""
         try:
             version = await self.runtime.version()
-            host_ip = getattr(self.runtime, "host_ip", None)
-            self.host_ip = await host_ip() if host_ip is not None else "127.0.0.1"
+            self.host_ip = await self.runtime.host_ip()
         except RuntimeFailure as exc:
             log.warning("the container engine does not answer: %s", exc)
             return None
@@ -266,7 +267,7 @@ class Node:
         """As the kubelet's `findContainer`: among running containers only."""
         uid = (pod.get("metadata") or {}).get("uid")
         for info in await self.runtime.list_containers(uid):
-            if info.name == container and info.state is ContainerState.RUNNING:
+            if info.name == container and info.state is InstanceState.RUNNING:
                 return info.id
         return None
 
@@ -308,7 +309,7 @@ class Node:
         finally:
             self.workers.pop(worker.uid, None)
             self.statuses.forget(worker.uid)
-            self._seen.pop(worker.uid, None)
+            self._pod_fingerprints.pop(worker.uid, None)
 
     async def _follow_pods(self) -> None:
         since: str | None = None
@@ -330,15 +331,15 @@ class Node:
         meta = obj.get("metadata") or {}
         uid = str(meta.get("uid") or "")
         if event_type == "DELETED":
-            self._seen.pop(uid, None)
+            self._pod_fingerprints.pop(uid, None)
             return True
-        fingerprint = json.dumps(
+        current = json.dumps(
             [{k: v for k, v in meta.items() if k != "resourceVersion"}, obj.get("spec")],
             sort_keys=True,
         )
-        if self._seen.get(uid) == fingerprint:
+        if self._pod_fingerprints.get(uid) == current:
             return False
-        self._seen[uid] = fingerprint
+        self._pod_fingerprints[uid] = current
         return True
 
     async def _follow_runtime(self) -> None:
@@ -399,7 +400,7 @@ class Node:
             by_pod.setdefault(sandbox.pod_uid, ([], []))[1].append(sandbox)
         for uid, worker in list(self.workers.items()):
             mine = fingerprint(*by_pod.get(uid, ([], [])))
-            if worker.last_pod is not None and mine != worker.seen:
+            if worker.last_pod is not None and mine != worker.synced_runtime:
                 worker.poke()
         known = set(self.workers)
         for info in containers:

@@ -23,8 +23,8 @@ from datetime import datetime
 
 from minikubelet.api.gofmt import go_duration
 from minikubelet.api.models import Container, Pod
-from minikubelet.runtime.types import ContainerInfo, ContainerState, SandboxInfo
-from minikubelet.status.records import (
+from minikubelet.runtime.types import ContainerInfo, InstanceState, SandboxInfo
+from minikubelet.status.instances import (
     finish_time,
     newest_first,
     restart_policy,
@@ -168,7 +168,7 @@ def _grace(pod: Pod, spec: Container, probe: str | None) -> int:
 
 
 def _start(spec: Container, instances: Sequence[ContainerInfo], *, init: bool) -> StartAction:
-    exited = next((c for c in instances if c.state is ContainerState.EXITED), None)
+    exited = next((c for c in instances if c.state is InstanceState.EXITED), None)
     return StartAction(
         name=spec.name,
         init=init,
@@ -201,15 +201,15 @@ def _init_failed(info: ContainerInfo) -> bool:
     """`isInitContainerFailed`: OOMKilled (even with exit 0), a non-zero exit, or unknown."""
     return (
         info.oom_killed
-        or (info.state is ContainerState.EXITED and info.exit_code != 0)
-        or info.state is ContainerState.UNKNOWN
+        or (info.state is InstanceState.EXITED and info.exit_code != 0)
+        or info.state is InstanceState.UNKNOWN
     )
 
 
 def _init_actions(pod: Pod, groups: Mapping[str, list[ContainerInfo]], plan: _Plan) -> bool:
     """`computeInitContainerActions` for regular init containers; returns podHasInitialized.
 
-    Walks the init list backwards to the last one with a record, so init records removed by GC
+    Walks the init list backwards to the last one with an instance, so init instances removed by GC
     do not make earlier ones rerun; at most one init container starts per sync."""
     inits = pod.spec.initContainers or []
     if not inits:
@@ -224,20 +224,20 @@ def _init_actions(pod: Pod, groups: Mapping[str, list[ContainerInfo]], plan: _Pl
         if not instances or previously:
             continue
         newest = instances[0]
-        if newest.state is ContainerState.CREATED:
+        if newest.state is InstanceState.CREATED:
             plan.starts.append(_start(spec, instances, init=True))
-        elif newest.state is ContainerState.EXITED and not _init_failed(newest):
+        elif newest.state is InstanceState.EXITED and not _init_failed(newest):
             if i == len(inits) - 1:
                 initialized = True
             else:
                 after = inits[i + 1]
                 plan.starts.append(_start(after, groups.get(after.name, []), init=True))
-        elif newest.state is not ContainerState.RUNNING:  # failed: exit≠0, OOM or unknown
+        elif newest.state is not InstanceState.RUNNING:  # failed: exit≠0, OOM or unknown
             if not restart:
                 plan.kill_pod, plan.init_failed_never = True, True
                 plan.starts.clear()
                 return False
-            if newest.state is ContainerState.UNKNOWN:
+            if newest.state is InstanceState.UNKNOWN:
                 plan.kills.append(_unknown_kill(pod, spec, newest, init=True))
             plan.starts.append(_start(spec, instances, init=True))
         previously = True
@@ -246,7 +246,7 @@ def _init_actions(pod: Pod, groups: Mapping[str, list[ContainerInfo]], plan: _Pl
     return initialized
 
 
-_LIVE = (ContainerState.CREATED, ContainerState.RUNNING)
+_LIVE = (InstanceState.CREATED, InstanceState.RUNNING)
 
 
 def _regular_actions(
@@ -260,10 +260,10 @@ def _regular_actions(
     for spec in pod.spec.containers or []:
         instances = groups.get(spec.name, [])
         newest = instances[0] if instances else None
-        if newest is None or newest.state is not ContainerState.RUNNING:
+        if newest is None or newest.state is not InstanceState.RUNNING:
             if should_container_be_restarted(pod, newest):
                 plan.starts.append(_start(spec, instances, init=False))
-                if newest is not None and newest.state is ContainerState.UNKNOWN:
+                if newest is not None and newest.state is InstanceState.UNKNOWN:
                     plan.kills.append(_unknown_kill(pod, spec, newest, init=False))
             continue
         restart = restart_policy(pod) != "Never"
@@ -288,7 +288,7 @@ def _sandbox_plan(pod: Pod, groups: Mapping[str, list[ContainerInfo]]) -> tuple[
     whether to create the sandbox at all.
 
     Under `Never` a pod whose containers already ran gets no new sandbox; the kubelet also
-    requires sandbox attempt > 0, but a pod that lost its sandbox record while keeping its
+    requires sandbox attempt > 0, but a pod that lost its sandbox instance while keeping its
     containers cannot arise there, and here it should not rerun `Never` containers either."""
     plan = _Plan(kill_pod=True)
     if restart_policy(pod) == "Never" and groups:
@@ -311,7 +311,7 @@ def _sandbox_plan(pod: Pod, groups: Mapping[str, list[ContainerInfo]]) -> tuple[
 def _succeeded(instances: Sequence[ContainerInfo]) -> bool:
     """`containerSucceeded`: the newest instance is not running and its exit code is 0."""
     return bool(instances) and (
-        instances[0].state is not ContainerState.RUNNING and instances[0].exit_code == 0
+        instances[0].state is not InstanceState.RUNNING and instances[0].exit_code == 0
     )
 
 
@@ -326,7 +326,7 @@ def _garbage(
         if purge_init and name in init_names:
             remove.extend(c.id for c in instances)
             continue
-        dead = [c for c in instances if c.state is not ContainerState.RUNNING]
+        dead = [c for c in instances if c.state is not InstanceState.RUNNING]
         remove.extend(c.id for c in dead[1:])
     return tuple(remove)
 

@@ -28,7 +28,7 @@ from minikubelet.api.quantity import Quantity
 from minikubelet.clock import Clock
 from minikubelet.errors import NotFound
 from minikubelet.node.atomic_writer import PathError, write_payload
-from minikubelet.node.events import WARNING, Recorder
+from minikubelet.node.events import WARNING, EventRecorder
 from minikubelet.node.projection import CONFIG_VOLUMES, VolumeError, payload
 from minikubelet.store import Store
 
@@ -120,7 +120,7 @@ class ConfigVolumes:
     def __init__(
         self,
         source: StoreObjects,
-        recorder: Recorder,
+        recorder: EventRecorder,
         clock: Clock,
         pods_dir: Path,
         allocatable: dict[str, Quantity] | None = None,

@@ -87,7 +87,7 @@ class PodWorker:
     wake: anyio.Event = field(default_factory=anyio.Event)
     reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
     last_pod: Pod | None = None
-    seen: Fingerprint = frozenset()  # the runtime state its last sync ended with
+    synced_runtime: Fingerprint = frozenset()  # the runtime state its last sync ended with
 
     def poke(self) -> None:
         self.wake.set()
@@ -156,7 +156,7 @@ class PodWorker:
             log.info("pod %s/%s: %s", self.namespace, self.name, actions)
             await executor.execute(pod, actions, observed, self.reasons)
             observed = await node.observe(self.uid)
-        self.seen = observed.fingerprint()
+        self.synced_runtime = observed.fingerprint()
         node.probes.update(pod, observed.containers)
         self._report(pod, observed, terminal=terminal)
         if terminal and not observed.running:

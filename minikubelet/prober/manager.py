@@ -25,7 +25,7 @@ from minikubelet.api.models import Container, Pod, PodStatus
 from minikubelet.clock import Clock
 from minikubelet.prober.outcome import ProbeResult
 from minikubelet.prober.worker import Attempt, Kind, ProbeWorker, Result, Runner
-from minikubelet.runtime.types import ContainerInfo, ContainerState
+from minikubelet.runtime.types import ContainerInfo, InstanceState
 
 __all__ = ["EventSink", "PodStatusProvider", "ProbeManager"]
 
@@ -99,7 +99,7 @@ class ProbeManager:
         else:
             for container in pod.spec.containers or []:
                 self._add(entry, uid, container)
-        running = {name for name, info in newest.items() if info.state is ContainerState.RUNNING}
+        running = {name for name, info in newest.items() if info.state is InstanceState.RUNNING}
         self._manual_triggers(entry, running)
 
     def forget(self, uid: str) -> None:

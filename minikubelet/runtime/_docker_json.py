@@ -24,7 +24,7 @@ from minikubelet.runtime.types import (
     LABEL_UID,
     ContainerInfo,
     ContainerSpec,
-    ContainerState,
+    InstanceState,
     RuntimeEvent,
     SandboxInfo,
     SandboxSpec,
@@ -57,17 +57,17 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _state_of(state: Raw) -> ContainerState:
+def _state_of(state: Raw) -> InstanceState:
     """dockershim's reading: running, else exited once it finished or failed to start."""
     if state.get("Running"):
-        return ContainerState.RUNNING
+        return InstanceState.RUNNING
     if (
         parse_time(state.get("FinishedAt"))
         or state.get("ExitCode")
         or state.get("Status") == "dead"
     ):
-        return ContainerState.EXITED  # "removing" and "paused" fall to Running's flag above
-    return ContainerState.CREATED if state.get("Status") == "created" else ContainerState.UNKNOWN
+        return InstanceState.EXITED  # "removing" and "paused" fall to Running's flag above
+    return InstanceState.CREATED if state.get("Status") == "created" else InstanceState.UNKNOWN
 
 
 def _attempt(labels: dict[str, str]) -> int:

@@ -38,10 +38,10 @@ from minikubelet.runtime.types import (
     LABEL_UID,
     ContainerInfo,
     ContainerSpec,
-    ContainerState,
     ExecResult,
     ExecStream,
     ImageInfo,
+    InstanceState,
     LogOptions,
     RegistryAuth,
     RuntimeEvent,
@@ -128,11 +128,11 @@ class FakeRuntime:
     def exit_container(self, container_id: str, code: int, *, oom: bool = False) -> None:
         """The container's process ends now with `code` (OOM kills are 137 on Docker)."""
         fake = self._get(container_id)
-        if fake.info.state is not ContainerState.RUNNING:
+        if fake.info.state is not InstanceState.RUNNING:
             return
         fake.info = replace(
             fake.info,
-            state=ContainerState.EXITED,
+            state=InstanceState.EXITED,
             exit_code=code,
             oom_killed=oom,
             finished_at=self.clock.utcnow(),
@@ -188,7 +188,7 @@ class FakeRuntime:
             attempt=spec.attempt,
             image=image,
             image_id=self.images[image].id if image in self.images else "",
-            state=ContainerState.CREATED,
+            state=InstanceState.CREATED,
             created_at=self.clock.utcnow(),
             labels=labels,
         )
@@ -214,6 +214,10 @@ class FakeRuntime:
     async def version(self) -> str:
         self._record("version")
         return self._version
+
+    async def host_ip(self) -> str:
+        self._record("host_ip")
+        return "127.0.0.1"
 
     async def image_info(self, image: str) -> ImageInfo | None:
         self._record("image_info", image)
@@ -244,7 +248,7 @@ class FakeRuntime:
 
     def _sandbox_info(self, fake: FakeContainer) -> SandboxInfo:
         spec = fake.spec
-        running = fake.info.state is ContainerState.RUNNING
+        running = fake.info.state is InstanceState.RUNNING
         return SandboxInfo(
             id=fake.info.id,
             pod_uid=spec.pod_uid,
@@ -290,11 +294,11 @@ class FakeRuntime:
         await self._start(self._get(container_id))
 
     async def _start(self, fake: FakeContainer) -> None:
-        if fake.info.state is ContainerState.RUNNING:
+        if fake.info.state is InstanceState.RUNNING:
             return
-        if fake.info.state is ContainerState.EXITED:  # Docker restarts an exited container
+        if fake.info.state is InstanceState.EXITED:  # Docker restarts an exited container
             fake.info = replace(fake.info, exit_code=0, oom_killed=False, finished_at=None)
-        fake.info = replace(fake.info, state=ContainerState.RUNNING, started_at=self.clock.utcnow())
+        fake.info = replace(fake.info, state=InstanceState.RUNNING, started_at=self.clock.utcnow())
         self._emit("start", fake)
 
     async def stop_container(self, container_id: str, timeout: float) -> None:
@@ -304,7 +308,7 @@ class FakeRuntime:
     async def _stop(self, fake: FakeContainer, timeout: float) -> None:
         """SIGTERM ends it at once (143, a default handler's death), unless it ignores SIGTERM
         (`ignore_sigterm`, like webapl as PID 1): then SIGKILL (137) after `timeout`."""
-        if fake.info.state is not ContainerState.RUNNING:
+        if fake.info.state is not InstanceState.RUNNING:
             return
         if not fake.stop_signal_ignored:
             self.exit_container(fake.info.id, 143)  # killed by SIGTERM: 128 + 15
@@ -316,7 +320,7 @@ class FakeRuntime:
                 tg.cancel_scope.cancel()
 
             tg.start_soon(grace)
-            while fake.info.state is ContainerState.RUNNING:
+            while fake.info.state is InstanceState.RUNNING:
                 await self._changed[fake.info.id].wait()
             tg.cancel_scope.cancel()
         self.exit_container(fake.info.id, 137)
@@ -329,7 +333,7 @@ class FakeRuntime:
         fake = self.containers.get(container_id)
         if fake is None:
             return  # CRI: removing what is gone is no error
-        if fake.info.state is ContainerState.RUNNING:
+        if fake.info.state is InstanceState.RUNNING:
             self.exit_container(container_id, 137)
         del self.containers[container_id]
         self._changed.pop(container_id, None)
@@ -350,7 +354,7 @@ class FakeRuntime:
     async def exec(self, container_id: str, argv: list[str], timeout: float) -> ExecResult:
         self._record("exec", container_id, list(argv), timeout)
         fake = self._get(container_id)
-        if fake.info.state is not ContainerState.RUNNING:
+        if fake.info.state is not InstanceState.RUNNING:
             raise ContainerStartError(f"Container {container_id} is not running")
         result = self._exec_results.get(tuple(argv), ExecResult(exit_code=0))
         if result.timed_out:
@@ -364,7 +368,7 @@ class FakeRuntime:
         """A process that echoes its stdin to stdout, then prints the scripted result's output
         and exits with its code (`exec_result`)."""
         self._record("exec_stream", container_id, list(argv), stdin, tty)
-        if self._get(container_id).info.state is not ContainerState.RUNNING:
+        if self._get(container_id).info.state is not InstanceState.RUNNING:
             raise ContainerStartError(f"container {container_id} is not running")
         result = self._exec_results.get(tuple(argv), ExecResult(exit_code=0))
         process = _FakeProcess(result, stdin)
@@ -381,7 +385,7 @@ class FakeRuntime:
         output ends at stdin's EOF, or at once without stdin."""
         self._record("attach", container_id, stdin, tty)
         fake = self._get(container_id)
-        if fake.info.state is not ContainerState.RUNNING:
+        if fake.info.state is not InstanceState.RUNNING:
             raise ContainerStartError(f"container {container_id} is not running")
         keeps_stdin = isinstance(fake.spec, ContainerSpec) and fake.spec.stdin
         process = _FakeProcess(ExecResult(exit_code=0), stdin and keeps_stdin)
@@ -411,7 +415,7 @@ class FakeRuntime:
         sent = len(fake.log)
         for index in wanted:
             yield self._format(fake.log[index], options)
-        while options.follow and fake.info.state is ContainerState.RUNNING:
+        while options.follow and fake.info.state is InstanceState.RUNNING:
             await self._changed[container_id].wait()
             for entry in fake.log[sent:]:
                 yield self._format(entry, options)

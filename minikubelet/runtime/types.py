@@ -31,7 +31,7 @@ __all__ = [
     "LABEL_UID",
     "ContainerInfo",
     "ContainerSpec",
-    "ContainerState",
+    "InstanceState",
     "ExecResult",
     "ImageInfo",
     "LogOptions",
@@ -55,8 +55,9 @@ LABEL_ATTEMPT = "annotation.io.kubernetes.container.restartCount"
 LABEL_KIND = "io.kubernetes.docker.type"  # "podsandbox" or "container"
 
 
-class ContainerState(StrEnum):
-    """CRI container states."""
+class InstanceState(StrEnum):
+    """The state of one container instance in the engine (CRI's `ContainerState`; not the
+    API's `ContainerState` of `api/models.py`, which a container status shows)."""
 
     CREATED = "created"
     RUNNING = "running"
@@ -149,7 +150,7 @@ class ContainerInfo:
     attempt: int
     image: str
     image_id: str
-    state: ContainerState
+    state: InstanceState
     exit_code: int = 0
     oom_killed: bool = False
     error: str = ""  # the engine's start error (Docker State.Error)
@@ -229,6 +230,10 @@ class Runtime(Protocol):
 
     async def version(self) -> str:
         """The engine's version, e.g. `docker://20.10.24`; raises RuntimeUnavailable."""
+        ...
+
+    async def host_ip(self) -> str:
+        """The node's address as its pods see it (on the pod network), the pods' hostIP."""
         ...
 
     async def image_info(self, image: str) -> ImageInfo | None:

@@ -1,7 +1,7 @@
-"""containerStatuses and initContainerStatuses from the spec, runtime records and old status.
+"""containerStatuses and initContainerStatuses from the spec, container instances and old status.
 
 A port of `kubelet_pods.go` `convertToAPIContainerStatuses` (defaults, seeding from the old
-status, vanished containers, newest two records → state/lastState, the reasonCache waiting
+status, vanished containers, newest two instances → state/lastState, the reasonCache waiting
 overlay) followed by `prober_manager.go` `UpdatePodStatus` (`started`, `ready`), with Docker's
 terminated reasons as dockershim/cri-dockerd report them (`docker_container.go`).
 """
@@ -21,9 +21,8 @@ from minikubelet.api.models import (
     ContainerStatus,
     Pod,
 )
-from minikubelet.runtime.types import ContainerInfo
-from minikubelet.runtime.types import ContainerState as Cri
-from minikubelet.status.records import cannot_run, should_container_be_restarted
+from minikubelet.runtime.types import ContainerInfo, InstanceState
+from minikubelet.status.instances import cannot_run, should_container_be_restarted
 
 __all__ = ["container_id", "convert_statuses", "image_id", "seconds"]
 
@@ -69,7 +68,7 @@ def _terminated(info: ContainerInfo) -> ContainerStateTerminated:
 
 
 def _convert(info: ContainerInfo, spec: Container, old: ContainerStatus | None) -> ContainerStatus:
-    """`convertContainerStatus`: one runtime record as an API status."""
+    """`convertContainerStatus`: one container instance as an API status."""
     status = ContainerStatus(
         name=spec.name,
         restartCount=info.attempt,
@@ -80,12 +79,12 @@ def _convert(info: ContainerInfo, spec: Container, old: ContainerStatus | None) 
         lastState=ContainerState(),
     )
     assert status.state is not None
-    if info.state is Cri.RUNNING:
+    if info.state is InstanceState.RUNNING:
         status.state.running = ContainerStateRunning(startedAt=seconds(info.started_at))
-    elif info.state is Cri.EXITED:
+    elif info.state is InstanceState.EXITED:
         status.state.terminated = _terminated(info)
     elif (
-        info.state is Cri.UNKNOWN and old is not None and old.state and old.state.running
+        info.state is InstanceState.UNKNOWN and old is not None and old.state and old.state.running
     ):  # it ran and is gone: not "never ran", so not waiting
         status.state.terminated = ContainerStateTerminated(
             exitCode=137, reason="ContainerStatusUnknown", message=UNKNOWN_AFTER_RUNNING
@@ -113,7 +112,7 @@ def _default(spec: Container, old: ContainerStatus | None, reason: str) -> Conta
 
 
 def _mark_vanished(pod: Pod, status: ContainerStatus, old: ContainerStatus, reason: str) -> None:
-    """A container that was running and has no record left stopped; say so in lastState so the
+    """A container that was running and has no instance left stopped; say so in lastState so the
     pod does not fall back to Pending."""
     waiting = status.state.waiting if status.state else None
     if not (old.state and old.state.running) or waiting is None or waiting.reason != reason:
@@ -189,7 +188,7 @@ def convert_statuses(
         if len(instances) > 1:
             status.lastState = _convert(instances[1], spec, old).state
         newest = instances[0] if instances else None
-        done_init = init and newest is not None and newest.state is Cri.EXITED
+        done_init = init and newest is not None and newest.state is InstanceState.EXITED
         done_init = done_init and newest is not None and newest.exit_code == 0
         reason = waiting.get(spec.name)
         if reason and not done_init and should_container_be_restarted(pod, newest):

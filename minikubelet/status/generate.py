@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from minikubelet.api.models import ContainerStatus, Pod, PodCondition, PodIP, PodStatus
-from minikubelet.runtime.types import ContainerInfo, ContainerState, SandboxInfo
+from minikubelet.runtime.types import ContainerInfo, InstanceState, SandboxInfo
 from minikubelet.status.conditions import (
     KUBELET_CONDITIONS,
     containers_ready_condition,
@@ -22,8 +22,8 @@ from minikubelet.status.conditions import (
     terminal_ready_condition,
 )
 from minikubelet.status.containers import convert_statuses
+from minikubelet.status.instances import newest_first
 from minikubelet.status.phase import TERMINAL, get_phase
-from minikubelet.status.records import newest_first
 
 __all__ = [
     "FAILED_SCHEDULING_MESSAGE",
@@ -144,7 +144,7 @@ def generate_status(
     if phase == old.phase:
         status.reason, status.message = old.reason, old.message
     could_run = (sandbox is not None and sandbox.running) or any(
-        c.state is ContainerState.RUNNING for c in containers
+        c.state is InstanceState.RUNNING for c in containers
     )
     _merge_terminal(status, old, could_run)
     stamp_transitions(status.conditions or [], old.conditions or [], now)

@@ -18,7 +18,7 @@ from minikubelet.api.codec import from_dict
 from minikubelet.api.models import Container, Pod
 from minikubelet.clock import FakeClock
 from minikubelet.errors import ImagePullError
-from minikubelet.node.events import Recorder
+from minikubelet.node.events import EventRecorder
 from minikubelet.node.images import ImageManager, aggregate_errors
 from minikubelet.runtime.fake import FakeRuntime
 from minikubelet.runtime.types import ImageInfo, RegistryAuth
@@ -48,7 +48,7 @@ class Rig:
         self.store, self.clock = store, clock
         self.runtime = FakeRuntime(clock=clock)
         self.objects = Objects()
-        self.images = ImageManager(self.runtime, clock, Recorder(store, "node"), self.objects)
+        self.images = ImageManager(self.runtime, clock, EventRecorder(store, "node"), self.objects)
 
     def pod(self, image: str, policy: str = "IfNotPresent", secrets: tuple[str, ...] = ()) -> Pod:
         spec: dict[str, Any] = {

@@ -20,7 +20,7 @@ from minikubelet.clock import FakeClock
 from minikubelet.errors import NotFound
 from minikubelet.node.manager import Node, NodeConfig
 from minikubelet.runtime.fake import FakeRuntime
-from minikubelet.runtime.types import ContainerState
+from minikubelet.runtime.types import InstanceState
 from minikubelet.store import Store
 
 IMAGE = "busybox:1"
@@ -89,7 +89,7 @@ class Harness:
         return [
             c.info.id
             for c in self.runtime.containers.values()
-            if c.info.name == name and c.info.state is ContainerState.RUNNING
+            if c.info.name == name and c.info.state is InstanceState.RUNNING
         ]
 
     def replaced(self, old: str) -> Callable[[], bool]:

@@ -19,7 +19,7 @@ from minikubelet.node.sync import (
     StartAction,
     decide,
 )
-from minikubelet.runtime.types import ContainerInfo, ContainerState, SandboxInfo
+from minikubelet.runtime.types import ContainerInfo, InstanceState, SandboxInfo
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 POD = "pod=web_default(u1)"
@@ -32,7 +32,7 @@ def t(seconds: float) -> datetime:
 def info(
     name: str,
     attempt: int = 0,
-    state: ContainerState = ContainerState.RUNNING,
+    state: InstanceState = InstanceState.RUNNING,
     *,
     exit_code: int = 0,
     image: str = "busybox",
@@ -41,7 +41,7 @@ def info(
     finished: datetime | None = None,
 ) -> ContainerInfo:
     created = t(100 * attempt + (50 if name.startswith("init") else 0))
-    ended = finished or (created + timedelta(seconds=5) if state is ContainerState.EXITED else None)
+    ended = finished or (created + timedelta(seconds=5) if state is InstanceState.EXITED else None)
     return ContainerInfo(
         id=f"{name}-{attempt}",
         pod_uid="u1",
@@ -54,13 +54,13 @@ def info(
         oom_killed=oom,
         error=error,
         created_at=created,
-        started_at=created if state is not ContainerState.CREATED else None,
+        started_at=created if state is not InstanceState.CREATED else None,
         finished_at=ended,
     )
 
 
 def dead(name: str, attempt: int = 0, code: int = 1, **kw: object) -> ContainerInfo:
-    return info(name, attempt, ContainerState.EXITED, exit_code=code, **kw)  # type: ignore[arg-type]
+    return info(name, attempt, InstanceState.EXITED, exit_code=code, **kw)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -299,13 +299,13 @@ CASES = [
     ),
     pytest.param(
         policy("Never"),
-        observe(info("app", 0, ContainerState.CREATED)),
+        observe(info("app", 0, InstanceState.CREATED)),
         act(containers_to_start=(start("app", 1),)),
         id="created, never started: always restarted",
     ),
     pytest.param(
         nothing,
-        observe(info("app", 0, ContainerState.UNKNOWN)),
+        observe(info("app", 0, InstanceState.UNKNOWN)),
         act(
             containers_to_start=(start("app", 1),),
             containers_to_kill=(
@@ -460,7 +460,7 @@ CASES = [
     ),
     pytest.param(
         with_inits(),
-        observe(info("init1", 0, ContainerState.UNKNOWN)),
+        observe(info("init1", 0, InstanceState.UNKNOWN)),
         act(
             containers_to_start=(start("init1", 1, init=True),),
             containers_to_kill=(

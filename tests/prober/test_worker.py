@@ -30,8 +30,7 @@ from minikubelet.clock import FakeClock
 from minikubelet.prober.manager import ProbeManager
 from minikubelet.prober.outcome import ProbeOutcome
 from minikubelet.prober.worker import Attempt, Kind
-from minikubelet.runtime.types import ContainerInfo
-from minikubelet.runtime.types import ContainerState as Cri
+from minikubelet.runtime.types import ContainerInfo, InstanceState
 
 UID = "uid-1"
 
@@ -118,7 +117,7 @@ class Harness:
             attempt=self.instance,
             image="app:1",
             image_id="",
-            state=Cri.RUNNING,
+            state=InstanceState.RUNNING,
         )
         self.manager.update(self.pod, [info] if self.started_at is not None else [])
         self.written = self.live_status(UID)  # the pod worker reports after the update

@@ -22,8 +22,8 @@ from minikubelet.runtime import (
     LABEL_INSTANCE,
     ContainerInfo,
     ContainerSpec,
-    ContainerState,
     ExecResult,
+    InstanceState,
     Runtime,
     SandboxInfo,
     SandboxSpec,
@@ -115,7 +115,7 @@ class Harness:
         raise NotImplementedError
 
     async def wait_state(
-        self, container_id: str, state: ContainerState, within: float = 30.0
+        self, container_id: str, state: InstanceState, within: float = 30.0
     ) -> ContainerInfo:
         """Poll until the container is in `state`: a condition with a deadline, never a sleep."""
         with anyio.fail_after(within):

@@ -24,8 +24,8 @@ from minikubelet.runtime import (
     LABEL_NAMESPACE,
     LABEL_POD,
     LABEL_UID,
-    ContainerState,
     ExecResult,
+    InstanceState,
     LogOptions,
     Mount,
     RuntimeEvent,
@@ -70,7 +70,7 @@ async def test_names_and_labels_follow_dockershim(harness: Harness) -> None:
         uid,
         "app",
         2,
-        ContainerState.CREATED,
+        InstanceState.CREATED,
     )
     assert info.labels[LABEL_INSTANCE] == harness.runtime.instance_id  # type: ignore[attr-defined]
     assert info.labels[LABEL_KIND] == "container"
@@ -99,7 +99,7 @@ async def test_containers_of_a_pod_share_localhost(harness: Harness) -> None:
         "        time.sleep(0.1)\n"
     )
     client = await harness.run(harness.spec(sandbox, "client", command=("python3", "-c", fetch)))
-    info = await harness.wait_state(client, ContainerState.EXITED)
+    info = await harness.wait_state(client, InstanceState.EXITED)
     assert info.exit_code == 0
     assert await collect_logs(harness, client, LogOptions()) == [b"200\n"]
     await harness.runtime.stop_container(server, 0)
@@ -127,7 +127,7 @@ async def test_command_and_args_follow_kubernetes(
     spec = harness.spec(sandbox, "c", image=ENTRYPOINT_IMAGE, command=command, args=args)
     container_id = await harness.run(spec)
     await harness.play(container_id)
-    await harness.wait_state(container_id, ContainerState.EXITED)
+    await harness.wait_state(container_id, InstanceState.EXITED)
     assert await collect_logs(harness, container_id, LogOptions()) == [expected]
 
 
@@ -143,7 +143,7 @@ async def test_env_and_working_dir_land(harness: Harness) -> None:
     )
     container_id = await harness.run(spec)
     await harness.play(container_id, (b"hello world x=y", b"/usr/share"))
-    info = await harness.wait_state(container_id, ContainerState.EXITED)
+    info = await harness.wait_state(container_id, InstanceState.EXITED)
     assert info.exit_code == 0
     logs = await collect_logs(harness, container_id, LogOptions())
     assert logs == [b"hello world x=y\n", b"/usr/share\n"]
@@ -162,7 +162,7 @@ async def test_a_bind_mount_is_shared_and_read_only_where_asked(
         )
     )
     await harness.play(writer)
-    assert (await harness.wait_state(writer, ContainerState.EXITED)).exit_code == 0
+    assert (await harness.wait_state(writer, InstanceState.EXITED)).exit_code == 0
     script = "cat /data/note; touch /data/other 2>/dev/null || echo read-only"
     reader = await harness.run(
         harness.spec(
@@ -173,7 +173,7 @@ async def test_a_bind_mount_is_shared_and_read_only_where_asked(
         )
     )
     await harness.play(reader, (b"shared", b"read-only"))
-    await harness.wait_state(reader, ContainerState.EXITED)
+    await harness.wait_state(reader, InstanceState.EXITED)
     assert await collect_logs(harness, reader, LogOptions()) == [b"shared\n", b"read-only\n"]
 
 
@@ -183,7 +183,7 @@ async def test_memory_limit_ends_in_oomkilled_137(harness: Harness) -> None:
     spec = harness.spec(sandbox, "hog", command=("python3", "-c", hog), memory_limit=32 << 20)
     container_id = await harness.run(spec)
     await harness.play(container_id, code=137, oom=True)
-    info = await harness.wait_state(container_id, ContainerState.EXITED)
+    info = await harness.wait_state(container_id, InstanceState.EXITED)
     assert (info.exit_code, info.oom_killed) == (137, True)
 
 
@@ -191,13 +191,13 @@ async def test_stop_kills_after_the_timeout_when_sigterm_is_ignored(harness: Har
     sandbox = await harness.sandbox()
     container_id = await harness.run(harness.spec(sandbox, "web", image=WEBAPL))
     harness.ignore_sigterm(container_id)
-    await harness.wait_state(container_id, ContainerState.RUNNING)
+    await harness.wait_state(container_id, InstanceState.RUNNING)
     timeout = 2.0
     started = monotonic()
     await harness.runtime.stop_container(container_id, timeout)
     elapsed = monotonic() - started
     info = await harness.runtime.inspect_container(container_id)
-    assert (info.state, info.exit_code, info.oom_killed) == (ContainerState.EXITED, 137, False)
+    assert (info.state, info.exit_code, info.oom_killed) == (InstanceState.EXITED, 137, False)
     assert timeout <= elapsed <= timeout + 5
     await harness.runtime.stop_container(container_id, timeout)  # stopped already: no error
 
@@ -206,7 +206,7 @@ async def test_exit_code_and_exited_containers_are_listed(harness: Harness) -> N
     sandbox = await harness.sandbox()
     container_id = await harness.run(harness.spec(sandbox, "c", command=("sh", "-c", "exit 3")))
     await harness.play(container_id, code=3)
-    info = await harness.wait_state(container_id, ContainerState.EXITED)
+    info = await harness.wait_state(container_id, InstanceState.EXITED)
     assert info.exit_code == 3 and not info.oom_killed
     assert info.started_at is not None and info.finished_at is not None
     # Not started <= finished: Docker may record StartedAt after a quick process already ended.
@@ -214,7 +214,7 @@ async def test_exit_code_and_exited_containers_are_listed(harness: Harness) -> N
     assert info.created_at <= info.finished_at
     assert info.image == BASE and info.image_id
     listed = {c.id: c for c in await harness.runtime.list_containers()}
-    assert listed[container_id].state is ContainerState.EXITED
+    assert listed[container_id].state is InstanceState.EXITED
     assert listed[container_id].exit_code == 3
     assert sandbox.id not in listed  # sandboxes are listed apart
 
@@ -252,7 +252,7 @@ async def test_events_report_die_promptly_and_destroy(harness: Harness) -> None:
 async def test_exec_success_failure_and_timeout(harness: Harness) -> None:
     sandbox = await harness.sandbox()
     container_id = await harness.run(harness.spec(sandbox, "c", command=("sleep", "600")))
-    await harness.wait_state(container_id, ContainerState.RUNNING)
+    await harness.wait_state(container_id, InstanceState.RUNNING)
     # `RunInContainer`: stdout, then stderr, whatever order the process wrote them in.
     ok = ["sh", "-c", "echo err >&2; sleep 0.2; echo out; sleep 0.2; echo err2 >&2"]
     harness.script_exec(ok, ExecResult(0, b"out\nerr\nerr2\n"))
@@ -386,7 +386,7 @@ async def test_attach_reaches_the_containers_own_stdio(harness: Harness) -> None
     sandbox = await harness.sandbox()
     spec = harness.spec(sandbox, "c", command=("cat",), stdin=True, stdin_once=True)
     container_id = await harness.run(spec)
-    await harness.wait_state(container_id, ContainerState.RUNNING)
+    await harness.wait_state(container_id, InstanceState.RUNNING)
     with anyio.fail_after(30):
         async with harness.runtime.attach(container_id, stdin=True, tty=False) as process:
             await process.write(b"abc\n")

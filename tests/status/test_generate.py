@@ -15,6 +15,7 @@ import pytest
 from minikubelet.api.codec import to_dict
 from minikubelet.api.models import (
     Container,
+    ContainerState,
     ContainerStateRunning,
     ContainerStatus,
     ObjectMeta,
@@ -25,10 +26,7 @@ from minikubelet.api.models import (
     PodStatus,
     Probe,
 )
-from minikubelet.api.models import (
-    ContainerState as ApiState,
-)
-from minikubelet.runtime.types import ContainerInfo, ContainerState, SandboxInfo
+from minikubelet.runtime.types import ContainerInfo, InstanceState, SandboxInfo
 from minikubelet.status import (
     FAILED_SCHEDULING_MESSAGE,
     generate_status,
@@ -52,7 +50,7 @@ def ts(seconds: float) -> str:
 def info(
     name: str,
     attempt: int = 0,
-    state: ContainerState = ContainerState.RUNNING,
+    state: InstanceState = InstanceState.RUNNING,
     *,
     code: int = 0,
     oom: bool = False,
@@ -61,7 +59,7 @@ def info(
     cannot_run: bool = False,
 ) -> ContainerInfo:
     created = t(100 * attempt + 0.25)
-    exited = state is ContainerState.EXITED
+    exited = state is InstanceState.EXITED
     return ContainerInfo(
         id=f"{name}-{attempt}",
         pod_uid="u1",
@@ -74,13 +72,13 @@ def info(
         oom_killed=oom,
         error=error,
         created_at=created,
-        started_at=None if cannot_run or state is ContainerState.CREATED else created,
+        started_at=None if cannot_run or state is InstanceState.CREATED else created,
         finished_at=created + timedelta(seconds=5) if exited and not cannot_run else None,
     )
 
 
 def dead(name: str, attempt: int = 0, code: int = 1, **kw: Any) -> ContainerInfo:
-    return info(name, attempt, ContainerState.EXITED, code=code, **kw)
+    return info(name, attempt, InstanceState.EXITED, code=code, **kw)
 
 
 SANDBOX = SandboxInfo(
@@ -167,7 +165,9 @@ def previous(*conditions: PodCondition, **kw: Any) -> PodStatus:
 
 def running_status(name: str) -> ContainerStatus:
     return ContainerStatus(
-        name=name, restartCount=2, state=ApiState(running=ContainerStateRunning(startedAt=t(1)))
+        name=name,
+        restartCount=2,
+        state=ContainerState(running=ContainerStateRunning(startedAt=t(1))),
     )
 
 
@@ -404,7 +404,7 @@ CASES = [
     ),
     pytest.param(
         nothing,
-        obs(info("app", 0, ContainerState.CREATED)),
+        obs(info("app", 0, InstanceState.CREATED)),
         {f"{CS}.state": {"waiting": {}}, "phase": "Pending"},
         id="created, not started: waiting with an empty reason",
     ),
@@ -525,7 +525,7 @@ CASES = [
     pytest.param(
         nothing,
         obs(
-            info("app", 2, ContainerState.UNKNOWN),
+            info("app", 2, InstanceState.UNKNOWN),
             previous=PodStatus(containerStatuses=[running_status("app")]),
         ),
         {

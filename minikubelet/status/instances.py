@@ -1,4 +1,4 @@
-"""Helpers over the runtime's container records, shared by `status` and `node.sync`.
+"""Helpers over the container instances the runtime reports, shared by `status` and `node.sync`.
 
 They live here (not in `node`) because the layers point one way: `node` uses `status`.
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from minikubelet.api.models import Pod
-from minikubelet.runtime.types import ContainerInfo, ContainerState
+from minikubelet.runtime.types import ContainerInfo, InstanceState
 
 __all__ = [
     "cannot_run",
@@ -29,7 +29,7 @@ def is_zero_time(at: datetime | None) -> bool:
 def cannot_run(info: ContainerInfo) -> bool:
     """dockershim's "case 2": exited without a finish time but with an exit code, i.e. Docker
     failed to start it (`ContainerCannotRun`, `docker_container.go` `ContainerStatus`)."""
-    return info.state is ContainerState.EXITED and (
+    return info.state is InstanceState.EXITED and (
         (is_zero_time(info.finished_at) and info.exit_code != 0)
         or (bool(info.error) and is_zero_time(info.started_at))
     )
@@ -69,9 +69,9 @@ def should_container_be_restarted(pod: Pod, newest: ContainerInfo | None) -> boo
         return False
     if newest is None:
         return True
-    if newest.state is ContainerState.RUNNING:
+    if newest.state is InstanceState.RUNNING:
         return False
-    if newest.state in (ContainerState.UNKNOWN, ContainerState.CREATED):
+    if newest.state in (InstanceState.UNKNOWN, InstanceState.CREATED):
         return True
     policy = restart_policy(pod)
     if policy == "Never":
