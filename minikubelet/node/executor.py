@@ -1,9 +1,11 @@
 """SyncPod's acting half: performs a `PodActions` on the runtime, with the kubelet's events.
 
 Steps in `kuberuntime_manager.go` `SyncPod` order: kill the pod, remove dead instances,
-(re)create the sandbox, kill containers, record back-offs, start containers. A failed start
-ends the sync (the next one retries); its reason goes to the reason cache, which the status
-shows as the container's waiting reason (`pkg/kubelet/reason_cache.go`).
+(re)create the sandbox, kill containers, hold back-offs, start containers. `execute` returns a
+`SyncResult`, one `ActionResult` per action (what ran, on what, what failed and why); a failed
+start ends the sync (the next one retries). The pod worker keeps the failed starts' reasons in
+its reason cache, which the status shows as the container's waiting reason
+(`pkg/kubelet/reason_cache.go`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import anyio
 import anyio.abc
 
 from minikubelet.api.models import Container, Pod
 from minikubelet.clock import Clock
-from minikubelet.errors import ContainerNotFound, RuntimeFailure
+from minikubelet.errors import ContainerNotFound, RuntimeFailure, RuntimeUnavailable
 from minikubelet.node.backoff import Backoff, crash_key
 from minikubelet.node.containers import ConfigError, PodContext, container_spec
 from minikubelet.node.events import NORMAL, WARNING, EventRecorder
@@ -40,7 +43,7 @@ from minikubelet.runtime.types import (
     SandboxSpec,
 )
 
-__all__ = ["Executor", "Fingerprint", "Observed", "fingerprint"]
+__all__ = ["ActionResult", "Executor", "Fingerprint", "Observed", "SyncResult", "fingerprint"]
 
 log = logging.getLogger("minikubelet.node")
 # Image failures are named in the `Failed` event (`Error: ErrImagePull`); others quote the error.
@@ -97,6 +100,37 @@ def fingerprint(
     return frozenset(items)
 
 
+@dataclass(frozen=True)
+class ActionResult:
+    """One action of a sync (`kubecontainer.SyncResult`): `action` (KillPod, CreatePodSandbox,
+    KillContainer, StartContainer) on `target` (a container name; the pod's name for pod-wide
+    ones); `error` the kubelet's reason when it failed (`CrashLoopBackOff` for a start held
+    back), None when it ran, and `message` why."""
+
+    action: str
+    target: str
+    error: str | None = None
+    message: str = ""
+
+
+@dataclass
+class SyncResult:
+    """What one `execute` did, in order (`kubecontainer.PodSyncResult`)."""
+
+    results: list[ActionResult] = field(default_factory=list)
+
+    def add(self, action: str, target: str, error: str | None = None, message: str = "") -> None:
+        self.results.append(ActionResult(action, target, error, message))
+
+    def starts(self) -> list[ActionResult]:
+        """The StartContainer results: the reason cache's input (`reasonCache.Update`)."""
+        return [r for r in self.results if r.action == START_CONTAINER]
+
+
+KILL_POD, CREATE_SANDBOX = "KillPod", "CreatePodSandbox"
+KILL_CONTAINER, START_CONTAINER = "KillContainer", "StartContainer"
+
+
 def pod_grace(pod: Pod) -> int:
     """The pod's stop timeout: the deletion's grace, else the spec's; at least 2 s."""
     meta = pod.metadata
@@ -110,37 +144,53 @@ class Executor:
     """Acts for the pod workers; owns the crash back-off and the image manager."""
 
     def __init__(
-        self, runtime: Runtime, clock: Clock, recorder: EventRecorder, context: PodContext
+        self, runtime: Runtime, clock: Clock, recorder: EventRecorder, pods_dir: Path
     ) -> None:
         self.runtime = runtime
         self.clock = clock
         self.recorder = recorder
-        self.context = context
+        self.pods_dir = pods_dir
+        # The node's half of every pod's PodContext (no pod IP, no sandbox), set by the node
+        # when the engine answers (the host IP is its address on the pod network).
+        self.node_context: PodContext | None = None
         self.backoff = Backoff()
         self.images = ImageManager(runtime, clock, recorder)
 
-    async def execute(
-        self, pod: Pod, actions: PodActions, observed: Observed, reasons: dict[str, tuple[str, str]]
-    ) -> None:
+    async def execute(self, pod: Pod, actions: PodActions, observed: Observed) -> SyncResult:
+        result = SyncResult()
         if actions.kill_pod:
             await self.kill_pod(pod, observed)
+            result.add(KILL_POD, pod.name)
         for container_id in actions.containers_to_remove:
             await self.remove_container(container_id)
         removed = set(actions.containers_to_remove)
         await self._remove_empty_sandboxes(observed.stale_sandboxes, observed, removed)
         sandbox = observed.sandbox
         if actions.create_sandbox:
-            sandbox = await self._new_sandbox(pod, observed, actions.sandbox_attempt, removed)
+            sandbox, problem = await self._new_sandbox(
+                pod, observed, actions.sandbox_attempt, removed
+            )
+            result.add(CREATE_SANDBOX, pod.name, *problem)
             if sandbox is None:
-                return
+                return result
         await self._kill_each(pod, actions.containers_to_kill)
+        for kill in actions.containers_to_kill:
+            result.add(KILL_CONTAINER, kill.name)
         for wait in actions.backoff:
             message = f"Back-off restarting failed container {wait.name} in pod {format_pod(pod)}"
             self.recorder.pod(pod, WARNING, "BackOff", message, container=wait.name)
-            reasons[wait.name] = ("CrashLoopBackOff", wait.message)
+            result.add(START_CONTAINER, wait.name, "CrashLoopBackOff", wait.message)
+        if sandbox is None:
+            return result
+        if self.node_context is None:
+            raise RuntimeUnavailable("the container engine has not answered yet")
+        context = replace(self.node_context, pod_ip=sandbox.ip, sandbox_id=sandbox.id)
         for start in actions.containers_to_start:
-            if sandbox is None or not await self._start(pod, start, sandbox, reasons):
-                return
+            problem = await self._start(pod, start, context)
+            result.add(START_CONTAINER, start.name, *problem)
+            if problem:
+                break
+        return result
 
     async def kill_pod(self, pod: Pod, observed: Observed) -> None:
         """Stop every running container at once, with the pod's grace, then the sandbox."""
@@ -193,7 +243,8 @@ class Executor:
 
     async def _new_sandbox(
         self, pod: Pod, observed: Observed, attempt: int, removed: set[str]
-    ) -> SandboxInfo | None:
+    ) -> tuple[SandboxInfo | None, tuple[str, str] | tuple[()]]:
+        """The new sandbox, or None and (reason, message)."""
         if observed.sandbox is not None or observed.stale_sandboxes:
             message = "Pod sandbox changed, it will be killed and re-created."
             self.recorder.pod(pod, NORMAL, "SandboxChanged", message)
@@ -209,20 +260,17 @@ class Executor:
             labels=dict(pod.metadata.labels or {}),
         )
         try:
-            return await self.runtime.run_sandbox(spec)
+            return await self.runtime.run_sandbox(spec), ()
         except RuntimeFailure as exc:
             message = f"Failed to create pod sandbox: {exc}"
             self.recorder.pod(pod, WARNING, "FailedCreatePodSandBox", message)
-            return None
+            return None, ("CreatePodSandboxError", message)
 
     async def _start(
-        self,
-        pod: Pod,
-        start: StartAction,
-        sandbox: SandboxInfo,
-        reasons: dict[str, tuple[str, str]],
-    ) -> bool:
-        """`startContainer`: image, config, create, start; False (and a reason) on failure."""
+        self, pod: Pod, start: StartAction, context: PodContext
+    ) -> tuple[str, str] | tuple[()]:
+        """`startContainer`: image, config, create, start; () when it started, else (reason,
+        message)."""
         container = next(c for c in pod.spec.all_containers() if c.name == start.name)
         if start.finished_at is not None:
             self.backoff.next(
@@ -230,19 +278,16 @@ class Executor:
             )
         problem = await self.images.ensure(pod, container)
         if problem is None:
-            problem = await self._create_and_start(pod, container, start.attempt, sandbox)
-        if problem is not None:
-            reasons[container.name] = problem
-            text = problem[0] if problem[0] in _IMAGE_REASONS else problem[1]
-            self.recorder.pod(pod, WARNING, "Failed", f"Error: {text}", container=container.name)
-            return False
-        reasons.pop(container.name, None)
-        return True
+            problem = await self._create_and_start(pod, container, start.attempt, context)
+        if problem is None:
+            return ()
+        text = problem[0] if problem[0] in _IMAGE_REASONS else problem[1]
+        self.recorder.pod(pod, WARNING, "Failed", f"Error: {text}", container=container.name)
+        return problem
 
     async def _create_and_start(
-        self, pod: Pod, container: Container, attempt: int, sandbox: SandboxInfo
+        self, pod: Pod, container: Container, attempt: int, context: PodContext
     ) -> tuple[str, str] | None:
-        context = replace(self.context, pod_ip=sandbox.ip, sandbox_id=sandbox.id)
         try:
             spec = container_spec(pod, container, attempt, context)
         except ConfigError as exc:

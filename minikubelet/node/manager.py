@@ -116,15 +116,12 @@ class Node:
         )
         self.probes.observers.append(self.history.attempt)
         self.scheduler = EventRecorder(store, config.name, component="default-scheduler")
-        self.executor = Executor(
-            runtime, clock, self.recorder, PodContext(config.name, "", "", "", config.pods_dir)
-        )
+        self.executor = Executor(runtime, clock, self.recorder, config.pods_dir)
         self.executor.images.objects = self.volumes.source  # the pods' pull Secrets
         self.workers: dict[str, PodWorker] = {}
         self.engine_up = True
-        self._pod_fingerprints: dict[
-            str, str
-        ] = {}  # pod uid → its metadata and spec (JSON) at its last event
+        # pod uid → its metadata and spec (JSON) at its last event
+        self._pod_fingerprints: dict[str, str] = {}
         self._tg: TaskGroup | None = None
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -156,7 +153,7 @@ class Node:
         except RuntimeFailure as exc:
             log.warning("the container engine does not answer: %s", exc)
             return None
-        self.executor.context = PodContext(
+        self.executor.node_context = PodContext(
             self.name,
             "",
             self.host_ip,

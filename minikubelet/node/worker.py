@@ -137,7 +137,7 @@ class PodWorker:
         if not terminal and not await node.volumes.set_up(pod):
             # WaitForAttachAndMount failed: nothing starts; FailedMount says why.
             observed = await node.observe(self.uid)
-            self._report(pod, observed, terminal=False)
+            self._report(pod, observed)
             return min(self.resync, node.volumes.retry_in(self.uid) or self.resync)
         observed = await node.observe(self.uid)
         executor = node.executor
@@ -154,11 +154,16 @@ class PodWorker:
         )
         if actions != NO_ACTION:
             log.info("pod %s/%s: %s", self.namespace, self.name, actions)
-            await executor.execute(pod, actions, observed, self.reasons)
+            result = await executor.execute(pod, actions, observed)
+            for start in result.starts():  # the reason cache (`reasonCache.Update`)
+                if start.error is None:
+                    self.reasons.pop(start.target, None)
+                else:
+                    self.reasons[start.target] = (start.error, start.message)
             observed = await node.observe(self.uid)
         self.synced_runtime = observed.fingerprint()
         node.probes.update(pod, observed.containers)
-        self._report(pod, observed, terminal=terminal)
+        self._report(pod, observed)
         if terminal and not observed.running:
             await self._remove(pod, observed)
             node.remove_pod(pod)
@@ -176,7 +181,7 @@ class PodWorker:
         elapsed = (self.node.executor.clock.utcnow() - wait.finished_at).total_seconds()
         return max(0.0, min(wait.delay, wait.delay - elapsed)) + 0.001
 
-    def _report(self, pod: Pod, observed: Observed, *, terminal: bool) -> None:
+    def _report(self, pod: Pod, observed: Observed) -> None:
         node = self.node
         previous = node.statuses.pod_status(self.uid)
         status = generate_status(
@@ -189,7 +194,6 @@ class PodWorker:
             readiness=node.probes.readiness(self.uid),
             startup_passed=node.probes.startup_passed(self.uid),
             waiting=self.reasons,
-            terminal=terminal,
         )
         if previous is None or to_dict(status) != to_dict(previous):
             node.write_status(pod, status)
@@ -212,5 +216,5 @@ class PodWorker:
                 await runtime.remove_sandbox(sandbox.id)
         self.node.probes.forget(self.uid)
         self.node.volumes.forget(self.uid)
-        volumes = self.node.executor.context.pods_dir / self.uid
+        volumes = self.node.executor.pods_dir / self.uid
         await anyio.to_thread.run_sync(lambda: shutil.rmtree(volumes, ignore_errors=True))

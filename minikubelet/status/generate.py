@@ -102,18 +102,15 @@ def generate_status(
     readiness: Mapping[str, bool],
     startup_passed: Mapping[str, bool],
     waiting: Mapping[str, tuple[str, str]],
-    terminal: bool,
-    scheduled: bool = True,
 ) -> PodStatus:
     """`generateAPIPodStatus` + status-manager merge for one pod.
 
     `previous` is the last status written (the status manager's cache; `pod.status` when None);
     `readiness`/`startup_passed` are the probers' last results by container name (absent = no
-    result yet); `waiting` is the reasonCache (name → (reason, message)); `terminal` is
-    `podIsTerminal`. Unscheduled pods get `unschedulable_status` instead."""
+    result yet); `waiting` is the reasonCache (name → (reason, message)). A pod being deleted
+    is terminal (`podIsTerminal`). Unscheduled pods get `unschedulable_status` instead."""
     old = previous or pod.status or PodStatus()
-    if not scheduled:
-        return unschedulable_status(pod, FAILED_SCHEDULING_MESSAGE, now, old)
+    terminal = pod.metadata.deletionTimestamp is not None
     groups = newest_first(containers)
     convert = functools.partial(
         convert_statuses,

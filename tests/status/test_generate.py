@@ -95,7 +95,7 @@ class Observed:
     readiness: dict[str, bool] = field(default_factory=dict)
     startup: dict[str, bool] = field(default_factory=dict)
     waiting: dict[str, tuple[str, str]] = field(default_factory=dict)
-    terminal: bool = False
+    terminal: bool = False  # the pod is being deleted
 
 
 def base_pod() -> Pod:
@@ -575,9 +575,11 @@ def test_generate_status(
     mutate_pod(pod)
     o = Observed()
     mutate_observed(o)
+    if o.terminal:
+        pod.metadata.deletionTimestamp = t(1000)
     status = generate_status(
         pod, o.sandbox, o.containers, previous=o.previous, now=t(1000.4), host_ip="192.168.5.1",
-        readiness=o.readiness, startup_passed=o.startup, waiting=o.waiting, terminal=o.terminal,
+        readiness=o.readiness, startup_passed=o.startup, waiting=o.waiting,
     )  # fmt: skip
     data = to_dict(status)
     assert {path: pick(data, path) for path in expected} == expected
@@ -587,7 +589,7 @@ def test_condition_order_and_kept_conditions() -> None:
     old = previous(cond("DisruptionTarget", "True", 5), cond("PodScheduled", "True", 1))
     status = generate_status(
         base_pod(), SANDBOX, [info("app")], previous=old, now=t(1000), host_ip="h",
-        readiness={}, startup_passed={}, waiting={}, terminal=False,
+        readiness={}, startup_passed={}, waiting={},
     )  # fmt: skip
     assert [c.type for c in status.conditions or []] == [
         "DisruptionTarget", "PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
@@ -611,11 +613,6 @@ def test_unschedulable() -> None:
         "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
         "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
     )
-    via_flag = generate_status(
-        pod, None, [], previous=None, now=t(10), host_ip="h", readiness={}, startup_passed={},
-        waiting={}, terminal=False, scheduled=False,
-    )  # fmt: skip
-    assert via_flag == status
 
 
 @pytest.mark.parametrize(
