@@ -12,16 +12,21 @@
       └─ uvicorn on HTTPS (--listen)          the same API for kubectl, behind a bearer token
 
 SIGTERM or SIGINT stops serving and returns; containers keep running for the next agent.
+`minikubelet daemon run` execs `python -m minikubelet.agent` (`main` below), so the CLI never
+imports the agent.
 """
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import logging
 import os
 import secrets
 import signal
 import socket
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -45,7 +50,7 @@ from minikubelet.store import Store
 if TYPE_CHECKING:
     from minikubelet.services.dns_server import DnsServer
 
-__all__ = ["AgentConfig", "run_agent", "serve"]
+__all__ = ["AgentConfig", "main", "run_agent", "serve"]
 
 log = logging.getLogger("minikubelet.agent")
 
@@ -261,3 +266,30 @@ def run_agent(config: AgentConfig) -> int:
         config.paths.pid.unlink(missing_ok=True)
         lock.close()
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m minikubelet.agent [--node-name N] [--listen HOST:PORT]`, which `minikubelet
+    daemon run` execs: errors in kubectl's words and exit 1, never a traceback."""
+    parser = argparse.ArgumentParser(prog="minikubelet daemon run")
+    parser.add_argument("--node-name")
+    parser.add_argument("--listen")
+    args = parser.parse_args(argv)
+    config = AgentConfig(StatePaths.from_env(), node_name=args.node_name, listen=args.listen)
+    try:
+        return run_agent(config)
+    except MinikubeletError as err:
+        print(f"error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # the last line of defence: a bug must not print a traceback
+        if os.environ.get("MINIKUBELET_DEBUG"):
+            raise
+        print(
+            f"error: internal error: {err!r} (set MINIKUBELET_DEBUG=1 for details)", file=sys.stderr
+        )
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

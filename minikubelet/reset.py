@@ -5,8 +5,9 @@ CLI itself never imports the engine's SDK. For one node (the state dir of `$MINI
 or with `--all` for every node instance found on the engine by its instance label (a state dir
 removed by hand leaves its instance there, and this finds it):
 
-1. stop the agents: the node's own (its pid file), and with `--all` every `minikubelet daemon
-   run` process of this machine, whose state dirs go too;
+1. stop the agents: the node's own (its pid file), and with `--all` every agent process of
+   this machine (`python -m minikubelet.agent`, what `daemon run` execs), whose state dirs go
+   too;
 2. remove each instance's containers (a pod's members before its sandbox) and its network;
 3. with `--images`, the images the project built (images/build.sh);
 4. remove the state directories.
@@ -42,7 +43,8 @@ def _read(path: str) -> bytes:
 
 
 def find_agents(proc: str = "/proc", engine: str | None = None) -> dict[int, Path]:
-    """Every `minikubelet daemon run` process on this machine that talks to `engine` (a
+    """Every node agent on this machine (`python -m minikubelet.agent`, which `minikubelet
+    daemon run` execs, or a `daemon run` not yet exec'd) that talks to `engine` (a
     DOCKER_HOST; default: this process's), with its state dir (its MINIKUBELET_HOME, else the
     XDG default of its environment)."""
     engine = _engine(dict(os.environ)) if engine is None else engine
@@ -52,7 +54,9 @@ def find_agents(proc: str = "/proc", engine: str | None = None) -> dict[int, Pat
             continue
         argv = _read(f"{proc}/{entry}/cmdline").split(b"\0")
         joined = b" ".join(argv)
-        if b"minikubelet" not in joined or b"daemon" not in argv or b"run" not in argv:
+        agent = b"minikubelet.agent" in argv  # what `daemon run` execs, and the CLI starts
+        daemon_run = b"minikubelet" in joined and b"daemon" in argv and b"run" in argv
+        if not (agent or daemon_run):
             continue
         env = dict(
             item.decode(errors="replace").split("=", 1)

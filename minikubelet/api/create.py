@@ -12,14 +12,13 @@ import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from minikubelet.api.codec import from_dict
 from minikubelet.api.defaults import default_pod
 from minikubelet.api.manifests import MAX_OBJECT_BYTES
-from minikubelet.api.models import Container, Pod, PodStatus
-from minikubelet.api.quantity import Quantity
+from minikubelet.api.models import Pod, PodStatus
+from minikubelet.api.qos import pod_qos_class
 from minikubelet.api.schema import check_pod
 from minikubelet.api.validation import invalid_error, validate_pod
 from minikubelet.errors import BadRequest, RequestEntityTooLarge, StatusError
@@ -30,7 +29,6 @@ __all__ = [
     "decode_pod",
     "generate_name",
     "prepare_create",
-    "qos_class",
 ]
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -69,7 +67,7 @@ def prepare_create(
     meta.deletionGracePeriodSeconds = None
     if not meta.name and meta.generateName:
         meta.name = generate_name(meta.generateName)
-    pod.status = PodStatus(phase="Pending", qosClass=qos_class(pod))
+    pod.status = PodStatus(phase="Pending", qosClass=pod_qos_class(pod))
     errors = validate_pod(pod)
     if errors:
         raise invalid_error("Pod", meta.name or "", errors)
@@ -79,35 +77,6 @@ def prepare_create(
 def generate_name(prefix: str) -> str:
     """`generateName[:58]` plus five characters from the API server's alphabet."""
     return prefix[:58] + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
-
-
-def qos_class(pod: Pod) -> str:
-    """BestEffort, Burstable or Guaranteed, over regular and init containers (`ComputePodQOS`)."""
-    containers = pod.spec.all_containers()
-    requests = _summed(containers, "requests")
-    limits = _summed(containers, "limits")
-    if not requests and not limits:
-        return "BestEffort"
-    guaranteed = all(_has_cpu_and_memory_limits(c) for c in containers) and requests == limits
-    return "Guaranteed" if guaranteed else "Burstable"
-
-
-def _positive(table: dict[str, Quantity] | None) -> dict[str, Decimal]:
-    return {k: v.amount for k, v in (table or {}).items() if k in ("cpu", "memory") and v.sign > 0}
-
-
-def _summed(containers: list[Container], which: str) -> dict[str, Decimal]:
-    total: dict[str, Decimal] = {}
-    for container in containers:
-        table = getattr(container.resources, which) if container.resources else None
-        for key, amount in _positive(table).items():
-            total[key] = total.get(key, Decimal(0)) + amount
-    return total
-
-
-def _has_cpu_and_memory_limits(container: Container) -> bool:
-    limits = _positive(container.resources.limits if container.resources else None)
-    return "cpu" in limits and "memory" in limits
 
 
 class PodStrategy:

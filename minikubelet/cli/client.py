@@ -162,7 +162,8 @@ def _decode(code: int, data: bytes) -> Any:
 
 
 def start_detached(paths: StatePaths, options: Sequence[str] = ()) -> subprocess.Popen[bytes]:
-    """Start `minikubelet daemon run [options]` in its own session, output to the agent log.
+    """Start the agent in its own session, output to the agent log: `python -P -m
+    minikubelet.agent [options]`, what `minikubelet daemon run` execs.
 
     `-P`: the agent imports the installed minikubelet, never a `minikubelet/` directory that
     happens to be in the caller's working directory (`-m` would put it first on sys.path)."""
@@ -171,7 +172,7 @@ def start_detached(paths: StatePaths, options: Sequence[str] = ()) -> subprocess
     env = {**os.environ, "MINIKUBELET_HOME": os.fspath(paths.home)}
     with open(paths.log, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "minikubelet", "daemon", "run", *options],
+            [sys.executable, "-P", "-m", "minikubelet.agent", *options],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

@@ -1,8 +1,10 @@
 """`minikubelet daemon run|start|stop|status`: the node agent by hand.
 
-`run` stays in the foreground (for a terminal or a service manager); `start` detaches it with
-its output in the state dir; `stop` sends SIGTERM and waits. The agent stops serving and
-exits; containers keep running and the next agent adopts them, as a kubelet restart does.
+`run` stays in the foreground (for a terminal or a service manager): it execs the agent
+(`python -P -m minikubelet.agent`, same pid, same signals), so the CLI never imports it; `start`
+detaches `daemon run` with its output in the state dir; `stop` sends SIGTERM and waits. The
+agent stops serving and exits; containers keep running and the next agent adopts them, as a
+kubelet restart does.
 """
 
 from __future__ import annotations
@@ -42,11 +44,15 @@ def _pid(paths: StatePaths) -> int | None:
     return pid
 
 
+def _options(args: argparse.Namespace) -> list[str]:
+    """This command's options for the agent (the CLI's autostart passes none)."""
+    return [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
+            if k in ("node_name", "listen") and v]  # fmt: skip
+
+
 def _start(paths: StatePaths, args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    """`daemon run` detached, with this command's options (the CLI's autostart passes none)."""
-    options = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
-               if k in ("node_name", "listen") and v]  # fmt: skip
-    return start_detached(paths, options)
+    """`daemon run` detached, with this command's options."""
+    return start_detached(paths, _options(args))
 
 
 def _what_it_runs(client: ApiClient) -> str:
@@ -78,10 +84,8 @@ def _what_it_runs(client: ApiClient) -> str:
 def run(args: argparse.Namespace) -> int:
     paths = StatePaths.from_env()
     if args.action == "run":
-        from minikubelet.agent import AgentConfig, run_agent
-
-        config = AgentConfig(paths=paths, node_name=args.node_name, listen=args.listen)
-        return run_agent(config)
+        argv = [sys.executable, "-P", "-m", "minikubelet.agent", *_options(args)]
+        os.execv(sys.executable, argv)  # returns only by raising OSError
     client = ApiClient(paths)
     try:
         if args.action == "status":

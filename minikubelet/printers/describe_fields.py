@@ -11,12 +11,11 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from minikubelet.api import qos
 from minikubelet.api.rfc3339 import parse_time
 from minikubelet.printers.duration import human_duration
 
 if TYPE_CHECKING:
-    from decimal import Decimal
-
     from minikubelet.api.quantity import Quantity
 
 __all__ = [
@@ -232,39 +231,14 @@ def env_lines(pod: JSON, container: JSON) -> list[str]:
     return lines
 
 
-def _positive(resources: JSON, kind: str) -> dict[str, Decimal]:
-    """The cpu and memory quantities above zero: the only ones QoS looks at."""
-    found: dict[str, Decimal] = {}
-    for name in ("cpu", "memory"):
-        try:
-            amount = parse_quantity((resources.get(kind) or {})[name]).amount
-        except (KeyError, ValueError):
-            continue
-        if amount > 0:
-            found[name] = amount
-    return found
-
-
 def qos_class(pod: JSON) -> str:
-    """`GetPodQOS`: the status's class, else `ComputePodQOS` over regular and init containers
-    (sums per resource; Guaranteed needs cpu and memory limits everywhere, requests = limits)."""
+    """`GetPodQOS`: the status's class, else `ComputePodQOS` over regular and init containers."""
     status = pod.get("status") or {}
     if status.get("qosClass"):
         return str(status["qosClass"])
     spec = pod.get("spec") or {}
-    requests: dict[str, Decimal] = {}
-    limits: dict[str, Decimal] = {}
-    guaranteed = True
-    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
-        resources = container.get("resources") or {}
-        for name, amount in _positive(resources, "requests").items():
-            requests[name] = requests.get(name, 0) + amount
-        container_limits = _positive(resources, "limits")
-        for name, amount in container_limits.items():
-            limits[name] = limits.get(name, 0) + amount
-        guaranteed = guaranteed and set(container_limits) == {"cpu", "memory"}
-    if not requests and not limits:
-        return "BestEffort"
-    if guaranteed and requests == limits:
-        return "Guaranteed"
-    return "Burstable"
+    containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+    resources = [c.get("resources") or {} for c in containers]
+    return qos.qos_class(
+        (qos.json_amounts(r, "requests"), qos.json_amounts(r, "limits")) for r in resources
+    )
