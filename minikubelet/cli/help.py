@@ -132,6 +132,11 @@ _FLAGS = {
     "attach --container": "Container name. If omitted, use the "
     "kubectl.kubernetes.io/default-container annotation for selecting the container to be "
     "attached or the first container in the pod will be chosen",
+    "cp --container": "Container name. If omitted, use the "
+    "kubectl.kubernetes.io/default-container annotation for selecting the container to be "
+    "attached or the first container in the pod will be chosen",
+    "--no-preserve": "The copied file/directory's ownership and permissions will not be "
+    "preserved in the container",
     "--stdin": "Pass stdin to the container",
     "--tty": "Stdin is a TTY",
     "--quiet": "Only print output from the remote session",
@@ -265,6 +270,21 @@ _HELP: dict[str, tuple[str, str, str]] = {
         "  # and sends stdout/stderr from 'bash' back to the client\n"
         "  minikubelet attach mypod -c ruby-container -i -t\n",
         "minikubelet attach (POD | TYPE/NAME) -c CONTAINER [options]",
+    ),
+    "cp": (
+        "Copy files and directories to and from containers.",
+        "  # !!!Important Note!!!\n"
+        "  # Requires that the 'tar' binary is present in your container\n"
+        "  # image.  If 'tar' is not present, 'minikubelet cp' will fail.\n\n"
+        "  # Copy /tmp/foo_dir local directory to /tmp/bar_dir in a remote pod in the default "
+        "namespace\n  minikubelet cp /tmp/foo_dir <some-pod>:/tmp/bar_dir\n\n"
+        "  # Copy /tmp/foo local file to /tmp/bar in a remote pod in a specific container\n"
+        "  minikubelet cp /tmp/foo <some-pod>:/tmp/bar -c <specific-container>\n\n"
+        "  # Copy /tmp/foo local file to /tmp/bar in a remote pod in namespace <some-namespace>\n"
+        "  minikubelet cp /tmp/foo <some-namespace>/<some-pod>:/tmp/bar\n\n"
+        "  # Copy /tmp/foo from a remote pod to /tmp/bar locally\n"
+        "  minikubelet cp <some-namespace>/<some-pod>:/tmp/foo /tmp/bar\n",
+        "minikubelet cp <file-spec-src> <file-spec-dest> [options]",
     ),
     "logs": (
         "Print the logs for a container in a pod or specified resource. If the pod has only one "

@@ -1,0 +1,91 @@
+"""`minikubelet cp`'s pure parts: kubectl's file specs, the tar it writes, the untar it does."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from minikubelet.cli.cp import FORMAT, FileSpec, file_spec, make_tar, untar
+from minikubelet.errors import ManifestError
+
+
+@pytest.mark.parametrize(
+    "arg, spec",
+    [
+        ("a.txt", FileSpec("a.txt")),
+        ("web:/tmp/x", FileSpec("/tmp/x", "web")),
+        ("ns/web:x", FileSpec("x", "web", "ns")),
+        ("web:", FileSpec("", "web")),
+    ],
+)
+def test_file_specs(arg: str, spec: FileSpec) -> None:
+    assert file_spec(arg) == spec
+
+
+@pytest.mark.parametrize("arg", [":x", "a/b/c:/x"])
+def test_bad_file_specs(arg: str) -> None:
+    with pytest.raises(ManifestError, match=r"filespec must match the canonical format"):
+        file_spec(arg)
+    assert FORMAT.endswith("[[namespace/]pod:]file/path")
+
+
+def test_the_tar_names_entries_after_the_destination(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "empty").mkdir()
+    (tree / "a").write_text("a")
+    (tree / "sub" / "b").write_text("b")
+    (tree / "link").symlink_to("a")
+    out = io.BytesIO()
+    make_tar(str(tree), "/tmp/dest", out)
+    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tar:
+        found = {m.name: m.type for m in tar.getmembers()}
+    assert found == {
+        "dest/a": tarfile.REGTYPE,
+        "dest/empty": tarfile.DIRTYPE,  # only an empty directory gets an entry
+        "dest/link": tarfile.SYMTYPE,
+        "dest/sub/b": tarfile.REGTYPE,
+    }
+
+
+def _archive(*members: tuple[str, bytes | str]) -> io.BytesIO:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, body in members:
+            info = tarfile.TarInfo(name)
+            if isinstance(body, str):
+                info.type, info.linkname = tarfile.SYMTYPE, body
+                tar.addfile(info)
+            else:
+                info.size = len(body)
+                tar.addfile(info, io.BytesIO(body))
+    out.seek(0)
+    return out
+
+
+def test_untar_strips_the_source_prefix_and_skips_what_kubectl_skips(tmp_path: Path) -> None:
+    stream = _archive(
+        ("tmp/tree/a", b"a"),
+        ("tmp/tree/sub/b", b"b"),
+        ("tmp/tree/../../evil", b"x"),
+        ("tmp/tree/l1", "a"),
+        ("tmp/tree/l2", "a"),
+    )
+    warnings: list[str] = []
+    untar(stream, "/tmp/tree", str(tmp_path / "out"), warnings.append, "(hint)")
+    assert (tmp_path / "out" / "a").read_bytes() == b"a"
+    assert (tmp_path / "out" / "sub" / "b").read_bytes() == b"b"
+    assert not (tmp_path.parent / "evil").exists()
+    assert warnings == [
+        f'warning: file "{tmp_path.parent / "evil"}" is outside target destination, skipping',
+        f'warning: skipping symlink: "{tmp_path / "out" / "l1"}" -> "a" (hint)',
+        f'warning: skipping symlink: "{tmp_path / "out" / "l2"}" -> "a"',
+    ]
+
+
+def test_untar_refuses_entries_outside_the_prefix(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="tar contents corrupted"):
+        untar(_archive(("etc/x", b"")), "/tmp/x", str(tmp_path), print, "")
