@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 from minikubelet.api import rfc3339
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.raw import JSON
 
 __all__ = ["JSON", "format_time", "from_dict", "parse_time", "to_dict"]
 
-JSON = dict[str, Any]
 T = TypeVar("T")
 
 

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from minikubelet.api.gobase64 import CorruptInput, decode, encode
+from minikubelet.api.raw import JSON
 from minikubelet.api.schema import check_object
 from minikubelet.api.strategy import ObjectStrategy
 from minikubelet.api.validation.field import FieldError, Path, forbidden, invalid, required
@@ -47,7 +48,6 @@ __all__ = [
     "validate_secret_update",
 ]
 
-JSON = dict[str, Any]
 MAX_SECRET_SIZE = 1024 * 1024  # core.MaxSecretSize, also the ConfigMap limit
 _IMMUTABLE_SET = "field is immutable when `immutable` is set"
 _REDACTED = "<secret contents redacted>"

@@ -37,7 +37,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
+
+from minikubelet.api.raw import JSON
 
 __all__ = [
     "ConditionEntry",
@@ -49,8 +51,6 @@ __all__ = [
     "history_list",
     "micro_time",
 ]
-
-JSON = dict[str, Any]
 
 
 def micro_time(value: datetime) -> str:

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from typing import Any
 
+from minikubelet.api.raw import JSON
 from minikubelet.api.strategy import ObjectStrategy
 from minikubelet.api.validation.field import Path, invalid_error
 from minikubelet.api.validation.pod import validate_labels
 
 __all__ = ["NODE_STRATEGY", "NodeStrategy"]
-
-JSON = dict[str, Any]
 
 
 class NodeStrategy(ObjectStrategy):

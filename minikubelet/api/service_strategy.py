@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
+from minikubelet.api.raw import JSON
 from minikubelet.api.schema import check_object
 from minikubelet.api.services import (
     Allocation,
@@ -32,8 +32,6 @@ __all__ = [
     "EndpointsStrategy",
     "ServiceStrategy",
 ]
-
-JSON = dict[str, Any]
 
 
 class ServiceStrategy:

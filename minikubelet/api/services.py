@@ -24,12 +24,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from minikubelet.api.codec import format_time
 from minikubelet.api.create import generate_name
 from minikubelet.api.ipalloc import AllocationError, IPRange, PortRange, RangeFull
 from minikubelet.api.manifests import MAX_OBJECT_BYTES
+from minikubelet.api.raw import JSON
 from minikubelet.api.schema import check_object
 from minikubelet.api.validation.field import FieldError, Path, invalid, invalid_error
 from minikubelet.api.validation.service import (
@@ -51,7 +51,6 @@ __all__ = [
     "taken_by",
 ]
 
-JSON = dict[str, Any]
 DEFAULT_AFFINITY_SECONDS = 10800
 
 

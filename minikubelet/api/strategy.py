@@ -21,12 +21,12 @@ from typing import Any, Protocol
 
 from minikubelet.api.codec import format_time, from_dict
 from minikubelet.api.models import ObjectMeta
+from minikubelet.api.raw import JSON
 from minikubelet.api.validation.field import FieldError, Path, invalid, invalid_error
 from minikubelet.errors import BadRequest, StatusError
 
 __all__ = ["ObjectStrategy", "Strategy", "check_create_meta", "check_update_name"]
 
-JSON = dict[str, Any]
 _IMMUTABLE = "field is immutable"
 
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from minikubelet.api.kinds import EVENT, Kind, by_kind
+from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
 from minikubelet.cli.render import format_status_error
 from minikubelet.cli.resolve import resolve
@@ -21,7 +22,6 @@ from minikubelet.errors import ManifestError, NotFound, StatusError
 
 __all__ = ["add_arguments", "run"]
 
-JSON = dict[str, Any]
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 
 

@@ -16,15 +16,13 @@ The request is kubectl's: POST .../services?fieldManager=kubectl-expose; `servic
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from minikubelet.api.kinds import POD, SERVICE
+from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
 from minikubelet.errors import ManifestError
 
 __all__ = ["add_arguments", "build_service", "run"]
-
-JSON = dict[str, Any]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

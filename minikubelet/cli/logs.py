@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from minikubelet.api.kinds import POD
+from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
 from minikubelet.cli.render import format_status_error
 from minikubelet.cli.resolve import resolve
@@ -21,7 +22,6 @@ from minikubelet.errors import ManifestError, NotFound, StatusError
 
 __all__ = ["add_arguments", "parse_duration", "run"]
 
-JSON = dict[str, Any]
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 USAGE = "logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]"
 _UNITS = {

@@ -8,15 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
+from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
 from minikubelet.cli.probes import pod_name
 from minikubelet.errors import ManifestError
 
 __all__ = ["add_arguments", "render", "run"]
-
-JSON = dict[str, Any]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

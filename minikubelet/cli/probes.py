@@ -15,16 +15,14 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
 
 from minikubelet.api.kinds import POD
+from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
 from minikubelet.cli.resolve import resolve
 from minikubelet.errors import ManifestError
 
 __all__ = ["add_arguments", "fetch", "history_path", "run"]
-
-JSON = dict[str, Any]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,15 +14,14 @@ import queue
 import shutil
 import sys
 import threading
-from typing import Any
 
+from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
 from minikubelet.cli.logs import parse_duration
 from minikubelet.cli.probes import fetch, pod_name, watch
 
 __all__ = ["add_arguments", "run"]
 
-JSON = dict[str, Any]
 CLEAR = "\x1b[H\x1b[2J"
 
 

@@ -10,11 +10,11 @@ threshold (`prober/runs.py`). The shape of a `cause` is in `api/history.py`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+
+from minikubelet.api.raw import JSON
 
 __all__ = ["Crossed", "attempt_summary", "kill_cause", "ready_cause", "restart_cause"]
 
-JSON = dict[str, Any]
 Crossed = Callable[[str, str], list[JSON]]  # (container, probe kind) -> the run that crossed
 
 

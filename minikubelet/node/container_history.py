@@ -26,6 +26,7 @@ from anyio.abc import TaskGroup
 
 from minikubelet.api.codec import parse_time
 from minikubelet.api.history import ConditionEntry, ContainerEntry, micro_time
+from minikubelet.api.raw import JSON
 from minikubelet.clock import Clock
 from minikubelet.errors import MinikubeletError
 from minikubelet.node.causes import kill_cause, ready_cause, restart_cause
@@ -35,7 +36,6 @@ __all__ = ["ContainerHistory", "kill_entry", "status_entries"]
 
 log = logging.getLogger("minikubelet.node.history")
 
-JSON = dict[str, Any]
 Watch = Callable[[], AsyncIterator[tuple[str, JSON]]]
 Tail = Callable[[str], Awaitable[list[str]]]  # container ID -> the last lines it logged
 _CONDITIONS = ("Ready", "ContainersReady")

@@ -37,7 +37,6 @@ __all__ = [
     "missing_secrets_message",
 ]
 
-JSON = dict[str, Any]
 DOCKER_CONFIG_JSON = ("kubernetes.io/dockerconfigjson", ".dockerconfigjson")
 DOCKERCFG = ("kubernetes.io/dockercfg", ".dockercfg")
 _DEFAULT_REGISTRY_HOST = "index.docker.io"

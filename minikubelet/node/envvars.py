@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from minikubelet.api.gobase64 import decode
 from minikubelet.api.models import Container, Pod
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.raw import JSON
 from minikubelet.node.downward import DownwardError, field_value, resource_value
 
 __all__ = [
@@ -32,7 +33,6 @@ __all__ = [
     "not_found",
 ]
 
-JSON = dict[str, Any]
 _REFERENCE = re.compile(r"\$\$|\$\(([^)]*)\)")
 _KINDS = {"ConfigMap": "configmap", "Secret": "secret"}  # the managers' group-resource
 

@@ -8,12 +8,12 @@ event's "including waiting" counts the wait behind another pod's pull.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import anyio
 
 from minikubelet.api.gofmt import go_duration, go_quote
 from minikubelet.api.models import Container, Pod
+from minikubelet.api.raw import JSON
 from minikubelet.clock import Clock
 from minikubelet.errors import ImagePullError, RuntimeFailure
 from minikubelet.node.backoff import Backoff, image_pull_key
@@ -24,8 +24,6 @@ from minikubelet.node.imageref import ImageRefError, apply_default_image_tag, pa
 from minikubelet.runtime.types import ImageInfo, RegistryAuth, Runtime
 
 __all__ = ["ImageManager", "aggregate_errors"]
-
-JSON = dict[str, Any]
 
 
 def aggregate_errors(messages: Sequence[str]) -> str:

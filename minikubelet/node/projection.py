@@ -14,17 +14,16 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from minikubelet.api.gobase64 import decode
 from minikubelet.api.models import Pod
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.raw import JSON
 from minikubelet.node.downward import DownwardError, field_value, resource_value
 from minikubelet.node.envvars import ObjectSource, not_found
 
 __all__ = ["CONFIG_VOLUMES", "FileProjection", "VolumeError", "payload"]
 
-JSON = dict[str, Any]
 Payload = dict[str, "FileProjection"]
 CONFIG_VOLUMES = ("configMap", "secret", "downwardAPI", "projected")
 _DEFAULT_MODE = 0o644

@@ -19,12 +19,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import anyio
 
 from minikubelet.api.models import Pod
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.raw import JSON
 from minikubelet.clock import Clock
 from minikubelet.errors import NotFound
 from minikubelet.node.atomic_writer import PathError, write_payload
@@ -34,7 +34,6 @@ from minikubelet.store import Store
 
 __all__ = ["ConfigVolumes", "StoreObjects", "node_allocatable", "referenced"]
 
-JSON = dict[str, Any]
 Ref = tuple[str, str, str]  # kind, namespace, name
 _FIRST_RETRY = 0.5  # exponentialbackoff: initialDurationBeforeRetry
 _MAX_RETRY = 122.0  # maxDurationBeforeRetry, 2 min 2 s

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from minikubelet.api.codec import parse_time
+from minikubelet.api.raw import JSON
 
 if TYPE_CHECKING:
     from minikubelet.printers.timeline import Timeline
 
 __all__ = ["cause_lines", "detail_text", "log_lines", "quote", "restarts"]
 
-JSON = dict[str, Any]
 _SHOWN = 60  # characters of a body, stdout or stderr in one line
 
 

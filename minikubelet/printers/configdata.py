@@ -15,6 +15,7 @@ from typing import Any
 
 from minikubelet.api.codec import parse_time
 from minikubelet.api.gobase64 import decode
+from minikubelet.api.raw import JSON
 from minikubelet.printers.describe_fields import annotation_lines, label_lines
 from minikubelet.printers.describe_sections import event_rows
 from minikubelet.printers.duration import age
@@ -32,7 +33,6 @@ __all__ = [
     "secret_row",
 ]
 
-JSON = dict[str, Any]
 _ESCAPES = str.maketrans({"\x1b": "^[", "\r": "\\r"})  # printers.WriteEscaped
 
 CONFIG_MAP_COLUMNS: list[tuple[str, str, str, int]] = [

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from minikubelet.api.gofmt import go_quote
+from minikubelet.api.raw import JSON
 from minikubelet.printers.describe_fields import (
     annotation_lines,
     env_lines,
@@ -30,7 +31,6 @@ from minikubelet.printers.tabwriter import TabWriter
 
 __all__ = ["describe_pod", "describe_pods"]
 
-JSON = dict[str, Any]
 _ESCAPES = str.maketrans({"\x1b": "^[", "\r": "\\r"})  # printers.WriteEscaped
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from minikubelet.api import qos
+from minikubelet.api.raw import JSON
 from minikubelet.api.rfc3339 import parse_time
 from minikubelet.printers.duration import human_duration
 
@@ -32,7 +33,6 @@ __all__ = [
     "toleration_lines",
 ]
 
-JSON = dict[str, Any]
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SKIPPED_ANNOTATIONS = {"kubectl.kubernetes.io/last-applied-configuration"}

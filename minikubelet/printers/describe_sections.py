@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from minikubelet.api.raw import JSON
 from minikubelet.api.rfc3339 import parse_time
 from minikubelet.printers.describe_fields import go_bool, parse_quantity, quantity_text, since
 
 __all__ = ["event_rows", "topology_lines", "volume_lines"]
 
-JSON = dict[str, Any]
 _F = "    "  # a volume's fields are at LEVEL_2
 
 

@@ -11,8 +11,8 @@ the upstream quirk kept: after three addresses, any further endpoint (ready or n
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import Any
 
+from minikubelet.api.raw import JSON
 from minikubelet.printers.describe_fields import annotation_lines, label_lines
 from minikubelet.printers.describe_sections import event_rows
 from minikubelet.printers.services import format_labels, join_host_port
@@ -27,7 +27,6 @@ __all__ = [
     "slice_endpoints",
 ]
 
-JSON = dict[str, Any]
 _MAX = 3
 _ESCAPES = str.maketrans({"\x1b": "^[", "\r": "\\r"})  # printers.WriteEscaped
 

@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from minikubelet.api.codec import parse_time
+from minikubelet.api.raw import JSON
 from minikubelet.printers.duration import age, human_duration
 from minikubelet.printers.tables import TablePrinter
 
 __all__ = ["POD_COLUMNS", "POD_TABLE", "pod_row", "pod_status_reason"]
 
-JSON = dict[str, Any]
 
 # (name, type, format, priority, description): the Table's columnDefinitions.
 POD_COLUMNS: list[tuple[str, str, str, int]] = [

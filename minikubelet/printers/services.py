@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from minikubelet.api.codec import parse_time
+from minikubelet.api.raw import JSON
 from minikubelet.printers.duration import age
 from minikubelet.printers.tables import TablePrinter
 
@@ -30,7 +31,6 @@ __all__ = [
     "service_row",
 ]
 
-JSON = dict[str, Any]
 Column = tuple[str, str, str, int]
 
 SERVICE_COLUMNS: list[Column] = [

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from minikubelet.api.codec import parse_time
 from minikubelet.api.kinds import by_kind
+from minikubelet.api.raw import JSON
 from minikubelet.printers.duration import age
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
 ]
 __all__ += ["row_for", "table"]
 
-JSON = dict[str, Any]
 Column = tuple[str, str, str, int]
 
 

@@ -26,6 +26,7 @@ from minikubelet.api.history import (
     entries_from_json,
     entry_from_json,
 )
+from minikubelet.api.raw import JSON
 from minikubelet.printers.causes import detail_text, restarts
 from minikubelet.printers.duration import human_duration
 from minikubelet.printers.tabwriter import TabWriter
@@ -42,7 +43,6 @@ __all__ = [
     "render_text",
 ]
 
-JSON = dict[str, Any]
 KINDS = ("startup", "liveness", "readiness")
 _RANK = {"success": 0, "unknown": 1, "failure": 2}
 _EVENT_RANK = {"Exited": 0, "Started": 1, "Killed": 2}

@@ -23,13 +23,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import anyio
 from anyio.abc import TaskStatus
 
 from minikubelet.api.history import ProbeEntry, micro_time
 from minikubelet.api.models import Pod
+from minikubelet.api.raw import JSON
 from minikubelet.clock import Clock
 from minikubelet.prober.runs import ProbeRuns
 from minikubelet.prober.worker import Attempt, Result
@@ -38,7 +39,6 @@ __all__ = ["HistoryWriter", "Pending", "probe_entry"]
 
 log = logging.getLogger("minikubelet.prober.history")
 
-JSON = dict[str, Any]
 _RESULTS = {Result.SUCCESS: "success", Result.FAILURE: "failure", None: "unknown"}
 
 

@@ -8,17 +8,15 @@ JSON (`ProbeRun`), with the kubelet's message and what the handler saw.
 
 from __future__ import annotations
 
-from typing import Any
-
 from minikubelet.api.history import micro_time
 from minikubelet.api.models import Container, Pod, PodStatus
+from minikubelet.api.raw import JSON
 from minikubelet.clock import Clock
 from minikubelet.errors import BadRequest
 from minikubelet.prober.worker import Kind, Runner
 
 __all__ = ["NOT_COUNTED", "run_once"]
 
-JSON = dict[str, Any]
 NOT_COUNTED = (
     "run once by hand: not counted by the probe's worker, no event recorded, the pod unchanged"
 )

@@ -14,11 +14,11 @@ entries the writer made anyway: recording the run costs the prober nothing it wo
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+
+from minikubelet.api.raw import JSON
 
 __all__ = ["ProbeRuns"]
 
-JSON = dict[str, Any]
 _Key = tuple[str, str, str]  # (pod uid, container, probe kind)
 
 

@@ -10,8 +10,8 @@ import ipaddress
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
 
+from minikubelet.api.raw import JSON as Raw
 from minikubelet.errors import RuntimeFailure
 from minikubelet.runtime.types import (
     LABEL_ATTEMPT,
@@ -43,7 +43,6 @@ __all__ = [
     "to_event",
 ]
 
-Raw = dict[str, Any]
 EVENT_ACTIONS = ("start", "die", "oom", "destroy")
 _FRACTION = re.compile(r"\.(\d+)")
 

@@ -13,9 +13,10 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
+from minikubelet.api.raw import JSON as Raw
+
 __all__ = ["EXEC_OUTPUT_CAP", "drain", "drain_demuxed", "pump_events", "release", "shutdown"]
 
-Raw = dict[str, Any]
 EXEC_OUTPUT_CAP = 10 * 1024  # what a probe keeps; the kubelet keeps 10 KiB of probe output too
 
 

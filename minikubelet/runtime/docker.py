@@ -44,6 +44,7 @@ import docker.types
 import docker.utils
 import requests.exceptions
 
+from minikubelet.api.raw import JSON as Raw
 from minikubelet.clock import Clock, RealClock
 from minikubelet.errors import (
     ContainerNotFound,
@@ -91,7 +92,6 @@ from minikubelet.runtime.types import (
 __all__ = ["LABEL_SANDBOX_ID", "DockerRuntime"]
 
 T = TypeVar("T")
-Raw = dict[str, Any]
 
 SANDBOX_STOP_TIMEOUT = 10  # dockershim's grace for the infra container
 _POOL = 10  # docker-py's DEFAULT_MAX_POOL_SIZE; every limiter below stays under it

@@ -14,13 +14,13 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+from minikubelet.api.raw import JSON
 from minikubelet.errors import StatusError
 
 __all__ = ["PROTOBUF", "UnsupportedMediaType", "decode_object"]
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 _MAGIC = b"k8s\x00"
-JSON = dict[str, Any]
 # message -> field number -> (JSON name, type); a type is a scalar, a message name,
 # ("map", value type) or ("list", item type).
 _Type = str | tuple[str, str]

@@ -24,6 +24,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskStatus
 
+from minikubelet.api.raw import JSON
 from minikubelet.api.service_strategy import ENDPOINT_SLICE_STRATEGY, ENDPOINTS_STRATEGY
 from minikubelet.clock import Clock
 from minikubelet.errors import StatusError
@@ -41,7 +42,6 @@ from minikubelet.store import Store
 __all__ = ["EndpointsController"]
 
 log = logging.getLogger("minikubelet.services")
-JSON = dict[str, Any]
 
 
 def _without_trigger(obj: JSON | None) -> JSON | None:

@@ -22,9 +22,10 @@ from typing import Any
 
 from dnslib import AAAA, CNAME, PTR, QTYPE, RR, SRV, TXT, A, DNSRecord
 
+from minikubelet.api.raw import JSON
+
 __all__ = ["DOMAIN", "TTL", "Zone", "build_zone", "lookup"]
 
-JSON = dict[str, Any]
 DOMAIN = "cluster.local."
 TTL = 30
 

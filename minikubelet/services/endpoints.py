@@ -20,7 +20,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+
+from minikubelet.api.raw import JSON
 
 __all__ = [
     "HEADLESS_LABEL",
@@ -39,7 +40,6 @@ __all__ = [
     "selects",
 ]
 
-JSON = dict[str, Any]
 _PortKey = tuple[str, int, str]  # (name, number, protocol)
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"

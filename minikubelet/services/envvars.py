@@ -16,11 +16,10 @@ The user's own `env` wins over a service variable of the same name (the caller m
 
 from __future__ import annotations
 
-from typing import Any
+from minikubelet.api.raw import JSON
 
 __all__ = ["from_services", "service_env"]
 
-JSON = dict[str, Any]
 _MASTER_SERVICES = frozenset({"kubernetes"})
 
 

@@ -37,7 +37,6 @@ from minikubelet.store import Store
 __all__ = ["ServiceProxy"]
 
 log = logging.getLogger("minikubelet.services")
-JSON = dict[str, Any]
 _CONNECT_TIMEOUT = 2.0
 _CHUNK = 65536
 _BIND_ATTEMPTS = 50

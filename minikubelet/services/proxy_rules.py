@@ -14,11 +14,11 @@ a pure function of the Services and EndpointSlices in the store (kube-proxy's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from minikubelet.api.raw import JSON
 
 __all__ = ["Backend", "cluster_ips", "desired_listeners", "usable_endpoints"]
 
-JSON = dict[str, Any]
 Address = tuple[str, int]
 
 

@@ -34,6 +34,7 @@ from types import TracebackType
 from typing import Any
 
 from minikubelet.api.codec import format_time
+from minikubelet.api.raw import JSON
 from minikubelet.clock import Clock
 from minikubelet.errors import BadRequest
 from minikubelet.store.events import dedup_key, event_name, new_event, repeat_event, unix_nanos
@@ -53,7 +54,6 @@ from minikubelet.store.watch import Change, Selection, Watcher, WatchEvent, Watc
 
 __all__ = ["Store"]
 
-JSON = dict[str, Any]
 _Items = list[JSON]
 
 DEFAULT_WATCH_WINDOW = 10_000  # recent writes kept for resuming watches

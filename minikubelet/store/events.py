@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from minikubelet.api.codec import format_time
+from minikubelet.api.raw import JSON
 
 __all__ = ["dedup_key", "event_name", "index_columns", "new_event", "repeat_event", "unix_nanos"]
 
-JSON = dict[str, Any]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INVOLVED_ORDER = ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")

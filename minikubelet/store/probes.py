@@ -47,11 +47,11 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from minikubelet.api.raw import JSON
 from minikubelet.store.schema import BUSY_TIMEOUT_MS
 
 __all__ = ["DEFAULT_RING", "ProbeLog", "Row", "RowLike", "series_of"]
 
-JSON = dict[str, Any]
 DEFAULT_RING = 1_000  # entries kept per (pod, container, series)
 _SUBSCRIBER_BUFFER = 10_000
 _Ring = tuple[str, str, str]  # (uid, container, series)

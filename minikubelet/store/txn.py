@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 from minikubelet.api.kinds import Kind, UnknownResource, by_kind
+from minikubelet.api.raw import JSON
 from minikubelet.errors import AlreadyExists, Conflict, NotFound
 from minikubelet.store.events import index_columns
 from minikubelet.store.watch import Change
@@ -28,8 +28,6 @@ __all__ = [
     "stale_conflict",
     "uid_conflict",
 ]
-
-JSON = dict[str, Any]
 
 
 def resource(kind: str) -> str:

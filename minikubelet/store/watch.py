@@ -21,11 +21,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from minikubelet.api.raw import JSON
 from minikubelet.errors import StatusError
 
 __all__ = [
@@ -38,7 +38,6 @@ __all__ = [
     "expired_event",
 ]
 
-JSON = dict[str, Any]
 WatchEvent = tuple[str, JSON]
 Filter = Callable[[JSON], bool]
 

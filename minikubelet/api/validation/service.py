@@ -16,6 +16,7 @@ from typing import Any
 from minikubelet.api.codec import from_dict
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import ObjectMeta
+from minikubelet.api.raw import JSON
 from minikubelet.api.validation.field import (
     Bare,
     FieldError,
@@ -47,7 +48,6 @@ __all__ = [
     "validate_service_update",
 ]
 
-JSON = dict[str, Any]
 SPEC = Path("spec")
 _TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 _PROTOCOLS = ("SCTP", "TCP", "UDP")

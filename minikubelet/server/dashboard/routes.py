@@ -21,13 +21,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from minikubelet.api.raw import JSON
 from minikubelet.errors import NotFound
 from minikubelet.printers.tables import table
 from minikubelet.server.deps import ApiDeps
 
 __all__ = ["dashboard_app", "sse"]
 
-JSON = dict[str, Any]
 REFRESH = 5.0  # seconds between Tables when nothing changes: AGE moves on
 KEEPALIVE = 15.0
 _HEADERS = {
