@@ -28,7 +28,14 @@ from tests.e2e.conftest import ROOT
 from tests.e2e.pods import pod, sh, terminated, wait_running
 from tests.e2e.test_kubectl import Node, listening_node
 
-pytestmark = pytest.mark.e2e
+# The kubernetes client's stream()/portforward() leave TLS sockets to the garbage collector
+# (its leak, not ours: the agent's own descriptors are counted by the tests), and a loaded
+# machine can collect them during any later test of this module, not only in the test that
+# used the client: their ResourceWarning is not this module's failure.
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 KUBECTL = Path(shutil.which("kubectl") or "kubectl").resolve()
 CLIENTS = {

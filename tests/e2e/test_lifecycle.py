@@ -201,8 +201,12 @@ def test_force_delete_removes_the_object_at_once(agent: Agent) -> None:
     wait_running(agent, "forced", "app")
     delete(agent, "forced", gracePeriodSeconds=0)
     assert agent.gone("forced")
-    agent.wait_for(lambda: not engine_containers(agent, uid), 20, why="containers removed")
-    assert not (agent.paths.pods / uid).exists()
+    # the containers go first, then the pod's directory: wait for both
+    agent.wait_for(
+        lambda: not engine_containers(agent, uid) and not (agent.paths.pods / uid).exists(),
+        20,
+        why="containers and the pod's directory removed",
+    )
 
 
 def test_events_of_a_pod_that_runs(agent: Agent) -> None:

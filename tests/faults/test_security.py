@@ -1,7 +1,9 @@
 """The API socket is the only way in, and nothing from a manifest reaches a shell.
 
-- The socket is 0600 in a 0700 state dir owned by the user; the agent opens no TCP listener
-  unless `--listen` asks for one.
+- The socket is 0600 in a 0700 state dir owned by the user; the agent's only TCP listeners,
+  unless `--listen` asks for one, are the live view on 127.0.0.1 (a token in its URL, read
+  only) and the cluster DNS on port 53 of its Service's cluster IP (on the agent's own TUN
+  device): nothing on another address or port.
 - Exec probes run as argv in the container (no shell, none on the host); names with shell
   syntax are refused by validation before anything is made on the engine; label and annotation
   values are stored and handed to Docker verbatim, and a pod label cannot claim the agent's own
@@ -12,8 +14,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import stat
+import subprocess
+import sys
+import urllib.parse
 import uuid
 from pathlib import Path
 from typing import Any
@@ -82,6 +88,12 @@ def _instance_containers(agent: Agent) -> list[Any]:
         client.close()
 
 
+def _address(hex_address: str) -> tuple[str, int]:
+    """`0100007F:9859` from /proc/net/tcp as ("127.0.0.1", 39001)."""
+    host, port = hex_address.split(":")
+    return str(ipaddress.IPv4Address(int(host, 16).to_bytes(4, "little"))), int(port, 16)
+
+
 def test_socket_0600_in_a_0700_dir_and_no_tcp_listener(agent: Agent) -> None:
     sock = agent.paths.socket
     mode = os.stat(sock).st_mode
@@ -93,7 +105,19 @@ def test_socket_0600_in_a_0700_dir_and_no_tcp_listener(agent: Agent) -> None:
         assert info.st_uid == os.getuid()
     assert os.stat(sock).st_uid == os.getuid()
     assert _socket_inodes(agent.process.pid), "the agent holds its API socket"
-    assert _tcp_listeners(agent.process.pid) == []
+    dashboard = subprocess.run(
+        [sys.executable, "-m", "minikubelet", "dashboard", "--no-open"],
+        env={**os.environ, "MINIKUBELET_HOME": str(agent.paths.home)},
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.strip()  # fmt: skip
+    view = urllib.parse.urlsplit(dashboard)
+    dns = agent.api.request("GET", "/api/v1/namespaces/kube-system/services/kube-dns")
+    allowed = {(view.hostname, view.port), (dns["spec"]["clusterIP"], 53)}
+    listeners = _tcp_listeners(agent.process.pid)
+    assert all(table == "tcp" for table, _ in (x.split() for x in listeners)), listeners
+    found = {_address(x.split()[1]) for x in listeners}
+    assert found <= allowed, f"listeners {found}, allowed {allowed}"
+    assert view.hostname == "127.0.0.1"
 
 
 def test_exec_probes_run_as_argv_in_the_container_never_a_host_shell(agent: Agent) -> None:
