@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 
+from minikubelet.api.kinds import NODE, POD
 from minikubelet.cli.client import AgentUnavailable, ApiClient, start_detached
 from minikubelet.clock import poll
 from minikubelet.paths import StatePaths
@@ -57,7 +58,7 @@ def _start(paths: StatePaths, args: argparse.Namespace) -> subprocess.Popen[byte
 
 def _what_it_runs(client: ApiClient) -> str:
     """`3 pods, 4 containers running, on docker://20.10.24 (node vm, Ready)`."""
-    pods = client.request("GET", "/api/v1/pods").get("items") or []
+    pods = client.request("GET", POD.path()).get("items") or []
     running = sum(
         1
         for p in pods
@@ -65,7 +66,7 @@ def _what_it_runs(client: ApiClient) -> str:
         for s in (p.get("status") or {}).get(key) or []
         if "running" in (s.get("state") or {})
     )
-    nodes = client.request("GET", "/api/v1/nodes").get("items") or [{}]
+    nodes = client.request("GET", NODE.path()).get("items") or [{}]
     node = nodes[0]
     engine = ((node.get("status") or {}).get("nodeInfo") or {}).get("containerRuntimeVersion")
     ready = next(
