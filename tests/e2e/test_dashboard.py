@@ -72,10 +72,18 @@ def _status(url: str) -> tuple[int, bytes]:
 
 
 def _within(what: Callable[[], Any], seconds: float, why: str) -> Any:
+    """Poll the page until `what()` holds. The page re-renders as updates arrive, so an element
+    found one moment may be replaced before it is read (selenium's stale element): that read
+    is not an answer, and the next poll looks again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     box: list[Any] = []
 
     def check() -> bool:
-        value = what()
+        try:
+            value = what()
+        except StaleElementReferenceException:
+            return False
         if value:
             box.append(value)
         return bool(value)
