@@ -65,7 +65,9 @@ def _raw_terminal(enabled: bool) -> Iterator[None]:
     import tty
 
     saved = termios.tcgetattr(sys.stdin.fileno())
-    tty.setraw(sys.stdin.fileno())
+    # TCSANOW, as kubectl's term.MakeRaw: the default TCSAFLUSH would drop what was typed
+    # between the prompt hint and the session (attach, debug)
+    tty.setraw(sys.stdin.fileno(), termios.TCSANOW)
     try:
         yield
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -154,7 +155,8 @@ def _on_a_terminal(argv: list[str], env: dict[str, str], typed: bytes) -> tuple[
     seen, typed_yet = b"", False
     while True:
         ready, _, _ = select.select([fd], [], [], 30)
-        if not ready:
+        if not ready:  # silent for 30 s: the session hangs; end it, and the test fails
+            os.kill(pid, signal.SIGKILL)
             break
         try:
             chunk = os.read(fd, 4096)
