@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from minikubelet.api.models import ContainerStatus, Pod
-from minikubelet.errors import BadRequest
+from minikubelet.errors import BadRequest, ContainerNotFound
 from minikubelet.runtime.types import LogOptions, Runtime
 
 __all__ = ["last_lines", "log_container_id", "open_logs"]
@@ -76,6 +76,15 @@ async def open_logs(
         first = await anext(lines)
     except StopAsyncIteration:
         first = None
+    except ContainerNotFound as gone:
+        # The status named an instance the container GC removed since (one dead instance is
+        # kept per container, so a newer exit may have just taken it): the kubelet's server
+        # answers a log read it cannot serve with 400, not 500.
+        if options.get("previous"):
+            raise BadRequest(
+                f'previous terminated container "{container}" in pod "{pod.name}" not found'
+            ) from gone
+        raise BadRequest(str(gone)) from gone
     return _limited(first, lines, options.get("limitBytes"))
 
 
