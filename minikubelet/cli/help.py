@@ -129,6 +129,10 @@ _FLAGS = {
     "--wait": "If true, wait for resources to be gone before returning. This waits for finalizers.",
     "--client": "If true, shows client version only (no server required).",
     "--node-name": "The node's name (default: the hostname). Only with run.",
+    "reset --all": "Every node instance found on the engine (by its instance label) and every "
+    "agent of this machine, not only this node.",
+    "reset --force": "Do not ask first.",
+    "reset --images": "Also the images the project built (the pause, base and example images).",
     "attach --container": "Container name. If omitted, use the "
     "kubectl.kubernetes.io/default-container annotation for selecting the container to be "
     "attached or the first container in the pod will be chosen",
