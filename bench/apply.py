@@ -56,7 +56,7 @@ spec:
       image: {image}
       command: ["sh", "-c", {script}]
 """
-GOAL = 1.25
+GOAL = 1.0  # issue 20 (issue 3 asked for 1.25); stretch: 0.8
 CLI_TIMEOUT = 120.0  # one CLI call
 START_TIMEOUT = 60.0  # from the CLI's return to the marker line
 GONE_TIMEOUT = 60.0  # from the delete to the containers gone
@@ -161,9 +161,14 @@ class Docker(Tool):
 
 class Minikubelet(Tool):
     def __init__(
-        self, client: docker.DockerClient, cli: str, env: dict[str, str], home: Path
+        self,
+        client: docker.DockerClient,
+        cli: str,
+        env: dict[str, str],
+        home: Path,
+        name: str = "minikubelet",
     ) -> None:
-        super().__init__("minikubelet", "minikubelet apply -f")
+        super().__init__(name, "minikubelet apply -f")
         self.client, self.cli, self.env, self.home = client, cli, env, home
         self.workdir = home / "manifests"
 
@@ -176,6 +181,11 @@ class Minikubelet(Tool):
         if container is not None:
             labels.append(f"io.kubernetes.container.name={container}")
         found = self.client.api.containers(all=True, filters={"label": labels})
+        if container is None:  # a warm sandbox the pod claimed carries its pod in its name
+            spares = [f"minikubelet.instance={self.instance}", "minikubelet.sandbox.spare=true"]
+            found += self.client.api.containers(
+                all=True, filters={"label": spares, "name": [f"k8s_POD_{pod}_"]}
+            )
         return [str(item["Id"]) for item in found]
 
     def launch(self, pod: str) -> None:
@@ -243,13 +253,16 @@ def docker_network(client: docker.DockerClient, name: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def agent(client: docker.DockerClient, cli: str) -> Iterator[Minikubelet]:
-    """A node agent in a temporary MINIKUBELET_HOME; stopped and cleaned up afterwards."""
+def agent(client: docker.DockerClient, cli: str, pool: int | None = None) -> Iterator[Minikubelet]:
+    """A node agent in a temporary MINIKUBELET_HOME; stopped and cleaned up afterwards.
+    `pool`: its --sandbox-pool (None: the default, warm sandboxes on)."""
     home = Path(tempfile.mkdtemp(prefix="mkb-bench-", dir="/tmp"))
     env = {**os.environ, "MINIKUBELET_HOME": str(home)}
-    tool = Minikubelet(client, cli, env, home)
+    name = "minikubelet" if pool is None else f"minikubelet --sandbox-pool={pool}"
+    tool = Minikubelet(client, cli, env, home, name)
     try:
-        run([cli, "daemon", "start"], env=env)
+        options = [] if pool is None else [f"--sandbox-pool={pool}"]
+        run([cli, "daemon", "start", *options], env=env)
         yield tool
     finally:
         with contextlib.suppress(BenchError, subprocess.SubprocessError):
@@ -324,15 +337,17 @@ def bench(rounds: int, warmup: int, progress: bool) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-apply-")))
         network = stack.enter_context(docker_network(client, tag))
+        cold = stack.enter_context(agent(client, minikubelet_cli(), pool=0))
         tools: list[Tool] = [
             stack.enter_context(agent(client, minikubelet_cli())),
             Docker(client, network),
+            cold,  # the same node without warm sandboxes, for comparison
         ]
         version = podman_version()
         if version is not None:
             tools.append(stack.enter_context(podman_setup(workdir, tag)))
         assert isinstance(tools[0], Minikubelet)
-        paths = {"minikubelet": tools[0].workdir, "podman": workdir}
+        paths = {"minikubelet": tools[0].workdir, cold.name: cold.workdir, "podman": workdir}
         for index in range(warmup + rounds):
             order = tools[index % len(tools) :] + tools[: index % len(tools)]
             for tool in order:
@@ -384,7 +399,7 @@ def main() -> int:
     for name, res in result["tools"].items():
         goal = f" (goal ≤ {GOAL})" if name == "minikubelet" else ""
         print(
-            f"  {res['command']:<22} median {res['median_s']:.3f} s (min {res['min_s']:.3f}, "
+            f"  {name:<32} median {res['median_s']:.3f} s (min {res['min_s']:.3f}, "
             f"max {res['max_s']:.3f}; CLI returned at {res['cli_returned_median_s']:.3f}) "
             f"ratio to docker {res['ratio_to_docker']:.2f}{goal}"
         )

@@ -60,6 +60,7 @@ class AgentConfig:
     paths: StatePaths
     node_name: str | None = None
     listen: str | None = None  # HOST:PORT for the HTTPS listener, none by default
+    sandbox_pool: int = 2  # warm sandboxes kept ready for new pods; 0 turns them off
 
 
 def instance_id(paths: StatePaths) -> str:
@@ -121,6 +122,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
                 name=config.node_name or node_name_default(),
                 pods_dir=paths.pods,
                 cluster_dns=ensure_dns_service(store, clock.utcnow()),
+                sandbox_pool=config.sandbox_pool,
             ),
         )
         deps = ApiDeps(
@@ -274,8 +276,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minikubelet daemon run")
     parser.add_argument("--node-name")
     parser.add_argument("--listen")
+    parser.add_argument("--sandbox-pool", type=int, default=AgentConfig.sandbox_pool)
     args = parser.parse_args(argv)
-    config = AgentConfig(StatePaths.from_env(), node_name=args.node_name, listen=args.listen)
+    config = AgentConfig(
+        StatePaths.from_env(),
+        node_name=args.node_name,
+        listen=args.listen,
+        sandbox_pool=max(0, args.sandbox_pool),
+    )
     try:
         return run_agent(config)
     except MinikubeletError as err:

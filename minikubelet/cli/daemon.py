@@ -23,6 +23,7 @@ from minikubelet.paths import StatePaths
 __all__ = ["add_arguments", "run"]
 
 STOP_TIMEOUT = 60.0
+DEFAULT_POOL = 2  # warm sandboxes (the agent's AgentConfig.sandbox_pool)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help="also serve the API on HTTPS with a bearer token, for kubectl "
         "(a bare PORT listens on 127.0.0.1); see `minikubelet kubeconfig`",
+    )
+    parser.add_argument(
+        "--sandbox-pool",
+        type=int,
+        default=DEFAULT_POOL,
+        metavar="N",
+        help="warm pod sandboxes kept ready, so a new pod's first container starts at once "
+        "(0: none)",
     )
 
 
@@ -47,8 +56,11 @@ def _pid(paths: StatePaths) -> int | None:
 
 def _options(args: argparse.Namespace) -> list[str]:
     """This command's options for the agent (the CLI's autostart passes none)."""
-    return [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
-            if k in ("node_name", "listen") and v]  # fmt: skip
+    options = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
+               if k in ("node_name", "listen") and v]  # fmt: skip
+    if args.sandbox_pool != DEFAULT_POOL:
+        options.append(f"--sandbox-pool={args.sandbox_pool}")
+    return options
 
 
 def _start(paths: StatePaths, args: argparse.Namespace) -> subprocess.Popen[bytes]:
@@ -85,6 +97,9 @@ def _what_it_runs(client: ApiClient) -> str:
 def run(args: argparse.Namespace) -> int:
     paths = StatePaths.from_env()
     if args.action == "run":
+        if args.sandbox_pool < 0:
+            print("error: --sandbox-pool must be 0 or more", file=sys.stderr)
+            return 1
         argv = [sys.executable, "-P", "-m", "minikubelet.agent", *_options(args)]
         os.execv(sys.executable, argv)  # returns only by raising OSError
     client = ApiClient(paths)

@@ -26,6 +26,7 @@ from minikubelet.node.backoff import Backoff, crash_key
 from minikubelet.node.containers import ConfigError, PodContext, container_spec
 from minikubelet.node.events import NORMAL, WARNING, EventRecorder
 from minikubelet.node.images import ImageManager
+from minikubelet.node.sandbox_pool import SandboxPool
 from minikubelet.node.sync import (
     MINIMUM_GRACE_PERIOD,
     KillAction,
@@ -144,9 +145,15 @@ class Executor:
     """Acts for the pod workers; owns the crash back-off and the image manager."""
 
     def __init__(
-        self, runtime: Runtime, clock: Clock, recorder: EventRecorder, pods_dir: Path
+        self,
+        runtime: Runtime,
+        clock: Clock,
+        recorder: EventRecorder,
+        pods_dir: Path,
+        pool: SandboxPool | None = None,
     ) -> None:
         self.runtime = runtime
+        self.pool = pool  # warm sandboxes, when the node keeps some
         self.clock = clock
         self.recorder = recorder
         self.pods_dir = pods_dir
@@ -259,6 +266,8 @@ class Executor:
             ports=_port_mappings(pod),
             labels=dict(pod.metadata.labels or {}),
         )
+        if self.pool is not None and (claimed := await self.pool.claim(spec)) is not None:
+            return claimed, ()
         try:
             return await self.runtime.run_sandbox(spec), ()
         except RuntimeFailure as exc:

@@ -44,6 +44,7 @@ from minikubelet.node.events import WARNING, EventRecorder
 from minikubelet.node.executor import Executor, Observed, fingerprint
 from minikubelet.node.logs import last_lines, open_logs
 from minikubelet.node.node_status import register_node, set_node_ready
+from minikubelet.node.sandbox_pool import SandboxPool, spares_of
 from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.volumes import ConfigVolumes, StoreObjects
 from minikubelet.node.worker import PodWorker
@@ -85,6 +86,7 @@ class NodeConfig:
     # and the 2 s relist bring every change sooner, and back-offs wake their pods on time.
     resync: float = 60.0
     cluster_dns: str = ""  # the kubelet's clusterDNS: the pods' nameserver for ClusterFirst
+    sandbox_pool: int = 0  # warm sandboxes kept ready (node/sandbox_pool.py); 0: none
 
 
 class Node:
@@ -116,7 +118,9 @@ class Node:
         )
         self.probes.observers.append(self.history.attempt)
         self.scheduler = EventRecorder(store, config.name, component="default-scheduler")
-        self.executor = Executor(runtime, clock, self.recorder, config.pods_dir)
+        spares = spares_of(runtime) if config.sandbox_pool > 0 else None
+        self.pool = SandboxPool(spares, config.sandbox_pool, clock) if spares else None
+        self.executor = Executor(runtime, clock, self.recorder, config.pods_dir, self.pool)
         self.executor.images.objects = self.volumes.source  # the pods' pull Secrets
         self.workers: dict[str, PodWorker] = {}
         self.engine_up = True
@@ -143,6 +147,8 @@ class Node:
             tg.start_soon(self._follow_runtime)
             tg.start_soon(self._housekeeping)
             tg.start_soon(self.volumes.follow, self.store, self.wake)
+            if self.pool is not None:
+                tg.start_soon(self.pool.run)
             task_status.started()
 
     async def _connect(self) -> str | None:

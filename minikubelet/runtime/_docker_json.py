@@ -21,6 +21,7 @@ from minikubelet.runtime.types import (
     LABEL_KIND,
     LABEL_NAMESPACE,
     LABEL_POD,
+    LABEL_SPARE,
     LABEL_UID,
     ContainerInfo,
     ContainerSpec,
@@ -28,6 +29,7 @@ from minikubelet.runtime.types import (
     RuntimeEvent,
     SandboxInfo,
     SandboxSpec,
+    sandbox_owner,
 )
 
 __all__ = [
@@ -98,15 +100,23 @@ def container_info(raw: Raw) -> ContainerInfo:
 
 
 def sandbox_info(raw: Raw, network: str) -> SandboxInfo:
+    """The sandbox's pod from its labels or, for a claimed warm sandbox, its name (an
+    unclaimed spare belongs to no pod: uid "")."""
     labels: dict[str, str] = raw["Config"].get("Labels") or {}
     networks: Raw = raw.get("NetworkSettings", {}).get("Networks") or {}
     running = bool(raw["State"].get("Running"))
+    pod_name, namespace, uid, attempt = sandbox_owner(labels, str(raw.get("Name") or "")) or (
+        "",
+        "",
+        "",
+        0,
+    )
     return SandboxInfo(
         id=raw["Id"],
-        pod_uid=labels.get(LABEL_UID, ""),
-        pod_name=labels.get(LABEL_POD, ""),
-        namespace=labels.get(LABEL_NAMESPACE, ""),
-        attempt=_attempt(labels),
+        pod_uid=uid,
+        pod_name=pod_name,
+        namespace=namespace,
+        attempt=attempt,
         running=running,
         ip=(networks.get(network) or {}).get("IPAddress", "") if running else "",
         created_at=parse_time(raw.get("Created")),
@@ -119,10 +129,13 @@ def to_event(raw: Raw) -> RuntimeEvent | None:
     if action not in EVENT_ACTIONS:
         return None
     attributes: dict[str, str] = (raw.get("Actor") or {}).get("Attributes") or {}
+    uid = attributes.get(LABEL_UID, "")
+    if attributes.get(LABEL_SPARE) == "true":  # a warm sandbox: its name, once claimed, says
+        uid = (sandbox_owner(attributes, attributes.get("name", "")) or ("", "", "", 0))[2]
     return RuntimeEvent(
         action=action,
         container_id=str(raw.get("id") or (raw.get("Actor") or {}).get("ID") or ""),
-        pod_uid=attributes.get(LABEL_UID, ""),
+        pod_uid=uid,
         container_name=attributes.get(LABEL_CONTAINER, ""),
     )
 

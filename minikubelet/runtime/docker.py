@@ -73,11 +73,15 @@ from minikubelet.runtime._streams import (
     release,
     shutdown,
 )
+from minikubelet.runtime._uts import read_hostname_file, set_hostname, write_hostname_file
 from minikubelet.runtime.types import (
+    LABEL_CONTAINER,
     LABEL_INSTANCE,
     LABEL_KIND,
     LABEL_SANDBOX_ID,
+    LABEL_SPARE,
     LABEL_UID,
+    SPARE_PREFIX,
     ContainerInfo,
     ContainerSpec,
     ExecResult,
@@ -87,6 +91,8 @@ from minikubelet.runtime.types import (
     RuntimeEvent,
     SandboxInfo,
     SandboxSpec,
+    sandbox_name,
+    sandbox_owner,
 )
 
 __all__ = ["LABEL_SANDBOX_ID", "DockerRuntime"]
@@ -153,6 +159,9 @@ class DockerRuntime(Sessions):
         self._streams = _Gate(anyio.CapacityLimiter(8))
         self._pulls = anyio.CapacityLimiter(2)  # shares the streams client: 8 + 2 = its pool
         self._sessions = _Gate(anyio.CapacityLimiter(8))  # exec/attach/port-forward sessions
+        # claimed warm sandbox id -> its pod's hostname; a container created in one -> the same
+        self._spare_hosts: dict[str, str] = {}
+        self._rehost: dict[str, str] = {}
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -332,7 +341,7 @@ class DockerRuntime(Sessions):
         bindings = {
             f"{p.container_port}/{p.protocol.lower()}": (p.host_ip, p.host_port) for p in spec.ports
         }
-        name = f"k8s_POD_{spec.pod_name}_{spec.namespace}_{spec.pod_uid}_{spec.attempt}"
+        name = sandbox_name(spec.pod_name, spec.namespace, spec.pod_uid, spec.attempt)
 
         def create(c: Any, name: str) -> Raw:
             host_config = c.create_host_config(
@@ -365,8 +374,88 @@ class DockerRuntime(Sessions):
         await self.remove_container(sandbox_id)
 
     async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxInfo]:
-        raws = await self._inspect_all(await self._list_ids("podsandbox", *_of_pod(pod_uid)))
-        return [sandbox_info(raw, self.network_name) for raw in raws]
+        """A pod's sandboxes are found by name (`..._<uid>_<attempt>`), which both those made
+        for it and claimed warm ones carry; unclaimed spares belong to the pool, not here."""
+        found: list[Raw] = await self._call(
+            lambda c: c.containers(all=True, filters=self._sandbox_filter(pod_uid))
+        )
+        raws = await self._inspect_all([item["Id"] for item in found])
+        infos = []
+        for raw in raws:
+            info = sandbox_info(raw, self.network_name)
+            if not info.pod_uid or (pod_uid is not None and info.pod_uid != pod_uid):
+                continue  # a name filter matches substrings; a spare is no pod's yet
+            if (raw["Config"].get("Labels") or {}).get(LABEL_SPARE) == "true":
+                await self._remember_spare(raw)
+            infos.append(info)
+        return infos
+
+    def _sandbox_filter(self, pod_uid: str | None) -> dict[str, Any]:
+        labels = [f"{LABEL_INSTANCE}={self.instance_id}", f"{LABEL_KIND}=podsandbox"]
+        return {"label": labels, **({"name": [pod_uid]} if pod_uid else {})}
+
+    async def _remember_spare(self, raw: Raw) -> None:
+        """A claimed warm sandbox seen after a restart: its pod's hostname is in its file."""
+        if raw["Id"] in self._spare_hosts or not raw.get("HostnamePath"):
+            return
+        with contextlib.suppress(OSError):
+            hostname = await anyio.to_thread.run_sync(read_hostname_file, raw["HostnamePath"])
+            self._spare_hosts[raw["Id"]] = hostname
+
+    # -- warm sandboxes (the node's pool) -------------------------------------------------
+
+    async def run_spare_sandbox(self) -> SandboxInfo:
+        await self._ensure_network()
+        token = secrets.token_hex(6)
+        labels = {
+            LABEL_INSTANCE: self.instance_id,
+            LABEL_KIND: "podsandbox",
+            LABEL_CONTAINER: "POD",
+            LABEL_SPARE: "true",
+        }
+
+        def create(c: Any, name: str) -> Raw:
+            host_config = c.create_host_config(
+                network_mode=self.network_name, ipc_mode="shareable", **self._limits()
+            )
+            result: Raw = c.create_container(
+                self.infra_image,
+                name=name,
+                hostname=f"spare-{token}",
+                labels=labels,
+                host_config=host_config,
+            )
+            return result
+
+        created = await self._create_named(create, f"{SPARE_PREFIX}{self.instance_id}-{token}")
+        await self.start_container(created)
+        return sandbox_info(await self._inspect(created), self.network_name)
+
+    async def list_spare_sandboxes(self) -> list[SandboxInfo]:
+        ids = await self._list_ids("podsandbox", f"{LABEL_SPARE}=true")
+        raws = await self._inspect_all(ids)
+        return [
+            sandbox_info(raw, self.network_name)
+            for raw in raws
+            if sandbox_owner(raw["Config"].get("Labels") or {}, str(raw.get("Name"))) is None
+        ]
+
+    async def claim_sandbox(self, spare_id: str, spec: SandboxSpec) -> SandboxInfo:
+        """The hostname first (file and UTS namespace), the rename last: the rename commits."""
+        raw = await self._inspect(spare_id)
+        state = raw.get("State") or {}
+        if not state.get("Running") or not raw.get("HostnamePath"):
+            raise RuntimeFailure(f"warm sandbox {spare_id[:12]} is not running")
+        hostname = spec.hostname or spec.pod_name
+        try:
+            await anyio.to_thread.run_sync(write_hostname_file, raw["HostnamePath"], hostname)
+            await anyio.to_thread.run_sync(set_hostname, int(state.get("Pid") or 0), hostname)
+        except OSError as exc:
+            raise RuntimeFailure(f"warm sandbox {spare_id[:12]}: hostname: {exc}") from exc
+        name = sandbox_name(spec.pod_name, spec.namespace, spec.pod_uid, spec.attempt)
+        await self._call(lambda c: c.rename(spare_id, name))
+        self._spare_hosts[spare_id] = hostname
+        return sandbox_info({**raw, "Name": f"/{name}"}, self.network_name)
 
     # -- containers ---------------------------------------------------------------------
 
@@ -384,6 +473,10 @@ class DockerRuntime(Sessions):
     async def create_container(self, spec: ContainerSpec) -> str:
         labels = labels_for(spec, self.instance_id, spec.name, kind="container")
         labels[LABEL_SANDBOX_ID] = spec.sandbox_id
+        env = [f"{k}={v}" for k, v in spec.env]
+        hostname = self._spare_hosts.get(spec.sandbox_id)
+        if hostname is not None and not any(k == "HOSTNAME" for k, _ in spec.env):
+            env.insert(0, f"HOSTNAME={hostname}")  # the engine would set the spare's
         binds = [f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts]
         memory = spec.memory_limit
 
@@ -407,7 +500,7 @@ class DockerRuntime(Sessions):
                 entrypoint=list(spec.command) if spec.command else None,
                 command=list(spec.args) if spec.args else None,
                 working_dir=spec.working_dir or None,
-                environment=[f"{k}={v}" for k, v in spec.env] or None,
+                environment=env or None,
                 labels=labels,
                 host_config=host_config,
                 stdin_open=spec.stdin,
@@ -419,16 +512,25 @@ class DockerRuntime(Sessions):
             return result
 
         name = f"k8s_{spec.name}_{spec.pod_name}_{spec.namespace}_{spec.pod_uid}_{spec.attempt}"
-        return await self._create_named(create, name)
+        created = await self._create_named(create, name)
+        if hostname is not None:
+            self._rehost[created] = hostname
+        return created
 
     async def start_container(self, container_id: str) -> None:
-        """Start; then, on cgroup v2, `memory.oom.group` as the kubelet sets it (`_cgroup`)."""
+        """Start; then, in a claimed warm sandbox, the pod's hostname (the engine gave the
+        container the spare's: a process that asks in its first milliseconds may still see
+        it); then, on cgroup v2, `memory.oom.group` as the kubelet sets it (`_cgroup`)."""
         await self._call(lambda c: c.start(container_id), error=ContainerStartError)
-        if self._unified_cgroup:
-            with contextlib.suppress(RuntimeFailure):
+        hostname = self._rehost.pop(container_id, None)
+        if self._unified_cgroup or hostname is not None:
+            with contextlib.suppress(RuntimeFailure, OSError):
                 raw = await self._inspect(container_id)
                 pid = int((raw.get("State") or {}).get("Pid") or 0)
-                await anyio.to_thread.run_sync(enable_oom_group, pid)
+                if hostname is not None and pid:
+                    await anyio.to_thread.run_sync(set_hostname, pid, hostname)
+                if self._unified_cgroup:
+                    await anyio.to_thread.run_sync(enable_oom_group, pid)
 
     async def stop_container(self, container_id: str, timeout: float) -> None:
         """`docker stop -t`: the image's stop signal, SIGKILL after the timeout. docker-py

@@ -35,7 +35,9 @@ from minikubelet.runtime.types import (
     LABEL_NAMESPACE,
     LABEL_POD,
     LABEL_SANDBOX_ID,
+    LABEL_SPARE,
     LABEL_UID,
+    SPARE_PREFIX,
     ContainerInfo,
     ContainerSpec,
     ExecResult,
@@ -276,8 +278,43 @@ class FakeRuntime:
         return [
             self._sandbox_info(c)
             for c in self.containers.values()
-            if isinstance(c.spec, SandboxSpec) and pod_uid in (None, c.spec.pod_uid)
+            if isinstance(c.spec, SandboxSpec)
+            and c.spec.pod_uid
+            and pod_uid in (None, c.spec.pod_uid)
         ]
+
+    # -- warm sandboxes -----------------------------------------------------------------
+
+    async def run_spare_sandbox(self) -> SandboxInfo:
+        self._record("run_spare_sandbox")
+        spec = SandboxSpec(pod_uid="", pod_name="", namespace="")
+        labels = {**self._labels(spec, "POD", "podsandbox"), LABEL_SPARE: "true"}
+        for key in (LABEL_UID, LABEL_POD, LABEL_NAMESPACE, LABEL_ATTEMPT):
+            labels.pop(key)
+        fake = self._new(
+            f"{SPARE_PREFIX}{self.instance_id}-{next(self._ids):x}", spec, labels, "pause"
+        )
+        await self._start(fake)
+        fake.ip = f"10.89.0.{next(self._ips)}"
+        return self._sandbox_info(fake)
+
+    async def list_spare_sandboxes(self) -> list[SandboxInfo]:
+        self._record("list_spare_sandboxes")
+        return [
+            self._sandbox_info(c)
+            for c in self.containers.values()
+            if isinstance(c.spec, SandboxSpec) and not c.spec.pod_uid
+        ]
+
+    async def claim_sandbox(self, spare_id: str, spec: SandboxSpec) -> SandboxInfo:
+        self._record("claim_sandbox", spare_id, spec)
+        fake = self._get(spare_id)
+        if fake.info.state is not InstanceState.RUNNING or fake.spec.pod_uid:
+            raise RuntimeFailure(f"warm sandbox {spare_id[:12]} is not running")
+        fake.spec = replace(spec, labels={}, ports=())
+        fake.name = f"k8s_POD_{spec.pod_name}_{spec.namespace}_{spec.pod_uid}_{spec.attempt}"
+        fake.info = replace(fake.info, pod_uid=spec.pod_uid, attempt=spec.attempt)
+        return self._sandbox_info(fake)
 
     async def create_container(self, spec: ContainerSpec) -> str:
         self._record("create_container", spec)

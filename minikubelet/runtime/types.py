@@ -28,7 +28,9 @@ __all__ = [
     "LABEL_NAMESPACE",
     "LABEL_POD",
     "LABEL_SANDBOX_ID",
+    "LABEL_SPARE",
     "LABEL_UID",
+    "SPARE_PREFIX",
     "ContainerInfo",
     "ContainerSpec",
     "InstanceState",
@@ -42,6 +44,9 @@ __all__ = [
     "RuntimeEvent",
     "SandboxInfo",
     "SandboxSpec",
+    "SpareSandboxes",
+    "sandbox_name",
+    "sandbox_owner",
 ]
 
 LABEL_INSTANCE = "minikubelet.instance"
@@ -53,6 +58,36 @@ LABEL_NAMESPACE = "io.kubernetes.pod.namespace"
 LABEL_CONTAINER = "io.kubernetes.container.name"  # "POD" on the sandbox
 LABEL_ATTEMPT = "annotation.io.kubernetes.container.restartCount"
 LABEL_KIND = "io.kubernetes.docker.type"  # "podsandbox" or "container"
+# A warm sandbox, made before its pod: labels are fixed at creation, so its pod is the one its
+# name says once claimed (a rename, atomic in the engine); unclaimed, it is `SPARE_PREFIX...`.
+LABEL_SPARE = "minikubelet.sandbox.spare"
+SPARE_PREFIX = "minikubelet-spare-"
+
+
+def sandbox_name(pod_name: str, namespace: str, pod_uid: str, attempt: int) -> str:
+    """dockershim's sandbox name, `k8s_POD_<pod>_<namespace>_<uid>_<attempt>`."""
+    return f"k8s_POD_{pod_name}_{namespace}_{pod_uid}_{attempt}"
+
+
+def sandbox_owner(labels: dict[str, str], name: str) -> tuple[str, str, str, int] | None:
+    """(pod name, namespace, pod uid, attempt) of a sandbox: its labels say, or, for a claimed
+    warm sandbox, its dockershim name (pod names, namespaces and uids hold no `_`). None for a
+    spare not claimed yet."""
+    if labels.get(LABEL_SPARE) != "true":
+        try:
+            attempt = int(labels.get(LABEL_ATTEMPT) or 0)
+        except ValueError:
+            attempt = 0
+        return (
+            labels.get(LABEL_POD, ""),
+            labels.get(LABEL_NAMESPACE, ""),
+            labels.get(LABEL_UID, ""),
+            attempt,
+        )
+    parts = name.lstrip("/").split("_")
+    if len(parts) < 6 or parts[:2] != ["k8s", "POD"] or not parts[5].isdigit():
+        return None
+    return parts[2], parts[3], parts[4], int(parts[5])
 
 
 class InstanceState(StrEnum):
@@ -223,6 +258,27 @@ class ExecStream(Protocol):
     async def wait(self) -> int | None:
         """The exit code, after the output ended; None if the engine never told it."""
         ...
+
+
+class SpareSandboxes(Protocol):
+    """Warm sandboxes (the node's pool): made and started before their pod, then claimed."""
+
+    async def run_spare_sandbox(self) -> SandboxInfo:
+        """Create and start an infra container on the pod network for no pod yet."""
+        ...
+
+    async def list_spare_sandboxes(self) -> list[SandboxInfo]:
+        """This instance's spares not claimed yet, running or not."""
+        ...
+
+    async def claim_sandbox(self, spare_id: str, spec: SandboxSpec) -> SandboxInfo:
+        """Make a running spare the pod's sandbox: its hostname, then its dockershim name (the
+        commit: a spare renamed belongs to its pod, one never renamed to none). Raises
+        RuntimeFailure when it cannot (not running, the name taken); the spare is then the
+        caller's to remove."""
+        ...
+
+    async def remove_sandbox(self, sandbox_id: str) -> None: ...
 
 
 class Runtime(Protocol):

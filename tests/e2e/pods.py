@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import docker
 
-from minikubelet.runtime.types import LABEL_INSTANCE, LABEL_UID
+from minikubelet.runtime.types import LABEL_INSTANCE, LABEL_SPARE, LABEL_UID, sandbox_owner
 from tests.e2e.conftest import Agent
 
 BASE = "minikubelet/debian-base:bookworm"
@@ -133,11 +133,17 @@ def container_processes(container_id: str) -> list[str]:
 
 
 def engine_containers(agent: Agent, uid: str, *, all_: bool = True) -> list[Any]:
-    """The engine's containers of one pod (sandbox included), by label."""
+    """The engine's containers of one pod (sandbox included), by label; a warm sandbox the
+    pod claimed by its name, as the runtime reads it (its labels were fixed before the pod)."""
     client = docker.from_env()
     try:
         labels = [f"{LABEL_INSTANCE}={agent.instance}", f"{LABEL_UID}={uid}"]
         found: list[Any] = client.containers.list(all=all_, filters={"label": labels})
+        spares = [f"{LABEL_INSTANCE}={agent.instance}", f"{LABEL_SPARE}=true"]
+        for spare in client.containers.list(all=all_, filters={"label": spares, "name": [uid]}):
+            owner = sandbox_owner(spare.labels, spare.name or "")
+            if owner is not None and owner[2] == uid:
+                found.append(spare)
         return found
     finally:
         client.close()

@@ -9,6 +9,10 @@ agent is started again, and then:
 - restart counts and event counts never decrease (against the figures read before the trial);
 - no container duplicated: at every sample until convergence, at most one running engine
   container per (pod uid, container name), sandbox included;
+- with the node's warm sandboxes on (the agent's default pool of 2): a claimed spare counts as
+  its pod's sandbox (its pod is in its name, as the runtime reads it), an unclaimed one as no
+  pod's; after convergence at most the pool's size of them exist (none leaked by a kill in the
+  middle of a claim or a refill), and no pod has two sandboxes;
 - convergence within a deadline: every pod Running with its container on the image its spec
   asks for, every acknowledged deletion gone from the store, and no orphan (no container of
   this agent's instance whose pod uid is not in the store).
@@ -40,11 +44,12 @@ from minikubelet.cli.client import AgentUnavailable, ApiClient
 from minikubelet.clock import poll
 from minikubelet.errors import Conflict, NotFound
 from minikubelet.paths import StatePaths
-from minikubelet.runtime.types import LABEL_CONTAINER, LABEL_INSTANCE, LABEL_UID
+from minikubelet.runtime.types import LABEL_CONTAINER, LABEL_INSTANCE, sandbox_owner
 from tests.e2e.conftest import ROOT, Agent, _cleanup_engine, _spawn, _wait_healthy
 from tests.e2e.pods import BASE, WEBAPL, pod, sh, status_of
 
 IMAGES = (BASE, WEBAPL)
+POOL = 2  # the agent's default --sandbox-pool
 MAX_PODS = 5
 CRASHY = "crashy"
 CONVERGE_DEADLINE = 60.0
@@ -165,10 +170,22 @@ def _engine_containers(agent: Agent, running_only: bool) -> list[dict[str, str]]
         client.close()
 
 
+def _owner(container: dict[str, str]) -> str | None:
+    """The pod uid a container belongs to (a claimed warm sandbox: by its name); None for a
+    warm sandbox no pod has claimed."""
+    owner = sandbox_owner(container, container["name"])
+    return owner[2] if owner is not None else None
+
+
+def _spares(agent: Agent) -> list[str]:
+    return [c["name"] for c in _engine_containers(agent, False) if _owner(c) is None]
+
+
 def _duplicates(agent: Agent) -> list[str]:
     counts = Counter(
-        (c.get(LABEL_UID, ""), c.get(LABEL_CONTAINER, ""))
+        (_owner(c), c.get(LABEL_CONTAINER, ""))
         for c in _engine_containers(agent, running_only=True)
+        if _owner(c) is not None
     )
     return [f"duplicated: {uid}/{name} x{n}" for (uid, name), n in counts.items() if n > 1]
 
@@ -249,7 +266,8 @@ def _converged(agent: Agent, ledger: Ledger) -> bool:
     uids = {p["metadata"]["uid"] for p in stored.values()}
     if any(uid in uids for uid in ledger.deleted):
         return False
-    return all(c.get(LABEL_UID) in uids for c in _engine_containers(agent, False))
+    mine = [c for c in _engine_containers(agent, False) if _owner(c) is not None]
+    return all(_owner(c) in uids for c in mine) and len(_spares(agent)) <= POOL
 
 
 def _ensure_crashy(agent: Agent, ledger: Ledger) -> None:
@@ -307,7 +325,12 @@ def _why(agent: Agent, ledger: Ledger) -> str:
         state = status_of(found, "app")
         notes.append(f"{name}: {list(state.get('state') or {})} {state.get('image')} want {image}")
     uids = {p["metadata"]["uid"] for p in stored.values()}
-    orphans = [c["name"] for c in _engine_containers(agent, False) if c.get(LABEL_UID) not in uids]
+    orphans = [
+        c["name"]
+        for c in _engine_containers(agent, False)
+        if _owner(c) is not None and _owner(c) not in uids
+    ]
+    orphans += [f"spares {_spares(agent)}"] if len(_spares(agent)) > POOL else []
     deleted = [n for uid, n in ledger.deleted.items() if uid in uids]
     return f"{notes}; orphans {orphans}; deletions pending {deleted}"
 
