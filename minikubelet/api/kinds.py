@@ -29,6 +29,7 @@ __all__ = [
     "UnknownResource",
     "all_kinds",
     "by_kind",
+    "category",
     "groups",
     "lookup",
     "register",
@@ -232,6 +233,14 @@ def lookup(name: str) -> Kind:
         ):
             return kind
     raise UnknownResource(name)
+
+
+def category(name: str) -> list[Kind]:
+    """The kinds a category names (`all`: pods, services), in discovery's order (groups as
+    `/apis` lists them, core first; each group's resources by plural), which is the order
+    kubectl's category expander reads them in. Empty when no kind is in it."""
+    members = [k for k in all_kinds() if name in k.categories]
+    return sorted(members, key=lambda k: (k.group != "", list(groups()).index(k.group), k.plural))
 
 
 def groups() -> dict[str, list[str]]:

@@ -1,6 +1,7 @@
 """`get TYPE [NAME...]` for every kind of the registry (`api/kinds.py`): kubectl's tables from
 the server's Table rows, and its machine formats (`-o yaml|json|name|jsonpath=|custom-columns=`),
-`-w`, `-A`, `-l`, labels."""
+`-w`, `-A`, `-l`, labels. Several kinds (`get svc,ep`, `get all`) print as kubectl prints them:
+one table per kind, each name as `kind/name`, a blank line between tables."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from minikubelet.api.kinds import Kind
 from minikubelet.cli import client as agent
 from minikubelet.cli.render import dump_object, format_status_error
-from minikubelet.cli.resolve import resolve
+from minikubelet.cli.resolve import resolve, resolve_list
 from minikubelet.errors import ManifestError, StatusError
 from minikubelet.printers.jsonpath import (
     JsonPathError,
@@ -49,16 +50,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ignore-not-found", action="store_true")
 
 
-def _resolve(args: argparse.Namespace) -> tuple[Kind, list[str]]:
-    resource, _, first = args.resource.partition("/")
-    kind = resolve(resource)
-    names = ([first] if first else []) + list(args.names)
-    return kind, names
+Request = tuple[Kind, list[str]]  # a kind and the names asked of it (none: list them)
+_COMBINED = (
+    "there is no need to specify a resource type as a separate argument when passing arguments"
+    " in resource/name form (e.g. 'minikubelet get resource/<resource_name>' instead of"
+    " 'minikubelet get resource resource/<resource_name>'"
+)
+
+
+def _tuple(word: str) -> tuple[Kind, str]:
+    """`TYPE/NAME` (splitResourceTypeName)."""
+    resource, _, name = word.partition("/")
+    if "/" in name:
+        raise ManifestError("arguments in resource/name form may not have more than one slash")
+    if not resource or not name or len(set(resource.split(","))) != 1:
+        raise ManifestError("arguments in resource/name form must have a single resource and name")
+    return resolve(resource.split(",")[0]), name
+
+
+def _requests(args: argparse.Namespace) -> tuple[list[Request], bool]:
+    """What the arguments ask for, as kubectl's builder reads them (ResourceTypeOrNameArgs):
+    `TYPE/NAME...`, or `A,B NAME...` (each type with each name, type by type), or `TYPE[,TYPE]`
+    (categories such as `all` expanded), or `TYPE NAME...`; and whether one object alone is
+    implied (its -o yaml is the object, not a List)."""
+    words = [args.resource, *args.names]
+    types = list(dict.fromkeys(args.resource.split(",")))
+    slashed = sum("/" in w for w in words)
+    if slashed or (len(types) > 1 and args.names):
+        if 0 < slashed < len(words):
+            raise ManifestError(_COMBINED)
+        pairs = words if slashed else [f"{t}/{n}" for t in types for n in args.names]
+        tuples = [_tuple(word) for word in pairs]
+        if args.watch and len({kind for kind, _ in tuples}) > 1:
+            raise ManifestError("you may only specify a single resource type")
+        grouped: list[Request] = []
+        for kind, name in tuples:
+            if grouped and grouped[-1][0] is kind:
+                grouped[-1][1].append(name)
+            else:
+                grouped.append((kind, [name]))
+        return grouped, len(tuples) == 1
+    kinds = resolve_list(args.resource)
+    if len(kinds) > 1 and args.watch:
+        raise ManifestError("you may only specify a single resource type")
+    if len(kinds) > 1 and args.names:
+        raise ManifestError("you must specify only one resource")
+    if args.names:
+        return [(kinds[0], list(args.names))], len(args.names) == 1
+    return [(kind, []) for kind in kinds], False
 
 
 def run(args: argparse.Namespace) -> int:
-    entry, names = _resolve(args)
-    kind, namespaced = entry.kind, entry.namespaced
+    requests, single = _requests(args)
     # `-L a,b` is a string slice in kubectl: repeated and comma-separated forms both work.
     args.label_columns = [k for value in args.label_columns for k in value.split(",") if k]
     output = args.output
@@ -72,18 +115,24 @@ def run(args: argparse.Namespace) -> int:
             f"allowed formats are: {FORMATS}"
         )
     namespace = None if args.all_namespaces else (args.namespace or "default")
-    base = entry.path(namespace)
     query = {"labelSelector": args.selector, "fieldSelector": args.field_selector}
     with agent.connect() as client:
         human = output in ("", "wide")
         if args.watch:
-            return _watch(client, args, entry, base, query)
-        found, failures = _fetch(client, base, names, query, human=human)
+            kind = requests[0][0]
+            return _watch(client, args, kind, kind.path(namespace), query)
+        fetched = [
+            (kind, *_fetch(client, kind.path(namespace), names, query, human=human))
+            for kind, names in requests
+        ]
+        failures = [err for _, _, errs in fetched for err in errs]
+        explicit = any(names for _, names in requests)
         if human:
-            _print_table(found, args, kind, namespace, namespaced, explicit=bool(names))
-        elif not (len(names) == 1 and failures):
+            _print_tables(fetched, args, namespace, explicit=explicit)
+        elif not (single and failures):
             # printGeneric: a single named object that fails prints nothing but the error.
-            _print_objects(found, output, single=len(names) == 1, kind=entry, args=args)
+            found = [(kind, item) for kind, items, _ in fetched for item in items]
+            _print_objects(found, output, single=single, args=args)
         for err in failures:
             if not (args.ignore_not_found and err.reason == "NotFound"):
                 print(format_status_error(err), file=sys.stderr)
@@ -119,8 +168,15 @@ def _columns(table: dict[str, Any], wide: bool) -> list[int]:
 
 
 def _table_lines(
-    tables: list[dict[str, Any]], args: argparse.Namespace, header: bool, *, namespaced: bool
+    tables: list[dict[str, Any]],
+    args: argparse.Namespace,
+    header: bool,
+    *,
+    namespaced: bool,
+    kind: str = "",
 ) -> list[str]:
+    """The tab-separated lines of tables of one kind; `kind` prefixes each name (`pod/web`, as
+    decorateTable's WithKind does)."""
     if not tables:
         return []
     wide = args.output == "wide"
@@ -128,6 +184,14 @@ def _table_lines(
     with_namespace = args.all_namespaces and namespaced
     first = tables[0]
     keep = _columns(first, wide)
+    name_column = next(
+        (
+            i
+            for i, c in enumerate(first.get("columnDefinitions") or [])
+            if c.get("format") == "name"
+        ),
+        None,
+    )
     lines = []
     if header and not args.no_headers:
         names = [first["columnDefinitions"][i]["name"].upper() for i in keep]
@@ -140,7 +204,12 @@ def _table_lines(
     for table in tables:
         for row in table.get("rows") or []:
             meta = (row.get("object") or {}).get("metadata") or {}
-            cells = [_cell(row["cells"][i]) for i in keep]
+            cells = [
+                f"{kind}/{_cell(row['cells'][i])}"
+                if kind and i == name_column
+                else _cell(row["cells"][i])
+                for i in keep
+            ]
             if with_namespace:
                 cells.insert(0, meta.get("namespace", ""))
             labels = meta.get("labels") or {}
@@ -160,39 +229,54 @@ def _cell(value: Any) -> str:
     return text
 
 
-def _print_table(
-    tables: list[dict[str, Any]],
+def _print_tables(
+    fetched: list[tuple[Kind, list[dict[str, Any]], list[StatusError]]],
     args: argparse.Namespace,
-    kind: str,
     namespace: str | None,
-    namespaced: bool,
     *,
     explicit: bool,
 ) -> None:
-    rows = sum(len(t.get("rows") or []) for t in tables)
-    if rows == 0:
-        if not explicit and not args.ignore_not_found:
-            # get.go: `No resources found in %s namespace.` only when every resource is
-            # namespaced and -A is off; otherwise `No resources found`, without a period.
-            if namespaced and namespace:
-                print(f"No resources found in {namespace} namespace.", file=sys.stderr)
-            else:
-                print("No resources found", file=sys.stderr)
-        return
-    lines = _table_lines(tables, args, header=True, namespaced=namespaced)
-    sys.stdout.write(TabWriter(6, 3).format("\n".join(lines) + "\n"))
+    """get.go's human printing: a table per kind, aligned on its own; with several kinds each
+    name is `kind/name` and a blank line comes before a table when one was written before it;
+    nothing written and nothing failed: `No resources found`."""
+    # multipleGVKsRequested: over what was found (a list is found even when empty)
+    with_kind = len({kind.kind for kind, tables, _ in fetched if tables}) > 1
+    written = False
+    for kind, tables, _ in fetched:
+        lines = _table_lines(
+            tables,
+            args,
+            header=True,
+            namespaced=kind.namespaced,
+            kind=kind.qualified if with_kind else "",
+        )
+        if not any(t.get("rows") for t in tables):
+            continue
+        if written and not args.no_headers:
+            sys.stdout.write("\n")
+        sys.stdout.write(TabWriter(6, 3).format("\n".join(lines) + "\n"))
+        written = True
+    failed = any(errs for _, _, errs in fetched)
+    if not written and not explicit and not failed and not args.ignore_not_found:
+        # `No resources found in %s namespace.` only when every kind is namespaced and -A is
+        # off; otherwise `No resources found`, without a period.
+        if namespace and all(kind.namespaced for kind, _, _ in fetched):
+            print(f"No resources found in {namespace} namespace.", file=sys.stderr)
+        else:
+            print("No resources found", file=sys.stderr)
 
 
 def _print_objects(
-    found: list[dict[str, Any]],
+    found: list[tuple[Kind, dict[str, Any]]],
     output: str,
     *,
     single: bool,
-    kind: Kind,
     args: argparse.Namespace,
 ) -> None:
+    """printGeneric: the objects found, a list's items typed with their kind; one named object
+    alone, else a `List` of them all."""
     objects: list[dict[str, Any]] = []
-    for item in found:
+    for kind, item in found:
         if item.get("kind", "").endswith("List"):
             typed = {"kind": kind.kind, "apiVersion": kind.api_version}
             objects += [{**typed, **i} for i in item.get("items") or []]
