@@ -11,6 +11,8 @@ that draw them (`printers/timeline.py`).
     entry = ProbeEntry      {"kind": "Probe", ...}        one probe attempt
           | ContainerEntry  {"kind": "Container", ...}    a container instance Started|Killed|Exited
           | ConditionEntry  {"kind": "Condition", ...}    Ready or ContainersReady changed
+          | EndpointEntry   {"kind": "Endpoint", ...}     a Service's Endpoints took the pod
+                                                          in (ready), aside (notReady) or out
 
 Why, beside what: a probe attempt keeps its threshold `count` (`failure 2 of 3`, `success 1 of
 1`, `ignored: errored`) and its handler's `detail` (exec: exitCode, stdout, stderr; httpGet:
@@ -29,6 +31,8 @@ and an `Exited` entry keeps the last lines the container logged (`logs`).
 Field names are the JSON names. Times are RFC 3339 strings as written: probe attempts and kills
 with microseconds (metav1.MicroTime), starts, exits and condition changes as the pod's status
 has them. `seq` is the order in which the store wrote the entry (absent before it is written).
+Endpoint entries are written by the endpoints controller (`services/controller.py`), not the
+node: they show when a readiness change reached the traffic.
 Reading is tolerant (`entry_from_json` defaults what is missing and skips unknown kinds), as
 the printers read whatever an agent served.
 """
@@ -44,6 +48,7 @@ from minikubelet.api.raw import JSON
 __all__ = [
     "ConditionEntry",
     "ContainerEntry",
+    "EndpointEntry",
     "HistoryEntry",
     "ProbeEntry",
     "entries_from_json",
@@ -133,7 +138,23 @@ class ConditionEntry(_Entry):
     seq: int | None = None
 
 
-HistoryEntry = ProbeEntry | ContainerEntry | ConditionEntry
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EndpointEntry(_Entry):
+    """The Endpoints of Service `service` listed the pod's `address` as `state` from `time`:
+    `ready` (in `addresses`: new connections may reach it), `notReady` (in
+    `notReadyAddresses`), `removed` (in neither, or the Service is gone). It concerns the pod,
+    so `container` is empty."""
+
+    KIND: ClassVar[str] = "Endpoint"
+    service: str
+    state: str  # ready | notReady | removed
+    time: str
+    address: str = ""
+    container: str = ""
+    seq: int | None = None
+
+
+HistoryEntry = ProbeEntry | ContainerEntry | ConditionEntry | EndpointEntry
 
 
 def _text(data: JSON, key: str, default: str = "") -> str:
@@ -203,6 +224,15 @@ def entry_from_json(data: JSON) -> HistoryEntry | None:
             container=_text(data, "container"),
             reason=_optional(data, "reason"),
             cause=_object(data, "cause"),
+            seq=_seq(data),
+        )
+    if kind == EndpointEntry.KIND:
+        return EndpointEntry(
+            service=_text(data, "service"),
+            state=_text(data, "state", "removed"),
+            time=_text(data, "time"),
+            address=_text(data, "address"),
+            container=_text(data, "container"),
             seq=_seq(data),
         )
     return None

@@ -5,6 +5,7 @@ as the `timeline` command prints them under its chart (the shapes are in `api/hi
         -> 'HTTP 500, headers 98 B, body "unhealthy"'
     cause_lines(cause, start, indent) -> the summary, then each attempt of the run that crossed
         the threshold, how the container ended and the last lines it logged
+    endpoint_changes(timeline) -> each move of the pod in or out of a Service's Endpoints
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from minikubelet.api.raw import JSON
 if TYPE_CHECKING:
     from minikubelet.printers.timeline import Timeline
 
-__all__ = ["cause_lines", "detail_text", "log_lines", "quote", "restarts"]
+__all__ = ["cause_lines", "detail_text", "endpoint_changes", "log_lines", "quote", "restarts"]
 
 _SHOWN = 60  # characters of a body, stdout or stderr in one line
 
@@ -125,3 +126,23 @@ def restarts(timeline: Timeline) -> list[str]:
             changes.append(f"  {at:6.1f}s  Ready={value}")
             changes += cause_lines(cause, start)
     return out + (["Ready changes:", *changes] if changes else [])
+
+
+def endpoint_changes(timeline: Timeline) -> list[str]:
+    """One line per move of the pod in or out of a Service's Endpoints."""
+    words = {
+        "ready": "ready: in addresses, new connections may reach it",
+        "notReady": "not ready: in notReadyAddresses, no new connections",
+        "removed": "removed from the Endpoints",
+    }
+    moves = sorted(
+        (at, name, address, state)
+        for name, changes in timeline.endpoints.items()
+        for at, state, address in changes
+        if at >= timeline.origin
+    )
+    lines = [
+        f"  {at:6.1f}s  svc/{name}  {address}  {words.get(state, state)}"
+        for at, name, address, state in moves
+    ]
+    return ["Service endpoints:", *lines] if lines else []

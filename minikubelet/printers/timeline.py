@@ -7,12 +7,14 @@ its history entries (as served: JSON, read once with `api/history.py`) and `now`
 
 Time runs on x in seconds since the pod started (`status.startTime`). One row per (container,
 probe kind), its thresholds beside it; one row per container for its starts, kills and exits;
-one row for Ready.
+one row for Ready; one per Service whose Endpoints listed the pod (`svc/NAME`: ready there, or
+not), so the chart shows when a readiness change reached the traffic.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,13 +23,14 @@ from minikubelet.api.codec import parse_time
 from minikubelet.api.history import (
     ConditionEntry,
     ContainerEntry,
+    EndpointEntry,
     HistoryEntry,
     ProbeEntry,
     entries_from_json,
     entry_from_json,
 )
 from minikubelet.api.raw import JSON
-from minikubelet.printers.causes import detail_text, restarts
+from minikubelet.printers.causes import detail_text, endpoint_changes, restarts
 from minikubelet.printers.duration import human_duration
 from minikubelet.printers.tabwriter import TabWriter
 
@@ -35,12 +38,14 @@ __all__ = [
     "Style",
     "Timeline",
     "build_timeline",
+    "endpoint_states",
     "format_latency",
     "micros",
     "probe_line",
     "probe_lines",
     "probe_table",
     "render_text",
+    "state_at",
 ]
 
 KINDS = ("startup", "liveness", "readiness")
@@ -86,6 +91,8 @@ class Timeline:
     containers: list[Row]
     ready: list[tuple[float, bool]]  # (since, ready) transitions of the Ready condition
     ready_causes: list[JSON | None] = field(default_factory=list)  # beside `ready`
+    # per Service (by name): (since, state, address), state ready | notReady | removed
+    endpoints: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)
 
 
 def _order(entry: HistoryEntry) -> tuple[datetime, int]:
@@ -141,6 +148,7 @@ def build_timeline(
                 probes[(c["name"], kind)] = Row(label, thresholds(c[f"{kind}Probe"]))
     ready: list[tuple[float, bool]] = []
     ready_causes: list[JSON | None] = []
+    endpoints: dict[str, list[tuple[float, str, str]]] = {}
     for entry in sorted(entries_from_json(items), key=_order):
         at = _seconds(entry.time, start)
         if at is None:
@@ -161,6 +169,8 @@ def build_timeline(
         elif isinstance(entry, ConditionEntry) and entry.condition == "Ready":
             ready.append((at, entry.status == "True"))
             ready_causes.append(entry.cause)
+        elif isinstance(entry, EndpointEntry):
+            endpoints.setdefault(entry.service, []).append((at, entry.state, entry.address))
     return Timeline(
         str((pod.get("metadata") or {}).get("name", "")),
         start,
@@ -170,27 +180,38 @@ def build_timeline(
         list(lifecycle.values()),
         ready,
         ready_causes,
+        endpoints,
     )
 
 
-def ready_at(timeline: Timeline, t: float) -> bool | None:
-    """The Ready condition at `t`, None before the first entry of it."""
+def state_at(changes: Sequence[tuple[float, bool | None]], t: float) -> bool | None:
+    """The state (Ready, or a ready endpoint) at `t`, None before the first change."""
     state: bool | None = None
-    for at, value in timeline.ready:
+    for at, value in changes:
         if at > t:
             break
         state = value
     return state
 
 
-def _ready_before(timeline: Timeline, end_us: int) -> bool | None:
-    """The Ready condition a column ends with: the last change before `end_us`."""
+def _state_before(changes: Sequence[tuple[float, bool | None]], end_us: int) -> bool | None:
+    """The state a column ends with: the last change before `end_us` (None: none yet)."""
     state: bool | None = None
-    for at, value in timeline.ready:
+    for at, value in changes:
         if micros(at) >= end_us:
             break
         state = value
     return state
+
+
+def endpoint_states(timeline: Timeline) -> dict[str, list[tuple[float, bool | None]]]:
+    """Per `svc/NAME` row: (since, True when a ready address, False when a not-ready one,
+    None when out of the Endpoints)."""
+    states = {"ready": True, "notReady": False}
+    return {
+        f"svc/{name}": [(at, states.get(state)) for at, state, _ in changes]
+        for name, changes in timeline.endpoints.items()
+    }
 
 
 # -- the terminal picture ----------------------------------------------------------------------
@@ -240,7 +261,8 @@ def render_text(timeline: Timeline, width: int = 100, style: Style | None = None
     """The chart, `width` columns wide at most; ends with a newline."""
     style = style or Style()
     rows = [*timeline.probes, *timeline.containers]
-    labels = [r.label for r in rows] + ["Ready"]
+    services = endpoint_states(timeline)
+    labels = [r.label for r in rows] + ["Ready", *services]
     label_w = max(len(x) for x in labels)
     limits_w = max([len(r.thresholds) for r in rows] + [0])
     left = label_w + 2 + (limits_w + 2 if limits_w else 0)
@@ -265,11 +287,12 @@ def render_text(timeline: Timeline, width: int = 100, style: Style | None = None
         out.append(_head(row, label_w, limits_w) + _cells(row, column, used, style, _RANK))
     for row in timeline.containers:
         out.append(_head(row, label_w, limits_w) + _cells(row, column, used, style, _EVENT_RANK))
-    ready_cells = []
-    for index in range(used):
-        state = _ready_before(timeline, origin_us + (index + 1) * step_us)
-        ready_cells.append(" " if state is None else style.glyph("ready" if state else "unready"))
-    out.append(_head(Row("Ready"), label_w, limits_w) + "".join(ready_cells).rstrip())
+    ends = [origin_us + (index + 1) * step_us for index in range(used)]
+    series: list[tuple[str, Sequence[tuple[float, bool | None]]]] = [("Ready", timeline.ready)]
+    for label, changes in series + list(services.items()):
+        states = [_state_before(changes, end) for end in ends]
+        cells = [" " if s is None else style.glyph("ready" if s else "unready") for s in states]
+        out.append(_head(Row(label), label_w, limits_w) + "".join(cells).rstrip())
     out.append("")
     legend = [
         ("success", "pass"),
@@ -282,7 +305,13 @@ def render_text(timeline: Timeline, width: int = 100, style: Style | None = None
         ("unready", "not Ready"),
     ]
     out.append("legend: " + "  ".join(f"{style.glyph(k)} {text}" for k, text in legend))
-    out += restarts(timeline)
+    if services:
+        ready, unready = style.glyph("ready"), style.glyph("unready")
+        out.append(
+            f"        svc/NAME: {ready} ready in the Service's Endpoints (gets new connections)"
+            f"  {unready} not ready there"
+        )
+    out += restarts(timeline) + endpoint_changes(timeline)
     return "\n".join(out) + "\n"
 
 

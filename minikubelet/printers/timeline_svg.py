@@ -4,10 +4,17 @@ drawn to scale, readable in any browser. Pure: a `Timeline` in, the document's t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from html import escape
 
-from minikubelet.printers.causes import restarts
-from minikubelet.printers.timeline import Mark, Row, Timeline, ready_at
+from minikubelet.printers.causes import endpoint_changes, restarts
+from minikubelet.printers.timeline import (
+    Mark,
+    Row,
+    Timeline,
+    endpoint_states,
+    state_at,
+)
 
 __all__ = ["render_svg"]
 
@@ -65,9 +72,11 @@ def _mark(x: float, y: float, mark: Mark) -> str:
 def render_svg(timeline: Timeline) -> str:
     """A self-contained SVG document of the timeline."""
     rows: list[Row] = [*timeline.probes, *timeline.containers]
+    bars: list[tuple[str, Sequence[tuple[float, bool | None]]]] = [("Ready", timeline.ready)]
+    bars += endpoint_states(timeline).items()
     span = max(timeline.end - timeline.origin, 1.0)
-    notes = restarts(timeline)
-    height = _TOP + (len(rows) + 1) * _ROW_H + 90 + 16 * len(notes)
+    notes = restarts(timeline) + endpoint_changes(timeline)
+    height = _TOP + (len(rows) + len(bars)) * _ROW_H + 90 + 16 * len(notes)
     width = _LEFT + _PLOT_W + 40
 
     def x_of(at: float) -> float:
@@ -93,8 +102,8 @@ def render_svg(timeline: Timeline) -> str:
             fill="#555",
         ),
     ]
-    bottom = _TOP + (len(rows) + 1) * _ROW_H
-    limits_x = 36 + 8 * max([len(r.label) for r in rows] + [5])
+    bottom = _TOP + (len(rows) + len(bars)) * _ROW_H
+    limits_x = 36 + 8 * max([len(r.label) for r in rows] + [len(b[0]) for b in bars])
     step = _tick(span)
     tick = math.ceil(timeline.origin / step) * step
     while tick <= timeline.origin + span + 1e-9:
@@ -131,9 +140,10 @@ def render_svg(timeline: Timeline) -> str:
             ' stroke="#f0f1f3"/>'
         )
         out += [_mark(x_of(m.at), y, m) for m in row.marks]
-    y = _TOP + len(rows) * _ROW_H + _ROW_H / 2
-    out.append(_text(20, y + 4, "Ready", font_weight="bold"))
-    out += _ready_bars(timeline, y, x_of, span)
+    for index, (label, changes) in enumerate(bars):
+        y = _TOP + (len(rows) + index) * _ROW_H + _ROW_H / 2
+        out.append(_text(20, y + 4, label, font_weight="bold"))
+        out += _bars(timeline, changes, y, x_of, span)
     legend_y = bottom + 60
     x = 20.0
     for what, text in (
@@ -159,16 +169,22 @@ def render_svg(timeline: Timeline) -> str:
     return "\n".join(out) + "\n"
 
 
-def _ready_bars(timeline: Timeline, y: float, x_of: object, span: float) -> list[str]:
-    """Spans of the Ready condition as bars: green when Ready, grey when not."""
-    assert callable(x_of)
+def _bars(
+    timeline: Timeline,
+    changes: Sequence[tuple[float, bool | None]],
+    y: float,
+    x_of: Callable[[float], float],
+    span: float,
+) -> list[str]:
+    """Spans of Ready (or of a ready endpoint) as bars: green when ready, grey when not, none
+    when unknown (or out of the Endpoints)."""
     edges = sorted(
         {timeline.origin, timeline.origin + span}
-        | {at for at, _ in timeline.ready if timeline.origin < at < timeline.end}
+        | {at for at, _ in changes if timeline.origin < at < timeline.end}
     )
     out = []
     for start, end in zip(edges, edges[1:], strict=False):
-        state = ready_at(timeline, start + 1e-9)
+        state = state_at(changes, start + 1e-9)
         if state is None:
             continue
         color = _COLORS["ready" if state else "unready"]

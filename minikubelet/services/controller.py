@@ -13,6 +13,10 @@ garbage collector's, via the slices' ownerReferences).
 
 `on_change` is called after each sync that wrote something, with the namespace: the proxy and
 DNS rebuild from the store then.
+
+Each write that moves a pod in or out of a Service's Endpoints (`addresses`, `notReadyAddresses`,
+neither) also goes into that pod's history (`api/history.py`'s `EndpointEntry`), so `timeline`
+shows when a readiness change reached the traffic.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskStatus
 
+from minikubelet.api.history import EndpointEntry, micro_time
 from minikubelet.api.raw import JSON
 from minikubelet.api.service_strategy import ENDPOINT_SLICE_STRATEGY, ENDPOINTS_STRATEGY
 from minikubelet.clock import Clock
@@ -38,10 +43,43 @@ from minikubelet.services.endpoints import (
     rfc3339_nano,
 )
 from minikubelet.store import Store
+from minikubelet.store.probes import Row
 
 __all__ = ["EndpointsController"]
 
 log = logging.getLogger("minikubelet.services")
+_PodKey = tuple[str, str]  # (uid, name)
+
+
+def pod_states(endpoints: JSON | None) -> dict[_PodKey, tuple[str, str]]:
+    """Each pod an Endpoints object lists: (uid, name) -> (its IP, `ready` when it is in some
+    subset's `addresses`, else `notReady`)."""
+    states: dict[_PodKey, tuple[str, str]] = {}
+    for subset in (endpoints or {}).get("subsets") or []:
+        for field, state in (("notReadyAddresses", "notReady"), ("addresses", "ready")):
+            for address in subset.get(field) or []:
+                ref = address.get("targetRef") or {}
+                if ref.get("kind", "Pod") != "Pod" or not ref.get("uid"):
+                    continue
+                key = (str(ref["uid"]), str(ref.get("name", "")))
+                if states.get(key, ("", ""))[1] != "ready":
+                    states[key] = (str(address.get("ip", "")), state)
+    return states
+
+
+def membership_changes(
+    service: str, before: JSON | None, after: JSON | None, time: str
+) -> list[tuple[_PodKey, EndpointEntry]]:
+    """The history entries of a write of a Service's Endpoints from `before` to `after`."""
+    old, new = pod_states(before), pod_states(after)
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key) == new.get(key):
+            continue
+        address, state = new.get(key) or (old[key][0], "removed")
+        entry = EndpointEntry(service=service, state=state, time=time, address=address)
+        changes.append((key, entry))
+    return changes
 
 
 def _without_trigger(obj: JSON | None) -> JSON | None:
@@ -71,6 +109,7 @@ class EndpointsController:
         self._dirty: set[str] = set()
         self._wake = anyio.Event()
         self.syncs = 0  # how many namespace syncs ran (tests and the bench read it)
+        self._moves: list[Row] = []  # the sync's pods moved in or out of Endpoints
 
     def mark(self, namespace: str) -> None:
         self._dirty.add(namespace)
@@ -123,15 +162,24 @@ class EndpointsController:
         for name, existing in endpoints.items():
             if name not in names and self._managed_endpoints(existing):
                 self._store.delete("Endpoints", namespace, name)
+                self._moved(namespace, name, existing, None)
                 wrote = True
         for owner, leftovers in slices.items():
             if owner not in names:
                 for item in leftovers:
                     self._store.delete("EndpointSlice", namespace, item["metadata"]["name"])
                     wrote = True
+        if self._moves:
+            moves, self._moves = self._moves, []
+            self._store.probes.append(moves)
         if wrote:
             self._on_change(namespace)
         return wrote
+
+    def _moved(self, namespace: str, service: str, before: JSON | None, after: JSON | None) -> None:
+        time = micro_time(self._clock.utcnow())
+        for (uid, pod), entry in membership_changes(service, before, after, time):
+            self._moves.append(Row(uid, namespace, pod, entry.to_json()))
 
     def _managed_endpoints(self, endpoints: JSON) -> bool:
         """Endpoints of a gone Service that the controller wrote (`checkLeftoverEndpoints`:
@@ -150,6 +198,7 @@ class EndpointsController:
         if existing is None:
             body, _ = ENDPOINTS_STRATEGY.create(wanted, namespace, now)
             self._store.create("Endpoints", body)
+            self._moved(namespace, service["metadata"]["name"], None, wanted)
             return True
         meta = {**existing["metadata"], "annotations": wanted["metadata"]["annotations"]}
         meta.pop("labels", None)
@@ -161,6 +210,7 @@ class EndpointsController:
             updated["subsets"] = wanted["subsets"]
         rv = existing["metadata"].get("resourceVersion")
         self._store.update("Endpoints", updated, expected_rv=rv)
+        self._moved(namespace, service["metadata"]["name"], existing, wanted)
         return True
 
     def _sync_slices(

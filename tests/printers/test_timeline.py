@@ -14,7 +14,7 @@ import pytest
 
 from minikubelet.printers.timeline import Style, build_timeline, probe_table, render_text
 from minikubelet.printers.timeline_svg import render_svg
-from tests.printers.timeline_data import NOW, POD, RECORDS, T0
+from tests.printers.timeline_data import ENDPOINTS, NOW, POD, RECORDS, T0
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -32,6 +32,23 @@ def test_ascii_timeline() -> None:
 
 def test_since_cuts_the_left_of_the_chart() -> None:
     _golden("timeline-since.txt", render_text(build_timeline(POD, RECORDS, NOW, 8.0), 100))
+
+
+def test_a_services_endpoints_get_a_row_and_their_changes() -> None:
+    text = render_text(build_timeline(POD, RECORDS + ENDPOINTS, NOW), 100)
+    _golden("timeline-endpoints.txt", text)
+    lines = text.splitlines()
+    ready = next(line for line in lines if line.startswith("Ready "))
+    svc = next(line for line in lines if line.startswith("svc/webapl "))
+    assert len(svc) == len(ready), "in and out of the Endpoints as Ready went, here at once"
+    assert lines[-3:] == [
+        "     0.3s  svc/webapl  172.18.0.2  not ready: in notReadyAddresses, no new connections",
+        "     5.0s  svc/webapl  172.18.0.2  ready: in addresses, new connections may reach it",
+        "    12.0s  svc/webapl  172.18.0.2  not ready: in notReadyAddresses, no new connections",
+    ]
+    svg = ET.fromstring(render_svg(build_timeline(POD, RECORDS + ENDPOINTS, NOW)))
+    texts = [t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "svc/webapl" in texts
 
 
 def _seconds(moment: datetime) -> Decimal:

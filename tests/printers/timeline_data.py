@@ -174,3 +174,10 @@ for record in RECORDS:
         record["cause"] = {**_kill, "attempts": _crossed[-1:]}
 
 NOW = T0 + timedelta(seconds=18)
+
+# What the endpoints controller adds when the pod is behind a Service (api/history.py).
+ENDPOINTS: list[dict[str, Any]] = [
+    {"kind": "Endpoint", "service": "webapl", "state": s, "time": t(at), "address": "172.18.0.2",
+     "container": ""}
+    for at, s in ((0.3, "notReady"), (5.04, "ready"), (12.03, "notReady"))
+]  # fmt: skip

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
+from minikubelet.api.codec import parse_time
 from minikubelet.api.service_strategy import SERVICE_STRATEGY
 from minikubelet.clock import FakeClock
 from minikubelet.services.controller import EndpointsController
@@ -130,3 +131,41 @@ def test_allocation_reads_the_stored_services(store: Store) -> None:
     assert first["spec"]["clusterIP"] == "10.96.0.40"
     with pytest.raises(Exception, match="provided IP is already allocated"):
         make_service(store, "b", clusterIP="10.96.0.40")
+
+
+@pytest.mark.anyio
+async def test_moves_in_and_out_of_the_endpoints_go_into_the_pods_history(store: Store) -> None:
+    clock = FakeClock()
+    make_service(store)
+    pod = make_pod(store, "a", "10.89.0.2", ready=False)
+    controller = EndpointsController(store, clock)
+    controller.sync("default")
+    await clock.advance(20)
+    set_ready(store, pod, True)
+    controller.sync("default")
+    controller.sync("default")  # nothing moved: nothing written
+    await clock.advance(30)
+    set_ready(store, pod, False)
+    controller.sync("default")
+    store.delete("Service", "default", "web")
+    controller.sync("default")
+    items = store.probes.list("uid-a")
+    assert [(i["kind"], i["service"], i["state"], i["address"]) for i in items] == [
+        ("Endpoint", "web", "notReady", "10.89.0.2"),
+        ("Endpoint", "web", "ready", "10.89.0.2"),
+        ("Endpoint", "web", "notReady", "10.89.0.2"),
+        ("Endpoint", "web", "removed", "10.89.0.2"),
+    ]
+    start = FakeClock().utcnow()
+    times = [(parse_time(i["time"]) - start).total_seconds() for i in items]
+    assert times == [0, 20, 50, 50]
+    assert all(i["container"] == "" for i in items)
+
+
+def test_a_pod_in_no_service_gets_no_endpoint_history(store: Store) -> None:
+    make_service(store)
+    other = make_pod(store, "b", "10.89.0.3", ready=True)
+    relabelled = {**other, "metadata": {**other["metadata"], "labels": {"app": "other"}}}
+    store.update("Pod", relabelled, expected_rv=other["metadata"]["resourceVersion"])
+    EndpointsController(store, FakeClock()).sync("default")
+    assert store.probes.list("uid-b") == []
