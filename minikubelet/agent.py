@@ -61,6 +61,7 @@ class AgentConfig:
     node_name: str | None = None
     listen: str | None = None  # HOST:PORT for the HTTPS listener, none by default
     sandbox_pool: int = 2  # warm sandboxes kept ready for new pods; 0 turns them off
+    nodeport_addresses: str = ""  # kube-proxy's --nodeport-addresses; empty: 127.0.0.1 only
 
 
 def instance_id(paths: StatePaths) -> str:
@@ -110,6 +111,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
     # Imported once the store opened: an agent that cannot start exits without paying for them.
     from minikubelet.services.controller import EndpointsController
     from minikubelet.services.dns_server import DnsServer, ensure_dns_service
+    from minikubelet.services.nodeports import NodePortAddresses
     from minikubelet.services.proxy import ServiceProxy
 
     addresses = _cluster_addresses(paths)
@@ -143,7 +145,8 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
         )
         sock = _bind(str(paths.socket))
         endpoints = EndpointsController(store, clock)
-        proxy = ServiceProxy(store, clock, addresses)
+        node_ports = NodePortAddresses.parse(config.nodeport_addresses)
+        proxy = ServiceProxy(store, clock, addresses, node_ports)
         async with anyio.create_task_group() as tg:
             await tg.start(node.run)
             await tg.start(endpoints.run)
@@ -277,12 +280,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--node-name")
     parser.add_argument("--listen")
     parser.add_argument("--sandbox-pool", type=int, default=AgentConfig.sandbox_pool)
+    parser.add_argument("--nodeport-addresses", default="")
     args = parser.parse_args(argv)
+    from minikubelet.services.nodeports import NodePortAddresses
+
+    try:
+        NodePortAddresses.parse(args.nodeport_addresses)  # refused before anything starts
+    except MinikubeletError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     config = AgentConfig(
         StatePaths.from_env(),
         node_name=args.node_name,
         listen=args.listen,
         sandbox_pool=max(0, args.sandbox_pool),
+        nodeport_addresses=args.nodeport_addresses,
     )
     try:
         return run_agent(config)

@@ -19,6 +19,7 @@ from minikubelet.api.kinds import NODE, POD
 from minikubelet.cli.client import AgentUnavailable, ApiClient, start_detached
 from minikubelet.clock import poll
 from minikubelet.paths import StatePaths
+from minikubelet.services.nodeports import NodePortAddresses
 
 __all__ = ["add_arguments", "run"]
 
@@ -43,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="warm pod sandboxes kept ready, so a new pod's first container starts at once "
         "(0: none)",
     )
+    parser.add_argument(
+        "--nodeport-addresses",
+        metavar="CIDR[,CIDR]|primary",
+        help="where NodePorts listen, as kube-proxy's flag: the host's addresses in these CIDRs, "
+        "or 'primary' (the node's InternalIP); default 127.0.0.1 only",
+    )
 
 
 def _pid(paths: StatePaths) -> int | None:
@@ -57,7 +64,7 @@ def _pid(paths: StatePaths) -> int | None:
 def _options(args: argparse.Namespace) -> list[str]:
     """This command's options for the agent (the CLI's autostart passes none)."""
     options = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
-               if k in ("node_name", "listen") and v]  # fmt: skip
+               if k in ("node_name", "listen", "nodeport_addresses") and v]  # fmt: skip
     if args.sandbox_pool != DEFAULT_POOL:
         options.append(f"--sandbox-pool={args.sandbox_pool}")
     return options
@@ -96,6 +103,8 @@ def _what_it_runs(client: ApiClient) -> str:
 
 def run(args: argparse.Namespace) -> int:
     paths = StatePaths.from_env()
+    if args.action in ("run", "start"):
+        NodePortAddresses.parse(args.nodeport_addresses)  # its error now, not in the log
     if args.action == "run":
         if args.sandbox_pool < 0:
             print("error: --sandbox-pool must be 0 or more", file=sys.stderr)

@@ -2,12 +2,14 @@
 
     watch Services, EndpointSlices ─▶ desired listeners (proxy_rules.py, pure)
                                       ├─ cluster IPs on the agent's TUN device (tun.py)
-                                      └─ one TCP listener per (clusterIP|127.0.0.1, port) with
-                                         usable endpoints; each new connection goes to the next
+                                      └─ one TCP listener per (clusterIP|node-port address, port)
+                                         with usable endpoints; each new connection goes to the next
                                          endpoint in turn (or the client's, with ClientIP
                                          affinity) and the bytes are relayed both ways
 
-A port without usable endpoints has no listener, so a new connection is refused at once, as
+NodePorts listen on 127.0.0.1 unless the agent was given `--nodeport-addresses` (nodeports.py:
+CIDRs of the host's addresses, or `primary`, the node's InternalIP). A port without usable
+endpoints has no listener, so a new connection is refused at once, as
 kube-proxy's REJECT rule refuses it. A readiness change reaches the listeners as soon as the
 endpoint-slice controller writes the slice. Connections already made keep running (as
 conntrack keeps them) until either side closes.
@@ -27,9 +29,11 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from anyio.abc import SocketStream, TaskStatus
 
 from minikubelet.clock import Clock
+from minikubelet.services.nodeports import REFRESH, NodePortAddresses, host_addresses
 from minikubelet.services.proxy_rules import Address, Backend, cluster_ips, desired_listeners
 from minikubelet.services.tun import AddressSpace
 from minikubelet.store import Store
@@ -60,12 +64,14 @@ class ServiceProxy:
         store: Store,
         clock: Clock,
         addresses: AddressSpace,
-        node_port_hosts: tuple[str, ...] = ("127.0.0.1",),
+        node_ports: NodePortAddresses | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._addresses = addresses
-        self._hosts = node_port_hosts
+        self._node_ports = node_ports or NodePortAddresses()
+        self._hosts: tuple[str, ...] = ()  # where NodePorts listen now
+        self._interfaces: list[tuple[str, str]] = []  # the host's addresses, last read
         self._owned: set[str] = set()
         self._listeners: dict[Address, _Listener] = {}
         self._wake = anyio.Event()
@@ -75,8 +81,14 @@ class ServiceProxy:
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         try:
             async with anyio.create_task_group() as tg:
-                for kind in ("Service", "EndpointSlice"):
+                kinds = ["Service", "EndpointSlice"]
+                if self._node_ports.primary:
+                    kinds.append("Node")  # its InternalIP may come or change
+                for kind in kinds:
                     tg.start_soon(self._follow, self._store.watch(kind, None, None))
+                if self._node_ports.cidrs:
+                    self._interfaces = await anyio.to_thread.run_sync(host_addresses)
+                    tg.start_soon(self._follow_host_addresses)
                 self._sync(tg)
                 task_status.started()
                 while True:
@@ -93,9 +105,26 @@ class ServiceProxy:
             async for _event in watcher:
                 self._wake.set()
 
+    async def _follow_host_addresses(self) -> None:
+        """Read the host's addresses every few seconds; a change resyncs the listeners."""
+        while True:
+            await self._clock.sleep(REFRESH)
+            found = await anyio.to_thread.run_sync(host_addresses)
+            if found != self._interfaces:
+                self._interfaces = found
+                self._wake.set()
+
+    def _node_port_hosts(self) -> tuple[str, ...]:
+        node = None
+        if self._node_ports.primary:
+            nodes, _ = self._store.list("Node", None)
+            node = nodes[0] if nodes else None
+        return self._node_ports.select(self._interfaces, node)
+
     def _sync(self, tg: anyio.abc.TaskGroup) -> None:
         services, _ = self._store.list("Service", None)
         slices, _ = self._store.list("EndpointSlice", None)
+        self._hosts = self._node_port_hosts()
         ips = cluster_ips(services)
         for ip in sorted(ips - self._owned):
             try:

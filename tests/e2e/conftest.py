@@ -83,8 +83,9 @@ class Agent:
             pytest.fail(f"timed out after {timeout:.0f}s waiting for {why or what}")
         return box[0]
 
-    def start(self) -> None:
-        self.process = _spawn(self.paths)
+    def start(self, *options: str) -> None:
+        """Start the agent (again), with these `daemon run` options."""
+        self.process = _spawn(self.paths, *options)
         _wait_healthy(self)
 
     def kill(self) -> None:
@@ -102,12 +103,21 @@ class Agent:
                 self.process.wait(timeout=10)
 
 
-def _spawn(paths: StatePaths) -> subprocess.Popen[bytes]:
+def _spawn(paths: StatePaths, *options: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MINIKUBELET_HOME": str(paths.home)}
     log = open(paths.home / "agent.log", "ab")  # noqa: SIM115 - kept open by the child
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "minikubelet", "daemon", "run", "--node-name", "e2e-node"],
+            [
+                sys.executable,
+                "-m",
+                "minikubelet",
+                "daemon",
+                "run",
+                "--node-name",
+                "e2e-node",
+                *options,
+            ],  # fmt: skip
             env=env,
             stdout=log,
             stderr=log,

@@ -151,3 +151,31 @@ def test_cluster_ip_and_node_port(agent: Agent) -> None:
     assert agent.wait_for(lambda: answer(f"http://{ip}/"), 30, "the cluster IP answering again")
     agent.stop()
     assert not device_exists(agent), "a stopped agent leaves nothing behind"
+
+
+def test_node_ports_on_other_addresses_only_when_asked(agent: Agent) -> None:
+    """By default a NodePort answers on 127.0.0.1 and not on the node's address; with
+    `--nodeport-addresses` it answers where the CIDRs (or `primary`) say, and only there."""
+    agent.apply(webapl("np-a"))
+    body = {
+        "metadata": {"name": "np"},
+        "spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [
+            {"port": 80, "targetPort": 3000}
+        ]},
+    }  # fmt: skip
+    svc = agent.api.request("POST", SVC, body=body)
+    node_port = svc["spec"]["ports"][0]["nodePort"]
+    host_ip = agent.wait_for(lambda: agent.pod("np-a")["status"].get("hostIP"), 60, "a host IP")
+    loopback, node = f"http://127.0.0.1:{node_port}/", f"http://{host_ip}:{node_port}/"
+    assert agent.wait_for(lambda: answer(loopback), 60, "the NodePort on loopback")
+    assert refused(host_ip, node_port), "not on the node's address unless asked"
+
+    agent.stop()
+    agent.start("--nodeport-addresses", f"{host_ip}/32,127.0.0.0/8")
+    assert agent.wait_for(lambda: answer(node), 30, "the NodePort on the node's address")
+    assert answer(loopback), "and on loopback, which a CIDR holds"
+
+    agent.stop()
+    agent.start("--nodeport-addresses", "primary")
+    assert agent.wait_for(lambda: answer(node), 30, "the NodePort on the node's InternalIP")
+    assert refused("127.0.0.1", node_port), "primary: the node's InternalIP only"
