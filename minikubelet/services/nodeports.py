@@ -46,7 +46,7 @@ class NodePortAddresses:
         if PRIMARY in words:
             if words != [PRIMARY]:
                 raise MinikubeletError(
-                    f'invalid --nodeport-addresses "{text}": can\'t use both \'primary\' and CIDRs'
+                    f"invalid --nodeport-addresses \"{text}\": can't use both 'primary' and CIDRs"
                 )
             return cls(primary=True)
         cidrs = []
