@@ -179,6 +179,8 @@ class ProbeWorker:
             now = self.clock.monotonic()
             ticks = math.floor((now - anchor) / period) + 1
             due = anchor + ticks * period
+            if due <= now:  # woken exactly on a tick whose quotient rounded down (x.9999…)
+                due += period
             if await sleep_or_wake(self.clock, due - now, self.trigger):
                 self.trigger = anyio.Event()  # the buffered trigger is consumed
                 anchor = due = self.clock.monotonic()  # 1.32+: a manual run resets the ticker

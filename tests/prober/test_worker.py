@@ -431,3 +431,19 @@ async def test_terminated_container_under_never_stops_the_worker(
     await h.run_for(2)
     assert h.manager is not None
     assert not h.manager.pods[UID].workers
+
+
+@pytest.mark.anyio
+async def test_ticks_survive_an_anchor_that_rounds_down(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    """Woken exactly on a tick (as the fake clock wakes it), `(now - anchor) / period` can
+    read 3.9999…: the next tick is then still one period away, not now (which spun forever)."""
+    pod = make_pod(livenessProbe={"exec": {"command": ["true"]}, "periodSeconds": 1})
+    h = harness_factory(pod, lambda kind, t: ProbeOutcome.success())
+    await h.clock.advance(0.917395647396383)  # 4.917395647396383 - this == 3.9999999999999996
+    h.sync()
+    h.start_container()
+    with anyio.fail_after(20):  # real seconds: a spinning worker never lets the clock move on
+        await h.run_for(6.5)
+    assert [round(t) for t, _ in h.attempts] == [0, 1, 2, 3, 4, 5, 6]
