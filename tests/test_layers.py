@@ -48,6 +48,8 @@ FORBIDDEN: dict[str, set[str]] = {
     # The node uses prober, status, runtime (through its protocol) and store.
     "node": {"server", "runtime"},
     "node.sync": {"store", "prober"},  # decides, pure: the executor acts
+    "node.actions": {"store", "prober"},  # what a sync may decide: data
+    "node.init_containers": {"store", "prober"},  # the init half of the decision, pure
     "node.backoff": {"store", "runtime", "prober", "status"},  # back-off as data
     # Probe workers and handlers: the node owns them, they do not reach back.
     "prober": {"server", "store", "node", "status", "runtime"},

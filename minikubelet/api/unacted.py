@@ -39,7 +39,7 @@ def unacted_fields(pod: Pod) -> list[str]:
         found.append("spec.hostNetwork")
     for group in ("initContainers", "containers"):
         for i, container in enumerate(getattr(spec, group) or []):
-            found += _container(container, f"spec.{group}[{i}]", init=group == "initContainers")
+            found += _container(container, f"spec.{group}[{i}]")
     for i, volume in enumerate(spec.volumes or []):
         for source in volume.extra:
             if source not in _SUPPORTED_VOLUMES:
@@ -53,11 +53,8 @@ def unacted_fields(pod: Pod) -> list[str]:
     return [f"{path}: {_MESSAGE}" for path in dict.fromkeys(found)]
 
 
-def _container(container: Container, path: str, *, init: bool) -> list[str]:
-    found = [f"{path}.{name}" for name in _CONTAINER_FIELDS if _set(container.extra.get(name))]
-    if init and container.restartPolicy == "Always":
-        found.append(f"{path}.restartPolicy")
-    return found
+def _container(container: Container, path: str) -> list[str]:
+    return [f"{path}.{name}" for name in _CONTAINER_FIELDS if _set(container.extra.get(name))]
 
 
 def _set(value: object) -> bool:

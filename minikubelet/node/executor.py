@@ -22,6 +22,7 @@ import anyio.abc
 from minikubelet.api.models import Container, Pod
 from minikubelet.clock import Clock
 from minikubelet.errors import ContainerNotFound, RuntimeFailure, RuntimeUnavailable
+from minikubelet.node.actions import is_sidecar
 from minikubelet.node.backoff import Backoff, crash_key
 from minikubelet.node.containers import ConfigError, PodContext, container_spec
 from minikubelet.node.events import NORMAL, WARNING, EventRecorder
@@ -34,6 +35,7 @@ from minikubelet.node.sync import (
     StartAction,
     format_pod,
 )
+from minikubelet.node.termination import TerminationOrdering
 from minikubelet.runtime.types import (
     LABEL_SANDBOX_ID,
     ContainerInfo,
@@ -195,19 +197,22 @@ class Executor:
         for start in actions.containers_to_start:
             problem = await self._start(pod, start, context)
             result.add(START_CONTAINER, start.name, *problem)
-            if problem:
+            if problem and not _skippable(pod, start):
                 break
         return result
 
     async def kill_pod(self, pod: Pod, observed: Observed) -> None:
-        """Stop every running container at once, with the pod's grace, then the sandbox."""
+        """`killPodWithSyncResult`: every running container is killed at once with the pod's
+        grace, sidecars after the regular containers in reverse order; then the sandbox."""
         grace = pod_grace(pod)
+        running = observed.running
+        ordering = TerminationOrdering(pod, [c.name for c in running], self.clock)
         async with concurrently() as tg:
-            for info in observed.running:
+            for info in running:
                 self.recorder.pod(
                     pod, NORMAL, "Killing", f"Stopping container {info.name}", container=info.name
                 )
-                tg.start_soon(self._stop, info.id, grace)
+                tg.start_soon(self._terminate, info.id, info.name, grace, ordering)
         for sandbox in [observed.sandbox, *observed.stale_sandboxes]:
             if sandbox is not None and sandbox.running:
                 await self.runtime.stop_sandbox(sandbox.id)
@@ -218,6 +223,17 @@ class Executor:
                 self.recorder.pod(pod, NORMAL, "Killing", kill.reason_message, container=kill.name)
                 grace = kill.grace if kill.grace is not None else pod_grace(pod)
                 tg.start_soon(self._stop, kill.container_id, max(MINIMUM_GRACE_PERIOD, grace))
+
+    async def _terminate(
+        self, container_id: str, name: str, grace: int, ordering: TerminationOrdering | None
+    ) -> None:
+        """`killContainer` after its event: wait for the container's turn (sidecars), then
+        stop it with what is left of the grace period, at least 2 s."""
+        if ordering is not None and grace > 0:
+            grace -= int(await ordering.wait_for_turn(name, grace))
+        await self._stop(container_id, max(MINIMUM_GRACE_PERIOD, grace))
+        if ordering is not None:
+            ordering.container_terminated(name)
 
     async def _stop(self, container_id: str, grace: float) -> None:
         try:
@@ -317,6 +333,14 @@ class Executor:
             pod, NORMAL, "Started", f"Started container {container.name}", container=container.name
         )
         return None
+
+
+def _skippable(pod: Pod, start: StartAction) -> bool:
+    """SyncPod goes on past a sidecar that failed to start ("Failed to start the restartable
+    init container for the pod, skipping"); a regular init container's failure ends the sync."""
+    return start.init and any(
+        c.name == start.name and is_sidecar(c) for c in pod.spec.initContainers or []
+    )
 
 
 def _port_mappings(pod: Pod) -> tuple[PortMapping, ...]:

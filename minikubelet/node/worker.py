@@ -25,7 +25,7 @@ from minikubelet.errors import Conflict, NotFound, RuntimeFailure
 from minikubelet.node.backoff import CrashLoopView
 from minikubelet.node.executor import Executor, Fingerprint, Observed
 from minikubelet.node.status_cache import StatusCache
-from minikubelet.node.sync import NO_ACTION, BackoffWait, decide
+from minikubelet.node.sync import NO_ACTION, BackoffWait, ProbeView, decide
 from minikubelet.node.volumes import ConfigVolumes
 from minikubelet.runtime.types import ContainerInfo
 from minikubelet.status.generate import generate_status
@@ -150,7 +150,10 @@ class PodWorker:
             observed.containers,
             now=executor.clock.monotonic(),
             backoff=view,
-            liveness_failed=node.probes.liveness_failed(self.uid),
+            probes=self._probe_view(),
+            # A pod whose phase is terminal only has its containers stopped (the kubelet's
+            # SyncPod returns before computePodActions): its sidecars are not restarted.
+            deleting=self._phase_terminal(pod),
         )
         if actions != NO_ACTION:
             log.info("pod %s/%s: %s", self.namespace, self.name, actions)
@@ -172,6 +175,18 @@ class PodWorker:
         pull = executor.images.retry_in(pod)
         resync = self.resync * (1 + random.random() * 0.5)  # wait.Jitter(syncFrequency, 0.5)
         return min([resync, *waits, *([pull] if pull is not None else [])])
+
+    def _phase_terminal(self, pod: Pod) -> bool:
+        status = self.node.statuses.pod_status(self.uid) or pod.status
+        return status is not None and status.phase in ("Succeeded", "Failed")
+
+    def _probe_view(self) -> ProbeView:
+        probes = self.node.probes
+        started = probes.startup_passed(self.uid)
+        return ProbeView(
+            failed=dict(probes.liveness_failed(self.uid)),
+            started=frozenset(name for name, passed in started.items() if passed),
+        )
 
     def _remaining(self, wait: BackoffWait) -> float:
         """Seconds until a crash back-off ends: it runs from the exit, not from this sync.

@@ -97,7 +97,9 @@ class ProbeManager:
         if pod.metadata.deletionTimestamp is not None:
             self._stop(entry, {Kind.LIVENESS, Kind.STARTUP})  # StopLivenessAndStartup
         else:
-            for container in pod.spec.containers or []:
+            # AddPod: the regular containers and the sidecars (restartable init containers)
+            sidecars = [c for c in pod.spec.initContainers or [] if c.restartPolicy == "Always"]
+            for container in [*(pod.spec.containers or []), *sidecars]:
                 self._add(entry, uid, container)
         running = {name for name, info in newest.items() if info.state is InstanceState.RUNNING}
         self._manual_triggers(entry, running)

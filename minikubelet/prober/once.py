@@ -24,7 +24,9 @@ NOT_COUNTED = (
 
 def _container_id(status: PodStatus | None, name: str) -> str:
     """The running instance's ID, from the status the pod's worker last wrote."""
-    for item in (status.containerStatuses or []) if status else []:
+    if status is None:
+        return ""
+    for item in [*(status.containerStatuses or []), *(status.initContainerStatuses or [])]:
         if item.name == name and item.state is not None and item.state.running is not None:
             return item.containerID or ""
     return ""
@@ -35,8 +37,9 @@ async def run_once(
 ) -> JSON:
     """Run `kind`'s probe of `container` once; BadRequest in words a person can act on when
     there is no such probe or no running instance to probe."""
+    sidecars = [c for c in pod.spec.initContainers or [] if c.restartPolicy == "Always"]
     found: Container | None = next(
-        (c for c in pod.spec.containers or [] if c.name == container), None
+        (c for c in [*(pod.spec.containers or []), *sidecars] if c.name == container), None
     )
     if found is None:
         raise BadRequest(f"container {container} is not valid for pod {pod.name}")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from minikubelet.api.models import ContainerStatus, Pod, PodCondition
-from minikubelet.status.phase import has_any_regular_container_started
+from minikubelet.status.phase import has_any_regular_container_started, is_sidecar
 
 __all__ = [
     "KUBELET_CONDITIONS",
@@ -54,9 +54,11 @@ def terminal_ready_condition(kind: str, phase: str) -> PodCondition:
 def containers_ready_condition(
     pod: Pod, statuses: Sequence[ContainerStatus], phase: str
 ) -> PodCondition:
-    """`GenerateContainersReadyCondition`."""
+    """`GenerateContainersReadyCondition`: the sidecars (in init order), then the regular
+    containers."""
     by_name = {s.name: s for s in statuses}
-    specs = pod.spec.containers or []
+    sidecars = [c for c in pod.spec.initContainers or [] if is_sidecar(c)]
+    specs = [*sidecars, *(pod.spec.containers or [])]
     unknown = [c.name for c in specs if c.name not in by_name]
     unready = [c.name for c in specs if c.name in by_name and not by_name[c.name].ready]
     if (phase == "Succeeded" and not unknown) or phase == "Failed":
@@ -104,11 +106,17 @@ def ready_condition(
 def initialized_condition(
     pod: Pod, statuses: Sequence[ContainerStatus], phase: str
 ) -> PodCondition:
-    """`GeneratePodInitializedCondition` (regular init containers: done when `ready`)."""
+    """`GeneratePodInitializedCondition`: a regular init container is done when `ready`
+    (exited 0), a sidecar when `started`."""
     by_name = {s.name: s for s in statuses}
     specs = pod.spec.initContainers or []
     unknown = [c.name for c in specs if c.name not in by_name]
-    incomplete = [c.name for c in specs if c.name in by_name and not by_name[c.name].ready]
+    incomplete = [
+        c.name
+        for c in specs
+        if c.name in by_name
+        and not (by_name[c.name].started if is_sidecar(c) else by_name[c.name].ready)
+    ]
     if phase == "Succeeded" and not unknown:
         return PodCondition(type="Initialized", status="True", reason="PodCompleted")
     if has_any_regular_container_started(pod, statuses):

@@ -147,11 +147,12 @@ def _probe_flags(
     startup_passed: Mapping[str, bool],
 ) -> None:
     """`UpdatePodStatus`: started = running and startup passed (or none); ready = started and
-    readiness Success (or no readiness probe); a regular init container is ready once exited 0."""
+    readiness Success (or no readiness probe); a regular init container is ready once exited 0,
+    a sidecar is ready as a regular container is."""
     running = status.state is not None and status.state.running is not None
     started = running and (spec.startupProbe is None or startup_passed.get(spec.name, False))
     status.started = started
-    if init:
+    if init and spec.restartPolicy != "Always":  # a sidecar's flags are a container's
         term = status.state.terminated if status.state else None
         status.ready = term is not None and term.exitCode == 0
         return

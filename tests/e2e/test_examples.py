@@ -42,6 +42,7 @@ def test_every_example_is_here_and_valid() -> None:
         "init-containers.yaml",
         "node-selector.yaml",
         "oom.yaml",
+        "sidecar-containers.yaml",
         "sidecar-localhost.yaml",
         "startup-probe.yaml",
     ]

@@ -16,6 +16,7 @@ from minikubelet.node.sync import (
     BackoffWait,
     KillAction,
     PodActions,
+    ProbeView,
     StartAction,
     decide,
 )
@@ -73,6 +74,7 @@ class Observed:
     )  # fmt: skip
     containers: list[ContainerInfo] = field(default_factory=lambda: [info("app")])
     liveness: dict[str, str] = field(default_factory=dict)
+    started: set[str] = field(default_factory=set)  # startup probe passed
     backoff: dict[str, float] = field(default_factory=dict)  # name → delay being waited
     deleting: bool = False
 
@@ -489,6 +491,181 @@ CASES = [
 ]
 
 
+def with_sidecar(*extra: Callable[[Pod], None], then_init: bool = False) -> Callable[[Pod], None]:
+    """A sidecar `proxy` (an init container with restartPolicy Always), then optionally a
+    regular init container `init2`."""
+
+    def mutate(pod: Pod) -> None:
+        pod.spec.initContainers = [Container(name="proxy", image="busybox", restartPolicy="Always")]
+        if then_init:
+            pod.spec.initContainers.append(Container(name="init2", image="busybox"))
+        for fn in extra:
+            fn(pod)
+
+    return mutate
+
+
+def proxy_probe(kind: str) -> Callable[[Pod], None]:
+    def mutate(pod: Pod) -> None:
+        assert pod.spec.initContainers
+        setattr(pod.spec.initContainers[0], kind, Probe())
+
+    return mutate
+
+
+def proxy_image(pod: Pod) -> None:
+    assert pod.spec.initContainers
+    pod.spec.initContainers[0].image = "busybox:1.36"
+
+
+def kill(name: str, message: str, attempt: int = 0, grace: int = 30) -> KillAction:
+    return KillAction(f"{name}-{attempt}", name, message, grace)
+
+
+SIDECAR_CASES = [
+    pytest.param(
+        with_sidecar(),
+        observe(),
+        act(containers_to_start=(start("proxy", init=True),)),
+        id="sidecar: starts first",
+    ),
+    pytest.param(
+        with_sidecar(),
+        observe(info("proxy")),
+        act(containers_to_start=(start("app"),)),
+        id="sidecar: running and started, the app starts",
+    ),
+    pytest.param(
+        with_sidecar(), observe(info("proxy"), info("app")), NO_ACTION, id="sidecar: steady state"
+    ),
+    pytest.param(
+        with_sidecar(proxy_probe("startupProbe")),
+        observe(info("proxy")),
+        NO_ACTION,
+        id="sidecar: the app waits for its startup probe",
+    ),
+    pytest.param(
+        with_sidecar(proxy_probe("startupProbe")),
+        observe(info("proxy"), started={"proxy"}),
+        act(containers_to_start=(start("app"),)),
+        id="sidecar: startup probe passed, the app starts",
+    ),
+    pytest.param(
+        with_sidecar(proxy_probe("startupProbe")),
+        observe(info("proxy"), liveness={"proxy": "startup"}),
+        act(
+            containers_to_start=(start("proxy", 1, init=True),),
+            containers_to_kill=(kill("proxy", "Init container proxy failed startup probe"),),
+        ),
+        id="sidecar: startup probe failed, killed and restarted, no suffix",
+    ),
+    pytest.param(
+        with_sidecar(proxy_probe("livenessProbe")),
+        observe(info("proxy"), info("app"), liveness={"proxy": "liveness"}),
+        act(
+            containers_to_start=(start("proxy", 1, init=True),),
+            containers_to_kill=(kill("proxy", "Init container proxy failed liveness probe"),),
+        ),
+        id="sidecar: liveness failed, killed and restarted, the app kept",
+    ),
+    pytest.param(
+        with_sidecar(proxy_image),
+        observe(info("proxy"), info("app")),
+        act(
+            containers_to_start=(start("proxy", 1, init=True),),
+            containers_to_kill=(kill("proxy", "Init container proxy definition changed"),),
+        ),
+        id="sidecar: image changed, killed and restarted",
+    ),
+    pytest.param(
+        with_sidecar(),
+        observe(dead("proxy", code=1), info("app")),
+        act(containers_to_start=(start("proxy", 1, 5, init=True),)),
+        id="sidecar: exited, restarted beside the app",
+    ),
+    pytest.param(
+        with_sidecar(policy("Never")),
+        observe(dead("proxy", code=0), info("app")),
+        act(containers_to_start=(start("proxy", 1, 5, init=True),)),
+        id="sidecar: restarted even under Never",
+    ),
+    pytest.param(
+        with_sidecar(),
+        observe(dead("proxy", 2, code=1), info("app"), backoff={"proxy": 20.0}),
+        act(backoff=(wait("proxy", 20, "20s", init=True),)),
+        id="sidecar: crash loop back-off",
+    ),
+    pytest.param(
+        with_sidecar(),
+        observe(info("app")),
+        act(containers_to_start=(start("proxy", init=True),)),
+        id="sidecar: records gone after initialization, started again",
+    ),
+    pytest.param(
+        with_sidecar(policy("Never")),
+        observe(info("proxy"), dead("app", code=0)),
+        act(kill_pod=True),
+        id="sidecar: the app completed under Never, the pod is killed",
+    ),
+    pytest.param(
+        with_sidecar(policy("OnFailure")),
+        observe(info("proxy"), dead("app", code=0)),
+        act(kill_pod=True),
+        id="sidecar: the app completed under OnFailure, the pod is killed",
+    ),
+    pytest.param(
+        with_sidecar(policy("OnFailure")),
+        observe(dead("proxy", code=137), dead("app", code=0), deleting=True),
+        act(kill_pod=True),
+        id="sidecar: a terminal pod restarts nothing",
+    ),
+    pytest.param(
+        with_sidecar(then_init=True),
+        observe(info("proxy")),
+        act(containers_to_start=(start("init2", init=True),)),
+        id="sidecar then init: the init container starts once the sidecar runs",
+    ),
+    pytest.param(
+        with_sidecar(proxy_probe("startupProbe"), then_init=True),
+        observe(info("proxy")),
+        NO_ACTION,
+        id="sidecar then init: the init container waits for the startup probe",
+    ),
+    pytest.param(
+        with_sidecar(then_init=True),
+        observe(info("proxy"), info("init2")),
+        NO_ACTION,
+        id="sidecar then init: init running, wait",
+    ),
+    pytest.param(
+        with_sidecar(then_init=True),
+        observe(info("proxy"), dead("init2", code=0)),
+        act(containers_to_start=(start("app"),)),
+        id="sidecar then init: init done, the app starts",
+    ),
+    pytest.param(
+        with_sidecar(then_init=True),
+        observe(dead("proxy", code=1), info("init2")),
+        act(containers_to_start=(start("proxy", 1, 5, init=True),)),
+        id="sidecar then init: the sidecar restarts while init runs",
+    ),
+    pytest.param(
+        with_sidecar(then_init=True),
+        observe(info("proxy", 0, InstanceState.UNKNOWN), info("init2")),
+        act(
+            containers_to_start=(start("proxy", 1, init=True),),
+            containers_to_kill=(
+                kill(
+                    "proxy", 'Init container is in "unknown" state, try killing it before restart'
+                ),
+            ),
+        ),
+        id="sidecar: unknown state, killed and restarted",
+    ),
+]
+CASES += SIDECAR_CASES
+
+
 @pytest.mark.parametrize(("mutate_pod", "mutate_observed", "expected"), CASES)
 def test_decide(
     mutate_pod: Callable[[Pod], None],
@@ -511,7 +688,7 @@ def test_decide(
         observed.containers,
         now=1000.0,
         backoff=backoff,
-        liveness_failed=observed.liveness,
+        probes=ProbeView(failed=observed.liveness, started=frozenset(observed.started)),
         deleting=observed.deleting,
     )
     assert actions == expected

@@ -565,6 +565,98 @@ CASES = [
 ]
 
 
+def with_sidecar(*extra: Callable[[Pod], None]) -> Callable[[Pod], None]:
+    """A sidecar `proxy` (restartPolicy Always) before the regular init container `init2`."""
+
+    def mutate(pod: Pod) -> None:
+        pod.spec.initContainers = [
+            Container(name="proxy", image="busybox", restartPolicy="Always"),
+            Container(name="init2", image="busybox"),
+        ]
+        for fn in extra:
+            fn(pod)
+
+    return mutate
+
+
+def proxy_probe(kind: str) -> Callable[[Pod], None]:
+    def mutate(pod: Pod) -> None:
+        assert pod.spec.initContainers
+        setattr(pod.spec.initContainers[0], kind, Probe())
+
+    return mutate
+
+
+SIDECAR_CASES = [
+    pytest.param(
+        with_sidecar(),
+        obs(info("proxy"), dead("init2", code=0), info("app")),
+        {
+            "phase": "Running",
+            **READY_TRUE,
+            "conditions.Initialized.status": "True",
+            f"{IS}.0.started": True,
+            f"{IS}.0.ready": True,
+            f"{IS}.0.state.running.startedAt": ts(0),
+            f"{IS}.1.ready": True,
+        },
+        id="sidecar running beside the app: ready, Initialized",
+    ),
+    pytest.param(
+        with_sidecar(proxy_probe("readinessProbe")),
+        obs(info("proxy"), dead("init2", code=0), info("app")),
+        {
+            "phase": "Running",
+            f"{IS}.0.ready": False,
+            "conditions.ContainersReady.message": "containers with unready status: [proxy]",
+            "conditions.Ready.status": "False",
+        },
+        id="sidecar not ready: the pod is not Ready",
+    ),
+    pytest.param(
+        with_sidecar(proxy_probe("readinessProbe"), probe("readinessProbe")),
+        obs(info("proxy"), dead("init2", code=0), info("app")),
+        {"conditions.ContainersReady.message": "containers with unready status: [proxy app]"},
+        id="unready: sidecars first, in init order",
+    ),
+    pytest.param(
+        with_sidecar(proxy_probe("startupProbe")),
+        obs(info("proxy")),
+        {
+            "phase": "Pending",
+            f"{IS}.0.started": False,
+            f"{IS}.0.ready": False,
+            f"{IS}.1.state.waiting.reason": "PodInitializing",
+            "conditions.Initialized.message": "containers with incomplete status: [proxy init2]",
+        },
+        id="sidecar before its startup probe: Pending, incomplete",
+    ),
+    pytest.param(
+        with_sidecar(proxy_probe("startupProbe")),
+        obs(info("proxy"), startup={"proxy": True}),
+        {
+            "phase": "Pending",
+            f"{IS}.0.started": True,
+            "conditions.Initialized.message": "containers with incomplete status: [init2]",
+        },
+        id="sidecar started, init2 not yet run",
+    ),
+    pytest.param(
+        with_sidecar(policy("Never")),
+        obs(dead("proxy", code=143), dead("init2", code=0), dead("app", code=0), stopped=True),
+        {"phase": "Succeeded", f"{IS}.0.state.terminated.exitCode": 143},
+        id="a killed sidecar does not fail a completed pod",
+    ),
+    pytest.param(
+        with_sidecar(),
+        obs(dead("proxy", code=1), dead("init2", code=0), info("app")),
+        {"phase": "Running", f"{IS}.0.ready": False, "conditions.Initialized.status": "True"},
+        id="sidecar exited beside a running app: still Running, not ready",
+    ),
+]
+CASES += SIDECAR_CASES
+
+
 @pytest.mark.parametrize(("mutate_pod", "mutate_observed", "expected"), CASES)
 def test_generate_status(
     mutate_pod: Callable[[Pod], None],
