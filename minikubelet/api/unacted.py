@@ -23,7 +23,7 @@ _POD_FIELDS = (
     "readinessGates",
     "resourceClaims",
 )
-_CONTAINER_FIELDS = ("securityContext", "lifecycle", "resizePolicy", "volumeDevices")
+_CONTAINER_FIELDS = ("securityContext", "resizePolicy", "volumeDevices")
 _SUPPORTED_VOLUMES = ("emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected")
 _SUPPORTED_PROJECTIONS = ("configMap", "secret", "downwardAPI")
 _MESSAGE = "not acted on by minikubelet: the pod runs as if it were not set"

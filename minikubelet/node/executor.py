@@ -22,11 +22,12 @@ import anyio.abc
 from minikubelet.api.models import Container, Pod
 from minikubelet.clock import Clock
 from minikubelet.errors import ContainerNotFound, RuntimeFailure, RuntimeUnavailable
-from minikubelet.node.actions import is_sidecar
+from minikubelet.node.actions import grace_period, is_sidecar
 from minikubelet.node.backoff import Backoff, crash_key
 from minikubelet.node.containers import ConfigError, PodContext, container_spec
 from minikubelet.node.events import NORMAL, WARNING, EventRecorder
 from minikubelet.node.images import ImageManager
+from minikubelet.node.lifecycle import HookRunner, hook
 from minikubelet.node.sandbox_pool import SandboxPool
 from minikubelet.node.sync import (
     MINIMUM_GRACE_PERIOD,
@@ -131,6 +132,7 @@ class SyncResult:
 
 
 KILL_POD, CREATE_SANDBOX = "KillPod", "CreatePodSandbox"
+POST_START_HOOK_ERROR = "PostStartHookError"  # kuberuntime `ErrPostStartHook`
 KILL_CONTAINER, START_CONTAINER = "KillContainer", "StartContainer"
 
 
@@ -164,6 +166,7 @@ class Executor:
         self.node_context: PodContext | None = None
         self.backoff = Backoff()
         self.images = ImageManager(runtime, clock, recorder)
+        self.hooks = HookRunner(runtime, clock)
 
     async def execute(self, pod: Pod, actions: PodActions, observed: Observed) -> SyncResult:
         result = SyncResult()
@@ -182,7 +185,8 @@ class Executor:
             result.add(CREATE_SANDBOX, pod.name, *problem)
             if sandbox is None:
                 return result
-        await self._kill_each(pod, actions.containers_to_kill)
+        pod_ip = sandbox.ip if sandbox is not None else ""
+        await self._kill_each(pod, actions.containers_to_kill, pod_ip)
         for kill in actions.containers_to_kill:
             result.add(KILL_CONTAINER, kill.name)
         for wait in actions.backoff:
@@ -207,31 +211,47 @@ class Executor:
         grace = pod_grace(pod)
         running = observed.running
         ordering = TerminationOrdering(pod, [c.name for c in running], self.clock)
+        pod_ip = observed.sandbox.ip if observed.sandbox is not None else ""
         async with concurrently() as tg:
             for info in running:
                 self.recorder.pod(
                     pod, NORMAL, "Killing", f"Stopping container {info.name}", container=info.name
                 )
-                tg.start_soon(self._terminate, info.id, info.name, grace, ordering)
+                kill = KillAction(info.id, info.name, "", grace)
+                tg.start_soon(self._terminate, pod, kill, pod_ip, ordering)
         for sandbox in [observed.sandbox, *observed.stale_sandboxes]:
             if sandbox is not None and sandbox.running:
                 await self.runtime.stop_sandbox(sandbox.id)
 
-    async def _kill_each(self, pod: Pod, kills: tuple[KillAction, ...]) -> None:
+    async def _kill_each(self, pod: Pod, kills: tuple[KillAction, ...], pod_ip: str) -> None:
         async with concurrently() as tg:
             for kill in kills:
                 self.recorder.pod(pod, NORMAL, "Killing", kill.reason_message, container=kill.name)
-                grace = kill.grace if kill.grace is not None else pod_grace(pod)
-                tg.start_soon(self._stop, kill.container_id, max(MINIMUM_GRACE_PERIOD, grace))
+                tg.start_soon(self._terminate, pod, kill, pod_ip, None)
 
     async def _terminate(
-        self, container_id: str, name: str, grace: int, ordering: TerminationOrdering | None
+        self, pod: Pod, kill: KillAction, pod_ip: str, ordering: TerminationOrdering | None
     ) -> None:
-        """`killContainer` after its event: wait for the container's turn (sidecars), then
-        stop it with what is left of the grace period, at least 2 s."""
+        """`killContainer` after its `Killing` event: the preStop hook (within the grace
+        period, its whole seconds taken off it), the container's turn (sidecars), then the
+        stop with what is left of the grace period, at least 2 s."""
+        name = kill.name
+        grace = kill.grace if kill.grace is not None else pod_grace(pod)
+        spec = next((c for c in pod.spec.all_containers() if c.name == name), None)
+        pre_stop = hook(spec, "preStop") if spec is not None else None
+        if spec is not None and pre_stop is not None and grace > 0:
+            took, failure = await self.hooks.pre_stop(
+                pod, spec, kill.container_id, pre_stop, pod_ip, grace
+            )
+            if failure is not None:
+                log.info("preStop hook of %s failed: %s", name, failure)
+                self.recorder.pod(
+                    pod, WARNING, "FailedPreStopHook", "PreStopHook failed", container=name
+                )
+            grace -= took
         if ordering is not None and grace > 0:
             grace -= int(await ordering.wait_for_turn(name, grace))
-        await self._stop(container_id, max(MINIMUM_GRACE_PERIOD, grace))
+        await self._stop(kill.container_id, max(MINIMUM_GRACE_PERIOD, grace))
         if ordering is not None:
             ordering.container_terminated(name)
 
@@ -306,8 +326,9 @@ class Executor:
             problem = await self._create_and_start(pod, container, start.attempt, context)
         if problem is None:
             return ()
-        text = problem[0] if problem[0] in _IMAGE_REASONS else problem[1]
-        self.recorder.pod(pod, WARNING, "Failed", f"Error: {text}", container=container.name)
+        if problem[0] != POST_START_HOOK_ERROR:  # FailedPostStartHook said it, without detail
+            text = problem[0] if problem[0] in _IMAGE_REASONS else problem[1]
+            self.recorder.pod(pod, WARNING, "Failed", f"Error: {text}", container=container.name)
         return problem
 
     async def _create_and_start(
@@ -332,7 +353,31 @@ class Executor:
         self.recorder.pod(
             pod, NORMAL, "Started", f"Started container {container.name}", container=container.name
         )
-        return None
+        return await self._post_start(pod, container, container_id, context.pod_ip)
+
+    async def _post_start(
+        self, pod: Pod, container: Container, container_id: str, pod_ip: str
+    ) -> tuple[str, str] | None:
+        """`startContainer` step 4: the postStart hook, awaited (no status is written and no
+        other container starts meanwhile); a failure kills the container (`FailedPostStartHook`)
+        and the start fails with `PostStartHookError`."""
+        post_start = hook(container, "postStart")
+        if post_start is None:
+            return None
+        failure = await self.hooks.run(pod, container, container_id, post_start, pod_ip)
+        if failure is None:
+            return None
+        name = container.name
+        log.info("postStart hook of %s failed: %s", name, failure)
+        self.recorder.pod(
+            pod, WARNING, "FailedPostStartHook", "PostStartHook failed", container=name
+        )
+        self.recorder.pod(pod, NORMAL, "Killing", "FailedPostStartHook", container=name)
+        kill = KillAction(
+            container_id, name, "FailedPostStartHook", grace_period(pod, container, None)
+        )
+        await self._terminate(pod, kill, pod_ip, None)
+        return POST_START_HOOK_ERROR, failure
 
 
 def _skippable(pod: Pod, start: StartAction) -> bool:

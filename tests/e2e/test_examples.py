@@ -40,6 +40,7 @@ def test_every_example_is_here_and_valid() -> None:
         "crash-loop.yaml",
         "exec-tcp-probes.yaml",
         "init-containers.yaml",
+        "lifecycle-hooks.yaml",
         "node-selector.yaml",
         "oom.yaml",
         "sidecar-containers.yaml",
