@@ -114,7 +114,7 @@ class Node:
             engine_runner(runtime, self.statuses),
             statuses=self.statuses,
             events=self.recorder,
-            wake=self.wake,
+            wake=self.probe_changed,
         )
         self.probes.observers.append(self.history.attempt)
         self.scheduler = EventRecorder(store, config.name, component="default-scheduler")
@@ -179,6 +179,12 @@ class Node:
         worker = self.workers.get(uid)
         if worker is not None:
             worker.poke()
+
+    def probe_changed(self, uid: str) -> None:
+        """A probe result changed: the pod's status now, then its worker syncs."""
+        worker = self.workers.get(uid)
+        if worker is not None:
+            worker.probe_changed()
 
     def read_pod(self, namespace: str, name: str, uid: str) -> Pod | None:
         try:

@@ -88,9 +88,22 @@ class PodWorker:
     reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
     last_pod: Pod | None = None
     synced_runtime: Fingerprint = frozenset()  # the runtime state its last sync ended with
+    last_observed: Observed | None = None  # what its last sync saw
 
     def poke(self) -> None:
         self.wake.set()
+
+    def probe_changed(self) -> None:
+        """A probe result changed (`handleProbeSync`): the status goes out at once, from what the
+        last sync saw, as the kubelet's status manager takes a readiness change
+        (SetContainerReadiness) without asking the runtime; then the pod syncs. A sync busy
+        with a kill's grace period does not hold the change back either."""
+        observed = self.last_observed
+        if observed is not None:
+            pod = self.node.read_pod(self.namespace, self.name, self.uid)
+            if pod is not None and pod.spec.nodeName and pod.metadata.deletionTimestamp is None:
+                self._report(pod, observed)
+        self.poke()
 
     async def run(self) -> None:
         """Sync until the pod is gone and its containers are removed. The pod's probe workers
@@ -165,6 +178,7 @@ class PodWorker:
                     self.reasons[start.target] = (start.error, start.message)
             observed = await node.observe(self.uid)
         self.synced_runtime = observed.fingerprint()
+        self.last_observed = observed
         node.probes.update(pod, observed.containers)
         self._report(pod, observed)
         if terminal and not observed.running:

@@ -16,7 +16,7 @@ DNS rebuild from the store then.
 
 Each write that moves a pod in or out of a Service's Endpoints (`addresses`, `notReadyAddresses`,
 neither) also goes into that pod's history (`api/history.py`'s `EndpointEntry`), so `timeline`
-shows when a readiness change reached the traffic.
+shows when a readiness change reached the traffic; written after the sync, off the loop.
 """
 
 from __future__ import annotations
@@ -129,6 +129,10 @@ class EndpointsController:
                 while self._dirty:
                     namespace = self._dirty.pop()
                     self.sync(namespace)
+                    # Off the loop (the history's own writer, no fsync of its own): an fsync
+                    # here would hold back the Endpoints event the sync just published.
+                    moves, self._moves = self._moves, []
+                    await self._store.probes.write(moves)
 
     async def _follow(self, watcher: Any) -> None:
         async with watcher:
@@ -169,12 +173,15 @@ class EndpointsController:
                 for item in leftovers:
                     self._store.delete("EndpointSlice", namespace, item["metadata"]["name"])
                     wrote = True
-        if self._moves:
-            moves, self._moves = self._moves, []
-            self._store.probes.append(moves)
         if wrote:
             self._on_change(namespace)
         return wrote
+
+    def write_history(self) -> int:
+        """Write the moves of the syncs so far on the store's connection (`run` writes them
+        off the loop after each sync); how many entries were written."""
+        moves, self._moves = self._moves, []
+        return self._store.probes.append(moves)
 
     def _moved(self, namespace: str, service: str, before: JSON | None, after: JSON | None) -> None:
         time = micro_time(self._clock.utcnow())

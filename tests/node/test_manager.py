@@ -330,3 +330,34 @@ async def test_stopping_gives_up_at_its_limit(harness: Harness) -> None:
         tg.start_soon(stop)
         await harness.until(lambda: bool(finished), step=0.5, within=30)
     assert finished == [False]
+
+
+@pytest.mark.anyio
+async def test_a_readiness_change_reaches_the_status_without_the_engine(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the kubelet's status manager takes a readiness result (SetContainerReadiness): the
+    status is written from what the last sync saw, not after another runtime listing."""
+    from minikubelet.runtime.types import ExecResult
+
+    check = ["test", "-f", "/ready"]
+    harness.runtime.set_exec(check, ExecResult(exit_code=1))
+    probe = {"exec": {"command": check}, "periodSeconds": 1, "failureThreshold": 1}
+    harness.apply("web", containers=[{"name": "app", "image": IMAGE, "readinessProbe": probe}])
+    await harness.until(lambda: harness.status("web").get("state", {}).get("running"))
+    await harness.clock.advance(3)
+    await harness.settle()
+    assert harness.status("web")["ready"] is False
+    gate = anyio.Event()  # the engine stops answering listings
+    listing = harness.runtime.list_containers
+
+    async def stalled(pod_uid: str | None = None) -> Any:
+        await gate.wait()
+        return await listing(pod_uid)
+
+    monkeypatch.setattr(harness.runtime, "list_containers", stalled)
+    harness.runtime.set_exec(check, ExecResult(exit_code=0))
+    await harness.until(lambda: harness.status("web")["ready"], step=0.25, within=3)
+    conditions = {c["type"]: c["status"] for c in harness.pod("web")["status"]["conditions"]}
+    assert conditions["Ready"] == conditions["ContainersReady"] == "True"
+    gate.set()

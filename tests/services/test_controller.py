@@ -149,6 +149,7 @@ async def test_moves_in_and_out_of_the_endpoints_go_into_the_pods_history(store:
     controller.sync("default")
     store.delete("Service", "default", "web")
     controller.sync("default")
+    assert controller.write_history() == 4
     items = store.probes.list("uid-a")
     assert [(i["kind"], i["service"], i["state"], i["address"]) for i in items] == [
         ("Endpoint", "web", "notReady", "10.89.0.2"),
@@ -167,5 +168,7 @@ def test_a_pod_in_no_service_gets_no_endpoint_history(store: Store) -> None:
     other = make_pod(store, "b", "10.89.0.3", ready=True)
     relabelled = {**other, "metadata": {**other["metadata"], "labels": {"app": "other"}}}
     store.update("Pod", relabelled, expected_rv=other["metadata"]["resourceVersion"])
-    EndpointsController(store, FakeClock()).sync("default")
+    controller = EndpointsController(store, FakeClock())
+    controller.sync("default")
+    assert controller.write_history() == 0
     assert store.probes.list("uid-b") == []
