@@ -19,6 +19,11 @@ from minikubelet.api.quantity import Quantity
 from minikubelet.node.envvars import EnvContext, EnvError, ObjectSource, expand, make_environment
 from minikubelet.node.projection import CONFIG_VOLUMES
 from minikubelet.node.resolvconf import pod_resolv_conf
+from minikubelet.node.termination_message import (
+    LABEL_MESSAGE_FILE,
+    LABEL_MESSAGE_POLICY,
+    message_file,
+)
 from minikubelet.runtime.types import LABEL_ATTEMPT, ContainerSpec, Mount
 from minikubelet.services.envvars import service_env
 
@@ -159,6 +164,7 @@ def container_spec(pod: Pod, container: Container, attempt: int, ctx: PodContext
     limits = (resources.limits if resources else None) or {}
     requests = (resources.requests if resources else None) or {}
     cpu = requests.get("cpu") or limits.get("cpu")
+    message = message_file(ctx.pods_dir, pod.metadata.uid or "", container)
     return ContainerSpec(
         pod_uid=pod.metadata.uid or "",
         pod_name=pod.name,
@@ -171,7 +177,7 @@ def container_spec(pod: Pod, container: Container, attempt: int, ctx: PodContext
         args=tuple(expand(a, lookup) for a in container.args) if container.args else None,
         working_dir=container.workingDir,
         env=tuple(env),
-        mounts=tuple(mounts(pod, container, ctx)),
+        mounts=tuple([*mounts(pod, container, ctx), *([message] if message else [])]),
         memory_limit=limits["memory"].value() if "memory" in limits else None,
         nano_cpus=limits["cpu"].milli_value() * 1_000_000 if "cpu" in limits else None,
         cpu_shares=max(2, cpu.milli_value() * 1024 // 1000) if cpu is not None else 2,
@@ -183,6 +189,8 @@ def container_spec(pod: Pod, container: Container, attempt: int, ctx: PodContext
             "annotation.io.kubernetes.container.terminationMessagePath": (
                 container.terminationMessagePath or ""
             ),
+            LABEL_MESSAGE_POLICY: container.terminationMessagePolicy or "File",
+            LABEL_MESSAGE_FILE: message.source if message else "",
             "annotation.io.kubernetes.pod.terminationGracePeriod": str(
                 pod.spec.terminationGracePeriodSeconds or 30
             ),

@@ -46,6 +46,7 @@ from minikubelet.node.logs import last_lines, open_logs
 from minikubelet.node.node_status import register_node, set_node_ready
 from minikubelet.node.sandbox_pool import SandboxPool, spares_of
 from minikubelet.node.status_cache import StatusCache
+from minikubelet.node.termination_message import TerminationMessages
 from minikubelet.node.volumes import ConfigVolumes, StoreObjects
 from minikubelet.node.worker import PodWorker
 from minikubelet.prober.history import HistoryWriter
@@ -122,6 +123,7 @@ class Node:
         self.pool = SandboxPool(spares, config.sandbox_pool, clock) if spares else None
         self.executor = Executor(runtime, clock, self.recorder, config.pods_dir, self.pool)
         self.executor.images.objects = self.volumes.source  # the pods' pull Secrets
+        self.messages = TerminationMessages(runtime)
         self.workers: dict[str, PodWorker] = {}
         self.engine_up = True
         # pod uid → its metadata and spec (JSON) at its last event
@@ -224,7 +226,7 @@ class Node:
         sandboxes = sorted(
             await self.runtime.list_sandboxes(uid), key=lambda s: s.attempt, reverse=True
         )
-        containers = await self.runtime.list_containers(uid)
+        containers = await self.messages.enrich(await self.runtime.list_containers(uid))
         newest = sandboxes[0] if sandboxes else None
         return Observed(newest, sandboxes[1:], containers)
 

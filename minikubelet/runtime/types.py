@@ -193,6 +193,9 @@ class ContainerInfo:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    # what the container left at its terminationMessagePath (or its log's tail), read by the
+    # node once it exited (`node/termination_message.py`); the engine never sets it
+    termination_message: str = ""
 
 
 @dataclass(frozen=True, slots=True)

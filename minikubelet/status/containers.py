@@ -57,10 +57,12 @@ def _terminated(info: ContainerInfo) -> ContainerStateTerminated:
     else:
         reason = "OOMKilled" if info.oom_killed else "Completed" if info.exit_code == 0 else "Error"
         started, finished = info.started_at, info.finished_at
+    # the runtime's message, then what the container left (joined with ": ", as ≈1.33 does)
+    message = ": ".join(m for m in (info.error, info.termination_message) if m)
     return ContainerStateTerminated(
         exitCode=info.exit_code,
         reason=reason,
-        message=info.error or None,
+        message=message or None,
         startedAt=seconds(started),
         finishedAt=seconds(finished),
         containerID=container_id(info),

@@ -46,6 +46,7 @@ def test_every_example_is_here_and_valid() -> None:
         "sidecar-containers.yaml",
         "sidecar-localhost.yaml",
         "startup-probe.yaml",
+        "termination-message.yaml",
     ]
 
 

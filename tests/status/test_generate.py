@@ -655,6 +655,23 @@ SIDECAR_CASES = [
     ),
 ]
 CASES += SIDECAR_CASES
+CASES += [
+    pytest.param(
+        policy("Never"),
+        obs(replace(dead("app", code=3), termination_message="config missing\n"), stopped=True),
+        {f"{CS}.state.terminated.message": "config missing\n"},
+        id="terminated: the termination message",
+    ),
+    pytest.param(
+        policy("Never"),
+        obs(
+            replace(dead("app", code=3), error="engine says", termination_message="app says"),
+            stopped=True,
+        ),
+        {f"{CS}.state.terminated.message": "engine says: app says"},
+        id="terminated: the runtime's message, then the container's",
+    ),
+]
 
 
 @pytest.mark.parametrize(("mutate_pod", "mutate_observed", "expected"), CASES)
