@@ -33,8 +33,6 @@ def unacted_fields(pod: Pod) -> list[str]:
     """One warning per field that is set but not acted on, with its path."""
     spec = pod.spec
     found = [f"spec.{name}" for name in _POD_FIELDS if _set(spec.extra.get(name))]
-    if spec.activeDeadlineSeconds is not None:
-        found.append("spec.activeDeadlineSeconds")
     if spec.hostNetwork:
         found.append("spec.hostNetwork")
     for group in ("initContainers", "containers"):

@@ -23,11 +23,18 @@ from minikubelet.api.models import Pod, PodStatus
 from minikubelet.clock import sleep_or_wake
 from minikubelet.errors import Conflict, NotFound, RuntimeFailure
 from minikubelet.node.backoff import CrashLoopView
+from minikubelet.node.events import NORMAL
 from minikubelet.node.executor import Executor, Fingerprint, Observed
 from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.sync import NO_ACTION, BackoffWait, ProbeView, decide
 from minikubelet.node.volumes import ConfigVolumes
 from minikubelet.runtime.types import ContainerInfo
+from minikubelet.status.deadline import (
+    DEADLINE_MESSAGE,
+    DEADLINE_REASON,
+    deadline_in,
+    past_active_deadline,
+)
 from minikubelet.status.generate import generate_status
 
 __all__ = ["PodWorker", "Probes"]
@@ -154,6 +161,7 @@ class PodWorker:
             return min(self.resync, node.volumes.retry_in(self.uid) or self.resync)
         observed = await node.observe(self.uid)
         executor = node.executor
+        past_deadline = self._check_deadline(pod)
         view = CrashLoopView(
             executor.backoff, pod, executor.clock.monotonic(), executor.clock.utcnow()
         )
@@ -166,7 +174,7 @@ class PodWorker:
             probes=self._probe_view(),
             # A pod whose phase is terminal only has its containers stopped (the kubelet's
             # SyncPod returns before computePodActions): its sidecars are not restarted.
-            deleting=self._phase_terminal(pod),
+            deleting=self._phase_terminal(pod) or past_deadline,
         )
         if actions != NO_ACTION:
             log.info("pod %s/%s: %s", self.namespace, self.name, actions)
@@ -188,7 +196,20 @@ class PodWorker:
         waits = [self._remaining(w) for w in actions.backoff]
         pull = executor.images.retry_in(pod)
         resync = self.resync * (1 + random.random() * 0.5)  # wait.Jitter(syncFrequency, 0.5)
-        return min([resync, *waits, *([pull] if pull is not None else [])])
+        left = deadline_in(pod, node.statuses.pod_status(self.uid), executor.clock.utcnow())
+        deadline = [left + 0.001] if left is not None and left > 0 else []
+        return min([resync, *waits, *([pull] if pull is not None else []), *deadline])
+
+    def _check_deadline(self, pod: Pod) -> bool:
+        """The active-deadline handler: past it, a `DeadlineExceeded` event each sync until the
+        pod is terminal, and the pod is killed (its status then reads Failed)."""
+        status = self.node.statuses.pod_status(self.uid) or pod.status
+        now = self.node.executor.clock.utcnow()
+        if not past_active_deadline(pod, status, now):
+            return False
+        if not self._phase_terminal(pod):
+            self.node.executor.recorder.pod(pod, NORMAL, DEADLINE_REASON, DEADLINE_MESSAGE)
+        return True
 
     def _phase_terminal(self, pod: Pod) -> bool:
         status = self.node.statuses.pod_status(self.uid) or pod.status

@@ -22,6 +22,7 @@ from minikubelet.status.conditions import (
     terminal_ready_condition,
 )
 from minikubelet.status.containers import convert_statuses
+from minikubelet.status.deadline import DEADLINE_MESSAGE, DEADLINE_REASON, past_active_deadline
 from minikubelet.status.instances import newest_first
 from minikubelet.status.phase import TERMINAL, get_phase
 
@@ -128,6 +129,10 @@ def generate_status(
     phase = get_phase(pod, every, terminal)
     if phase not in TERMINAL and old.phase in TERMINAL:
         phase = old.phase or phase  # a terminal phase is sticky
+    # ShouldEvict of the active-deadline handler: Failed, with its reason and message
+    evicted = old.phase not in TERMINAL and past_active_deadline(pod, old, now)
+    if evicted:
+        phase = "Failed"
     status = PodStatus(
         phase=phase,
         conditions=_conditions(pod, old, sandbox, every, phase, now),
@@ -138,7 +143,9 @@ def generate_status(
         qosClass=old.qosClass,
         extra={"hostIPs": [{"ip": host_ip}]},
     )
-    if phase == old.phase:
+    if evicted:
+        status.reason, status.message = DEADLINE_REASON, DEADLINE_MESSAGE
+    elif phase == old.phase:
         status.reason, status.message = old.reason, old.message
     could_run = (sandbox is not None and sandbox.running) or any(
         c.state is InstanceState.RUNNING for c in containers

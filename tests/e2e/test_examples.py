@@ -36,6 +36,7 @@ def ready(agent: Agent, name: str, container: str) -> bool:
 
 def test_every_example_is_here_and_valid() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.yaml")) == [
+        "active-deadline.yaml",
         "configmap-secret.yaml",
         "crash-loop.yaml",
         "exec-tcp-probes.yaml",

@@ -134,6 +134,13 @@ def probe(kind: str) -> Callable[[Pod], None]:
     return mutate
 
 
+def deadline(seconds: int) -> Callable[[Pod], None]:
+    def mutate(pod: Pod) -> None:
+        pod.spec.activeDeadlineSeconds = seconds
+
+    return mutate
+
+
 def named(*names: str) -> Callable[[Pod], None]:
     def mutate(pod: Pod) -> None:
         pod.spec.containers = [Container(name=n, image="busybox") for n in names]
@@ -670,6 +677,32 @@ CASES += [
         ),
         {f"{CS}.state.terminated.message": "engine says: app says"},
         id="terminated: the runtime's message, then the container's",
+    ),
+    pytest.param(
+        deadline(30),
+        obs(previous=previous(startTime=t(970.4), phase="Running")),
+        {
+            "phase": "Running",  # held back while its containers could run (mergePodStatus)
+            "reason": None,
+            "conditions.Ready.reason": "PodFailed",
+        },
+        id="past activeDeadlineSeconds, still running: Failed held back",
+    ),
+    pytest.param(
+        deadline(30),
+        obs(dead("app", code=137), stopped=True, previous=previous(startTime=t(970.4))),
+        {
+            "phase": "Failed",
+            "reason": "DeadlineExceeded",
+            "message": "Pod was active on the node longer than the specified deadline",
+        },
+        id="past activeDeadlineSeconds, stopped: Failed, DeadlineExceeded",
+    ),
+    pytest.param(
+        deadline(31),
+        obs(dead("app", code=137), stopped=True, previous=previous(startTime=t(970.4))),
+        {"phase": "Running", "reason": None},
+        id="1 s before activeDeadlineSeconds: nothing",
     ),
 ]
 
