@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minikubelet.api.codec import to_dict
 from minikubelet.api.models import (
     Container,
     EmptyDirVolumeSource,
@@ -40,6 +41,11 @@ def default_pod(pod: Pod) -> Pod:
         _default_volume(volume)
     for container in spec.all_containers():
         _default_container(container, host_network=bool(spec.hostNetwork))
+    if spec.extra.get("ephemeralContainers"):  # SetDefaults_EphemeralContainer
+        ephemeral = spec.ephemeral_containers()
+        for container in ephemeral:
+            _default_container(container, host_network=bool(spec.hostNetwork))
+        spec.extra["ephemeralContainers"] = [to_dict(c) for c in ephemeral]
     return pod
 
 

@@ -264,6 +264,7 @@ POD = register(
         verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
         subresources={
             "attach": Subresource(("create", "get"), "PodAttachOptions"),
+            "ephemeralcontainers": Subresource(("get", "patch", "update")),
             "exec": Subresource(("create", "get"), "PodExecOptions"),
             "log": Subresource(("get",)),
             "portforward": Subresource(("create", "get"), "PodPortForwardOptions"),

@@ -243,6 +243,14 @@ class PodSpec:
         """Init containers first, then regular ones: the order Kubernetes lists them in."""
         return [*(self.initContainers or []), *(self.containers or [])]
 
+    def ephemeral_containers(self) -> list[Container]:
+        """`ephemeralContainers`, kept as JSON in `extra` (only its own subresource writes it):
+        each as a Container, its `targetContainerName` in the Container's `extra`."""
+        from minikubelet.api.codec import from_dict  # the codec reads this module's types
+
+        found = self.extra.get("ephemeralContainers") or []
+        return [from_dict(Container, c) for c in found if isinstance(c, dict)]
+
 
 @dataclass(kw_only=True, slots=True)
 class PodCondition:

@@ -53,7 +53,7 @@ def validate_pod_update(new: Pod, old: Pod) -> list[FieldError]:
     for name in _IMMUTABLE:
         if new_meta.get(name) != old_meta.get(name):
             errors.append(invalid(meta.child(name), new_meta.get(name), "field is immutable"))
-    errors += validate_pod(new)
+    errors += validate_pod(new, create=False)
     spec = Path("spec")
     for field in ("containers", "initContainers"):
         if len(getattr(new.spec, field) or []) != len(getattr(old.spec, field) or []):

@@ -63,6 +63,7 @@ _ONE_LINE = {  # kubectl's one-line descriptions
     "exec": "Execute a command in a container",
     "attach": "Attach to a running container",
     "cp": "Copy files and directories to and from containers",
+    "debug": "Create debugging sessions for troubleshooting workloads and nodes",
     "port-forward": "Forward one or more local ports to a pod",
     "wait": "Experimental: Wait for a specific condition on one or many resources",
     "label": "Update the labels on a resource",
@@ -89,6 +90,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "exec": ("exec", True),
     "attach": ("attach", True),
     "cp": ("cp", True),
+    "debug": ("debug", True),
     "port-forward": ("portforward", True),
     "delete": ("delete", True),
     "wait": ("wait", True),
@@ -169,7 +171,7 @@ def _split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
     return argv[:at], argv[at + 1 :]
 
 
-_TAKES_COMMAND = {"exec"}
+_TAKES_COMMAND = {"exec", "debug"}
 
 
 def _version(client_only: bool) -> int:

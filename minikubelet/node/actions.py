@@ -143,6 +143,7 @@ class Plan:
     starts: list[StartAction] = field(default_factory=list)
     kills: list[KillAction] = field(default_factory=list)
     init_failed_never: bool = False
+    ephemeral: list[StartAction] = field(default_factory=list)  # not counted as containers
 
 
 def format_pod(pod: Pod) -> str:

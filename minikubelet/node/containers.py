@@ -47,6 +47,8 @@ class PodContext:
     allocatable: Mapping[str, Quantity] | None = None
     services: Callable[[], list[dict[str, Any]]] | None = None  # every Service, for env
     cluster_dns: str = ""  # the kubelet's clusterDNS; empty: pods keep the engine's resolver
+    # container name → its newest instance's id: an ephemeral container's --target
+    container_ids: Mapping[str, str] | None = None
 
 
 def pod_volume_dir(pods_dir: Path, uid: str, volume: str) -> Path:
@@ -156,6 +158,18 @@ def mounts(pod: Pod, container: Container, ctx: PodContext) -> list[Mount]:
     return out
 
 
+def _pid_target(container: Container, ctx: PodContext) -> str | None:
+    """An ephemeral container's `targetContainerName` as the id whose PID namespace it joins
+    (`startSpec.getTargetID`: any status of that name, running or not)."""
+    target = container.extra.get("targetContainerName")
+    if not target:
+        return None
+    found = (ctx.container_ids or {}).get(str(target))
+    if found is None:
+        raise ConfigError(f"unable to find target container {target}")
+    return found
+
+
 def container_spec(pod: Pod, container: Container, attempt: int, ctx: PodContext) -> ContainerSpec:
     """The runtime spec of one container instance; raises ConfigError."""
     env = environment(pod, container, ctx)
@@ -181,6 +195,7 @@ def container_spec(pod: Pod, container: Container, attempt: int, ctx: PodContext
         memory_limit=limits["memory"].value() if "memory" in limits else None,
         nano_cpus=limits["cpu"].milli_value() * 1_000_000 if "cpu" in limits else None,
         cpu_shares=max(2, cpu.milli_value() * 1024 // 1000) if cpu is not None else 2,
+        pid_target=_pid_target(container, ctx),
         stdin=bool(container.stdin),
         stdin_once=bool(container.stdinOnce),
         tty=bool(container.tty),

@@ -46,6 +46,7 @@ from minikubelet.runtime.types import (
     SandboxInfo,
     SandboxSpec,
 )
+from minikubelet.status.instances import newest_first
 
 __all__ = ["ActionResult", "Executor", "Fingerprint", "Observed", "SyncResult", "fingerprint"]
 
@@ -197,7 +198,12 @@ class Executor:
             return result
         if self.node_context is None:
             raise RuntimeUnavailable("the container engine has not answered yet")
-        context = replace(self.node_context, pod_ip=sandbox.ip, sandbox_id=sandbox.id)
+        context = replace(
+            self.node_context,
+            pod_ip=sandbox.ip,
+            sandbox_id=sandbox.id,
+            container_ids={n: i[0].id for n, i in newest_first(observed.containers).items()},
+        )
         for start in actions.containers_to_start:
             problem = await self._start(pod, start, context)
             result.add(START_CONTAINER, start.name, *problem)
@@ -316,7 +322,8 @@ class Executor:
     ) -> tuple[str, str] | tuple[()]:
         """`startContainer`: image, config, create, start; () when it started, else (reason,
         message)."""
-        container = next(c for c in pod.spec.all_containers() if c.name == start.name)
+        every = [*pod.spec.all_containers(), *pod.spec.ephemeral_containers()]
+        container = next(c for c in every if c.name == start.name)
         if start.finished_at is not None:
             self.backoff.next(
                 crash_key(pod, container.name, container.image or ""), self.clock.monotonic()

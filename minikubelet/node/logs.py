@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from minikubelet.api.codec import from_dict
 from minikubelet.api.models import ContainerStatus, Pod
 from minikubelet.errors import BadRequest, ContainerNotFound
 from minikubelet.runtime.types import LogOptions, Runtime
@@ -17,9 +18,11 @@ __all__ = ["last_lines", "log_container_id", "open_logs"]
 def _status(pod: Pod, container: str) -> ContainerStatus | None:
     statuses = []
     if pod.status is not None:
+        ephemeral = pod.status.extra.get("ephemeralContainerStatuses") or []
         statuses = [
             *(pod.status.initContainerStatuses or []),
             *(pod.status.containerStatuses or []),
+            *(from_dict(ContainerStatus, s) for s in ephemeral),
         ]
     return next((s for s in statuses if s.name == container), None)
 

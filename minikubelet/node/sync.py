@@ -11,7 +11,8 @@ Ported: `computePodActions` (`kuberuntime_manager.go`, ≈1.32) with its init-co
 `computeInitContainerActions` in `node/init_containers.py` (sidecars included),
 `ShouldContainerBeRestarted` (`container/helpers.go`), `PodSandboxChanged`
 (`kuberuntime/util`), `doBackOff`, `setTerminationGracePeriod`, and the container GC's "one
-dead instance per container" rule. Not ported: in-place resize, ephemeral containers.
+dead instance per container" rule, and ephemeral containers (started once, first, never
+restarted). Not ported: in-place resize.
 """
 
 from __future__ import annotations
@@ -201,6 +202,12 @@ def decide(
         plan, create = _sandbox_plan(pod, groups)
     else:
         plan = Plan()
+        # computePodActions: ephemeral containers may start before initialization completes
+        plan.ephemeral = [
+            StartAction(name=c.name)
+            for c in pod.spec.ephemeral_containers()
+            if not groups.get(c.name)  # never restarted: one instance, ever
+        ]
         seen = probes or ProbeView()
         initialized = init_actions(pod, groups, seen, plan)
         if not plan.kill_pod and initialized:
@@ -211,7 +218,9 @@ def decide(
     if plan.kill_pod and not create:
         plan.init_starts.clear()
         plan.starts.clear()
-    starts, waits = _hold_back(pod, [*plan.init_starts, *plan.starts], backoff)
+        plan.ephemeral.clear()
+    # SyncPod starts ephemeral containers first (step 5), before init and regular ones
+    starts, waits = _hold_back(pod, [*plan.ephemeral, *plan.init_starts, *plan.starts], backoff)
     return PodActions(
         kill_pod=plan.kill_pod,
         create_sandbox=create,

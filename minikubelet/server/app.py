@@ -41,6 +41,9 @@ SUBRESOURCES: dict[tuple[str, str], KindHandler] = {
     ("status", "GET"): objects.get_object,
     ("status", "PUT"): objects.replace_status,
     ("log", "GET"): pods.pod_log,
+    ("ephemeralcontainers", "GET"): objects.get_object,
+    ("ephemeralcontainers", "PUT"): pods.pod_ephemeral_put,
+    ("ephemeralcontainers", "PATCH"): pods.pod_ephemeral_patch,
     **streams.SUBRESOURCES,  # exec, attach, portforward: upgraded connections
 }
 # verb -> (on the collection or an object, HTTP method, handler)

@@ -58,11 +58,13 @@ def log_options(request: Request, name: str) -> dict[str, Any]:
 
 
 def pick_container(pod: dict[str, Any], requested: str | None) -> str:
-    """The named container, or the only one of all (init ones count); init ones listed first."""
+    """The named container, or the only one of all (init and ephemeral ones count), listed
+    init, regular, ephemeral (`validateContainer`)."""
     spec = pod.get("spec") or {}
     name = pod["metadata"]["name"]
     names = [c["name"] for c in spec.get("initContainers") or []]
     names += [c["name"] for c in spec.get("containers") or []]
+    names += [c["name"] for c in spec.get("ephemeralContainers") or []]
     if requested:
         if requested not in names:
             raise BadRequest(f"container {requested} is not valid for pod {name}")

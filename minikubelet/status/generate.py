@@ -8,9 +8,11 @@ Pure: the runtime snapshot, the probers' results, the reasonCache and the time a
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import ContainerStatus, Pod, PodCondition, PodIP, PodStatus
 from minikubelet.runtime.types import ContainerInfo, InstanceState, SandboxInfo
 from minikubelet.status.conditions import (
@@ -143,6 +145,9 @@ def generate_status(
         qosClass=old.qosClass,
         extra={"hostIPs": [{"ip": host_ip}]},
     )
+    ephemeral = _ephemeral_statuses(pod, old, convert)
+    if ephemeral:
+        status.extra["ephemeralContainerStatuses"] = ephemeral
     if evicted:
         status.reason, status.message = DEADLINE_REASON, DEADLINE_MESSAGE
     elif phase == old.phase:
@@ -154,6 +159,25 @@ def generate_status(
     stamp_transitions(status.conditions or [], old.conditions or [], now)
     _set_pod_ips(status, old, sandbox)
     return status
+
+
+def _ephemeral_statuses(
+    pod: Pod, old: PodStatus, convert: Callable[..., list[ContainerStatus]]
+) -> list[dict[str, Any]]:
+    """`ephemeralContainerStatuses`, converted as the regular ones (`convertStatusToAPIStatus`)
+    but never ready: the prober's `UpdatePodStatus` sets Ready and Started only for init and
+    regular containers. Kept as JSON in `extra`, where the model keeps the field."""
+    specs = pod.spec.ephemeral_containers()
+    if not specs:
+        return []
+    previous = [
+        from_dict(ContainerStatus, s) for s in old.extra.get("ephemeralContainerStatuses") or []
+    ]
+    out = []
+    for status in convert(specs, previous=previous, init=False):
+        status.ready, status.started = False, None
+        out.append(to_dict(status))
+    return out
 
 
 def _set_pod_ips(status: PodStatus, old: PodStatus, sandbox: SandboxInfo | None) -> None:

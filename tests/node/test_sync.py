@@ -179,6 +179,20 @@ def two_containers(pod: Pod) -> None:
     ]
 
 
+def debugger(pod: Pod) -> None:
+    """`kubectl debug web --image=busybox --target=app`'s ephemeral container."""
+    debugger = {"name": "debugger", "image": "busybox", "targetContainerName": "app"}
+    pod.spec.extra["ephemeralContainers"] = [debugger]
+
+
+def debugger_then(fn: Callable[[Pod], None]) -> Callable[[Pod], None]:
+    def mutate(pod: Pod) -> None:
+        fn(pod)
+        debugger(pod)
+
+    return mutate
+
+
 CASES = [
     pytest.param(nothing, nothing, NO_ACTION, id="steady state: nothing to do"),
     pytest.param(
@@ -488,6 +502,50 @@ CASES = [
         act(backoff=(wait("side", 10, "10s"),)),
         id="one crash-looping, one running",
     ),
+    pytest.param(
+        debugger,
+        nothing,
+        act(containers_to_start=(start("debugger"),)),
+        id="ephemeral: started once it is in the spec",
+    ),
+    pytest.param(
+        debugger,
+        observe(info("app"), dead("debugger", code=0)),
+        NO_ACTION,
+        id="ephemeral: exited, never restarted",
+    ),  # fmt: skip
+    pytest.param(
+        debugger, observe(info("app"), info("debugger")), NO_ACTION, id="ephemeral: running"
+    ),
+    pytest.param(
+        with_inits(debugger),
+        observe(info("init1")),
+        act(containers_to_start=(start("debugger"),)),
+        id="ephemeral: before the init containers are done",
+    ),
+    pytest.param(
+        debugger_then(two_containers),
+        observe(dead("app", 0), info("side")),
+        act(containers_to_start=(start("debugger"), start("app", 1, finished=5))),
+        id="ephemeral: started first, before the regular ones",
+    ),
+    pytest.param(
+        debugger_then(policy("Never")),
+        observe(dead("app", 0, code=0), info("debugger")),
+        act(kill_pod=True),
+        id="ephemeral: does not keep a finished pod alive",
+    ),
+    pytest.param(
+        debugger,
+        then(observe(), sandbox(running=False)),
+        act(
+            kill_pod=True,
+            create_sandbox=True,
+            sandbox_attempt=1,
+            containers_to_start=(start("app"),),
+        ),
+        id="ephemeral: not on a new sandbox's first sync",
+    ),  # fmt: skip
 ]
 
 

@@ -16,6 +16,7 @@ from minikubelet.api.validation.field import (
     duplicate,
     forbidden,
     invalid,
+    not_found,
     not_supported,
     required,
 )
@@ -193,4 +194,61 @@ def validate_image_whitespace(containers: list[Container] | None, path: Path) ->
         if image != image.strip(_GO_SPACE):
             detail = "must not have leading or trailing whitespace"
             errs.append(invalid(path.index(i).child("image"), image, detail))
+    return errs
+
+
+_EPHEMERAL = "cannot be set for an Ephemeral Container"
+
+
+def _ephemeral_forbidden(container: Container, path: Path) -> list[FieldError]:
+    """`validateFieldAllowList`: the fields outside the allow-list that are set, in the order
+    of Go's EphemeralContainerCommon."""
+    resources = container.resources
+    set_fields = {
+        "ports": bool(container.ports),
+        "resources": bool(
+            resources and (resources.limits or resources.requests or resources.extra)
+        ),
+        "resizePolicy": bool(container.extra.get("resizePolicy")),
+        "restartPolicy": container.restartPolicy is not None,
+        "livenessProbe": container.livenessProbe is not None,
+        "readinessProbe": container.readinessProbe is not None,
+        "startupProbe": container.startupProbe is not None,
+        "lifecycle": container.extra.get("lifecycle") is not None,
+    }
+    errs = [forbidden(path.child(name), _EPHEMERAL) for name, found in set_fields.items() if found]
+    for j, mount in enumerate(container.volumeMounts or []):
+        for key in ("subPath", "subPathExpr"):
+            if mount.subPath if key == "subPath" else mount.extra.get(key):
+                errs.append(forbidden(path.child("volumeMounts").index(j).child(key), _EPHEMERAL))
+    return errs
+
+
+def validate_ephemeral_containers(
+    ephemeral: list[Container],
+    regular: list[Container] | None,
+    init: list[Container] | None,
+    volumes: set[str],
+    path: Path,
+) -> list[FieldError]:
+    """`validateEphemeralContainers`: each as any container, a name unique across every kind,
+    a target among the regular and init containers, and only the allowed fields."""
+    errs: list[FieldError] = []
+    others = {c.name for c in [*(regular or []), *(init or [])]}
+    names = set(others)
+    for i, container in enumerate(ephemeral):
+        ctr_path = path.index(i)
+        errs += _validate_common(container, volumes, ctr_path)
+        image = container.image or ""
+        if image != image.strip(_GO_SPACE):
+            detail = "must not have leading or trailing whitespace"
+            errs.append(invalid(ctr_path.child("image"), image, detail))
+        if container.name in names:
+            errs.append(duplicate(ctr_path.child("name"), container.name))
+        else:
+            names.add(container.name)
+        target = container.extra.get("targetContainerName")
+        if target and target not in others:
+            errs.append(not_found(ctr_path.child("targetContainerName"), target))
+        errs += _ephemeral_forbidden(container, ctr_path)
     return errs

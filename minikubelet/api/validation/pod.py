@@ -13,6 +13,7 @@ from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import ObjectMeta, Pod, PodSpec
 from minikubelet.api.validation.containers import (
     validate_containers,
+    validate_ephemeral_containers,
     validate_image_whitespace,
     validate_init_containers,
 )
@@ -230,6 +231,13 @@ def _validate_spec(spec: PodSpec, path: Path) -> list[FieldError]:
     errs += validate_init_containers(
         spec.initContainers, spec.containers, known, grace, path.child("initContainers")
     )
+    errs += validate_ephemeral_containers(
+        spec.ephemeral_containers(),
+        spec.containers,
+        spec.initContainers,
+        known,
+        path.child("ephemeralContainers"),
+    )
     errs += _validate_host_network(spec, path.child("containers"))
     restart = ("Always", "OnFailure", "Never")
     if not spec.restartPolicy:
@@ -272,8 +280,10 @@ def _validate_token_projections(spec: PodSpec, path: Path) -> list[FieldError]:
     return errs
 
 
-def validate_pod(pod: Pod) -> list[FieldError]:
-    """All errors `ValidatePodCreate` reports for a defaulted Pod, in the API server's order.
+def validate_pod(pod: Pod, *, create: bool = True) -> list[FieldError]:
+    """All errors `ValidatePodCreate` reports for a defaulted Pod, in the API server's order
+    (`create=False`: the spec and metadata checks an update repeats, which allow ephemeral
+    containers).
 
     Call it after name generation (a `generateName` pod must already carry its generated name,
     as upstream's BeforeCreate does), so a bad prefix fails both generateName and name.
@@ -285,7 +295,7 @@ def validate_pod(pod: Pod) -> list[FieldError]:
     errs += _validate_token_projections(pod.spec, spec_path.child("volumes"))
     errs += validate_image_whitespace(pod.spec.containers, spec_path.child("containers"))
     errs += validate_image_whitespace(pod.spec.initContainers, spec_path.child("initContainers"))
-    if pod.spec.extra.get("ephemeralContainers"):
+    if create and pod.spec.extra.get("ephemeralContainers"):
         errs.append(forbidden(spec_path.child("ephemeralContainers"), "cannot be set on create"))
     if pod.spec.nodeName and pod.spec.extra.get("schedulingGates"):
         detail = "cannot be set until all schedulingGates have been cleared"
