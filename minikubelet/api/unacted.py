@@ -17,8 +17,6 @@ _POD_FIELDS = (
     "hostPID",
     "hostIPC",
     "shareProcessNamespace",
-    "dnsConfig",
-    "hostAliases",
     "runtimeClassName",
     "readinessGates",
     "resourceClaims",

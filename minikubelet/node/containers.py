@@ -17,8 +17,9 @@ from typing import Any
 from minikubelet.api.models import Container, Pod, Volume
 from minikubelet.api.quantity import Quantity
 from minikubelet.node.envvars import EnvContext, EnvError, ObjectSource, expand, make_environment
+from minikubelet.node.etc_hosts import managed_hosts
 from minikubelet.node.projection import CONFIG_VOLUMES
-from minikubelet.node.resolvconf import pod_resolv_conf
+from minikubelet.node.resolvconf import DOMAIN, pod_resolv_conf
 from minikubelet.node.termination_message import (
     LABEL_MESSAGE_FILE,
     LABEL_MESSAGE_POLICY,
@@ -128,10 +129,24 @@ def _resolv_conf(pod: Pod, ctx: PodContext, taken: set[str]) -> list[Mount]:
     return [Mount(source=str(path), target="/etc/resolv.conf")]
 
 
+def _etc_hosts(pod: Pod, ctx: PodContext, taken: set[str]) -> list[Mount]:
+    """The kubelet-managed /etc/hosts (`node/etc_hosts.py`): written in the pod's directory,
+    bind-mounted at /etc/hosts unless the container mounts its own or the pod has no IP."""
+    if "/etc/hosts" in taken or pod.spec.hostNetwork or not ctx.pod_ip:
+        return []
+    text = managed_hosts(pod, [ctx.pod_ip], DOMAIN)
+    path = ctx.pods_dir / (pod.metadata.uid or "") / "etc-hosts"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+        path.chmod(0o644)
+    return [Mount(source=str(path), target="/etc/hosts")]
+
+
 def mounts(pod: Pod, container: Container, ctx: PodContext) -> list[Mount]:
     volumes = {v.name: v for v in pod.spec.volumes or []}
     targets = {m.mountPath for m in container.volumeMounts or []}
-    out: list[Mount] = _resolv_conf(pod, ctx, targets)
+    out: list[Mount] = [*_resolv_conf(pod, ctx, targets), *_etc_hosts(pod, ctx, targets)]
     for mount in container.volumeMounts or []:
         volume = volumes[mount.name]  # validation guarantees the volume exists
         if volume.emptyDir is not None:

@@ -25,9 +25,11 @@ from minikubelet.errors import ContainerNotFound, RuntimeFailure, RuntimeUnavail
 from minikubelet.node.actions import grace_period, is_sidecar
 from minikubelet.node.backoff import Backoff, crash_key
 from minikubelet.node.containers import ConfigError, PodContext, container_spec
+from minikubelet.node.etc_hosts import pod_hostname_and_domain
 from minikubelet.node.events import NORMAL, WARNING, EventRecorder
 from minikubelet.node.images import ImageManager
 from minikubelet.node.lifecycle import HookRunner, hook
+from minikubelet.node.resolvconf import DOMAIN
 from minikubelet.node.sandbox_pool import SandboxPool
 from minikubelet.node.sync import (
     MINIMUM_GRACE_PERIOD,
@@ -304,7 +306,7 @@ class Executor:
             pod_name=pod.name,
             namespace=pod.namespace,
             attempt=attempt,
-            hostname=pod.spec.hostname or pod.name,
+            hostname=pod_hostname_and_domain(pod, DOMAIN)[0],
             ports=_port_mappings(pod),
             labels=dict(pod.metadata.labels or {}),
         )

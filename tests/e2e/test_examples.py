@@ -40,6 +40,7 @@ def test_every_example_is_here_and_valid() -> None:
         "configmap-secret.yaml",
         "crash-loop.yaml",
         "exec-tcp-probes.yaml",
+        "host-aliases.yaml",
         "init-containers.yaml",
         "lifecycle-hooks.yaml",
         "node-selector.yaml",
