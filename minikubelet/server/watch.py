@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from minikubelet.api.kinds import by_kind
+from minikubelet.api.validation.field import FieldError, Path, forbidden, invalid_error
 from minikubelet.printers.tables import table
 from minikubelet.server.responses import json_response, query_int
 from minikubelet.store import Store
@@ -66,6 +67,33 @@ def table_or_list(
     )
 
 
+def check_watch_options(request: Request) -> None:
+    """`validateWatchOptions` of an API server whose WatchList feature gate is off: a
+    streaming list (`sendInitialEvents`, which client-go 1.35's reflector asks for first) is
+    refused with its 422, and the client falls back to a list, then a watch. Served as is, the
+    request would leave such a client waiting for the initial-events-end bookmark."""
+    query = request.query_params
+    match = query.get("resourceVersionMatch") or ""
+    errors: list[FieldError] = []
+    if "sendInitialEvents" in query:
+        if match != "NotOlderThan":
+            detail = "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
+            errors.append(forbidden(Path("resourceVersionMatch"), detail))
+        detail = (
+            "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
+        )
+        errors.append(forbidden(Path("sendInitialEvents"), detail))
+    elif match:
+        detail = "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
+        errors.append(forbidden(Path("resourceVersionMatch"), detail))
+    if errors:
+        error = invalid_error("ListOptions.meta.k8s.io", "", errors)
+        error.details = {"group": "meta.k8s.io", "kind": "ListOptions", **{
+            k: v for k, v in (error.details or {}).items() if k not in ("kind", "group")
+        }}  # fmt: skip
+        raise error
+
+
 async def list_or_watch(
     request: Request,
     store: Store,
@@ -87,6 +115,7 @@ async def list_or_watch(
         )
         kept = [i for i in items if keep is None or keep(i)]
         return table_or_list(request, kind, kept, rv, now())
+    check_watch_options(request)
     since = request.query_params.get("resourceVersion") or None
     timeout = query_int(request, "timeoutSeconds")
     watcher = store.watch(

@@ -11,6 +11,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -153,9 +154,10 @@ def _on_a_terminal(argv: list[str], env: dict[str, str], typed: bytes) -> tuple[
         os.execvpe(argv[0], argv, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
     seen, typed_yet = b"", False
+    deadline = time.monotonic() + 120
     while True:
         ready, _, _ = select.select([fd], [], [], 30)
-        if not ready:  # silent for 30 s: the session hangs; end it, and the test fails
+        if not ready or time.monotonic() > deadline:  # a hung session: end it, the test fails
             os.kill(pid, signal.SIGKILL)
             break
         try:
