@@ -183,6 +183,13 @@ def killing() -> bool:
     )
 
 
+# `wget -qO- localhost:3000/healthz`, in the image's own python3: the status, then the body
+HEALTHZ = (
+    "import urllib.request as u; r = u.urlopen('http://localhost:3000/healthz', timeout=5);"
+    " print(r.status, r.read().decode())"
+)
+
+
 def curl(port: int) -> None:
     """One request through the Service, shown as curl would be typed."""
     print(f"{DIM}$ curl http://127.0.0.1:{port}/{RESET}", flush=True)
@@ -214,6 +221,11 @@ def probes(short: bool, port: int, watch: EndpointsWatch) -> None:
     watch.wait_for(lambda line: ":3000" in line, 10)
     watch.show(DIM, RESET)
     curl(port)
+    say(
+        "exec sees what the probe sees: GET /healthz from inside the pod (the image has no wget;"
+        " its python3 asks localhost:3000, in the pod's own network namespace)"
+    )
+    run("exec", "webapl", "--", "python3", "-c", HEALTHZ)
     say(
         f"From {fail_after} s /healthz answers 500: three failed liveness probes kill the container"
     )

@@ -1,7 +1,8 @@
-"""`make demo-short`'s walkthrough runs end to end and tells the seed's story, webapl behind a
-Service included: requests through it refused until the pod is Ready, answered while it is
-(the killed container's grace period too: it stays Ready, as on a 1.32 node), refused from its
-exit until the restarted container is Ready, answered again; `get endpoints -w` shows it."""
+"""`make demo-short`'s walkthrough runs end to end and tells the seed's story, `exec` seeing
+what the liveness probe sees and webapl behind a Service included: requests through it refused
+until the pod is Ready, answered while it is (the killed container's grace period too: it stays
+Ready, as on a 1.32 node), refused from its exit until the restarted container is Ready,
+answered again; `get endpoints -w` shows it."""
 
 from __future__ import annotations
 
@@ -63,6 +64,9 @@ def test_short_walkthrough(tmp_path: Path) -> None:
         'service "webapl" deleted',
     ):
         assert expected in out, f"{expected!r} missing from:\n{out}"
+    # exec sees what the probe sees: /healthz from inside the pod, answered as the probe is
+    at = out.index("$ minikubelet exec webapl -- python3 -c ")
+    assert out[at:].splitlines()[1] == "200 OK", out[at:]
     # the walkthrough's timeline says why it restarted, and it ends with the live view's URL
     assert "because liveness probe: failure 3 of 3" in out, out
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=\S+", out.splitlines()[-1]), out
