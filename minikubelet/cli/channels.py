@@ -1,7 +1,7 @@
 """The CLI's end of an exec or attach session: `v5.channel.k8s.io` over the agent's socket.
 
 Blocking and small, as the rest of the CLI: the upgrade is written by hand on a UNIX socket,
-frames are wsproto's (imported when a session starts, so other commands do not pay for it).
+frames are `cli/wsframes.py`'s (a client's half of RFC 6455, without wsproto's import cost).
 The caller's thread reads the connection and writes stdout/stderr; one more thread copies
 stdin, then sends v5's `FF 00` at its EOF.
 """
@@ -73,17 +73,23 @@ class Session:
     """Frames in and out of one channel session."""
 
     def __init__(self, sock: socket.socket, initial: bytes) -> None:
-        from wsproto.connection import Connection, ConnectionType
+        from minikubelet.cli.wsframes import FrameReader
 
         self._sock = sock
-        self._ws = Connection(ConnectionType.CLIENT, trailing_data=initial)
+        self._reader = FrameReader()
+        self._initial = initial
         self._lock = threading.Lock()
 
-    def send(self, channel: int, data: bytes) -> None:
-        from wsproto.events import BytesMessage
+    def _send_frame(self, opcode: int, payload: bytes) -> None:
+        from minikubelet.cli.wsframes import encode
 
         with self._lock:
-            self._sock.sendall(self._ws.send(BytesMessage(bytes((channel,)) + data)))
+            self._sock.sendall(encode(opcode, payload))
+
+    def send(self, channel: int, data: bytes) -> None:
+        from minikubelet.cli.wsframes import BINARY
+
+        self._send_frame(BINARY, bytes((channel,)) + data)
 
     def resize(self, width: int, height: int) -> None:
         self.send(4, json.dumps({"Width": width, "Height": height}).encode() + b"\n")
@@ -103,25 +109,22 @@ class Session:
 
     def frames(self) -> Iterator[tuple[int, bytes]]:
         """(channel, data) of each message, until the agent closes the session."""
-        from wsproto.events import BytesMessage, CloseConnection, Message, Ping
+        from minikubelet.cli.wsframes import BINARY, CLOSE, PING, PONG
 
-        parts: list[bytes] = []
+        data, self._initial = self._initial, b""
         while True:
-            for event in self._ws.events():
-                if isinstance(event, Ping):
-                    with self._lock:
-                        self._sock.sendall(self._ws.send(event.response()))
-                elif isinstance(event, CloseConnection):
-                    with self._lock:
-                        self._sock.sendall(self._ws.send(event.response()))
+            for opcode, payload in self._reader.feed(data):
+                if opcode == PING:
+                    self._send_frame(PONG, payload)
+                elif opcode == CLOSE:
+                    with contextlib.suppress(OSError):
+                        self._send_frame(CLOSE, payload[:2])  # the close handshake's answer
                     self.close()
                     return
-                elif isinstance(event, Message):
-                    parts.append(bytes(event.data) if isinstance(event, BytesMessage) else b"")
-                    if event.message_finished:
-                        frame, parts = b"".join(parts), []
-                        if frame:
-                            yield frame[0], frame[1:]
+                elif payload:
+                    frame = payload if opcode == BINARY else b""
+                    if frame:
+                        yield frame[0], frame[1:]
             try:
                 data = self._sock.recv(65536)
             except OSError:
@@ -129,7 +132,6 @@ class Session:
             if not data:
                 self.close()
                 return
-            self._ws.receive_data(data)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
