@@ -25,7 +25,13 @@ Sizes grow in place (50 pods, then 50 more, then 100 more); each size waits (bou
 every pod is Ready, then measures a window of `--window` seconds (default 30). Every container
 and the network this bench's agent instance made are removed at the end. All traffic is local.
 
-    python bench/probes.py [--sizes 50,100,200] [--window 30] [--json] [-v]
+- **With the view open** (`--view`, issue 21): the agent also serves its live dashboard
+  (`server/dashboard/`, on a loopback port with its token, as `daemon run` does), and a child
+  process follows it as open browser pages would: the pods' Table stream and the history
+  streams of `--view-pods` pods (default 10), every event read. The child counts what it read,
+  so the figures show the view was following.
+
+    python bench/probes.py [--sizes 50,100,200] [--window 30] [--view] [--json] [-v]
 """
 
 from __future__ import annotations
@@ -112,9 +118,10 @@ def summary(errors: list[float], cpu: float, failed: int, window: float) -> dict
 
 
 async def agent_phase(
-    home: Path, sizes: list[int], window: float, progress: bool
+    home: Path, sizes: list[int], window: float, progress: bool, view: int | None
 ) -> tuple[dict[int, dict[str, Any]], list[str]]:
-    """Start pods size by size under an in-process agent; the figures per size and pod IPs."""
+    """Start pods size by size under an in-process agent; the figures per size and pod IPs.
+    With `view`, the agent serves its dashboard and a child follows that many pods on it."""
     import anyio
 
     from minikubelet.api.codec import to_dict
@@ -149,6 +156,9 @@ async def agent_phase(
         node.probes.observers.append(record)
         async with anyio.create_task_group() as tg:
             await tg.start(node.run)
+            viewer = None
+            if view is not None:
+                viewer = await start_view(tg, node, store, clock, view)
             have = 0
             for size in sizes:
                 for index in range(have, size):
@@ -180,6 +190,8 @@ async def agent_phase(
                 errors = [a.started - a.scheduled for a in inside]
                 failed = sum(1 for a in inside if a.outcome.result is not ProbeResult.SUCCESS)
                 results[size] = summary(errors, cpu1 - cpu0, failed, t1 - t0)
+                if viewer is not None:
+                    results[size]["view"] = viewer.counts()
                 if progress:
                     r = results[size]
                     print(
@@ -189,6 +201,8 @@ async def agent_phase(
                     )
             pods, _ = store.list("Pod", "default")
             ips = [str(p["status"]["podIP"]) for p in pods if p.get("status", {}).get("podIP")]
+            if viewer is not None:
+                viewer.stop()
             tg.cancel_scope.cancel()  # the agent stops; its containers keep running
     finally:
         store.close()
@@ -200,6 +214,93 @@ async def agent_phase(
 def _ready(pod: Any) -> bool:
     statuses = pod.get("status", {}).get("containerStatuses") or []
     return bool(statuses) and all(item.get("ready") for item in statuses)
+
+
+# -- the view: the agent's dashboard, followed by a child process -----------------------------
+
+
+class Viewer:
+    """The following child; `counts()` asks it (SIGUSR1) for what it has read so far."""
+
+    def __init__(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+
+    def counts(self) -> dict[str, Any]:
+        import signal
+
+        assert self.child.stdout is not None
+        if self.child.poll() is not None:
+            raise BenchError(f"the view's follower exited ({self.child.returncode})")
+        self.child.send_signal(signal.SIGUSR1)
+        line = self.child.stdout.readline()  # answered at once; bounded by VIEW_LIFETIME
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+    def stop(self) -> None:
+        self.child.terminate()
+        try:
+            self.child.wait(10)
+        except subprocess.TimeoutExpired:
+            self.child.kill()
+            self.child.wait()
+
+
+VIEW_LIFETIME = 3600.0  # the follower ends by itself after this, whatever happens to the bench
+
+
+async def start_view(tg: Any, node: Any, store: Any, clock: Any, pods: int) -> Viewer:
+    from minikubelet.server.dashboard.listener import DashboardListener
+    from minikubelet.server.deps import ApiDeps
+
+    deps = ApiDeps(
+        store=store, clock=clock, node_name=node.name, logs=node, streams=node, probes=node
+    )
+    listener = DashboardListener()
+    deps.dashboard_url = listener.url
+    tg.start_soon(listener.serve, deps)
+    names = ",".join(f"probe-{i:03d}" for i in range(pods))
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--view-child", listener.url, "--view-pods", names],
+        stdout=subprocess.PIPE,
+    )
+    return Viewer(child)
+
+
+async def follow_view(url: str, names: list[str]) -> None:
+    """The child: the Table stream and each pod's stream, as the page's EventSources read
+    them, reconnecting as a browser does; SIGUSR1 prints the counts, SIGTERM ends it."""
+    import signal
+
+    import httpx
+
+    base, _, query = url.partition("/?")
+    paths = ["/api/pods", *(f"/api/pods/default/{name}" for name in names)]
+    counts = {"streams": len(paths), "events": 0, "bytes": 0, "reconnects": 0}
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, done.set)
+    loop.add_signal_handler(signal.SIGUSR1, lambda: print(json.dumps(counts), flush=True))
+
+    async def one(client: httpx.AsyncClient, path: str) -> None:
+        while True:
+            try:
+                async with client.stream("GET", f"{base}{path}?{query}") as answer:
+                    async for line in answer.aiter_lines():
+                        counts["bytes"] += len(line) + 1
+                        counts["events"] += line.startswith("event:")
+            except httpx.HTTPError:
+                pass
+            counts["reconnects"] += 1
+            await asyncio.sleep(1.0)  # EventSource's retry
+
+    timeout = httpx.Timeout(10.0, read=None)
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        tasks = [asyncio.create_task(one(client, path)) for path in paths]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), VIEW_LIFETIME)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 # -- the bare loop, in a child process --------------------------------------------------------
@@ -286,13 +387,13 @@ def machine() -> str:
     return f"{os.cpu_count()} cores{mem}, {platform.platform()}, Python {platform.python_version()}"
 
 
-def bench(sizes: list[int], window: float, progress: bool) -> dict[str, Any]:
+def bench(sizes: list[int], window: float, progress: bool, view: int | None) -> dict[str, Any]:
     import anyio
 
     home = Path(tempfile.mkdtemp(prefix="mkb-bench-probes-", dir="/tmp"))
     try:
         try:
-            agent, ips = anyio.run(agent_phase, home, sizes, window, progress)
+            agent, ips = anyio.run(agent_phase, home, sizes, window, progress, view)
         except BaseExceptionGroup as group:  # the task group wraps the bench's own error
             found = group.subgroup(BenchError)
             if found is None:
@@ -322,6 +423,7 @@ def bench(sizes: list[int], window: float, progress: bool) -> dict[str, Any]:
         "bench": "probes",
         "window_s": window,
         "period_s": PERIOD,
+        "view_pods": view,
         "image": IMAGE,
         "date": datetime.now(UTC).date().isoformat(),
         "machine": machine(),
@@ -355,16 +457,25 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=30.0, help="seconds measured per size")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
+    parser.add_argument(
+        "--view", action="store_true", help="the dashboard open and following (issue 21)"
+    )
+    parser.add_argument("--view-pods", default="10", help="pods the view follows")
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
+    parser.add_argument("--view-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not 1 <= args.window <= 600:
         parser.error("--window must be between 1 and 600 seconds")
     if args.bare_child is not None:
         print(json.dumps(asyncio.run(bare_loop(args.bare_child.split(","), args.window))))
         return 0
+    if args.view_child is not None:
+        asyncio.run(follow_view(args.view_child, args.view_pods.split(",")))
+        return 0
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    view = int(args.view_pods) if args.view else None
     try:
-        result = bench(sizes, args.window, args.verbose)
+        result = bench(sizes, args.window, args.verbose, view)
     except BenchError as err:
         print(f"bench/probes.py: {err}", file=sys.stderr)
         return 1
@@ -376,6 +487,14 @@ def main() -> int:
         f"({result['date']}, {result['machine']}):"
     )
     print(table(result))
+    for row in result["results"]:
+        if "view" in row["agent"]:
+            v = row["agent"]["view"]
+            print(
+                f"view at {row['containers']}: {v['streams']} streams followed, "
+                f"{v['events']} events and {v['bytes']} bytes read so far, "
+                f"{v['reconnects']} reconnects"
+            )
     last = result["results"][-1]
     p99 = last["agent"]["error_p99_ms"]
     print(
