@@ -1,0 +1,333 @@
+"""Bench: a full node, 110 probed pods (the kubelet's default maxPods), issue 20's step 3.
+
+Each pod runs `python3 -m http.server 8080` on `minikubelet/debian-base:bookworm` with an
+httpGet readiness probe every 2 s and an exec liveness probe every 10 s, all 110 in one file
+applied once. Measured, in one run:
+
+- **The engine's floor**: `docker run -d` of the same image and command for 110 containers on a
+  user bridge, eight at a time (the Docker SDK in 8 threads), from the first call to the last
+  container started; then they are removed.
+- **Idle node, one pod**: apply to Ready of one such pod on the empty node (3 rounds, median).
+- **110 pods**: `minikubelet apply -f` of the file to every pod Ready; per-pod startup
+  (`Ready` condition's lastTransitionTime - creationTimestamp, whole seconds) p50 and p99.
+- **Full node, one pod**: the same one-pod rounds with the 110 running: issue 20 asks for at
+  most 1.5x the idle figure (no head-of-line blocking behind other pods' syncs and probes).
+- **Steady state**: the agent's CPU (its /proc stat, % of one core) and RSS over `--window`
+  seconds, and the restarts of healthy containers (sum of restartCount, must stay 0); then the
+  same window again while a child process keeps one core busy (bounded: it ends itself).
+
+The agent runs in a temporary `MINIKUBELET_HOME` (`daemon start`); everything it and the
+docker phase made is removed at the end. All traffic is local (loopback and the pod network).
+
+    python bench/node.py [--pods 110] [--window 60] [--json] [-v]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cli import BenchError, agent, machine, minikubelet_cli, run  # bench/cli.py, beside this
+
+IMAGE = "minikubelet/debian-base:bookworm"
+COMMAND = ["python3", "-m", "http.server", "8080"]
+READY_TIMEOUT = 600.0  # the 110 pods, from apply to all Ready
+ONE_TIMEOUT = 120.0  # one pod, apply to Ready
+GONE_TIMEOUT = 120.0
+GOAL_READY_RATIO = 1.5  # all Ready within 1.5x docker's 110 starts, eight at a time
+GOAL_NEW_POD_RATIO = 1.5
+GOAL_CPU_PERCENT = 25.0
+GOAL_RSS_MIB = 150.0
+ROUNDS = 3
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def pod(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "bench-node"}},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {
+                    "name": "web",
+                    "image": IMAGE,
+                    "command": COMMAND,
+                    "readinessProbe": {
+                        "httpGet": {"path": "/", "port": 8080},
+                        "periodSeconds": 2,
+                    },
+                    "livenessProbe": {
+                        "exec": {"command": ["cat", "/proc/1/cmdline"]},
+                        "periodSeconds": 10,
+                    },
+                }
+            ],
+        },
+    }
+
+
+def manifest(path: Path, names: list[str]) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump_all([pod(name) for name in names]))
+    return path
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float, poll: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(poll)
+
+
+def _ready(item: dict[str, Any]) -> bool:
+    conditions = item.get("status", {}).get("conditions") or []
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def _at(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _startup(item: dict[str, Any]) -> float:
+    """Seconds from the pod's creation to its Ready (whole seconds, as the API stamps them)."""
+    ready = next(c for c in item["status"]["conditions"] if c["type"] == "Ready")
+    took = _at(ready["lastTransitionTime"]) - _at(item["metadata"]["creationTimestamp"])
+    return took.total_seconds()
+
+
+class Node:
+    """The agent under test, through its CLI as a user drives it."""
+
+    def __init__(self, cli: str, env: dict[str, str], home: Path) -> None:
+        self.cli, self.env, self.home = cli, env, home
+        self.pid = int((home / "agent.pid").read_text().split()[0])
+
+    def pods(self, *names: str) -> list[dict[str, Any]]:
+        args = ["get", "pods", *names, "-o", "json"] if names else ["get", "pods", "-o", "json"]
+        body = json.loads(run([self.cli, *args], self.env))
+        items: list[dict[str, Any]] = body["items"] if "items" in body else [body]
+        return items
+
+    def apply(self, path: Path) -> None:
+        run([self.cli, "apply", "-f", str(path)], self.env)
+
+    def one_pod(self, name: str, directory: Path) -> float:
+        """Apply one pod, seconds to its Ready; then it is force-deleted and gone."""
+        path = manifest(directory / f"{name}.yaml", [name])
+        t0 = time.monotonic()
+        self.apply(path)
+        wait_for(f"{name} Ready", lambda: _ready(self.pods(name)[0]), ONE_TIMEOUT, 0.1)
+        took = time.monotonic() - t0
+        run([self.cli, "delete", "pod", name, "--grace-period=0", "--force"], self.env)
+        wait_for(f"{name} gone", lambda: name not in self.names(), GONE_TIMEOUT, 0.2)
+        return took
+
+    def names(self) -> set[str]:
+        return {item["metadata"]["name"] for item in self.pods()}
+
+    def usage(self) -> tuple[float, float]:
+        """The agent's CPU seconds so far and its RSS in MiB."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+        rss = 0.0
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) / 1024
+        return cpu, rss
+
+    def restarts(self) -> int:
+        return sum(
+            s.get("restartCount", 0)
+            for item in self.pods()
+            for s in item.get("status", {}).get("containerStatuses") or []
+        )
+
+
+@contextlib.contextmanager
+def busy_core(seconds: float) -> Iterator[None]:
+    """A child that spins one core for `seconds` and then ends by itself."""
+    spin = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass"
+    child = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        yield
+    finally:
+        child.terminate()
+        child.wait(30)
+
+
+def steady(node: Node, window: float, busy: bool) -> dict[str, Any]:
+    before = node.restarts()
+    with busy_core(window) if busy else contextlib.nullcontext():
+        cpu0, _ = node.usage()
+        t0 = time.monotonic()
+        rss_max = 0.0
+        while time.monotonic() - t0 < window:
+            time.sleep(min(5.0, window - (time.monotonic() - t0)))
+            rss_max = max(rss_max, node.usage()[1])
+        cpu1, _ = node.usage()
+        took = time.monotonic() - t0
+    return {
+        "cpu_percent": (cpu1 - cpu0) / took * 100,
+        "rss_mib_max": rss_max,
+        "restarts": node.restarts() - before,
+        "busy_core": busy,
+    }
+
+
+def docker_floor(count: int) -> float:
+    """Seconds for `docker run -d` of `count` containers, eight at a time, on a user bridge."""
+    import docker
+
+    client = docker.from_env()
+    tag = f"mkb-bench-node-{os.getpid()}"
+    network = client.networks.create(tag, driver="bridge", labels={"minikubelet.bench": tag})
+    try:
+
+        def start(index: int) -> None:
+            client.containers.run(
+                IMAGE,
+                COMMAND,
+                detach=True,
+                network=tag,
+                name=f"{tag}-{index}",
+                labels={"minikubelet.bench": tag},
+            )
+
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(start, range(count)))
+        return time.monotonic() - t0
+    finally:
+        made = client.containers.list(all=True, filters={"label": f"minikubelet.bench={tag}"})
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda c: c.remove(force=True), made))
+        network.remove()
+        client.close()
+
+
+@contextlib.contextmanager
+def _removed(directory: Path) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def say(progress: bool, text: str) -> None:
+    if progress:
+        print(f"  {text}", file=sys.stderr, flush=True)
+
+
+def bench(count: int, window: float, progress: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "bench": "node",
+        "pods": count,
+        "window_s": window,
+        "date": datetime.now(UTC).date().isoformat(),
+        "machine": machine(),
+        "load_before": os.getloadavg(),
+    }
+    result["docker_floor_s"] = docker_floor(count)
+    say(progress, f"docker run -d x{count}, eight at a time: {result['docker_floor_s']:.1f} s")
+    cli = minikubelet_cli()
+    work = Path(tempfile.mkdtemp(prefix="mkb-bench-node-", dir="/tmp"))
+    with agent(cli) as (env, home), _removed(work):
+        node = Node(cli, env, home)
+        idle = [node.one_pod(f"lone-idle-{i}", work) for i in range(ROUNDS)]
+        result["one_pod_idle_s"] = statistics.median(idle)
+        say(progress, f"one pod on an idle node: {result['one_pod_idle_s']:.2f} s")
+        names = [f"web-{i:03d}" for i in range(count)]
+        t0 = time.monotonic()
+        node.apply(manifest(work / "pods.yaml", names))
+
+        def all_ready() -> list[dict[str, Any]] | None:
+            ready = [p for p in node.pods() if _ready(p)]
+            return ready if len(ready) >= count else None
+
+        ready = wait_for(f"{count} pods Ready", all_ready, READY_TIMEOUT, 1.0)
+        result["all_ready_s"] = time.monotonic() - t0
+        startups = sorted(_startup(p) for p in ready)
+        result["startup_p50_s"] = startups[len(startups) // 2]
+        result["startup_p99_s"] = startups[min(len(startups) - 1, int(0.99 * len(startups)))]
+        say(progress, f"{count} pods Ready in {result['all_ready_s']:.1f} s")
+        full = [node.one_pod(f"lone-full-{i}", work) for i in range(ROUNDS)]
+        result["one_pod_full_s"] = statistics.median(full)
+        say(progress, f"one pod beside {count}: {result['one_pod_full_s']:.2f} s")
+        result["steady"] = steady(node, window, busy=False)
+        say(progress, f"steady: {result['steady']}")
+        result["steady_busy"] = steady(node, window, busy=True)
+        say(progress, f"steady, one core busy: {result['steady_busy']}")
+    result["load_after"] = os.getloadavg()
+    result["ready_ratio"] = result["all_ready_s"] / result["docker_floor_s"]
+    result["new_pod_ratio"] = result["one_pod_full_s"] / result["one_pod_idle_s"]
+    return result
+
+
+def report(r: dict[str, Any]) -> str:
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    s, b = r["steady"], r["steady_busy"]
+    return "\n".join(
+        [
+            f"{r['pods']} probed pods ({r['date']}, {r['machine']}; load "
+            f"{r['load_before'][0]:.1f} before, {r['load_after'][0]:.1f} after)",
+            f"- docker run -d x{r['pods']}, eight at a time: {r['docker_floor_s']:.1f} s",
+            f"- minikubelet apply to all Ready: {r['all_ready_s']:.1f} s = "
+            f"{r['ready_ratio']:.2f}x docker (<= {GOAL_READY_RATIO}: "
+            f"{met(r['ready_ratio'] <= GOAL_READY_RATIO)}); per-pod startup p50 "
+            f"{r['startup_p50_s']:.0f} s, p99 {r['startup_p99_s']:.0f} s",
+            f"- one more pod to Ready: {r['one_pod_idle_s']:.2f} s idle, "
+            f"{r['one_pod_full_s']:.2f} s beside {r['pods']} = {r['new_pod_ratio']:.2f}x "
+            f"(<= {GOAL_NEW_POD_RATIO}: {met(r['new_pod_ratio'] <= GOAL_NEW_POD_RATIO)})",
+            f"- steady {r['window_s']:.0f} s: agent CPU {s['cpu_percent']:.0f} % of a core "
+            f"(< {GOAL_CPU_PERCENT:.0f}: {met(s['cpu_percent'] < GOAL_CPU_PERCENT)}), RSS max "
+            f"{s['rss_mib_max']:.0f} MiB (< {GOAL_RSS_MIB:.0f}: "
+            f"{met(s['rss_mib_max'] < GOAL_RSS_MIB)}), restarts {s['restarts']}",
+            f"- steady with one core busy: agent CPU {b['cpu_percent']:.0f} %, RSS max "
+            f"{b['rss_mib_max']:.0f} MiB, restarts {b['restarts']} "
+            f"(0: {met(s['restarts'] == 0 and b['restarts'] == 0)})",
+        ]
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pods", type=int, default=110, help="probed pods (maxPods: 110)")
+    parser.add_argument("--window", type=float, default=60.0, help="steady-state seconds")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
+    args = parser.parse_args()
+    if not 1 <= args.pods <= 110 or not 5 <= args.window <= 600:
+        parser.error("--pods must be 1-110 and --window 5-600 seconds")
+    try:
+        result = bench(args.pods, args.window, args.verbose)
+    except BenchError as err:
+        print(f"bench/node.py: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2) if args.json else report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
