@@ -22,7 +22,7 @@ from starlette.requests import Request
 
 from minikubelet.errors import BadRequest, Invalid, RequestEntityTooLarge, StatusError
 from minikubelet.server.openapi import MERGE_KEYS, PRIMITIVE_MERGE
-from minikubelet.server.responses import MAX_BODY
+from minikubelet.server.responses import MAX_BODY, loads_body
 
 __all__ = ["PATCH_TYPES", "apply_patch", "json_patch", "merge_patch", "read_patch"]
 __all__ += ["strategic_merge"]
@@ -58,10 +58,7 @@ async def read_patch(request: Request) -> Any:
         data += chunk
         if len(data) > MAX_BODY:
             raise RequestEntityTooLarge(f"Request entity too large: limit is {MAX_BODY}")
-    try:
-        return json.loads(data or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the body of the request was in an unknown format: {exc}") from exc
+    return loads_body(data)
 
 
 def _check_media(content_type: str) -> str:

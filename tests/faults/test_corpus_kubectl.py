@@ -81,7 +81,8 @@ KUBECTL_DIFFERS: dict[str, str] = {
     "type-metadata-string.yaml": _METADATA,
     "type-name-number.yaml": _METADATA,
     "nesting-deep-json.json": _DEEP.format(
-        server=" (the node's server then fails on it with a 500: a server bug)"
+        server=" (the node's server then refuses it: `exceeded max depth`, where Go's decoder "
+        "would go on to 10,000 levels)"
     ),
     "nesting-deep-yaml.yaml": _DEEP.format(server=""),
 }
