@@ -4,14 +4,19 @@ exec: wall time from spawn to exit of `minikubelet exec POD -- true` (the agent'
 WebSocket v5), `kubectl exec POD -- true` (HTTPS, WebSocket v5) and `docker exec CID true` on the
 same container, in an order rotated every round; p50 and p99. Goal: within 1.5x of docker exec.
 
-port-forward: one 256 MiB download and 1,000 small HTTP requests (one connection each) through
+port-forward: 256 MiB downloads and 1,000 small HTTP requests (one connection each) through
 `kubectl port-forward` (the WebSocket tunnel) and `minikubelet port-forward`, against the pod IP
-directly (the pods' bridge on this machine). Goal: at least half the direct throughput.
+directly (the pods' bridge on this machine). Both forwarders run for the whole phase and the
+three targets take turns: `--downloads` rounds of one download each, then the requests in
+blocks of 50, the order rotated every round, so all three see the same load; the figures are
+medians (throughput) and percentiles over all requests. Goal: at least half the direct
+throughput.
 
 The agent runs once (`daemon start --listen 127.0.0.1:PORT`) in a temporary MINIKUBELET_HOME;
 the pod serves a file of zeros with Python's http.server; everything is removed at the end.
 
-    python bench/streams.py [--rounds 50] [--mib 256] [--requests 1000] [--json]
+    python bench/streams.py [--rounds 50] [--mib 256] [--downloads 3] [--requests 1000]
+                            [--only exec|port-forward] [--json]
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -93,26 +99,75 @@ def _forwarding(cmd: list[str], env: dict[str, str]) -> Iterator[int]:
         process.wait(timeout=20)
 
 
-def _throughput(host: str, port: int, mib: int, requests: int) -> dict[str, float]:
-    started = time.perf_counter()
-    size = _download(host, port, "/big")
-    took = time.perf_counter() - started
-    if size != mib << 20:
-        raise BenchError(f"downloaded {size} bytes, expected {mib << 20}")
-    latencies = []
-    for _ in range(requests):
-        t0 = time.perf_counter()
-        _download(host, port, "/")
-        latencies.append(time.perf_counter() - t0)
+def _rotated(names: list[str], index: int) -> list[str]:
+    return names[index % len(names) :] + names[: index % len(names)]
+
+
+def _port_forward(
+    targets: dict[str, tuple[str, int]], mib: int, downloads: int, requests: int
+) -> dict[str, dict[str, float]]:
+    """Downloads, then requests in blocks, the targets taking turns (module docstring)."""
+    names = list(targets)
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    for index in range(downloads):
+        for name in _rotated(names, index):
+            started = time.perf_counter()
+            try:
+                size = _download(*targets[name], "/big")
+            except OSError as exc:
+                raise BenchError(f"{name}: {exc}") from None
+            took = time.perf_counter() - started
+            if size != mib << 20:
+                raise BenchError(f"{name}: downloaded {size} bytes, expected {mib << 20}")
+            rates[name].append(mib / took)
+    block = 50
+    for index in range((requests + block - 1) // block):
+        count = min(block, requests - index * block)
+        for name in _rotated(names, index):
+            for _ in range(count):
+                t0 = time.perf_counter()
+                _download(*targets[name], "/")
+                latencies[name].append(time.perf_counter() - t0)
     return {
-        "mib_per_s": mib / took,
-        "request_p50_ms": statistics.median(latencies) * 1000,
-        "request_p99_ms": _percentile(latencies, 0.99) * 1000,
+        name: {
+            "mib_per_s": statistics.median(rates[name]),
+            "request_p50_ms": statistics.median(latencies[name]) * 1000,
+            "request_p99_ms": _percentile(latencies[name], 0.99) * 1000,
+        }
+        for name in names
     }
 
 
-def bench(rounds: int, mib: int, requests: int) -> dict[str, Any]:
+def _exec(cli: str, cid: str, env: dict[str, str], rounds: int) -> dict[str, Any]:
+    commands = {
+        "docker exec": ["docker", "exec", cid, "true"],
+        "minikubelet exec": [cli, "exec", "bench-streams", "--", "true"],
+        "kubectl exec": [_direct_kubectl(), "exec", "bench-streams", "--", "true"],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    order = list(commands)
+    for index in range(rounds + 2):
+        for name in _rotated(order, index):
+            took = timed(commands[name], env)
+            if index >= 2:  # two warm-up rounds
+                samples[name].append(took)
+    return {
+        name: {
+            "p50_ms": statistics.median(v) * 1000,
+            "p99_ms": _percentile(v, 0.99) * 1000,
+            "ratio_p50_to_docker": statistics.median(v) / statistics.median(samples[order[0]]),
+            "ratio_p99_to_docker": _percentile(v, 0.99) / _percentile(samples[order[0]], 0.99),
+        }
+        for name, v in samples.items()
+    }
+
+
+def bench(rounds: int, mib: int, downloads: int, requests: int, only: str) -> dict[str, Any]:
     cli = minikubelet_cli()
+    load = [os.getloadavg()[0]]
+    exec_results: dict[str, Any] = {}
+    forward: dict[str, Any] = {}
     with listening_agent(cli) as (env, home):
         (home / "pod.yaml").write_text(POD % (mib << 20, "http.server"))
         run([cli, "apply", "-f", str(home / "pod.yaml")], env)
@@ -121,41 +176,31 @@ def bench(rounds: int, mib: int, requests: int) -> dict[str, Any]:
         cid = pod["status"]["containerStatuses"][0]["containerID"].split("://")[-1]
         ip = pod["status"]["podIP"]
         _wait_serving(ip, 8080)
-        commands = {
-            "docker exec": ["docker", "exec", cid, "true"],
-            "minikubelet exec": [cli, "exec", "bench-streams", "--", "true"],
-            "kubectl exec": [_direct_kubectl(), "exec", "bench-streams", "--", "true"],
-        }
-        samples: dict[str, list[float]] = {name: [] for name in commands}
-        order = list(commands)
-        for index in range(rounds + 2):
-            for name in order[index % 3 :] + order[: index % 3]:
-                took = timed(commands[name], env)
-                if index >= 2:  # two warm-up rounds
-                    samples[name].append(took)
-        exec_results = {
-            name: {
-                "p50_ms": statistics.median(v) * 1000,
-                "p99_ms": _percentile(v, 0.99) * 1000,
-                "ratio_p50_to_docker": statistics.median(v) / statistics.median(samples[order[0]]),
-            }
-            for name, v in samples.items()
-        }
-        forward = {"direct (pod IP)": _throughput(ip, 8080, mib, requests)}
-        for name, cmd in (
-            ("kubectl port-forward", [_direct_kubectl(), "port-forward", "pod/bench-streams"]),
-            ("minikubelet port-forward", [cli, "port-forward", "bench-streams"]),
-        ):
-            with _forwarding(cmd, env) as local:
-                forward[name] = _throughput("127.0.0.1", local, mib, requests)
+        if only != "port-forward":
+            exec_results = _exec(cli, cid, env, rounds)
+        if only != "exec":
+            kubectl = [_direct_kubectl(), "port-forward", "pod/bench-streams"]
+            with (
+                _forwarding(kubectl, env) as via_kubectl,
+                _forwarding([cli, "port-forward", "bench-streams"], env) as via_minikubelet,
+            ):
+                targets = {
+                    "direct (pod IP)": (ip, 8080),
+                    "kubectl port-forward": ("127.0.0.1", via_kubectl),
+                    "minikubelet port-forward": ("127.0.0.1", via_minikubelet),
+                }
+                forward = _port_forward(targets, mib, downloads, requests)
+    load.append(os.getloadavg()[0])
     return {
         "bench": "streams",
-        "date": datetime.now(UTC).date().isoformat(),
+        "date": datetime.now(UTC).isoformat(timespec="minutes"),
         "machine": machine(),
+        "load_average": load,
         "kubectl": kubectl_version(),
         "exec_rounds": rounds,
         "exec": exec_results,
         "port_forward_mib": mib,
+        "port_forward_downloads": downloads,
         "port_forward_requests": requests,
         "port_forward": forward,
     }
@@ -165,25 +210,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--mib", type=int, default=256)
+    parser.add_argument("--downloads", type=int, default=3)
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--only", choices=["exec", "port-forward"], default="")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     try:
-        result = bench(args.rounds, args.mib, args.requests)
+        result = bench(args.rounds, args.mib, args.downloads, args.requests, args.only)
     except BenchError as err:
         print(f"bench/streams.py: {err}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"exec -- true, {args.rounds} rounds ({result['date']}, {result['machine']}):")
+    load = "-".join(f"{x:.1f}" for x in result["load_average"])
+    print(f"{result['date']}, {result['machine']}, load average {load}")
+    if result["exec"]:
+        print(f"exec -- true, {args.rounds} rounds:")
     for name, r in result["exec"].items():
         print(
             f"  {name:<18} p50 {r['p50_ms']:6.0f} ms  p99 {r['p99_ms']:6.0f} ms"
-            f"  ({r['ratio_p50_to_docker']:.2f}x docker exec)"
+            f"  ({r['ratio_p50_to_docker']:.2f}x / {r['ratio_p99_to_docker']:.2f}x docker exec)"
         )
-    print(f"port-forward, {args.mib} MiB and {args.requests} requests:")
-    direct = result["port_forward"]["direct (pod IP)"]["mib_per_s"]
+    if result["port_forward"]:
+        print(
+            f"port-forward, {args.mib} MiB x {args.downloads} and {args.requests} requests,"
+            " interleaved:"
+        )
+        direct = result["port_forward"]["direct (pod IP)"]["mib_per_s"]
     for name, r in result["port_forward"].items():
         print(
             f"  {name:<26} {r['mib_per_s']:7.1f} MiB/s ({r['mib_per_s'] / direct:.2f}x direct)"

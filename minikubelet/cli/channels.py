@@ -23,6 +23,7 @@ from minikubelet.errors import MinikubeletError
 __all__ = ["Session", "UpgradeFailed", "open_session"]
 
 V5 = "v5.channel.k8s.io"
+_READ = 1 << 20  # the agent sends port-forward data in messages of up to 256 KiB
 
 
 class UpgradeFailed(MinikubeletError):
@@ -126,7 +127,7 @@ class Session:
                     if frame:
                         yield frame[0], frame[1:]
             try:
-                data = self._sock.recv(65536)
+                data = self._sock.recv(_READ)
             except OSError:
                 data = b""
             if not data:

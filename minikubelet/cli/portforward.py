@@ -96,7 +96,7 @@ class _Forwarder:
 
         def upstream() -> None:
             with contextlib.suppress(OSError):
-                while chunk := conn.recv(65536):
+                while chunk := conn.recv(1 << 18):
                     session.send(0, chunk)
             with contextlib.suppress(OSError):
                 session.close()

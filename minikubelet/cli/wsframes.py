@@ -43,10 +43,14 @@ class FrameReader:
 
     def __init__(self, initial: bytes = b"") -> None:
         self._buffer = bytearray(initial)
+        self._at = 0  # where the next frame starts; the bytes before it are consumed
         self._opcode = 0
         self._parts: list[bytes] = []
 
     def feed(self, data: bytes) -> Iterator[tuple[int, bytes]]:
+        if self._at:  # drop what was consumed once per feed, not once per frame
+            del self._buffer[: self._at]
+            self._at = 0
         self._buffer += data
         while (frame := self._frame()) is not None:
             fin, opcode, payload = frame
@@ -57,28 +61,30 @@ class FrameReader:
                 self._opcode, self._parts = opcode, []
             self._parts.append(payload)
             if fin:
-                yield self._opcode, b"".join(self._parts)
+                parts = self._parts
+                yield self._opcode, parts[0] if len(parts) == 1 else b"".join(parts)
                 self._parts = []
 
     def _frame(self) -> tuple[bool, int, bytes] | None:
-        buf = self._buffer
-        if len(buf) < 2:
+        buf, at = self._buffer, self._at
+        if len(buf) < at + 2:
             return None
-        fin, opcode = bool(buf[0] & 0x80), buf[0] & 0x0F
-        masked, size, at = bool(buf[1] & 0x80), buf[1] & 0x7F, 2
+        fin, opcode = bool(buf[at] & 0x80), buf[at] & 0x0F
+        masked, size = bool(buf[at + 1] & 0x80), buf[at + 1] & 0x7F
+        at += 2
         if size == 126:
-            if len(buf) < 4:
+            if len(buf) < at + 2:
                 return None
-            size, at = struct.unpack_from("!H", buf, 2)[0], 4
+            size, at = struct.unpack_from("!H", buf, at)[0], at + 2
         elif size == 127:
-            if len(buf) < 10:
+            if len(buf) < at + 8:
                 return None
-            size, at = struct.unpack_from("!Q", buf, 2)[0], 10
+            size, at = struct.unpack_from("!Q", buf, at)[0], at + 8
         key = b""
         if masked:
             key, at = bytes(buf[at : at + 4]), at + 4
         if len(buf) < at + size:
             return None
         payload = bytes(buf[at : at + size])
-        del buf[: at + size]
+        self._at = at + size
         return fin, opcode, _mask(payload, key) if masked else payload

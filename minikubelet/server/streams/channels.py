@@ -35,6 +35,7 @@ __all__ = [
     "encode",
     "exit_status",
     "internal_error",
+    "is_binary",
     "negotiate",
     "offered_protocols",
     "status_payload",
@@ -77,6 +78,11 @@ def is_v4_or_later(protocol: str) -> bool:
 class Frame:
     channel: int
     data: bytes
+
+
+def is_binary(protocol: str) -> bool:
+    """Whether frames travel as binary messages (`encode` gives bytes)."""
+    return protocol not in _BASE64
 
 
 def encode(protocol: str, channel: int, data: bytes) -> bytes | str:

@@ -38,7 +38,7 @@ __all__ = ["EXTENSION", "TransportStream", "Upgraded", "UpgradingH11Protocol", "
 
 EXTENSION = "minikubelet.upgrade"
 Upgrade = Callable[[list[tuple[bytes, bytes]]], Awaitable["TransportStream"]]
-_HIGH_WATER = 1 << 20  # stop reading from the peer while this much is buffered and unread
+_HIGH_WATER = 1 << 20  # buffered and unread (or unsent) past this, stop reading (or wait)
 
 
 def upgrader(request: Request) -> Upgrade | None:
@@ -83,6 +83,8 @@ class UpgradingH11Protocol(H11Protocol):
         self.connections.discard(self)  # no longer an HTTP connection to drain on shutdown
         protocol = _StreamProtocol(self.transport)
         self.transport.set_protocol(protocol)
+        # asyncio's default (64 KiB) would make every large frame wait for the peer to read it
+        self.transport.set_write_buffer_limits(high=_HIGH_WATER)
         if trailing:
             protocol.data_received(bytes(trailing))
         self.transport.resume_reading()  # h11 paused it when the request asked to switch

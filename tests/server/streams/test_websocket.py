@@ -86,6 +86,24 @@ async def test_server_frames_are_unmasked_binary_and_the_close_is_1000() -> None
             await client.send(client_frame(0x88, H("03e8")))
 
 
+@pytest.mark.parametrize(
+    ("size", "head"),
+    [
+        (125, "827d"),  # the length in the second byte
+        (126, "827e007e"),  # 16-bit length
+        (65535, "827effff"),
+        (65536, "827f0000000000010000"),  # 64-bit length
+    ],
+)
+async def test_binary_messages_of_every_length_form(size: int, head: str) -> None:
+    """send_binary frames by itself (RFC 6455 §5.2): the parts joined, one unmasked frame."""
+    async with pair() as (ws, client):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ws.send_binary, b"\x00", b"z" * (size - 1))
+            frame = await read_exactly(client, len(H(head)) + size)
+        assert frame == H(head) + b"\x00" + b"z" * (size - 1)
+
+
 async def test_masked_client_messages_pings_and_fragments() -> None:
     async with pair() as (ws, client):
         await client.send(client_frame(0x82, H("006162630a")))  # stdin "abc\n"
