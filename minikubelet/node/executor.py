@@ -139,6 +139,16 @@ POST_START_HOOK_ERROR = "PostStartHookError"  # kuberuntime `ErrPostStartHook`
 KILL_CONTAINER, START_CONTAINER = "KillContainer", "StartContainer"
 
 
+@dataclass
+class _Kill:
+    """A pod's kill under way: its task group, the grace period it stops with, the containers
+    still being stopped (id → name)."""
+
+    tasks: anyio.abc.TaskGroup
+    grace: int
+    stopping: dict[str, str] = field(default_factory=dict)
+
+
 def pod_grace(pod: Pod) -> int:
     """The pod's stop timeout: the deletion's grace, else the spec's; at least 2 s."""
     meta = pod.metadata
@@ -170,6 +180,7 @@ class Executor:
         self.backoff = Backoff()
         self.images = ImageManager(runtime, clock, recorder)
         self.hooks = HookRunner(runtime, clock)
+        self._kills: dict[str, _Kill] = {}  # pod uid → its kill under way
 
     async def execute(self, pod: Pod, actions: PodActions, observed: Observed) -> SyncResult:
         result = SyncResult()
@@ -220,16 +231,38 @@ class Executor:
         running = observed.running
         ordering = TerminationOrdering(pod, [c.name for c in running], self.clock)
         pod_ip = observed.sandbox.ip if observed.sandbox is not None else ""
-        async with concurrently() as tg:
-            for info in running:
-                self.recorder.pod(
-                    pod, NORMAL, "Killing", f"Stopping container {info.name}", container=info.name
-                )
-                kill = KillAction(info.id, info.name, "", grace)
-                tg.start_soon(self._terminate, pod, kill, pod_ip, ordering)
+        uid = pod.metadata.uid or ""
+        under_way: _Kill | None = None
+        try:
+            async with concurrently() as tg:
+                under_way = self._kills[uid] = _Kill(tg, grace, {c.id: c.name for c in running})
+                for info in running:
+                    message = f"Stopping container {info.name}"
+                    self.recorder.pod(pod, NORMAL, "Killing", message, container=info.name)
+                    kill = KillAction(info.id, info.name, "", grace)
+                    tg.start_soon(self._terminate, pod, kill, pod_ip, ordering)
+        finally:
+            if under_way is not None and self._kills.get(uid) is under_way:
+                del self._kills[uid]
         for sandbox in [observed.sandbox, *observed.stale_sandboxes]:
             if sandbox is not None and sandbox.running:
                 await self.runtime.stop_sandbox(sandbox.id)
+
+    def shorten_kill(self, pod: Pod) -> None:
+        """A later delete shortened the grace period of the pod being killed
+        (`calculateEffectiveGracePeriod` only ever lowers it, and a lower one restarts
+        `killPod`): the containers still stopping are stopped again with the new grace, so
+        the engine's SIGKILL comes that much sooner, each with its `Killing` event again."""
+        under_way = self._kills.get(pod.metadata.uid or "")
+        if under_way is None or pod.metadata.deletionTimestamp is None:
+            return
+        grace = pod_grace(pod)
+        if grace >= under_way.grace:
+            return
+        under_way.grace = grace
+        for container_id, name in under_way.stopping.items():
+            self.recorder.pod(pod, NORMAL, "Killing", f"Stopping container {name}", container=name)
+            under_way.tasks.start_soon(self._stop, container_id, float(grace))
 
     async def _kill_each(self, pod: Pod, kills: tuple[KillAction, ...], pod_ip: str) -> None:
         async with concurrently() as tg:
@@ -260,6 +293,8 @@ class Executor:
         if ordering is not None and grace > 0:
             grace -= int(await ordering.wait_for_turn(name, grace))
         await self._stop(kill.container_id, max(MINIMUM_GRACE_PERIOD, grace))
+        if (under_way := self._kills.get(pod.metadata.uid or "")) is not None:
+            under_way.stopping.pop(kill.container_id, None)
         if ordering is not None:
             ordering.container_terminated(name)
 

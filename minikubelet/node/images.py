@@ -56,16 +56,6 @@ class ImageManager:
         self._last_error: dict[str, str] = {}
         self._serial = anyio.Lock()  # serializeImagePulls
 
-    def retry_in(self, pod: Pod) -> float | None:
-        """Seconds until the soonest pull back-off of this pod ends, if any."""
-        now = self.clock.monotonic()
-        waits = [
-            self.backoff.in_backoff_since_update(image_pull_key(pod, c.image or ""), now)
-            for c in pod.spec.all_containers()
-        ]
-        found = [w for w in waits if w is not None]
-        return min(found) if found else None
-
     def pull_secrets(self, pod: Pod) -> list[JSON]:
         """`getPullSecretsForPod`: the Secrets named in `imagePullSecrets` that exist; the rest
         named in one FailedToRetrieveImagePullSecret event."""

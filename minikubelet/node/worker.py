@@ -24,9 +24,9 @@ from minikubelet.clock import sleep_or_wake
 from minikubelet.errors import Conflict, NotFound, RuntimeFailure
 from minikubelet.node.backoff import CrashLoopView
 from minikubelet.node.events import NORMAL
-from minikubelet.node.executor import Executor, Fingerprint, Observed
+from minikubelet.node.executor import Executor, Fingerprint, Observed, SyncResult
 from minikubelet.node.status_cache import StatusCache
-from minikubelet.node.sync import NO_ACTION, BackoffWait, ProbeView, decide
+from minikubelet.node.sync import NO_ACTION, BackoffWait, PodActions, ProbeView, decide
 from minikubelet.node.volumes import ConfigVolumes
 from minikubelet.runtime.types import ContainerInfo
 from minikubelet.status.deadline import (
@@ -41,6 +41,25 @@ __all__ = ["PodWorker", "Probes"]
 
 log = logging.getLogger("minikubelet.node")
 ENGINE_RETRY = 2.0  # seconds before a sync the engine failed is tried again
+# `pod_workers.go` `completeWork`: a sync that returned an error is retried after
+# `wait.Jitter(backOffPeriod, workerBackOffPeriodJitterFactor)`, 10 s plus up to half again.
+SYNC_ERROR_BACKOFF = 10.0
+SYNC_ERROR_JITTER = 0.5
+# The back-off failures that do not requeue at 10-15 s here: a crash-loop restart happens when
+# its window ends (README, "Deliberate differences"), as 1.35 requeues it (PR #133066).
+_WAITS_FOR_ITS_WINDOW = {"CrashLoopBackOff"}
+
+
+def sync_error_retry(rand: float) -> float:
+    """`wait.Jitter(10s, 0.5)` for `rand` in [0, 1): 10 s to 15 s."""
+    return SYNC_ERROR_BACKOFF * (1 + rand * SYNC_ERROR_JITTER)
+
+
+def sync_failed(result: SyncResult) -> bool:
+    """Whether 1.32's `SyncPod` returns an error for this sync: any action that failed. Its
+    attempt to let back-off failures pass (`kubelet.go`) never works, as a result without an
+    error is always there (issue #123602), so ImagePullBackOff is retried at 10-15 s too."""
+    return any(r.error is not None and r.error not in _WAITS_FOR_ITS_WINDOW for r in result.results)
 
 
 class Probes(Protocol):
@@ -92,6 +111,7 @@ class PodWorker:
     node: NodeView
     resync: float = 60.0
     wake: anyio.Event = field(default_factory=anyio.Event)
+    updated: anyio.Event = field(default_factory=anyio.Event)  # as `wake`; read during a kill
     reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
     last_pod: Pod | None = None
     synced_runtime: Fingerprint = frozenset()  # the runtime state its last sync ended with
@@ -99,16 +119,18 @@ class PodWorker:
 
     def poke(self) -> None:
         self.wake.set()
+        self.updated.set()
 
     def probe_changed(self) -> None:
         """A probe result changed (`handleProbeSync`): the status goes out at once, from what the
         last sync saw, as the kubelet's status manager takes a readiness change
         (SetContainerReadiness) without asking the runtime; then the pod syncs. A sync busy
-        with a kill's grace period does not hold the change back either."""
+        with a kill's grace period (a liveness restart, or the pod's deletion) does not hold
+        the change back either: a pod being deleted reads 0/1 once its readiness fails."""
         observed = self.last_observed
         if observed is not None:
             pod = self.node.read_pod(self.namespace, self.name, self.uid)
-            if pod is not None and pod.spec.nodeName and pod.metadata.deletionTimestamp is None:
+            if pod is not None and pod.spec.nodeName:
                 self._report(pod, observed)
         self.poke()
 
@@ -160,6 +182,11 @@ class PodWorker:
             self._report(pod, observed)
             return min(self.resync, node.volumes.retry_in(self.uid) or self.resync)
         observed = await node.observe(self.uid)
+        # Status before work (SyncPod's generateAPIPodStatus + SetPodStatus, and the same at the
+        # start of SyncTerminatingPod): during a sandbox's creation or a slow pull the pod
+        # already reads ContainerCreating, with its startTime and conditions.
+        self._report(pod, observed)
+        self.last_observed = observed
         executor = node.executor
         past_deadline = self._check_deadline(pod)
         view = CrashLoopView(
@@ -176,9 +203,17 @@ class PodWorker:
             # SyncPod returns before computePodActions): its sidecars are not restarted.
             deleting=self._phase_terminal(pod) or past_deadline,
         )
+        failed = False
         if actions != NO_ACTION:
             log.info("pod %s/%s: %s", self.namespace, self.name, actions)
-            result = await executor.execute(pod, actions, observed)
+            if terminal:
+                # SyncTerminatingPod: StopLivenessAndStartup before killPod, so no liveness
+                # probe runs (or fails) during the grace period; readiness goes on.
+                node.probes.update(pod, observed.containers)
+                result = await self._kill_following_grace(pod, actions, observed)
+            else:
+                result = await executor.execute(pod, actions, observed)
+            failed = sync_failed(result)
             for start in result.starts():  # the reason cache (`reasonCache.Update`)
                 if start.error is None:
                     self.reasons.pop(start.target, None)
@@ -194,11 +229,37 @@ class PodWorker:
             node.remove_pod(pod)
             return None
         waits = [self._remaining(w) for w in actions.backoff]
-        pull = executor.images.retry_in(pod)
-        resync = self.resync * (1 + random.random() * 0.5)  # wait.Jitter(syncFrequency, 0.5)
+        if failed:  # completeWork: an error requeues after 10-15 s
+            resync = sync_error_retry(random.random())
+        else:
+            resync = self.resync * (1 + random.random() * 0.5)  # wait.Jitter(syncFrequency, 0.5)
         left = deadline_in(pod, node.statuses.pod_status(self.uid), executor.clock.utcnow())
         deadline = [left + 0.001] if left is not None and left > 0 else []
-        return min([resync, *waits, *([pull] if pull is not None else []), *deadline])
+        return min([resync, *waits, *deadline])
+
+    async def _kill_following_grace(
+        self, pod: Pod, actions: PodActions, observed: Observed
+    ) -> SyncResult:
+        """The kill of a pod being deleted, shortened when a later delete shortens its grace
+        period (`calculateEffectiveGracePeriod`: a shorter one cancels the running
+        SyncTerminatingPod, whose new killPod stops the containers with it)."""
+        executor = self.node.executor
+        done: list[SyncResult] = []
+        async with anyio.create_task_group() as tg:
+
+            async def follow() -> None:
+                while True:
+                    await self.updated.wait()
+                    self.updated = anyio.Event()
+                    current = self.node.read_pod(self.namespace, self.name, self.uid)
+                    if current is not None:
+                        executor.shorten_kill(current)
+
+            self.updated = anyio.Event()
+            tg.start_soon(follow)
+            done.append(await executor.execute(pod, actions, observed))
+            tg.cancel_scope.cancel()
+        return done[0]
 
     def _check_deadline(self, pod: Pod) -> bool:
         """The active-deadline handler: past it, a `DeadlineExceeded` event each sync until the
