@@ -28,7 +28,7 @@ import docker
 import pytest
 
 from minikubelet.errors import Invalid
-from minikubelet.runtime.types import LABEL_INSTANCE, LABEL_KIND, LABEL_UID
+from minikubelet.runtime.types import LABEL_INSTANCE, LABEL_KIND, LABEL_UID, SPARE_PREFIX
 from tests.e2e.conftest import Agent
 from tests.e2e.pods import BASE, engine_containers, logs, pod, sh, status_of, wait_running
 
@@ -77,13 +77,15 @@ def _app_container(agent: Agent, uid: str, name: str = "app") -> Any:
 
 
 def _instance_containers(agent: Agent) -> list[Any]:
+    """The instance's containers but its unclaimed warm sandboxes (node/sandbox_pool.py),
+    which the agent keeps started whether or not any pod comes."""
     client = docker.from_env()
     try:
         selector: dict[str, str | list[str] | bool] = {
             "label": f"{LABEL_INSTANCE}={agent.instance}"
         }
         found: list[Any] = client.containers.list(all=True, filters=selector)
-        return found
+        return [c for c in found if not c.name.startswith(SPARE_PREFIX)]
     finally:
         client.close()
 
