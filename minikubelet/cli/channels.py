@@ -4,25 +4,32 @@ Blocking and small, as the rest of the CLI: the upgrade is written by hand on a 
 frames are `cli/wsframes.py`'s (a client's half of RFC 6455, without wsproto's import cost).
 The caller's thread reads the connection and writes stdout/stderr; one more thread copies
 stdin, then sends v5's `FF 00` at its EOF.
+
+Every `exec` pays for what this imports, so it takes no `urllib.parse` (which brings
+`ipaddress`), `base64` or `threading` for a session without stdin: the query is
+percent-encoded here and the key made with `binascii`.
 """
 
 from __future__ import annotations
 
-import base64
+import _thread
+import binascii
 import contextlib
 import json
 import os
 import socket
-import threading
 from collections.abc import Callable, Iterator
-from typing import Any
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
 
 from minikubelet.errors import MinikubeletError
 
-__all__ = ["Session", "UpgradeFailed", "open_session"]
+if TYPE_CHECKING:
+    import threading
+
+__all__ = ["Session", "UpgradeFailed", "open_session", "query_string"]
 
 V5 = "v5.channel.k8s.io"
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _READ = 1 << 20  # the agent sends port-forward data in messages of up to 256 KiB
 
 
@@ -35,14 +42,24 @@ class UpgradeFailed(MinikubeletError):
         self.body = body
 
 
+def _quote(text: str) -> str:
+    """RFC 3986 percent-encoding of everything but the unreserved characters."""
+    return "".join(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in text.encode())
+
+
+def query_string(pairs: list[tuple[str, str]]) -> str:
+    """`urlencode(pairs, quote_via=quote)`, which the agent's query parser reads back."""
+    return "&".join(f"{_quote(key)}={_quote(value)}" for key, value in pairs)
+
+
 def open_session(
     socket_path: str, path: str, query: list[tuple[str, str]], protocol: str = V5
 ) -> Session:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(socket_path)
-    key = base64.b64encode(os.urandom(16)).decode()
+    key = binascii.b2a_base64(os.urandom(16), newline=False).decode()
     head = (
-        f"GET {path}?{urlencode(query)} HTTP/1.1\r\nHost: minikubelet\r\n"
+        f"GET {path}?{query_string(query)} HTTP/1.1\r\nHost: minikubelet\r\n"
         "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n"
     )
@@ -79,7 +96,7 @@ class Session:
         self._sock = sock
         self._reader = FrameReader()
         self._initial = initial
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()  # threading.Lock(), without importing threading
 
     def _send_frame(self, opcode: int, payload: bytes) -> None:
         from minikubelet.cli.wsframes import encode
@@ -96,6 +113,8 @@ class Session:
         self.send(4, json.dumps({"Width": width, "Height": height}).encode() + b"\n")
 
     def copy_stdin(self, fd: int) -> threading.Thread:
+        import threading
+
         def copy() -> None:
             try:
                 while chunk := os.read(fd, 32 * 1024):

@@ -165,7 +165,7 @@ def _execute(
     query += [("stderr", "true")] + ([("stdin", "true")] if feed else []) + [("stdout", "true")]
     path = POD.path(meta["namespace"], meta["name"], "exec")
     try:
-        session = open_session(str(client.paths.socket), path, query)
+        session = open_session(client.paths.socket_path, path, query)
     except UpgradeFailed as failed:
         if failed.body.startswith(b"{"):
             import json

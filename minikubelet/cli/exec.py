@@ -85,7 +85,7 @@ def attach_session(
     meta = pod["metadata"]
     try:
         session = open_session(
-            str(client.paths.socket), POD.path(meta["namespace"], meta["name"], sub), query
+            client.paths.socket_path, POD.path(meta["namespace"], meta["name"], sub), query
         )
     except UpgradeFailed as failed:
         if failed.body.startswith(b"{"):

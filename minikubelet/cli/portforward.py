@@ -74,7 +74,7 @@ def _listeners(addresses: list[str], local: int) -> list[tuple[str, socket.socke
 class _Forwarder:
     def __init__(self, client: agent.ApiClient, pod: dict[str, Any]) -> None:
         meta = pod["metadata"]
-        self.socket_path = str(client.paths.socket)
+        self.socket_path = client.paths.socket_path
         self.path = POD.path(meta["namespace"], meta["name"], "portforward")
         self.lost = threading.Event()
 

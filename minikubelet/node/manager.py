@@ -274,8 +274,20 @@ class Node:
         status = self.statuses.pod_status(model.metadata.uid or "") or model.status
         return await run_once(self.probes.runner, self.clock, model, status, container, kind)
 
+    def _last_observed(self, pod: dict[str, Any]) -> Observed | None:
+        worker = self.workers.get((pod.get("metadata") or {}).get("uid") or "")
+        return worker.last_observed if worker is not None else None
+
     async def running_container(self, pod: dict[str, Any], container: str) -> str | None:
-        """As the kubelet's `findContainer`: among running containers only."""
+        """As the kubelet's `findContainer`: among running containers only. What the pod's
+        worker last saw answers first (it follows the engine's events, as the kubelet's pod
+        cache follows PLEG), which spares every exec a list and an inspect on the engine; a
+        container it does not show running is looked for on the engine, so one started since
+        its last sync is found. One that died since then fails at the exec's create."""
+        seen = self._last_observed(pod)
+        for info in seen.running if seen is not None else []:
+            if info.name == container:
+                return info.id
         uid = (pod.get("metadata") or {}).get("uid")
         for info in await self.runtime.list_containers(uid):
             if info.name == container and info.state is InstanceState.RUNNING:
@@ -293,6 +305,10 @@ class Node:
         return self.runtime.attach(container_id, stdin=stdin, tty=tty)
 
     async def pod_sandbox(self, pod: dict[str, Any]) -> str | None:
+        """The running sandbox, from the worker's last sync when it saw one (as above)."""
+        seen = self._last_observed(pod)
+        if seen is not None and seen.sandbox is not None and seen.sandbox.running:
+            return seen.sandbox.id
         uid = (pod.get("metadata") or {}).get("uid")
         running = [s for s in await self.runtime.list_sandboxes(uid) if s.running]
         return max(running, key=lambda s: s.attempt).id if running else None

@@ -8,6 +8,7 @@ event loop (`_exec_stream`).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -34,6 +35,7 @@ class Sessions:
     _exit_code: Callable[[str], Awaitable[int | None]]
     _kill_exec: Callable[[str], Awaitable[None]]
     _inspect: Callable[[str], Awaitable[dict[str, Any]]]
+    _netns: dict[str, tuple[str, int]]  # sandbox id -> its /proc/<pid>/ns/net, and inode
 
     @contextlib.asynccontextmanager
     async def exec_stream(
@@ -68,14 +70,33 @@ class Sessions:
                 await session.aclose()
 
     async def dial(self, sandbox_id: str, port: int) -> anyio.abc.SocketStream:
-        """localhost:port inside the sandbox's network namespace (the host's for hostNetwork)."""
-        raw = await self._inspect(sandbox_id)
-        host = (raw.get("HostConfig") or {}).get("NetworkMode") == "host"
-        pid = int((raw.get("State") or {}).get("Pid") or 0)
-        if not host and pid <= 0:
-            raise RuntimeFailure(f"sandbox {sandbox_id} is not running")
-        ns = None if host else f"/proc/{pid}/ns/net"
+        """localhost:port inside the sandbox's network namespace (the host's for hostNetwork).
+        The namespace found by an inspect is remembered with its inode, so the next dial into
+        it (every connection of a port-forward) needs no engine call; a namespace whose
+        process is gone, or whose pid now holds another namespace, is inspected again."""
+        ns = self._known_netns(sandbox_id)
+        if ns is None:
+            raw = await self._inspect(sandbox_id)
+            host = (raw.get("HostConfig") or {}).get("NetworkMode") == "host"
+            pid = int((raw.get("State") or {}).get("Pid") or 0)
+            if not host and pid <= 0:
+                raise RuntimeFailure(f"sandbox {sandbox_id} is not running")
+            if not host:
+                ns = f"/proc/{pid}/ns/net"
+                with contextlib.suppress(OSError):
+                    self._netns[sandbox_id] = (ns, os.stat(ns).st_ino)
         sock = await anyio.to_thread.run_sync(
             dial_in_netns, ns, port, sandbox_id, DIAL_TIMEOUT, limiter=self._sessions.limiter
         )
         return await socket_stream(sock)
+
+    def _known_netns(self, sandbox_id: str) -> str | None:
+        known = self._netns.get(sandbox_id)
+        if known is None:
+            return None
+        path, inode = known
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_ino == inode:
+                return path
+        del self._netns[sandbox_id]
+        return None

@@ -159,6 +159,7 @@ class DockerRuntime(Sessions):
         self._streams = _Gate(anyio.CapacityLimiter(8))
         self._pulls = anyio.CapacityLimiter(2)  # shares the streams client: 8 + 2 = its pool
         self._sessions = _Gate(anyio.CapacityLimiter(8))  # exec/attach/port-forward sessions
+        self._netns: dict[str, tuple[str, int]] = {}  # sandboxes dialed into (`Sessions.dial`)
         # claimed warm sandbox id -> its pod's hostname; a container created in one -> the same
         self._spare_hosts: dict[str, str] = {}
         self._rehost: dict[str, str] = {}
@@ -372,6 +373,7 @@ class DockerRuntime(Sessions):
         for member in await self._list_ids("container", f"{LABEL_SANDBOX_ID}={sandbox_id}"):
             await self.remove_container(member)
         await self.remove_container(sandbox_id)
+        self._netns.pop(sandbox_id, None)
 
     async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxInfo]:
         """A pod's sandboxes are found by name (`..._<uid>_<attempt>`), which both those made

@@ -361,3 +361,18 @@ async def test_a_readiness_change_reaches_the_status_without_the_engine(
     conditions = {c["type"]: c["status"] for c in harness.pod("web")["status"]["conditions"]}
     assert conditions["Ready"] == conditions["ContainersReady"] == "True"
     gate.set()
+
+
+@pytest.mark.anyio
+async def test_exec_and_port_forward_find_the_pod_from_its_last_sync(harness: Harness) -> None:
+    """Every exec and forwarded connection asks which container (sandbox) runs: the worker's
+    last sync answers without the engine; what it does not show running is asked of it."""
+    harness.apply("web")
+    await harness.until(lambda: harness.status("web").get("state", {}).get("running"))
+    pod = harness.pod("web")
+    before = len(harness.runtime.calls)
+    assert await harness.node.running_container(pod, "app") == harness.running()[0]
+    assert await harness.node.pod_sandbox(pod) is not None
+    assert harness.runtime.calls[before:] == []
+    assert await harness.node.running_container(pod, "other") is None
+    assert [method for method, _ in harness.runtime.calls[before:]] == ["list_containers"]

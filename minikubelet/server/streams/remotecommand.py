@@ -10,12 +10,14 @@ still runs. kubelet's `pkg/kubelet/cri/streaming/remotecommand`; streaming.md §
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
+from minikubelet.errors import RuntimeFailure
 from minikubelet.runtime.types import ExecStream
 from minikubelet.server.streams import channels
 from minikubelet.server.streams.channels import ERROR, RESIZE, STDERR, STDIN, STDOUT
@@ -23,12 +25,13 @@ from minikubelet.server.streams.spdy_conn import SpdyConnection, SpdyStream
 from minikubelet.server.streams.websocket import WebSocket
 
 __all__ = [
-    "SPDY_PROTOCOLS",
     "ExecOptions",
+    "SPDY_PROTOCOLS",
     "exec_options",
     "go_bool",
     "serve_spdy",
     "serve_websocket",
+    "start_failed",
 ]
 
 # The runtime streaming server's SPDY protocols (apimachinery SupportedStreamingProtocols):
@@ -79,6 +82,13 @@ def _status(code: int | None, argv: list[str], translated: bool) -> dict[str, An
 
 
 Send = Callable[[int, bytes], Awaitable[None]]
+
+
+def start_failed(exc: RuntimeFailure) -> dict[str, Any]:
+    """The kubelet's answer when the runtime cannot start the process after the upgrade (the
+    container stopped since it was found): an internal error on the error channel
+    (`cri/streaming/remotecommand` ServeExec)."""
+    return channels.internal_error(f"error executing command in container: {exc}")
 
 
 async def _pump_output(process: ExecStream, opts: ExecOptions, send: Send) -> int | None:
@@ -180,43 +190,51 @@ async def serve_spdy(
         if target is not None:
             await target.send(data)
 
-    async with start() as process, anyio.create_task_group() as tg:
-
-        async def copy_stdin(stream: SpdyStream) -> None:
-            try:
-                while True:
-                    await process.write(await stream.receive())
-            except anyio.EndOfStream:
-                await process.close_stdin()
-
-        async def resizes(stream: SpdyStream) -> None:
-            sizes = channels.ResizeDecoder()
-            try:
-                while True:
-                    for size in sizes.feed(await stream.receive()):
-                        await process.resize(size.width, size.height)
-            except anyio.EndOfStream:
-                pass
-
-        async def watch_client() -> None:
-            await conn.closed.wait()
-            tg.cancel_scope.cancel()
-
-        tg.start_soon(watch_client)
-        if "stdin" in streams:
-            tg.start_soon(copy_stdin, streams["stdin"])
-        if "resize" in streams:
-            tg.start_soon(resizes, streams["resize"])
+    async with contextlib.AsyncExitStack() as stack:
         try:
-            code = await _pump_output(process, opts, send)
-            for stream in outputs.values():
-                if stream is not None:
-                    await stream.close()
-            status = _status(code, opts.command, translated=False)
-            payload = channels.status_payload(protocol, status)
-            if payload:
-                await streams["error"].send(payload)
-            await streams["error"].close()
-        except (anyio.BrokenResourceError, OSError):
-            pass
-        tg.cancel_scope.cancel()
+            process = await stack.enter_async_context(start())
+        except RuntimeFailure as exc:
+            with contextlib.suppress(anyio.BrokenResourceError, OSError):
+                await streams["error"].send(channels.status_payload(protocol, start_failed(exc)))
+                await streams["error"].close()
+            return
+        async with anyio.create_task_group() as tg:
+
+            async def copy_stdin(stream: SpdyStream) -> None:
+                try:
+                    while True:
+                        await process.write(await stream.receive())
+                except anyio.EndOfStream:
+                    await process.close_stdin()
+
+            async def resizes(stream: SpdyStream) -> None:
+                sizes = channels.ResizeDecoder()
+                try:
+                    while True:
+                        for size in sizes.feed(await stream.receive()):
+                            await process.resize(size.width, size.height)
+                except anyio.EndOfStream:
+                    pass
+
+            async def watch_client() -> None:
+                await conn.closed.wait()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(watch_client)
+            if "stdin" in streams:
+                tg.start_soon(copy_stdin, streams["stdin"])
+            if "resize" in streams:
+                tg.start_soon(resizes, streams["resize"])
+            try:
+                code = await _pump_output(process, opts, send)
+                for stream in outputs.values():
+                    if stream is not None:
+                        await stream.close()
+                status = _status(code, opts.command, translated=False)
+                payload = channels.status_payload(protocol, status)
+                if payload:
+                    await streams["error"].send(payload)
+                await streams["error"].close()
+            except (anyio.BrokenResourceError, OSError):
+                pass
+            tg.cancel_scope.cancel()

@@ -10,6 +10,7 @@ request is an upgrade. Then the kubelet's: the container must be running, else 5
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minikubelet.api.kinds import Kind
-from minikubelet.errors import BadRequest
+from minikubelet.errors import BadRequest, RuntimeFailure
 from minikubelet.server.deps import ApiDeps, StreamSource
 from minikubelet.server.logs import pick_container
 from minikubelet.server.streams import channels, portforward, websocket
@@ -29,6 +30,7 @@ from minikubelet.server.streams.remotecommand import (
     exec_options,
     serve_spdy,
     serve_websocket,
+    start_failed,
 )
 from minikubelet.server.streams.spdy_conn import SpdyConnection
 from minikubelet.server.streams.upgrade import Upgraded, upgrader
@@ -125,7 +127,15 @@ async def _serve(request: Request, opts: ExecOptions, start: Any) -> Response:
         except websocket.HandshakeError as exc:
             return _text(exc.status, str(exc))
         ws = websocket.WebSocket(await upgrade(headers))
-        async with start() as process:
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                process = await stack.enter_async_context(start())
+            except RuntimeFailure as exc:
+                payload = channels.status_payload(protocol, start_failed(exc))
+                with contextlib.suppress(anyio.BrokenResourceError, OSError):
+                    await ws.send(channels.encode(protocol, channels.ERROR, payload))
+                await ws.close()
+                return Upgraded()
             await serve_websocket(ws, protocol, opts, process)
         return Upgraded()
     chosen = _spdy_protocol(request, SPDY_PROTOCOLS)

@@ -50,6 +50,8 @@ class Streams:
         self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
     ) -> AsyncIterator[ExecStream]:
         self.calls.append((container_id, argv, stdin, tty))
+        if argv[0] == "gone":  # the container stopped since `running_container` found it
+            raise RuntimeFailure(f"Container {container_id} is not running")
         code = int(argv[1]) if argv[0] == "exit" else 0
         process = _FakeProcess(ExecResult(exit_code=code, output=b"bye\n"), stdin)
         try:
@@ -236,6 +238,24 @@ async def test_a_stopped_container_is_the_kubelets_500(tmp_path: Path, store: St
         )
         await stream.aclose()
     assert answer.startswith(b"HTTP/1.1 500 ")
+
+
+async def test_a_container_gone_after_the_upgrade_is_the_kubelets_internal_error(
+    tmp_path: Path, store: Store
+) -> None:
+    async with serving(tmp_path, store) as path:
+        query = "command=gone&container=app&stdout=true"
+        got = await ws_session(path, query, "v5.channel.k8s.io", [])
+    error = "error executing command in container: Container id-app is not running"
+    status = {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"Internal error occurred: {error}",
+        "reason": "InternalError",
+        "details": {"causes": [{"message": error}]},
+        "code": 500,
+    }
+    assert got == [b"\x03" + json.dumps(status, separators=(",", ":")).encode(), 1000]
 
 
 async def test_attach_carries_stdin_and_ends_in_success(tmp_path: Path, store: Store) -> None:
