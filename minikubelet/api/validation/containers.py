@@ -27,6 +27,7 @@ from minikubelet.api.validation.names import (
 )
 from minikubelet.api.validation.probes import validate_lifecycle, validate_probe
 from minikubelet.api.validation.resources import validate_resources
+from minikubelet.api.validation.security import validate_container_security
 from minikubelet.api.validation.volumes import validate_volume_mounts
 
 __all__ = ["validate_containers", "validate_image_whitespace", "validate_init_containers"]
@@ -95,6 +96,8 @@ def _validate_common(container: Container, volumes: set[str], path: Path) -> lis
     pull = ("Always", "IfNotPresent", "Never")
     errs += _choice(container.imagePullPolicy, pull, path.child("imagePullPolicy"))
     errs += validate_resources(container.resources, path.child("resources"))
+    context = container.extra.get("securityContext")
+    errs += validate_container_security(context, path.child("securityContext"))
     return errs
 
 

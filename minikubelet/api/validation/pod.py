@@ -34,6 +34,7 @@ from minikubelet.api.validation.names import (
     is_valid_label_value,
     name_is_dns_subdomain,
 )
+from minikubelet.api.validation.security import validate_pod_security
 from minikubelet.api.validation.volumes import validate_volumes
 
 __all__ = ["validate_labels", "validate_object_meta", "validate_pod"]
@@ -246,6 +247,7 @@ def _validate_spec(spec: PodSpec, path: Path) -> list[FieldError]:
         errs.append(not_supported(path.child("restartPolicy"), spec.restartPolicy, restart))
     errs += _validate_dns(spec, path)
     errs += validate_labels(spec.nodeSelector, path.child("nodeSelector"))
+    errs += validate_pod_security(spec.extra, path.child("securityContext"))
     errs += _validate_dns_config(spec, path.child("dnsConfig"))
     errs += _subdomain(spec.serviceAccountName, path.child("serviceAccountName"))
     errs += _subdomain(spec.nodeName, path.child("nodeName"))

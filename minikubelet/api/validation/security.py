@@ -1,0 +1,120 @@
+"""Security contexts, as the API server validates them (`ValidateSecurityContext`,
+`validatePodSpecSecurityContext`, `validateSeccompProfileField`).
+
+Names of capabilities are not checked here, as upstream does not: the engine refuses one it does
+not know when the container is created (`CreateContainerError`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minikubelet.api.validation.field import (
+    Bare,
+    FieldError,
+    Path,
+    invalid,
+    not_supported,
+    required,
+)
+from minikubelet.api.validation.names import inclusive_range_error
+
+__all__ = ["validate_container_security", "validate_pod_security"]
+
+_MAX_ID = 2147483647
+_SECCOMP_TYPES = ("Localhost", "RuntimeDefault", "Unconfined")
+_CHANGE_POLICIES = ("OnRootMismatch", "Always")
+
+
+def _ids(context: dict[str, Any], names: tuple[str, ...], path: Path) -> list[FieldError]:
+    """`IsValidUserID`/`IsValidGroupID`: 0 to 2^31-1."""
+    errs: list[FieldError] = []
+    for name in names:
+        value = context.get(name)
+        if isinstance(value, int) and not 0 <= value <= _MAX_ID:
+            errs.append(invalid(path.child(name), value, inclusive_range_error(0, _MAX_ID)))
+    return errs
+
+
+def _seccomp(profile: Any, path: Path) -> list[FieldError]:
+    if not isinstance(profile, dict):
+        return []
+    kind = profile.get("type") or ""
+    errs: list[FieldError] = []
+    if not kind:
+        errs.append(required(path.child("type"), "type is required when seccompProfile is set"))
+    elif kind not in _SECCOMP_TYPES:
+        errs.append(not_supported(path.child("type"), kind, _SECCOMP_TYPES))
+    if kind == "Localhost" and profile.get("localhostProfile") is None:
+        detail = "must be set when seccomp type is Localhost"
+        errs.append(required(path.child("localhostProfile"), detail))
+    return errs
+
+
+def validate_pod_security(spec_extra: dict[str, Any], path: Path) -> list[FieldError]:
+    """`spec.securityContext` with the host namespaces the internal type folds into it (so
+    upstream's path for shareProcessNamespace is `spec.securityContext.shareProcessNamespace`)."""
+    context = spec_extra.get("securityContext")
+    if not isinstance(context, dict):
+        return []
+    errs = _ids(context, ("fsGroup", "runAsUser", "runAsGroup"), path)
+    for i, gid in enumerate(context.get("supplementalGroups") or []):
+        if isinstance(gid, int) and not 0 <= gid <= _MAX_ID:
+            item = path.child("supplementalGroups").index(i)
+            errs.append(invalid(item, gid, inclusive_range_error(0, _MAX_ID)))
+    if spec_extra.get("shareProcessNamespace") is True and spec_extra.get("hostPID") is True:
+        detail = "ShareProcessNamespace and HostPID cannot both be enabled"
+        errs.append(invalid(path.child("shareProcessNamespace"), True, detail))
+    policy = context.get("fsGroupChangePolicy")
+    if isinstance(policy, str) and policy not in _CHANGE_POLICIES:
+        errs.append(not_supported(path.child("fsGroupChangePolicy"), policy, _CHANGE_POLICIES))
+    errs += _seccomp(context.get("seccompProfile"), path.child("seccompProfile"))
+    return errs
+
+
+# core.SecurityContext's fields in order, each a pointer (JSON name, Go name, Go type).
+_SC_FIELDS = (
+    ("capabilities", "Capabilities", "*core.Capabilities"),
+    ("privileged", "Privileged", "*bool"),
+    ("seLinuxOptions", "SELinuxOptions", "*core.SELinuxOptions"),
+    ("windowsOptions", "WindowsOptions", "*core.WindowsSecurityContextOptions"),
+    ("runAsUser", "RunAsUser", "*int64"),
+    ("runAsGroup", "RunAsGroup", "*int64"),
+    ("runAsNonRoot", "RunAsNonRoot", "*bool"),
+    ("readOnlyRootFilesystem", "ReadOnlyRootFilesystem", "*bool"),
+    ("allowPrivilegeEscalation", "AllowPrivilegeEscalation", "*bool"),
+    ("procMount", "ProcMount", "*core.ProcMountType"),
+    ("seccompProfile", "SeccompProfile", "*core.SeccompProfile"),
+    ("appArmorProfile", "AppArmorProfile", "*core.AppArmorProfile"),
+)
+
+
+def _go_security_context(context: dict[str, Any]) -> Bare:
+    """The BadValue upstream: the internal SecurityContext printed with %#v, its set pointers
+    as heap addresses (a fixed placeholder stands in, as for tolerations)."""
+    fields = ", ".join(
+        f"{go}:({kind})({'nil' if context.get(key) is None else '0xc000000000'})"
+        for key, go, kind in _SC_FIELDS
+    )
+    return Bare(f"core.SecurityContext{{{fields}}}")
+
+
+def validate_container_security(context: Any, path: Path) -> list[FieldError]:
+    """A container's `securityContext` (`ValidateSecurityContext`, in its order)."""
+    if not isinstance(context, dict):
+        return []
+    errs = _ids(context, ("runAsUser", "runAsGroup"), path)
+    errs += _seccomp(context.get("seccompProfile"), path.child("seccompProfile"))
+    if context.get("allowPrivilegeEscalation") is False:
+        value = _go_security_context(context)
+        if context.get("privileged") is True:
+            detail = "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"
+            errs.append(invalid(path, value, detail))
+        for added in (context.get("capabilities") or {}).get("add") or []:
+            if added == "CAP_SYS_ADMIN":
+                detail = (
+                    "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` "
+                    "CAP_SYS_ADMIN"
+                )
+                errs.append(invalid(path, value, detail))
+    return errs

@@ -1,0 +1,116 @@
+"""Security contexts and host namespaces: the API server's messages (`ValidateSecurityContext`,
+`validatePodSpecSecurityContext`, `validateSeccompProfileField`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.test_validation import C, _run
+
+_RANGE = "must be between 0 and 2147483647, inclusive"
+_SC = "spec.securityContext"
+
+
+def _sc_value(**set_fields: bool) -> str:
+    names = [
+        ("Capabilities", "*core.Capabilities"),
+        ("Privileged", "*bool"),
+        ("SELinuxOptions", "*core.SELinuxOptions"),
+        ("WindowsOptions", "*core.WindowsSecurityContextOptions"),
+        ("RunAsUser", "*int64"),
+        ("RunAsGroup", "*int64"),
+        ("RunAsNonRoot", "*bool"),
+        ("ReadOnlyRootFilesystem", "*bool"),
+        ("AllowPrivilegeEscalation", "*bool"),
+        ("ProcMount", "*core.ProcMountType"),
+        ("SeccompProfile", "*core.SeccompProfile"),
+        ("AppArmorProfile", "*core.AppArmorProfile"),
+    ]
+    parts = [f"{n}:({t})({'0xc000000000' if set_fields.get(n) else 'nil'})" for n, t in names]
+    return "core.SecurityContext{" + ", ".join(parts) + "}"
+
+
+CASES: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("valid-everything", {
+        "spec.securityContext": {
+            "runAsUser": 1000, "runAsGroup": 3000, "fsGroup": 2000, "supplementalGroups": [4000],
+            "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "spec.containers.0.securityContext": {
+            "runAsUser": 0, "privileged": True, "readOnlyRootFilesystem": True,
+            "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]},
+            "allowPrivilegeEscalation": True, "seccompProfile": {"type": "Unconfined"},
+        },
+    }, []),
+    ("pod-ids-negative", {
+        "spec.securityContext": {
+            "runAsUser": -1, "runAsGroup": -2, "fsGroup": -3, "supplementalGroups": [5, -4],
+        },
+    }, [
+        f"{_SC}.fsGroup: Invalid value: -3: {_RANGE}",
+        f"{_SC}.runAsUser: Invalid value: -1: {_RANGE}",
+        f"{_SC}.runAsGroup: Invalid value: -2: {_RANGE}",
+        f"{_SC}.supplementalGroups[1]: Invalid value: -4: {_RANGE}",
+    ]),
+    ("container-ids-too-large", {
+        "spec.containers.0.securityContext": {"runAsUser": 2147483648, "runAsGroup": -1},
+    }, [
+        f"{C}.securityContext.runAsUser: Invalid value: 2147483648: {_RANGE}",
+        f"{C}.securityContext.runAsGroup: Invalid value: -1: {_RANGE}",
+    ]),
+    ("share-process-namespace-with-host-pid", {
+        "spec.shareProcessNamespace": True, "spec.hostPID": True,
+    }, [
+        f"{_SC}.shareProcessNamespace: Invalid value: true: "
+        "ShareProcessNamespace and HostPID cannot both be enabled",
+    ]),
+    ("seccomp-type-missing", {"spec.securityContext": {"seccompProfile": {}}}, [
+        f"{_SC}.seccompProfile.type: Required value: type is required when seccompProfile is set",
+    ]),
+    ("seccomp-type-unknown", {
+        "spec.containers.0.securityContext": {"seccompProfile": {"type": "Strict"}},
+    }, [
+        f'{C}.securityContext.seccompProfile.type: Unsupported value: "Strict": supported '
+        'values: "Localhost", "RuntimeDefault", "Unconfined"',
+    ]),
+    ("seccomp-localhost-without-profile", {
+        "spec.securityContext": {"seccompProfile": {"type": "Localhost"}},
+    }, [
+        f"{_SC}.seccompProfile.localhostProfile: Required value: "
+        "must be set when seccomp type is Localhost",
+    ]),
+    ("fs-group-change-policy", {"spec.securityContext": {"fsGroupChangePolicy": "Never"}}, [
+        f'{_SC}.fsGroupChangePolicy: Unsupported value: "Never": supported values: '
+        '"OnRootMismatch", "Always"',
+    ]),
+    ("no-escalation-and-privileged", {
+        "spec.containers.0.securityContext": {
+            "allowPrivilegeEscalation": False, "privileged": True,
+        },
+    }, [
+        f"{C}.securityContext: Invalid value: "
+        + _sc_value(Privileged=True, AllowPrivilegeEscalation=True)
+        + ": cannot set `allowPrivilegeEscalation` to false and `privileged` to true",
+    ]),
+    ("no-escalation-and-sys-admin", {
+        "spec.containers.0.securityContext": {
+            "allowPrivilegeEscalation": False, "capabilities": {"add": ["CAP_SYS_ADMIN"]},
+        },
+    }, [
+        f"{C}.securityContext: Invalid value: "
+        + _sc_value(Capabilities=True, AllowPrivilegeEscalation=True)
+        + ": cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN",
+    ]),
+    ("sys-admin-without-prefix-is-not-caught", {
+        "spec.containers.0.securityContext": {
+            "allowPrivilegeEscalation": False, "capabilities": {"add": ["SYS_ADMIN"]},
+        },
+    }, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("patches", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_case(patches: dict[str, Any], expected: list[str]) -> None:
+    assert _run(patches) == expected
