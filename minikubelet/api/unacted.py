@@ -12,16 +12,15 @@ from minikubelet.api.models import Container, Pod
 __all__ = ["unacted_fields"]
 
 _POD_FIELDS = (
-    "securityContext",
     "affinity",
-    "hostPID",
-    "hostIPC",
-    "shareProcessNamespace",
     "runtimeClassName",
     "readinessGates",
     "resourceClaims",
 )
-_CONTAINER_FIELDS = ("securityContext", "resizePolicy", "volumeDevices")
+_CONTAINER_FIELDS = ("resizePolicy", "volumeDevices")
+# securityContext fields the node does not act on (the rest: `node/security.py`)
+_POD_SECURITY = ("seLinuxOptions", "sysctls", "appArmorProfile", "seLinuxChangePolicy")
+_CONTAINER_SECURITY = ("seLinuxOptions", "appArmorProfile")
 _SUPPORTED_VOLUMES = ("emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected")
 _SUPPORTED_PROJECTIONS = ("configMap", "secret", "downwardAPI")
 _MESSAGE = "not acted on by minikubelet: the pod runs as if it were not set"
@@ -31,8 +30,12 @@ def unacted_fields(pod: Pod) -> list[str]:
     """One warning per field that is set but not acted on, with its path."""
     spec = pod.spec
     found = [f"spec.{name}" for name in _POD_FIELDS if _set(spec.extra.get(name))]
-    if spec.hostNetwork:
-        found.append("spec.hostNetwork")
+    if spec.extra.get("hostUsers") is False:
+        found.append("spec.hostUsers")
+    pod_sc = spec.extra.get("securityContext") or {}
+    found += [f"spec.securityContext.{n}" for n in _POD_SECURITY if _set(pod_sc.get(n))]
+    if pod_sc.get("supplementalGroupsPolicy") == "Strict":
+        found.append("spec.securityContext.supplementalGroupsPolicy")
     for group in ("initContainers", "containers"):
         for i, container in enumerate(getattr(spec, group) or []):
             found += _container(container, f"spec.{group}[{i}]")
@@ -50,7 +53,12 @@ def unacted_fields(pod: Pod) -> list[str]:
 
 
 def _container(container: Container, path: str) -> list[str]:
-    return [f"{path}.{name}" for name in _CONTAINER_FIELDS if _set(container.extra.get(name))]
+    found = [f"{path}.{name}" for name in _CONTAINER_FIELDS if _set(container.extra.get(name))]
+    context = container.extra.get("securityContext") or {}
+    found += [f"{path}.securityContext.{n}" for n in _CONTAINER_SECURITY if _set(context.get(n))]
+    if context.get("procMount") not in (None, "Default"):
+        found.append(f"{path}.securityContext.procMount")
+    return found
 
 
 def _set(value: object) -> bool:

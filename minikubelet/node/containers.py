@@ -17,9 +17,16 @@ from typing import Any
 from minikubelet.api.models import Container, Pod, Volume
 from minikubelet.api.quantity import Quantity
 from minikubelet.node.envvars import EnvContext, EnvError, ObjectSource, expand, make_environment
-from minikubelet.node.etc_hosts import managed_hosts
+from minikubelet.node.etc_hosts import host_network_hosts, managed_hosts
+from minikubelet.node.ownership import set_volume_ownership
 from minikubelet.node.projection import CONFIG_VOLUMES
 from minikubelet.node.resolvconf import DOMAIN, pod_resolv_conf
+from minikubelet.node.security import (
+    SecurityError,
+    container_security,
+    fs_group_of,
+    pod_namespaces,
+)
 from minikubelet.node.termination_message import (
     LABEL_MESSAGE_FILE,
     LABEL_MESSAGE_POLICY,
@@ -132,15 +139,33 @@ def _resolv_conf(pod: Pod, ctx: PodContext, taken: set[str]) -> list[Mount]:
 def _etc_hosts(pod: Pod, ctx: PodContext, taken: set[str]) -> list[Mount]:
     """The kubelet-managed /etc/hosts (`node/etc_hosts.py`): written in the pod's directory,
     bind-mounted at /etc/hosts unless the container mounts its own or the pod has no IP."""
-    if "/etc/hosts" in taken or pod.spec.hostNetwork or not ctx.pod_ip:
+    if "/etc/hosts" in taken or not ctx.pod_ip:
         return []
-    text = managed_hosts(pod, [ctx.pod_ip], DOMAIN)
+    if pod.spec.hostNetwork:
+        try:
+            node_hosts = Path("/etc/hosts").read_text(errors="replace")
+        except OSError:
+            node_hosts = ""
+        text = host_network_hosts(pod, node_hosts)
+    else:
+        text = managed_hosts(pod, [ctx.pod_ip], DOMAIN)
     path = ctx.pods_dir / (pod.metadata.uid or "") / "etc-hosts"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
         path.chmod(0o644)
     return [Mount(source=str(path), target="/etc/hosts")]
+
+
+def _empty_dir(source: str, fs_group: int | None) -> None:
+    """The emptyDir's directory (0777), owned by the pod's fsGroup once, when made (the
+    kubelet's emptyDir SetUp returns early once the volume is ready)."""
+    if os.path.isdir(source):
+        return
+    os.makedirs(source, mode=0o777, exist_ok=True)
+    os.chmod(source, 0o777)  # the umask
+    if fs_group is not None:
+        set_volume_ownership(source, fs_group, read_only=False)
 
 
 def mounts(pod: Pod, container: Container, ctx: PodContext) -> list[Mount]:
@@ -151,7 +176,7 @@ def mounts(pod: Pod, container: Container, ctx: PodContext) -> list[Mount]:
         volume = volumes[mount.name]  # validation guarantees the volume exists
         if volume.emptyDir is not None:
             source = str(pod_volume_dir(ctx.pods_dir, pod.metadata.uid or "", volume.name))
-            os.makedirs(source, mode=0o777, exist_ok=True)
+            _empty_dir(source, fs_group_of(pod))
         elif volume.hostPath is not None:
             source = _host_path(volume)
         elif any(volume.extra.get(kind) is not None for kind in CONFIG_VOLUMES):
@@ -185,8 +210,15 @@ def _pid_target(container: Container, ctx: PodContext) -> str | None:
     return found
 
 
-def container_spec(pod: Pod, container: Container, attempt: int, ctx: PodContext) -> ContainerSpec:
-    """The runtime spec of one container instance; raises ConfigError."""
+def container_spec(
+    pod: Pod, container: Container, attempt: int, ctx: PodContext, image_user: str = ""
+) -> ContainerSpec:
+    """The runtime spec of one container instance; raises ConfigError. `image_user`: the
+    image's USER, read only when the security context needs it (`image_user_needed`)."""
+    try:
+        security = container_security(pod, container, image_user)
+    except SecurityError as exc:
+        raise ConfigError(str(exc)) from None
     env = environment(pod, container, ctx)
     lookup = dict(env)
     resources = container.resources
@@ -211,6 +243,8 @@ def container_spec(pod: Pod, container: Container, attempt: int, ctx: PodContext
         nano_cpus=limits["cpu"].milli_value() * 1_000_000 if "cpu" in limits else None,
         cpu_shares=max(2, cpu.milli_value() * 1024 // 1000) if cpu is not None else 2,
         pid_target=_pid_target(container, ctx),
+        security=security,
+        namespaces=pod_namespaces(pod),
         stdin=bool(container.stdin),
         stdin_once=bool(container.stdinOnce),
         tty=bool(container.tty),

@@ -3,6 +3,7 @@
 
 One file per pod (`pods/<uid>/etc-hosts`, mode 0644), bind-mounted at /etc/hosts in each of
 its containers unless a container mounts /etc/hosts itself, and not for a pod without an IP.
+A hostNetwork pod's is the node's /etc/hosts with the kubelet's header and its hostAliases.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 
 from minikubelet.api.models import Pod
 
-__all__ = ["managed_hosts", "pod_hostname_and_domain"]
+__all__ = ["host_network_hosts", "managed_hosts", "pod_hostname_and_domain"]
 
 _HEADER = "# Kubernetes-managed hosts file.\n"
+_HEADER_HOST_NETWORK = "# Kubernetes-managed hosts file (host network).\n"
 _LOCAL = (
     "127.0.0.1\tlocalhost\n"
     "::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -51,3 +53,10 @@ def managed_hosts(pod: Pod, pod_ips: list[str], cluster_domain: str) -> str:
         entries = [f"{ip}\t{hostname}\n" for ip in pod_ips]
     aliases = list(pod.spec.extra.get("hostAliases") or [])
     return _HEADER + _LOCAL + "".join(entries) + _aliases(aliases)
+
+
+def host_network_hosts(pod: Pod, node_hosts: str) -> str:
+    """`nodeHostsFileContent`: a hostNetwork pod sees the node's own /etc/hosts, verbatim,
+    under its header, then its hostAliases."""
+    aliases = list(pod.spec.extra.get("hostAliases") or [])
+    return _HEADER_HOST_NETWORK + node_hosts + _aliases(aliases)

@@ -27,10 +27,12 @@ from minikubelet.node.backoff import Backoff, crash_key
 from minikubelet.node.containers import ConfigError, PodContext, container_spec
 from minikubelet.node.etc_hosts import pod_hostname_and_domain
 from minikubelet.node.events import NORMAL, WARNING, EventRecorder
+from minikubelet.node.imageref import ImageRefError, apply_default_image_tag
 from minikubelet.node.images import ImageManager
 from minikubelet.node.lifecycle import HookRunner, hook
 from minikubelet.node.resolvconf import DOMAIN
 from minikubelet.node.sandbox_pool import SandboxPool
+from minikubelet.node.security import image_user_needed, pod_namespaces
 from minikubelet.node.sync import (
     MINIMUM_GRACE_PERIOD,
     KillAction,
@@ -344,6 +346,7 @@ class Executor:
             hostname=pod_hostname_and_domain(pod, DOMAIN)[0],
             ports=_port_mappings(pod),
             labels=dict(pod.metadata.labels or {}),
+            namespaces=pod_namespaces(pod),
         )
         if self.pool is not None and (claimed := await self.pool.claim(spec)) is not None:
             return claimed, ()
@@ -379,7 +382,8 @@ class Executor:
         self, pod: Pod, container: Container, attempt: int, context: PodContext
     ) -> tuple[str, str] | None:
         try:
-            spec = container_spec(pod, container, attempt, context)
+            image_user = await self._image_user(pod, container)
+            spec = container_spec(pod, container, attempt, context, image_user)
         except ConfigError as exc:
             return "CreateContainerConfigError", str(exc)
         try:
@@ -398,6 +402,17 @@ class Executor:
             pod, NORMAL, "Started", f"Started container {container.name}", container=container.name
         )
         return await self._post_start(pod, container, container_id, context.pod_ip)
+
+    async def _image_user(self, pod: Pod, container: Container) -> str:
+        """The image's USER (`getImageUser`), read only when the security context needs it;
+        an image the engine cannot inspect now fails the start as the kubelet's does."""
+        if not image_user_needed(pod, container):
+            return ""
+        try:
+            info = await self.runtime.image_info(apply_default_image_tag(container.image or ""))
+        except (RuntimeFailure, ImageRefError) as exc:
+            raise ConfigError(str(exc)) from None
+        return info.user if info is not None else ""
 
     async def _post_start(
         self, pod: Pod, container: Container, container_id: str, pod_ip: str
@@ -426,10 +441,11 @@ class Executor:
 
 def _skippable(pod: Pod, start: StartAction) -> bool:
     """SyncPod goes on past a sidecar that failed to start ("Failed to start the restartable
-    init container for the pod, skipping"); a regular init container's failure ends the sync."""
-    return start.init and any(
-        c.name == start.name and is_sidecar(c) for c in pod.spec.initContainers or []
-    )
+    init container for the pod, skipping") and past any regular or ephemeral container (steps
+    5 and 8 ignore `start`'s error); a regular init container's failure ends the sync."""
+    if not start.init:
+        return True
+    return any(c.name == start.name and is_sidecar(c) for c in pod.spec.initContainers or [])
 
 
 def _port_mappings(pod: Pod) -> tuple[PortMapping, ...]:

@@ -14,7 +14,8 @@ asks, so a new pod's first container starts at once instead of after its sandbox
   written for a claim that never committed. Then the pool refills.
 - Refills run in the background, a little after the last claim, so the engine makes the next
   spare after the claiming pod's containers, not while they start.
-- Pods publishing a `hostPort` get a sandbox of their own: ports are bound at creation.
+- Pods publishing a `hostPort` get a sandbox of their own: ports are bound at creation; so do
+  pods in a host namespace or sharing one PID namespace (namespaces are fixed at creation).
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from anyio.abc import TaskStatus
 
 from minikubelet.clock import Clock
 from minikubelet.errors import RuntimeFailure
-from minikubelet.runtime.types import Runtime, SandboxInfo, SandboxSpec, SpareSandboxes
+from minikubelet.runtime.types import (
+    PodNamespaces,
+    Runtime,
+    SandboxInfo,
+    SandboxSpec,
+    SpareSandboxes,
+)
 
 __all__ = ["SandboxPool", "spares_of"]
 
@@ -57,9 +64,9 @@ class SandboxPool:
         self._last_claim = float("-inf")
 
     async def claim(self, spec: SandboxSpec) -> SandboxInfo | None:
-        """A ready spare made the pod's sandbox, or None (none ready, a hostPort, a failed
-        claim): the caller then makes one as usual."""
-        if spec.ports or not self.ready:
+        """A ready spare made the pod's sandbox, or None (none ready, a hostPort, host or shared
+        namespaces, a failed claim): the caller then makes one as usual."""
+        if spec.ports or spec.namespaces != PodNamespaces() or not self.ready:
             self.misses += 1
             self._wake.set()
             return None

@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -29,7 +30,9 @@ from minikubelet.clock import Clock
 from minikubelet.errors import NotFound
 from minikubelet.node.atomic_writer import PathError, write_payload
 from minikubelet.node.events import WARNING, EventRecorder
+from minikubelet.node.ownership import set_volume_ownership
 from minikubelet.node.projection import CONFIG_VOLUMES, VolumeError, payload
+from minikubelet.node.security import fs_group_of
 from minikubelet.store import Store
 
 __all__ = ["ConfigVolumes", "StoreObjects", "node_allocatable", "referenced"]
@@ -150,7 +153,10 @@ class ConfigVolumes:
                 files = payload(pod, volume, self.source, self.allocatable)
                 target = self.volume_dir(uid, volume["name"])
                 now = self.clock.utcnow()
-                await anyio.to_thread.run_sync(write_payload, target, files, now)
+                written = await anyio.to_thread.run_sync(write_payload, target, files, now)
+                if written and (fs_group := fs_group_of(pod)) is not None:
+                    own = partial(set_volume_ownership, str(target), fs_group, read_only=True)
+                    await anyio.to_thread.run_sync(own)
             except (VolumeError, PathError, OSError) as exc:
                 failed = True
                 message = f'MountVolume.SetUp failed for volume "{volume["name"]}" : {exc}'

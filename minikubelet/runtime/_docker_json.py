@@ -99,9 +99,9 @@ def container_info(raw: Raw) -> ContainerInfo:
     )
 
 
-def sandbox_info(raw: Raw, network: str) -> SandboxInfo:
+def sandbox_info(raw: Raw, network: str, host_ip: str = "") -> SandboxInfo:
     """The sandbox's pod from its labels or, for a claimed warm sandbox, its name (an
-    unclaimed spare belongs to no pod: uid "")."""
+    unclaimed spare belongs to no pod: uid ""). `host_ip`: its IP on the host's network."""
     labels: dict[str, str] = raw["Config"].get("Labels") or {}
     networks: Raw = raw.get("NetworkSettings", {}).get("Networks") or {}
     running = bool(raw["State"].get("Running"))
@@ -118,7 +118,7 @@ def sandbox_info(raw: Raw, network: str) -> SandboxInfo:
         namespace=namespace,
         attempt=attempt,
         running=running,
-        ip=(networks.get(network) or {}).get("IPAddress", "") if running else "",
+        ip=(host_ip or (networks.get(network) or {}).get("IPAddress", "")) if running else "",
         created_at=parse_time(raw.get("Created")),
     )
 

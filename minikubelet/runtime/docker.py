@@ -65,6 +65,7 @@ from minikubelet.runtime._docker_json import (
     to_event,
 )
 from minikubelet.runtime._proc import engine_hard_limits, kill_tree
+from minikubelet.runtime._security import container_host_config, sandbox_host_config
 from minikubelet.runtime._sessions import Sessions
 from minikubelet.runtime._streams import (
     EXEC_OUTPUT_CAP,
@@ -251,7 +252,10 @@ class DockerRuntime(Sessions):
 
     async def image_info(self, image: str) -> ImageInfo | None:
         raw: Raw | None = await self._call(partial(_inspect_image, image=image))
-        return None if raw is None else ImageInfo(id=raw["Id"], size=int(raw.get("Size") or 0))
+        if raw is None:
+            return None
+        user = str((raw.get("Config") or {}).get("User") or "")
+        return ImageInfo(id=raw["Id"], size=int(raw.get("Size") or 0), user=user)
 
     async def pull_image(self, image: str, auth: RegistryAuth | None = None) -> ImageInfo:
         """Pull within `pull_timeout`: past it the connection is dropped, which makes the
@@ -344,26 +348,35 @@ class DockerRuntime(Sessions):
         }
         name = sandbox_name(spec.pod_name, spec.namespace, spec.pod_uid, spec.attempt)
 
+        host_network = spec.namespaces.host_network
+
         def create(c: Any, name: str) -> Raw:
             host_config = c.create_host_config(
-                network_mode=self.network_name,
-                port_bindings=bindings or None,
-                ipc_mode="shareable",  # 20.10 defaults to private IPC, which no one may join
+                port_bindings=None if host_network else bindings or None,
+                **sandbox_host_config(spec, self.network_name),
                 **self._limits(),
             )
             result: Raw = c.create_container(
                 self.infra_image,
                 name=name,
-                hostname=spec.hostname or spec.pod_name,
+                hostname=None if host_network else spec.hostname or spec.pod_name,
                 labels=labels,
-                ports=ports or None,
+                ports=None if host_network else ports or None,
                 host_config=host_config,
             )
             return result
 
         created = await self._create_named(create, name)
         await self.start_container(created)
-        return sandbox_info(await self._inspect(created), self.network_name)
+        return await self._sandbox_info(await self._inspect(created))
+
+    async def _sandbox_info(self, raw: Raw) -> SandboxInfo:
+        """A sandbox on the host's network has the node's address (the kubelet reports a
+        hostNetwork pod's IPs as the node's)."""
+        host_ip = ""
+        if (raw.get("HostConfig") or {}).get("NetworkMode") == "host":
+            host_ip = await self._ensure_network()
+        return sandbox_info(raw, self.network_name, host_ip)
 
     async def stop_sandbox(self, sandbox_id: str) -> None:
         await self.stop_container(sandbox_id, SANDBOX_STOP_TIMEOUT)
@@ -384,7 +397,7 @@ class DockerRuntime(Sessions):
         raws = await self._inspect_all([item["Id"] for item in found])
         infos = []
         for raw in raws:
-            info = sandbox_info(raw, self.network_name)
+            info = await self._sandbox_info(raw)
             if not info.pod_uid or (pod_uid is not None and info.pod_uid != pod_uid):
                 continue  # a name filter matches substrings; a spare is no pod's yet
             if (raw["Config"].get("Labels") or {}).get(LABEL_SPARE) == "true":
@@ -484,15 +497,13 @@ class DockerRuntime(Sessions):
 
         def create(c: Any, name: str) -> Raw:
             host_config = c.create_host_config(
-                network_mode=f"container:{spec.sandbox_id}",
-                ipc_mode=f"container:{spec.sandbox_id}",
+                **container_host_config(spec),
                 binds=binds or None,
                 mem_limit=memory,
                 memswap_limit=memory,  # no swap: the kubelet's NoSwap on cgroup v1
                 nano_cpus=spec.nano_cpus,
                 cpu_shares=spec.cpu_shares,
                 log_config=docker.types.LogConfig(type="json-file", config={}),
-                pid_mode=f"container:{spec.pid_target}" if spec.pid_target else None,
                 **self._limits(),
             )
             # Kubernetes: command replaces ENTRYPOINT, args replace CMD. The engine itself
@@ -502,6 +513,7 @@ class DockerRuntime(Sessions):
                 entrypoint=list(spec.command) if spec.command else None,
                 command=list(spec.args) if spec.args else None,
                 working_dir=spec.working_dir or None,
+                user=spec.security.user or None,
                 environment=env or None,
                 labels=labels,
                 host_config=host_config,

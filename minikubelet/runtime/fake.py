@@ -102,9 +102,10 @@ class FakeRuntime:
         *,
         entrypoint: tuple[str, ...] = (),
         cmd: tuple[str, ...] = (),
+        user: str = "",
     ) -> None:
-        """Make `image` present locally, with the ENTRYPOINT and CMD of its config."""
-        self.images[image] = ImageInfo(id=image_id or f"sha256:{image}", size=size)
+        """Make `image` present locally, with the ENTRYPOINT, CMD and USER of its config."""
+        self.images[image] = ImageInfo(id=image_id or f"sha256:{image}", size=size, user=user)
         self.image_configs[image] = (entrypoint, cmd)
 
     def effective_argv(self, container_id: str) -> list[str]:
@@ -245,7 +246,8 @@ class FakeRuntime:
         name = f"k8s_POD_{spec.pod_name}_{spec.namespace}_{spec.pod_uid}_{spec.attempt}"
         fake = self._new(name, spec, self._labels(spec, "POD", "podsandbox"), "pause")
         await self._start(fake)
-        fake.ip = f"10.89.0.{next(self._ips)}"
+        pod_ip = f"10.89.0.{next(self._ips)}"
+        fake.ip = "127.0.0.1" if spec.namespaces.host_network else pod_ip  # the host's address
         return self._sandbox_info(fake)
 
     def _sandbox_info(self, fake: FakeContainer) -> SandboxInfo:

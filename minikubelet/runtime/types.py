@@ -32,12 +32,14 @@ __all__ = [
     "LABEL_UID",
     "SPARE_PREFIX",
     "ContainerInfo",
+    "ContainerSecurity",
     "ContainerSpec",
     "InstanceState",
     "ExecResult",
     "ImageInfo",
     "LogOptions",
     "Mount",
+    "PodNamespaces",
     "PortMapping",
     "RegistryAuth",
     "Runtime",
@@ -111,6 +113,31 @@ class PortMapping:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerSecurity:
+    """What the engine is asked for; None/empty leaves the engine's (and image's) default."""
+
+    user: str | None = None  # "uid", "uid:gid", "name:gid"
+    group_add: tuple[str, ...] = ()
+    privileged: bool = False
+    read_only_rootfs: bool = False
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    no_new_privs: bool = False
+    seccomp: str = ""  # "unconfined", "runtime/default", or "": the engine's default
+
+
+@dataclass(frozen=True, slots=True)
+class PodNamespaces:
+    """`NamespacesForPod`: the host's network, PID and IPC namespaces, or the pod's own; with
+    `shareProcessNamespace` one PID namespace for the pod (its sandbox's, pause as PID 1)."""
+
+    host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
+    share_pid: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SandboxSpec:
     """The infra container of a pod: it holds the network namespace and the pod IP."""
 
@@ -121,6 +148,7 @@ class SandboxSpec:
     hostname: str = ""
     ports: tuple[PortMapping, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
+    namespaces: PodNamespaces = PodNamespaces()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +201,8 @@ class ContainerSpec:
     # Ephemeral containers with targetContainerName: the PID namespace of that container
     # (CRI NamespaceMode TARGET; dockershim's `PidMode: container:<id>`).
     pid_target: str | None = None
+    security: ContainerSecurity = ContainerSecurity()
+    namespaces: PodNamespaces = PodNamespaces()
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +232,7 @@ class ContainerInfo:
 class ImageInfo:
     id: str
     size: int = 0
+    user: str = ""  # the image config's USER (`uid[:gid]`, `name[:group]` or empty)
 
 
 @dataclass(frozen=True, slots=True)

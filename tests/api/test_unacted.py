@@ -25,7 +25,37 @@ def pod(**spec: Any) -> Pod:
         pytest.param(
             pod(volumes=[{"name": "v", "emptyDir": {}}], nodeSelector={"a": "b"}), [], id="acted on"
         ),
-        pytest.param(pod(securityContext={"runAsUser": 1}), ["spec.securityContext"], id="pod sc"),
+        pytest.param(
+            pod(
+                securityContext={"runAsUser": 1, "fsGroup": 2, "seccompProfile": {"type": "x"}},
+                hostNetwork=True,
+                hostPID=True,
+                hostIPC=True,
+                shareProcessNamespace=True,
+                container={"securityContext": {"privileged": True, "capabilities": {"add": ["A"]}}},
+            ),
+            [],
+            id="security context and host namespaces are acted on",
+        ),
+        pytest.param(
+            pod(
+                securityContext={"sysctls": [{"name": "a", "value": "1"}]},
+                hostUsers=False,
+                container={
+                    "securityContext": {
+                        "seLinuxOptions": {"level": "s0"},
+                        "procMount": "Unmasked",
+                    }
+                },
+            ),
+            [
+                "spec.hostUsers",
+                "spec.securityContext.sysctls",
+                "spec.containers[0].securityContext.seLinuxOptions",
+                "spec.containers[0].securityContext.procMount",
+            ],
+            id="security fields not acted on",
+        ),
         pytest.param(
             pod(container={"lifecycle": {"preStop": {"exec": {"command": ["x"]}}}}),
             [],

@@ -272,11 +272,14 @@ def test_create_refuses_an_existing_pod(capsys: pytest.CaptureFixture[str], tmp_
 def test_fields_not_acted_on_are_warned_about(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    text = GOOD.format(name="w") + "  securityContext: {runAsUser: 1000}\n"
+    text = (
+        GOOD.format(name="w")
+        + "  securityContext: {runAsUser: 1000, sysctls: [{name: a, value: b}]}\n"
+    )
     path = write(tmp_path, "w.yaml", text)
     assert run(capsys, "apply", "-f", path) == (
         0,
         "pod/w created\n",
-        "Warning: spec.securityContext: not acted on by minikubelet: "
+        "Warning: spec.securityContext.sysctls: not acted on by minikubelet: "
         "the pod runs as if it were not set\n",
     )

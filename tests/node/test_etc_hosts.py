@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from minikubelet.api.models import ObjectMeta, Pod, PodSpec
-from minikubelet.node.etc_hosts import managed_hosts, pod_hostname_and_domain
+from minikubelet.node.etc_hosts import host_network_hosts, managed_hosts, pod_hostname_and_domain
 
 LOCAL = (
     "# Kubernetes-managed hosts file.\n"
@@ -58,3 +58,16 @@ def test_managed_hosts(given: Pod, expected: str) -> None:
 def test_a_long_pod_name_is_cut_to_a_dns_label() -> None:
     name = "a" * 62 + "-b"
     assert pod_hostname_and_domain(pod(name), "cluster.local") == ("a" * 62, "")
+
+
+def test_host_network_is_the_nodes_file_with_aliases() -> None:
+    node = "127.0.0.1\tlocalhost\n10.0.0.1\tvm\n"
+    assert host_network_hosts(pod(hostNetwork=True), node) == (
+        "# Kubernetes-managed hosts file (host network).\n" + node
+    )
+    aliased = pod(hostNetwork=True, hostAliases=[{"ip": "1.2.3.4", "hostnames": ["a", "b"]}])
+    assert host_network_hosts(aliased, node) == (
+        "# Kubernetes-managed hosts file (host network).\n"
+        + node
+        + "\n# Entries added by HostAliases.\n1.2.3.4\ta\tb\n"
+    )

@@ -19,6 +19,7 @@ from minikubelet.runtime.types import (
     LABEL_KIND,
     LABEL_SPARE,
     LABEL_UID,
+    PodNamespaces,
     PortMapping,
     SandboxSpec,
     sandbox_name,
@@ -107,6 +108,25 @@ async def test_a_pod_with_a_host_port_gets_a_sandbox_of_its_own(
         pod_uid=UID, pod_name="web", namespace="default", ports=(PortMapping(80, 8080),)
     )
     assert await made.claim(ported) is None
+    assert len(made.ready) == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "namespaces",
+    [
+        PodNamespaces(host_network=True),
+        PodNamespaces(host_pid=True),
+        PodNamespaces(host_ipc=True),
+        PodNamespaces(share_pid=True),
+    ],
+)
+async def test_a_pod_in_host_or_shared_namespaces_gets_a_sandbox_of_its_own(
+    pool: tuple[SandboxPool, FakeRuntime, FakeClock], namespaces: PodNamespaces
+) -> None:
+    made, _, _ = pool
+    spec = SandboxSpec(pod_uid=UID, pod_name="web", namespace="default", namespaces=namespaces)
+    assert await made.claim(spec) is None
     assert len(made.ready) == 2
 
 
