@@ -52,7 +52,7 @@ def _engine_leftovers(instances: set[str]) -> list[str]:
     found = []
     try:
         labelled: dict[str, str | list[str] | bool] = {"label": LABEL_INSTANCE}
-        for c in client.containers.list(all=True, filters=labelled):
+        for c in client.containers.list(all=True, filters=labelled, ignore_removed=True):
             if c.labels.get(LABEL_INSTANCE) in instances:
                 found.append(f"container:{c.name}")
         for n in client.networks.list(filters=labelled):

@@ -137,7 +137,7 @@ def _cleanup_engine(instance: str) -> None:
     client = docker.from_env()
     try:
         selector: dict[str, str | list[str] | bool] = {"label": f"{LABEL_INSTANCE}={instance}"}
-        found = client.containers.list(all=True, filters=selector)
+        found = client.containers.list(all=True, filters=selector, ignore_removed=True)
         for container in sandboxes_last(found):  # Podman refuses a sandbox with members
             container.remove(force=True)
         for network in client.networks.list(filters=selector):

@@ -140,7 +140,7 @@ class PrivateEngine:
             return
         client = docker.DockerClient(base_url=self.host, timeout=60)
         try:
-            for container in sandboxes_last(client.containers.list(all=True)):
+            for container in sandboxes_last(client.containers.list(all=True, ignore_removed=True)):
                 container.remove(force=True)
             for network in client.networks.list():
                 if network.name not in ("bridge", "host", "none", "podman"):

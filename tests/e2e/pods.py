@@ -138,9 +138,13 @@ def engine_containers(agent: Agent, uid: str, *, all_: bool = True) -> list[Any]
     client = docker.from_env()
     try:
         labels = [f"{LABEL_INSTANCE}={agent.instance}", f"{LABEL_UID}={uid}"]
-        found: list[Any] = client.containers.list(all=all_, filters={"label": labels})
+        # ignore_removed: the SDK inspects each listed container, and one may go in between
+        found: list[Any] = client.containers.list(
+            all=all_, filters={"label": labels}, ignore_removed=True
+        )
         spares = [f"{LABEL_INSTANCE}={agent.instance}", f"{LABEL_SPARE}=true"]
-        for spare in client.containers.list(all=all_, filters={"label": spares, "name": [uid]}):
+        named: dict[str, str | list[str] | bool] = {"label": spares, "name": [uid]}
+        for spare in client.containers.list(all=all_, filters=named, ignore_removed=True):
             owner = sandbox_owner(spare.labels, spare.name or "")
             if owner is not None and owner[2] == uid:
                 found.append(spare)

@@ -73,7 +73,8 @@ def on_engine(engine: PrivateEngine) -> tuple[set[str], set[str]]:
     try:
         labelled: dict[str, str | list[str] | bool] = {"label": LABEL_INSTANCE}
         containers = {
-            c.labels[LABEL_INSTANCE] for c in client.containers.list(all=True, filters=labelled)
+            c.labels[LABEL_INSTANCE]
+            for c in client.containers.list(all=True, filters=labelled, ignore_removed=True)
         }
         networks = {
             n.attrs["Labels"][LABEL_INSTANCE] for n in client.networks.list(filters=labelled)

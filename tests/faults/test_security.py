@@ -84,7 +84,7 @@ def _instance_containers(agent: Agent) -> list[Any]:
         selector: dict[str, str | list[str] | bool] = {
             "label": f"{LABEL_INSTANCE}={agent.instance}"
         }
-        found: list[Any] = client.containers.list(all=True, filters=selector)
+        found: list[Any] = client.containers.list(all=True, filters=selector, ignore_removed=True)
         return [c for c in found if not c.name.startswith(SPARE_PREFIX)]
     finally:
         client.close()
