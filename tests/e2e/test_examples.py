@@ -44,6 +44,7 @@ def test_every_example_is_here_and_valid() -> None:
         "host-aliases.yaml",
         "host-namespaces.yaml",
         "init-containers.yaml",
+        "interactive.yaml",
         "lifecycle-hooks.yaml",
         "node-selector.yaml",
         "oom.yaml",

@@ -1,6 +1,6 @@
-"""Security contexts, host namespaces, a shared PID namespace and dnsConfig on the real engine,
-with the examples manifests/examples/{security-context,run-as-non-root,host-namespaces,
-share-process-namespace,dns-config}.yaml."""
+"""Security contexts, host namespaces, a shared PID namespace, dnsConfig and stdin/tty on the
+real engine, with the examples manifests/examples/{security-context,privileged,run-as-non-root,
+host-namespaces,share-process-namespace,dns-config,interactive}.yaml."""
 
 from __future__ import annotations
 
@@ -8,10 +8,20 @@ import os
 import socket
 from collections.abc import Callable
 
+import docker
 import pytest
 
 from tests.e2e.conftest import Agent
-from tests.e2e.pods import find_event, pod, sh, status_of, terminated, waiting_reason
+from tests.e2e.pods import (
+    container_processes,
+    find_event,
+    pod,
+    sh,
+    status_of,
+    terminated,
+    wait_running,
+    waiting_reason,
+)
 from tests.e2e.test_examples import apply_example, log_text
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +46,9 @@ def test_user_groups_fs_group_read_only_root_capabilities_seccomp(agent: Agent) 
     assert app[0] == "uid=1000 gid=3000 groups=3000,2000,4000"
     assert app[1].split() == ["/data", "2000", "drwxrwsrwx"]  # fsGroup, setgid
     assert app[2].split()[:2] == ["/data/made", "2000"]  # made by uid 1000, the group kept
-    assert app[3] == "touch: cannot touch '/rootfs-write': Read-only file system"
+    assert app[3].split() == ["/podinfo/name", "2000", "-r--r-----"]  # 0400 | the group's r
+    assert app[4] == "read secure"  # uid 1000 reads a root-owned file through fsGroup
+    assert app[5] == "touch: cannot touch '/rootfs-write': Read-only file system"
     assert _field(app, "NoNewPrivs") == "1"
     assert _field(app, "Seccomp") == "2"
     assert int(_field(app, "CapBnd"), 16) == NET_BIND_SERVICE
@@ -143,3 +155,19 @@ def test_dns_config(agent: Agent) -> None:
     apply_example(agent, "dns-config.yaml")
     lines = _lines(agent, "dns", "app", lambda t: "options" in t)
     assert lines == ["nameserver 192.0.2.53", "search example.internal", "options ndots:2 edns0"]
+
+
+def test_a_shell_with_stdin_and_a_tty_keeps_running(agent: Agent) -> None:
+    apply_example(agent, "interactive.yaml")
+    wait_running(agent, "interactive", "shell")
+    status = status_of(agent.pod("interactive"), "shell")
+    engine = docker.from_env()
+    try:
+        config = engine.api.inspect_container(status["containerID"].split("://")[-1])["Config"]
+    finally:
+        engine.close()
+    assert (config["OpenStdin"], config["StdinOnce"], config["Tty"]) == (True, False, True)
+    # without stdin `sh` would have read EOF and exited: its process is still there
+    container_id = status["containerID"].split("://")[-1]
+    assert "sh" in container_processes(container_id)
+    assert status_of(agent.pod("interactive"), "shell")["restartCount"] == 0
