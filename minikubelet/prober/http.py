@@ -232,7 +232,9 @@ class _Exchange:
                 if size >= MAX_BODY:
                     break
         except (httpx.TransportError, OSError) as exc:
-            raise _Stop(ProbeOutcome.errored(_cause_text(exc))) from exc
+            # `DoHTTPProbe`: `return probe.Failure, "", err`, so the event reads "errored and
+            # resulted in failure state", and the attempt is not counted
+            raise _Stop(ProbeOutcome.errored(_cause_text(exc), ProbeResult.FAILURE)) from exc
         raw = b"".join(chunks)[:MAX_BODY]
         body = raw.decode("utf-8", errors="replace")
         code = response.status_code
@@ -272,7 +274,8 @@ async def http_probe(request: ProbeRequest, timeout: float) -> ProbeOutcome:
             await transport.aclose()
     if exchange.reading_body:
         return ProbeOutcome.errored(
-            "context deadline exceeded (Client.Timeout or context cancellation while reading body)"
+            "context deadline exceeded (Client.Timeout or context cancellation while reading body)",
+            ProbeResult.FAILURE,
         )
     return ProbeOutcome.failure(
         f"Get {go_quote(exchange.current_url)}: context deadline exceeded"

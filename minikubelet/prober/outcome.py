@@ -56,5 +56,7 @@ class ProbeOutcome:
         return cls(ProbeResult.FAILURE, output)
 
     @classmethod
-    def errored(cls, error: str) -> ProbeOutcome:
-        return cls(ProbeResult.UNKNOWN, "", error)
+    def errored(cls, error: str, result: ProbeResult = ProbeResult.UNKNOWN) -> ProbeOutcome:
+        """The errored path; `result` is what the handler returned with its error (unknown for
+        most, failure for an HTTP body that could not be read), named in the event."""
+        return cls(result, "", error)

@@ -211,8 +211,9 @@ async def test_server_that_answers_byte_by_byte() -> None:
 
 async def test_body_that_stalls_is_errored_and_retried() -> None:
     outcome, elapsed = await _timed(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
-    assert outcome == ProbeOutcome.errored(
-        "context deadline exceeded (Client.Timeout or context cancellation while reading body)"
+    assert outcome == ProbeOutcome.errored(  # DoHTTPProbe: probe.Failure with the error
+        "context deadline exceeded (Client.Timeout or context cancellation while reading body)",
+        ProbeResult.FAILURE,
     )
     assert elapsed >= 3 * 0.9  # three attempts, each to its timeout, all before LATER
 
@@ -235,4 +236,4 @@ async def test_server_closes_mid_response(raw: bytes, expected_tail: str) -> Non
 async def test_server_closes_mid_body() -> None:
     async with serve(_reply(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")) as port:
         outcome = await _get(port)
-    assert outcome == ProbeOutcome.errored("unexpected EOF")
+    assert outcome == ProbeOutcome.errored("unexpected EOF", ProbeResult.FAILURE)

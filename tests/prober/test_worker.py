@@ -28,7 +28,7 @@ from minikubelet.api.models import (
 )
 from minikubelet.clock import FakeClock
 from minikubelet.prober.manager import ProbeManager
-from minikubelet.prober.outcome import ProbeOutcome
+from minikubelet.prober.outcome import ProbeOutcome, ProbeResult
 from minikubelet.prober.worker import Attempt, Kind
 from minikubelet.runtime.types import ContainerInfo, InstanceState
 
@@ -399,6 +399,23 @@ async def test_errored_probe_is_not_counted(harness_factory: Callable[..., Harne
         "Liveness probe errored and resulted in unknown state: "
         'strconv.Atoi: parsing "http": invalid syntax'
     )
+
+
+@pytest.mark.anyio
+async def test_an_http_body_that_cannot_be_read_is_errored_in_failure_state(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    """`DoHTTPProbe` returns `probe.Failure` with the body's read error; `prober.probe` names
+    that result in its event, and the worker does not count the attempt."""
+    pod = make_pod(readinessProbe={"httpGet": {"port": 80}, "periodSeconds": 1})
+    h = harness_factory(
+        pod,
+        lambda kind, t: ProbeOutcome.errored("unexpected EOF", ProbeResult.FAILURE),
+    )
+    h.start_container()
+    await h.run_for(3)
+    assert h.events[0][2] == "Readiness probe errored and resulted in failure state: unexpected EOF"
+    assert h.manager is not None and h.manager.readiness(UID) == {"app": False}
 
 
 @pytest.mark.anyio
