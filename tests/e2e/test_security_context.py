@@ -171,3 +171,19 @@ def test_a_shell_with_stdin_and_a_tty_keeps_running(agent: Agent) -> None:
     container_id = status["containerID"].split("://")[-1]
     assert "sh" in container_processes(container_id)
     assert status_of(agent.pod("interactive"), "shell")["restartCount"] == 0
+
+
+def test_host_network_dns_policies(agent: Agent) -> None:
+    """hostNetwork with ClusterFirst reads the node's resolv.conf (as Default);
+    ClusterFirstWithHostNet gets the cluster's DNS and search path."""
+    script = "cat /etc/resolv.conf; echo END; sleep 600 & wait"
+    for name, policy in [("plain", "ClusterFirst"), ("cluster", "ClusterFirstWithHostNet")]:
+        agent.apply(pod(name, sh("app", script), hostNetwork=True, dnsPolicy=policy))
+    dns = agent.api.request("GET", "/api/v1/namespaces/kube-system/services/kube-dns")
+    cluster = _lines(agent, "cluster", "app", lambda t: "END" in t)
+    assert cluster[0] == f"nameserver {dns['spec']['clusterIP']}"
+    assert cluster[1].startswith("search default.svc.cluster.local svc.cluster.local")
+    assert cluster[2] == "options ndots:5"
+    plain = _lines(agent, "plain", "app", lambda t: "END" in t)
+    assert f"nameserver {dns['spec']['clusterIP']}" not in plain
+    assert not any("svc.cluster.local" in line for line in plain)
