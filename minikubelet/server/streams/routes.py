@@ -33,7 +33,7 @@ from minikubelet.server.streams.remotecommand import (
     start_failed,
 )
 from minikubelet.server.streams.spdy_conn import SpdyConnection
-from minikubelet.server.streams.upgrade import Upgraded, upgrader
+from minikubelet.server.streams.upgrade import Upgraded, from_unix_peer, upgrader
 
 __all__ = ["SUBRESOURCES", "pod_attach", "pod_exec", "pod_portforward"]
 
@@ -178,6 +178,8 @@ async def pod_portforward(request: Request, deps: ApiDeps, kind: Kind) -> Respon
         assert streams is not None and sandbox is not None
         return await streams.dial(sandbox, port)
 
+    if _upgrade_kind(request) == PASS_SOCKET:
+        return await _pass_socket(request, upgrade, ports, dial, sandbox)
     if _upgrade_kind(request) == "websocket":
         try:
             protocol, headers = websocket.accept(request.headers.raw, _PORTFORWARD_WS)
@@ -198,6 +200,35 @@ async def pod_portforward(request: Request, deps: ApiDeps, kind: Kind) -> Respon
     return Upgraded()
 
 
+async def _pass_socket(
+    request: Request, upgrade: Any, ports: list[int], dial: Any, sandbox: str
+) -> Response:
+    """`minikubelet port-forward` on this machine: the node dials the port in the pod's
+    network namespace, as for every port-forward, and hands the connected socket to the CLI
+    over the agent's UNIX socket (SCM_RIGHTS after the 101), so the bytes go between the CLI
+    and the pod without the agent in between (a quarter of the direct rate when the agent
+    relayed them in WebSocket messages). One port per request; a dial that fails is answered
+    500 with the words the error stream would carry."""
+    if len(ports) != 1 or not from_unix_peer(request):
+        raise BadRequest(f"the {PASS_SOCKET} upgrade takes one port, on the UNIX socket")
+    try:
+        upstream = await dial(ports[0])
+    except RuntimeFailure as exc:
+        return _text(500, f"error forwarding port {ports[0]} to pod {sandbox}, uid : {exc}")
+    async with upstream:
+        raw = upstream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        if raw is None:
+            return _text(500, "this node's runtime gives no socket to pass")
+        stream = await upgrade([(b"connection", b"Upgrade"), (b"upgrade", PASS_SOCKET.encode())])
+        try:
+            await stream.send_socket(raw)
+        except (anyio.BrokenResourceError, OSError):
+            pass  # the client went away: its end of the pod connection closes with ours
+        finally:
+            await stream.aclose()
+    return Upgraded()
+
+
 async def _spdy_portforward(stream: anyio.abc.ByteStream, dial: Any, sandbox: str) -> None:
     conn = SpdyConnection(stream)
     try:
@@ -210,6 +241,7 @@ async def _spdy_portforward(stream: anyio.abc.ByteStream, dial: Any, sandbox: st
             await conn.aclose()
 
 
+PASS_SOCKET = "minikubelet-socket"  # `_pass_socket`'s upgrade token
 # The WebSocket protocols of port-forward: kubectl's tunnel, and the runtime's channel protocols.
 _PORTFORWARD_WS = ("SPDY/3.1+portforward.k8s.io", channels.V4, "v4.base64.channel.k8s.io")
 

@@ -23,6 +23,8 @@ wave through, is never used. Taking the transport from h11 is done with asyncio'
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,9 +36,17 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["EXTENSION", "TransportStream", "Upgraded", "UpgradingH11Protocol", "upgrader"]
+__all__ = [
+    "EXTENSION",
+    "TransportStream",
+    "Upgraded",
+    "UpgradingH11Protocol",
+    "from_unix_peer",
+    "upgrader",
+]
 
 EXTENSION = "minikubelet.upgrade"
+UNIX_PEER = "minikubelet.unix-peer"  # True when the request came over the UNIX socket
 Upgrade = Callable[[list[tuple[bytes, bytes]]], Awaitable["TransportStream"]]
 _HIGH_WATER = 1 << 20  # buffered and unread (or unsent) past this, stop reading (or wait)
 
@@ -45,6 +55,11 @@ def upgrader(request: Request) -> Upgrade | None:
     """The request's upgrade callable, or None when it is no upgrade (or not from uvicorn)."""
     found: Upgrade | None = request.scope.get("extensions", {}).get(EXTENSION)
     return found
+
+
+def from_unix_peer(request: Request) -> bool:
+    """Whether the upgrade request came over the agent's UNIX socket (not HTTPS)."""
+    return bool(request.scope.get("extensions", {}).get(UNIX_PEER))
 
 
 class Upgraded(Response):
@@ -64,6 +79,8 @@ class UpgradingH11Protocol(H11Protocol):
         if self._get_upgrade() is not None:
             extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
             extensions[EXTENSION] = self._switch
+            sock = self.transport.get_extra_info("socket")
+            extensions[UNIX_PEER] = sock is not None and sock.family == socket.AF_UNIX
         return False
 
     async def _switch(self, headers: list[tuple[bytes, bytes]]) -> TransportStream:
@@ -161,6 +178,20 @@ class TransportStream(anyio.abc.ByteStream):
     async def send_eof(self) -> None:
         if self._p.transport.can_write_eof():
             self._p.transport.write_eof()
+
+    async def send_socket(self, sock: socket.socket) -> None:
+        """Pass a descriptor to the peer (SCM_RIGHTS, with one byte), once what was written
+        before it has gone out; only on a UNIX socket."""
+        p = self._p
+        p.transport.set_write_buffer_limits(high=0)  # writable again only once all is sent
+        await p.writable.wait()
+        own = p.transport.get_extra_info("socket")
+        if p.lost or own is None:
+            raise anyio.BrokenResourceError("the connection is closed")
+        # A copy of the connection's descriptor: asyncio's own socket object refuses I/O.
+        with socket.socket(fileno=os.dup(own.fileno())) as copy:
+            copy.setblocking(True)
+            socket.send_fds(copy, [b"\0"], [sock.fileno()])
 
     async def aclose(self) -> None:
         self._p.transport.close()

@@ -161,3 +161,26 @@ async def test_websocket_channels_with_ports(tmp_path: Path, store: Store) -> No
                         client.receive_data(await stream.receive())
     prefix = struct.pack("<H", port)
     assert got == [b"\x00" + prefix, b"\x01" + prefix, b"\x00echo:hello"]
+
+
+async def test_minikubelet_port_forward_gets_the_pods_socket(tmp_path: Path, store: Store) -> None:
+    """The `minikubelet-socket` upgrade: the node dials, the CLI gets the connected socket
+    over the UNIX socket and talks to the port itself; a dial that fails is a 500 with the
+    error stream's words."""
+    from minikubelet.cli.channels import UpgradeFailed
+    from minikubelet.cli.portforward import receive_socket
+
+    async with echo_server() as port, serving(tmp_path, store) as path:
+        pod = await anyio.to_thread.run_sync(receive_socket, path, PF, port)
+        with pod:
+
+            def talk() -> bytes:
+                pod.sendall(b"hi")
+                return pod.recv(100)
+
+            assert await anyio.to_thread.run_sync(talk) == b"echo:hi"
+        closed = port + 1 if port < 65535 else 1
+        with pytest.raises(UpgradeFailed) as refused:
+            await anyio.to_thread.run_sync(receive_socket, path, PF, closed)
+    assert refused.value.code == 500
+    assert str(refused.value).startswith(f"error forwarding port {closed} to pod sandbox-1, uid : ")
