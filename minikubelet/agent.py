@@ -141,6 +141,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
                 lifespan="off",
                 access_log=False,
                 http=UpgradingH11Protocol,
+                ws="none",  # upgrades go to the app (UpgradingH11Protocol): no wsproto import
             )
         )
         sock = _bind(str(paths.socket))
@@ -225,6 +226,7 @@ def _https(
             lifespan="off",
             access_log=False,
             http=UpgradingH11Protocol,
+            ws="none",
             ssl_certfile=str(creds.cert_file),
             ssl_keyfile=str(creds.key_file),
         )

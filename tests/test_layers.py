@@ -263,3 +263,24 @@ def test_cli_start_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_agent_start_imports_no_streaming_nor_probe_clients() -> None:
+    """An agent's start (issue 20's cold apply) imports what the first request and pod need:
+    the streaming subresources (h2, wsproto), the httpGet and gRPC probe handlers (httpx, h2)
+    and the manifest reader (PyYAML) come with their first use."""
+    lazy = (
+        "minikubelet.server.streams.routes",
+        "minikubelet.prober.http",
+        "minikubelet.prober.grpc",
+        "httpx",
+        "h2",
+        "wsproto",
+        "yaml",
+    )
+    code = (
+        "import sys, minikubelet.agent, minikubelet.runtime.docker;"
+        f"print(','.join(x for x in {lazy!r} if x in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -16,9 +16,9 @@ from typing import Any
 
 from minikubelet.api.codec import from_dict
 from minikubelet.api.defaults import default_pod
-from minikubelet.api.manifests import MAX_OBJECT_BYTES
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.api.qos import pod_qos_class
+from minikubelet.api.raw import MAX_OBJECT_BYTES
 from minikubelet.api.schema import check_pod
 from minikubelet.api.validation import invalid_error, validate_pod
 from minikubelet.errors import BadRequest, RequestEntityTooLarge, StatusError

@@ -24,6 +24,7 @@ from typing import Any
 
 from minikubelet.api.gojson import GoJSONError, json_values
 from minikubelet.api.goyaml import MAX_DEPTH, DepthError, GoYAMLError, go_string, yaml_to_json
+from minikubelet.api.raw import MAX_OBJECT_BYTES
 from minikubelet.errors import ManifestError
 
 __all__ = [
@@ -37,8 +38,6 @@ __all__ = [
     "object_kind_errors",
 ]
 
-# The API server's request body limit; an object above it is refused as it would be (413).
-MAX_OBJECT_BYTES = 3 * 1024 * 1024
 # A file may hold many objects, but not unboundedly many bytes.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 _EXTENSIONS = (".yaml", ".yml", ".json")

@@ -6,6 +6,8 @@ the typed models are for what the node decides on. One alias, imported everywher
 
 from typing import Any
 
-__all__ = ["JSON"]
+__all__ = ["JSON", "MAX_OBJECT_BYTES"]
 
 JSON = dict[str, Any]
+# The API server's request body limit; an object above it is refused as it would be (413).
+MAX_OBJECT_BYTES = 3 * 1024 * 1024

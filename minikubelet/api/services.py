@@ -28,8 +28,7 @@ from datetime import datetime
 from minikubelet.api.codec import format_time
 from minikubelet.api.create import generate_name
 from minikubelet.api.ipalloc import AllocationError, IPRange, PortRange, RangeFull
-from minikubelet.api.manifests import MAX_OBJECT_BYTES
-from minikubelet.api.raw import JSON
+from minikubelet.api.raw import JSON, MAX_OBJECT_BYTES
 from minikubelet.api.schema import check_object
 from minikubelet.api.validation.field import FieldError, Path, invalid, invalid_error
 from minikubelet.api.validation.service import (

@@ -22,8 +22,7 @@ from minikubelet.api.models import Container, HTTPGetAction, Pod
 from minikubelet.clock import Clock
 from minikubelet.errors import RuntimeFailure
 from minikubelet.node.actions import format_pod
-from minikubelet.prober.handlers import ProbeError, http_request
-from minikubelet.prober.http import http_probe
+from minikubelet.prober.handlers import ProbeError, http_get, http_request
 from minikubelet.runtime.types import Runtime
 
 __all__ = ["HookRunner", "hook"]
@@ -100,7 +99,7 @@ class HookRunner:
             for k, v in request.headers
         )
         request = replace(request, headers=headers)
-        outcome = await http_probe(request, math.inf)
+        outcome = await http_get(request, math.inf)
         if outcome.detail is not None and "statusCode" in outcome.detail:
             return None  # any answer: the status code is not checked
         return outcome.error or outcome.output

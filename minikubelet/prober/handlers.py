@@ -2,7 +2,10 @@
 
 `run_probe` picks the handler (exec, httpGet, tcpSocket, grpc), runs it with `timeoutSeconds`
 and retries it back to back, up to 3 times, only while it errors (`maxProbeRetries`). The
-handlers themselves live in `exec.py`, `http.py`, `tcp.py` and `grpc.py`.
+handlers themselves live in `exec.py`, `http.py`, `tcp.py` and `grpc.py`; the last two are
+imported on the first probe (or hook) of their kind, here: httpx and h2 are a tenth of what the
+agent imports, which its start (issue 20's cold apply) and a node with no such probe should not
+pay for.
 """
 
 from __future__ import annotations
@@ -12,8 +15,7 @@ import re
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Container, HTTPGetAction, IntOrString, Probe
 from minikubelet.prober.exec import exec_probe, expand_command
-from minikubelet.prober.grpc import grpc_probe
-from minikubelet.prober.http import ProbeRequest, format_url, http_probe, probe_headers
+from minikubelet.prober.http_request import ProbeRequest, format_url, probe_headers
 from minikubelet.prober.outcome import ProbeOutcome
 from minikubelet.prober.tcp import join_host_port, tcp_probe
 from minikubelet.runtime.types import Runtime
@@ -21,6 +23,7 @@ from minikubelet.runtime.types import Runtime
 __all__ = [
     "MAX_PROBE_RETRIES",
     "ProbeError",
+    "http_get",
     "http_request",
     "resolve_port",
     "run_probe",
@@ -81,6 +84,20 @@ def http_request(
     return ProbeRequest(url=url, headers=headers, host=virtual_host)
 
 
+async def http_get(request: ProbeRequest, timeout: float) -> ProbeOutcome:
+    """One probe GET (`http.py`, through httpx, imported on the first one)."""
+    from minikubelet.prober.http import http_probe
+
+    return await http_probe(request, timeout)
+
+
+async def _grpc(port: int, service: str, timeout: float, pod_ip: str, agent: str) -> ProbeOutcome:
+    """One gRPC health check (`grpc.py`, through h2, imported on the first one)."""
+    from minikubelet.prober.grpc import grpc_probe
+
+    return await grpc_probe(pod_ip, port, service, timeout, agent)
+
+
 async def _run_once(
     probe: Probe,
     container: Container,
@@ -102,7 +119,7 @@ async def _run_once(
         if probe.httpGet is not None:
             handler = "httpGet"
             request = http_request(probe.httpGet, container, pod_ip, major_minor)
-            outcome = await http_probe(request, timeout)
+            outcome = await http_get(request, timeout)
             return outcome.with_detail(handler=handler, target=request.url)
         if probe.tcpSocket is not None:
             handler = "tcpSocket"
@@ -114,7 +131,7 @@ async def _run_once(
             handler = "grpc"
             service = probe.grpc.service or ""
             agent = user_agent(major_minor)
-            outcome = await grpc_probe(pod_ip, probe.grpc.port or 0, service, timeout, agent)
+            outcome = await _grpc(probe.grpc.port or 0, service, timeout, pod_ip, agent)
             target = join_host_port(pod_ip, probe.grpc.port or 0)
             return outcome.with_detail(handler=handler, target=target, service=service or None)
     except ProbeError as exc:

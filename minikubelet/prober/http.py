@@ -1,4 +1,4 @@
-"""httpGet probes (`pkg/probe/http/request.go`, `pkg/probe/http/http.go`).
+"""httpGet probes, sent (`pkg/probe/http/http.go`); the request is built in `http_request.py`.
 
 One GET per probe on a fresh connection (`Connection: close`, no keep-alive), no proxy, no
 compression, TLS without verification, one deadline over the whole exchange (redirects and body
@@ -10,85 +10,22 @@ kubelet's `RedirectChecker(followNonLocalRedirects=false)` does. Errors are word
 from __future__ import annotations
 
 import ssl
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import anyio
 import httpx
 
 from minikubelet.api.gofmt import go_quote
+from minikubelet.prober.http_request import ProbeRequest
 from minikubelet.prober.outcome import ProbeOutcome, ProbeResult, first_bytes
 from minikubelet.prober.tcp import go_errno_text, join_host_port
 
-__all__ = [
-    "MAX_BODY",
-    "MAX_REDIRECTS",
-    "ProbeRequest",
-    "canonical_header_key",
-    "format_url",
-    "http_probe",
-    "probe_headers",
-]
+__all__ = ["MAX_BODY", "MAX_REDIRECTS", "http_probe"]
 
 MAX_BODY = 10 * 1024  # maxRespBodyLength
 MAX_REDIRECTS = 10
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _CLOSE_GRACE = 1.0  # closing a connection never waits on the peer longer than this
-_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _ssl_context: ssl.SSLContext | None = None
-
-
-def canonical_header_key(name: str) -> str:
-    """`textproto.CanonicalMIMEHeaderKey`: `user-agent` → `User-Agent`; a name with a byte
-    that is not a token character is left as written."""
-    if not name or any(ch not in _TOKEN for ch in name):
-        return name
-    parts = name.split("-")
-    return "-".join(part[:1].upper() + part[1:].lower() for part in parts)
-
-
-def format_url(scheme: str, host: str, port: int, path: str) -> str:
-    """`formatURL`: the path through `url.Parse` (query kept, fragment dropped), then scheme and
-    `JoinHostPort(host, port)` set; a relative path gains its leading slash."""
-    path = path.split("#", 1)[0]
-    if path and not path.startswith(("/", "?")):
-        path = "/" + path
-    return f"{scheme}://{join_host_port(host, port)}{path}"
-
-
-@dataclass(frozen=True, slots=True)
-class ProbeRequest:
-    """A probe GET before any I/O: the URL, the headers in wire order, the virtual host."""
-
-    url: str
-    headers: tuple[tuple[str, str], ...]  # without Host; Connection: close is added on send
-    host: str | None  # the Host header's override, or None for the URL's host:port
-
-
-def probe_headers(
-    pairs: Sequence[tuple[str, str]], user_agent: str
-) -> tuple[tuple[tuple[str, str], ...], str | None]:
-    """`newProbeRequest`'s header rules: canonical names, repeated values kept, a default
-    User-Agent and `Accept: */*`, an empty Accept deleted, Host taken out as the virtual host.
-    Returns the headers in Go's wire order (User-Agent first, then sorted) and the Host."""
-    values: dict[str, list[str]] = {}
-    for name, value in pairs:
-        values.setdefault(canonical_header_key(name), []).append(value)
-    if "User-Agent" not in values:
-        values["User-Agent"] = [user_agent]
-    if "Accept" not in values:
-        values["Accept"] = ["*/*"]
-    elif values["Accept"][0] == "":
-        del values["Accept"]
-    host_values = values.pop("Host", [])
-    host = host_values[0] if host_values and host_values[0] else None
-    ordered: list[tuple[str, str]] = []
-    agent = values.pop("User-Agent")[0]
-    if agent:  # Go writes no User-Agent line for an empty value
-        ordered.append(("User-Agent", agent))
-    for name in sorted(values):
-        ordered.extend((name, value) for value in values[name])
-    return tuple(ordered), host
 
 
 def _context() -> ssl.SSLContext:

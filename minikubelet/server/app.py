@@ -26,15 +26,40 @@ from minikubelet.server.dashboard.listener import dashboard_info
 from minikubelet.server.deps import ApiDeps, LogSource
 from minikubelet.server.probe_run import pod_probe_run
 from minikubelet.server.responses import json_response, status_response
-from minikubelet.server.streams import routes as streams
 from minikubelet.server.timeline import pod_probes
 
-__all__ = ["SUBRESOURCES", "ApiDeps", "KindHandler", "LogSource", "create_app", "kind_routes"]
+__all__ = [
+    "STREAMING",
+    "SUBRESOURCES",
+    "ApiDeps",
+    "KindHandler",
+    "LogSource",
+    "create_app",
+    "kind_routes",
+]
 
 
 Handler = Callable[[Request, ApiDeps], Awaitable[Response]]
 KindHandler = Callable[[Request, ApiDeps, Kind], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+# The subresources that upgrade the connection, on GET and POST (as the API server serves them).
+STREAMING = ("attach", "exec", "portforward")
+
+
+def _streaming(name: str) -> KindHandler:
+    """`name`'s handler, imported on its first request: the streaming module pulls in h2,
+    wsproto and the SPDY framer, a fifth of the agent's imports, which an agent's start (issue
+    20's cold apply) and a node that never streams should not pay for."""
+
+    async def handler(request: Request, deps: ApiDeps, kind: Kind) -> Response:
+        from minikubelet.server.streams import routes
+
+        return await routes.SUBRESOURCES[(name, request.method)](request, deps, kind)
+
+    handler.__name__ = f"pod_{name}"
+    return handler
+
 
 # (subresource, HTTP method) -> its handler, for every kind that lists the subresource.
 SUBRESOURCES: dict[tuple[str, str], KindHandler] = {
@@ -44,7 +69,7 @@ SUBRESOURCES: dict[tuple[str, str], KindHandler] = {
     ("ephemeralcontainers", "GET"): objects.get_object,
     ("ephemeralcontainers", "PUT"): pods.pod_ephemeral_put,
     ("ephemeralcontainers", "PATCH"): pods.pod_ephemeral_patch,
-    **streams.SUBRESOURCES,  # exec, attach, portforward: upgraded connections
+    **{(name, method): _streaming(name) for name in STREAMING for method in ("GET", "POST")},
 }
 # verb -> (on the collection or an object, HTTP method, handler)
 _VERBS: dict[str, tuple[bool, str, KindHandler]] = {

@@ -24,7 +24,7 @@ from minikubelet.api.models import (
 from minikubelet.errors import ContainerNotFound
 from minikubelet.prober.exec import expand, expand_command
 from minikubelet.prober.handlers import ProbeError, http_request, resolve_port, run_probe
-from minikubelet.prober.http import canonical_header_key, format_url
+from minikubelet.prober.http_request import canonical_header_key, format_url
 from minikubelet.prober.outcome import ProbeOutcome, ProbeResult
 from minikubelet.runtime.fake import FakeRuntime
 from minikubelet.runtime.types import ExecResult

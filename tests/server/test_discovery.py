@@ -183,3 +183,12 @@ def test_credentials_are_private_reused_and_cover_the_address(tmp_path: Path) ->
     assert "10.1.2.3" in {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
     ca = x509.load_pem_x509_certificate(first.ca_pem)
     cert.verify_directly_issued_by(ca)
+
+
+def test_every_streaming_subresource_is_routed() -> None:
+    """The app routes exec, attach and portforward to the streaming module without importing
+    it (it is imported on the first such request): the two tables must agree."""
+    from minikubelet.server.app import STREAMING, SUBRESOURCES
+    from minikubelet.server.streams import routes
+
+    assert {key for key in SUBRESOURCES if key[0] in STREAMING} == set(routes.SUBRESOURCES)

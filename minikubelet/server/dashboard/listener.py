@@ -52,8 +52,8 @@ class DashboardListener:
         import uvicorn
 
         config = uvicorn.Config(
-            self.app(deps), log_level="warning", lifespan="off", access_log=False
-        )
+            self.app(deps), log_level="warning", lifespan="off", access_log=False, ws="none"
+        )  # no WebSocket routes: uvicorn need not import a WebSocket library
         server = _quiet_server()(config)
         try:
             await server.serve([self.sock])

@@ -50,7 +50,9 @@ async def serving(tmp_path: Path, app: ASGIApp) -> AsyncIterator[str]:
     path = str(tmp_path / "s.sock")
     sock = socket.socket(socket.AF_UNIX)
     sock.bind(path)
-    config = uvicorn.Config(app, http=UpgradingH11Protocol, lifespan="off", log_level="error")
+    config = uvicorn.Config(
+        app, http=UpgradingH11Protocol, ws="none", lifespan="off", log_level="error"
+    )  # as the agent runs it
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve, [sock])
