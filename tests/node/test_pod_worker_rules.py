@@ -13,6 +13,7 @@ The node runs as the agent runs it, on `FakeRuntime` and `FakeClock` (tests/node
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -186,12 +187,16 @@ async def test_create_container_error_is_retried(
     assert count(harness, "Failed", "Error: no space left on device") == 4
 
 
+@pytest.mark.parametrize("jitter", [None, 0.0, 0.999], ids=["random", "10s", "15s"])
 async def test_image_pull_back_off_cadence(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, jitter: float | None
 ) -> None:
     """Two minutes of a pull that fails: a sync every 10-15 s; a real pull (ErrImagePull)
     only once the image back-off (10 s, doubling) has passed since the last one, otherwise
-    `Back-off pulling image` and ImagePullBackOff, which the pod reads most of the time."""
+    `Back-off pulling image` and ImagePullBackOff, which the pod reads most of the time.
+    Also at the jitter's two ends (`random.random` as the worker draws it)."""
+    if jitter is not None:
+        monkeypatch.setattr(random, "random", lambda: jitter)  # the module the worker draws from
     times = sync_times(harness, monkeypatch)
     pulls: list[float] = []
     real = harness.runtime.pull_image
