@@ -5,12 +5,14 @@ p99 within 2 ms of the direct p99; 3 ready pods, one run.
 
 Setup: a real agent (`minikubelet daemon run` in a temporary state dir), three webapl pods
 (ready at once), one NodePort Service in front of them. The load: `--clients` concurrent
-asyncio clients for `--seconds` per target, each request a new TCP connection (`GET /`,
-HTTP/1.0), as new connections are what a Service balances. Targets, in turn: the three pod IPs
-round-robin (direct), the ClusterIP, 127.0.0.1:NODEPORT. Everything the agent made on the
-engine is removed at the end; the proxy's device goes with the agent.
+asyncio clients, each request a new TCP connection (`GET /`, HTTP/1.0), as new connections are
+what a Service balances. Targets: the three pod IPs round-robin (direct), the ClusterIP,
+127.0.0.1:NODEPORT. They take turns in slices of `--slice` seconds, the order rotated every
+round, until each had `--seconds`, so all three see the same load on a shared machine; rates
+and percentiles are over all of a target's slices. Everything the agent made on the engine is
+removed at the end; the proxy's device goes with the agent.
 
-    python bench/services.py [--clients 8] [--seconds 10] [--json]
+    python bench/services.py [--clients 8] [--seconds 10] [--slice 2] [--json]
     python bench/services.py --latency 20
 
 `--latency N`: from a readiness probe result to the Endpoints update, N times: one pod whose
@@ -61,7 +63,7 @@ async def _one(host: str, port: int) -> float:
     return time.perf_counter() - started
 
 
-async def _load(targets: list[tuple[str, int]], clients: int, seconds: float) -> dict[str, Any]:
+async def _slice(targets: list[tuple[str, int]], clients: int, seconds: float) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
     turn = itertools.cycle(targets)
@@ -77,14 +79,34 @@ async def _load(targets: list[tuple[str, int]], clients: int, seconds: float) ->
 
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
-    elapsed = time.perf_counter() - began
-    latencies.sort()
+    return {"latencies": latencies, "errors": errors, "elapsed": time.perf_counter() - began}
 
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
-    return {"requests": len(latencies), "errors": errors, "rate": len(latencies) / elapsed,
-            "p50_ms": pct(0.50), "p99_ms": pct(0.99)}  # fmt: skip
+def _interleaved(
+    targets: dict[str, list[tuple[str, int]]], clients: int, seconds: float, piece: float
+) -> dict[str, dict[str, Any]]:
+    """Slices of each target in turn, the order rotated every round (module docstring)."""
+    names = list(targets)
+    got: dict[str, dict[str, Any]] = {n: {"latencies": [], "errors": 0, "elapsed": 0.0}
+                                      for n in names}  # fmt: skip
+    rounds = max(1, round(seconds / piece))
+    for index in range(rounds):
+        for name in names[index % len(names) :] + names[: index % len(names)]:
+            part = asyncio.run(_slice(targets[name], clients, seconds / rounds))
+            got[name]["latencies"] += part["latencies"]
+            got[name]["errors"] += part["errors"]
+            got[name]["elapsed"] += part["elapsed"]
+    results = {}
+    for name, found in got.items():
+        latencies = sorted(found["latencies"])
+
+        def pct(p: float, latencies: list[float] = latencies) -> float:
+            return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+        results[name] = {"requests": len(latencies), "errors": found["errors"],
+                         "rate": len(latencies) / found["elapsed"],
+                         "p50_ms": pct(0.50), "p99_ms": pct(0.99)}  # fmt: skip
+    return results
 
 
 def _latency(api: ApiClient, paths: StatePaths, rounds: int) -> list[float]:
@@ -162,6 +184,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--slice", type=float, default=2.0)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--latency", type=int, default=0)
     args = parser.parse_args()
@@ -202,8 +225,9 @@ def main() -> int:
             "ClusterIP": [(svc["spec"]["clusterIP"], 80)],
             "NodePort 127.0.0.1": [("127.0.0.1", svc["spec"]["ports"][0]["nodePort"])],
         }
-        results = {name: asyncio.run(_load(t, args.clients, args.seconds))
-                   for name, t in targets.items()}  # fmt: skip
+        load = [os.getloadavg()[0]]
+        results = _interleaved(targets, args.clients, args.seconds, args.slice)
+        load.append(os.getloadavg()[0])
     finally:
         api.close()
         agent.terminate()
@@ -217,8 +241,11 @@ def main() -> int:
         subprocess.run(["docker", "network", "rm", f"minikubelet-{instance}"], capture_output=True)
     direct = results["direct (pod IPs)"]
     if args.json:
-        print(json.dumps(results, indent=1))
+        print(json.dumps({"load_average": load, "targets": results}, indent=1))
         return 0
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    print(f"{stamp} UTC, load average {load[0]:.1f}-{load[1]:.1f}, {args.clients} clients, "
+          f"{args.seconds:g} s per target in {args.slice:g} s slices")  # fmt: skip
     print(f"{'target':<20} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}  goal")
     for name, r in results.items():
         goal = ""
