@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING
 
 import anyio
 import uvicorn
-from anyio.abc import TaskStatus
+from anyio.abc import TaskGroup, TaskStatus
 
 from minikubelet.clock import Clock, RealClock
 from minikubelet.errors import MinikubeletError
@@ -48,7 +48,9 @@ from minikubelet.services.tun import AddressSpace, NoAddresses, TunAddresses, de
 from minikubelet.store import Store
 
 if TYPE_CHECKING:
+    from minikubelet.services.controller import EndpointsController
     from minikubelet.services.dns_server import DnsServer
+    from minikubelet.services.proxy import ServiceProxy
 
 __all__ = ["AgentConfig", "main", "run_agent", "serve"]
 
@@ -148,32 +150,49 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
         endpoints = EndpointsController(store, clock)
         node_ports = NodePortAddresses.parse(config.nodeport_addresses)
         proxy = ServiceProxy(store, clock, addresses, node_ports)
-        async with anyio.create_task_group() as tg:
-            await tg.start(node.run)
-            await tg.start(endpoints.run)
-            await tg.start(proxy.run)
-            dns = DnsServer(store, node.config.cluster_dns)
-            await tg.start(_cluster_dns, dns, addresses)
-            tg.start_soon(server.serve, [sock])
-            tg.start_soon(dashboard.serve, deps)
-            if https is not None:
-                tg.start_soon(https[0].serve, [https[1]])
-            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        deps.started = False  # /healthz: 503 until the node and the services are up
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async with anyio.create_task_group() as tg:
+                # The API first: a CLI that started this agent sends its request (a cold
+                # `apply`) while the node connects to the engine and the services start.
+                tg.start_soon(server.serve, [sock])
+                tg.start_soon(dashboard.serve, deps)
+                if https is not None:
+                    tg.start_soon(https[0].serve, [https[1]])
+                dns = DnsServer(store, node.config.cluster_dns)
+                tg.start_soon(_start, tg, deps, node, (endpoints, proxy), dns, addresses)
                 async for _ in signals:
                     break
-            # Pods keep running across a stop, but one deleted just before must not be left
-            # running with no agent to remove it: let those deletions end (grace periods
-            # included), within what `daemon stop` waits for.
-            await node.finish_deletions(DELETIONS_LIMIT)
-            server.should_exit = True
-            if https is not None:
-                https[0].should_exit = True
-            tg.cancel_scope.cancel()
+                # Pods keep running across a stop, but one deleted just before must not be
+                # left running with no agent to remove it: let those deletions end (grace
+                # periods included), within what `daemon stop` waits for.
+                await node.finish_deletions(DELETIONS_LIMIT)
+                server.should_exit = True
+                if https is not None:
+                    https[0].should_exit = True
+                tg.cancel_scope.cancel()
     finally:
         addresses.close()
         store.close()
         for leftover in (paths.pid, paths.socket):
             leftover.unlink(missing_ok=True)
+
+
+async def _start(
+    tg: TaskGroup,
+    deps: ApiDeps,
+    node: Node,
+    services: tuple[EndpointsController, ServiceProxy],
+    dns: DnsServer,
+    addresses: AddressSpace,
+) -> None:
+    """The node (engine connection, registration, pod workers), then the services, in `tg`;
+    /healthz says 200 from then on."""
+    await tg.start(node.run)
+    for service in services:
+        await tg.start(service.run)
+    await tg.start(_cluster_dns, dns, addresses)
+    deps.started = True
 
 
 def _cluster_addresses(paths: StatePaths) -> AddressSpace:

@@ -42,6 +42,9 @@ _BY_REASON: dict[str, type[StatusError]] = {
     for cls in (BadRequest, Invalid, NotFound, AlreadyExists, Conflict, RequestEntityTooLarge)
 }
 START_TIMEOUT = 30.0
+# How often a command that started the agent looks for its socket: a connect() each time, so
+# a fine grain costs nothing and the command goes on within 20 ms of the agent serving.
+START_POLL = 0.02
 
 
 class AgentUnavailable(MinikubeletError):
@@ -129,17 +132,22 @@ class ApiClient:
     def ensure_agent(self) -> None:
         """Start the agent (detached, logging to its state dir) when nothing listens on its
         socket. A listening agent is not asked for /healthz: the command's own request will
-        tell, and a round trip less is most of a fast command's time."""
-        if not self.managed or _listening(self.paths.socket_path):
+        tell, and a round trip less is most of a fast command's time. Nor is one just started:
+        it serves its socket before its node has connected to the engine (/healthz says when
+        that is done), so a cold command's request overlaps the node's start."""
+        if not self.managed or self._serving():
             return
         from minikubelet.clock import poll  # only a command that starts the agent waits
 
-        if _agent_alive(self.paths) and poll(self.healthy, START_TIMEOUT):
+        if _agent_alive(self.paths) and poll(self._serving, START_TIMEOUT, START_POLL):
             return  # an agent is starting or busy: wait for it rather than start another
         self.paths.ensure()
         print(f"Starting the minikubelet node agent (log: {self.paths.log})", file=sys.stderr)
         process = start_detached(self.paths)
-        if poll(lambda: self.healthy() or process.poll() is not None, START_TIMEOUT):
+        started = poll(
+            lambda: self._serving() or process.poll() is not None, START_TIMEOUT, START_POLL
+        )
+        if started:
             if process.poll() is None:
                 return
             raise AgentUnavailable(
@@ -149,6 +157,9 @@ class ApiClient:
         raise AgentUnavailable(
             f"the node agent did not start within {START_TIMEOUT:.0f}s; see {self.paths.log}"
         )
+
+    def _serving(self) -> bool:
+        return _listening(self.paths.socket_path)
 
 
 def _decode(code: int, data: bytes) -> Any:

@@ -21,7 +21,7 @@ from minikubelet.clock import poll
 from minikubelet.paths import StatePaths
 from minikubelet.services.nodeports import NodePortAddresses
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "not_ready", "run"]
 
 STOP_TIMEOUT = 60.0
 DEFAULT_POOL = 2  # warm sandboxes (the agent's AgentConfig.sandbox_pool)
@@ -101,6 +101,17 @@ def _what_it_runs(client: ApiClient) -> str:
     )
 
 
+def not_ready(client: ApiClient) -> str | None:
+    """Why the node is not Ready (its engine does not answer: pods wait for it), or None. The
+    agent answers /healthz once its node has registered, whatever the engine said."""
+    for node in client.request("GET", NODE.path()).get("items") or []:
+        for condition in (node.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "Ready" and condition.get("status") != "True":
+                name = (node.get("metadata") or {}).get("name", "?")
+                return f"node {name} is NotReady: {condition.get('message') or 'unknown'}"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     paths = StatePaths.from_env()
     if args.action in ("run", "start"):
@@ -131,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
             if process.poll() is not None or not client.healthy():
                 raise AgentUnavailable(f"the node agent did not start; see {paths.log}")
             print(f"minikubelet node agent started (pid {_pid(paths)}, log {paths.log})")
+            if (problem := not_ready(client)) is not None:
+                print(f"warning: {problem}; see {paths.log}", file=sys.stderr)
             return 0
         pid = _pid(paths)
         if pid is None:

@@ -142,6 +142,10 @@ async def version(request: Request, deps: ApiDeps) -> Response:
 
 
 async def healthz(request: Request, deps: ApiDeps) -> Response:
+    """200 once the agent's start is done: the node registered (its engine answering or not),
+    the services up; 503 while the API already serves but they are still starting."""
+    if not deps.started:
+        return Response("node starting", status_code=503, media_type="text/plain")
     return Response("ok", media_type="text/plain")
 
 

@@ -77,3 +77,6 @@ class ApiDeps:
     probes: ProbeSource | None = None
     dashboard_url: str | None = None  # the live view's, with its token (server/dashboard/)
     listener: Listener | None = None
+    # The agent serves its socket before the node and the services have started (a CLI that
+    # started it sends its request meanwhile); /healthz answers 200 once they have.
+    started: bool = True

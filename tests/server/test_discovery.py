@@ -185,6 +185,17 @@ def test_credentials_are_private_reused_and_cover_the_address(tmp_path: Path) ->
     cert.verify_directly_issued_by(ca)
 
 
+def test_healthz_says_ok_once_the_agent_has_started(store: Store, clock: FakeClock) -> None:
+    deps = ApiDeps(store=store, clock=clock, node_name="node1")
+    deps.started = False  # the socket serves while the node and the services start
+    with TestClient(create_app(deps), base_url="http://minikubelet") as client:
+        starting = client.get("/healthz")
+        assert (starting.status_code, starting.text) == (503, "node starting")
+        assert client.get("/version").status_code == 200  # the API itself answers already
+        deps.started = True
+        assert (client.get("/healthz").status_code, client.get("/healthz").text) == (200, "ok")
+
+
 def test_every_streaming_subresource_is_routed() -> None:
     """The app routes exec, attach and portforward to the streaming module without importing
     it (it is imported on the first such request): the two tables must agree."""
