@@ -17,7 +17,14 @@ from typing import Any
 import anyio
 import anyio.abc
 
-__all__ = ["RawExec", "open_attach", "open_exec", "start_attach", "start_exec"]
+__all__ = [
+    "RawExec",
+    "create_and_start_exec",
+    "open_attach",
+    "open_exec",
+    "start_attach",
+    "start_exec",
+]
 
 STDOUT, STDERR = 1, 2
 
@@ -142,14 +149,26 @@ class RawExec:
             self._release()
 
 
+def create_and_start_exec(
+    client: Any, container_id: str, argv: list[str], stdin: bool, tty: bool
+) -> tuple[str, tuple[Any, bytes, Any]]:
+    """`exec_create`, then `start_exec`, in one worker thread's turn (one hop, not two, on a
+    path docker exec takes with one process): the exec's id and the switched connection."""
+    created = client.exec_create(container_id, argv, stdin=stdin, tty=tty)
+    exec_id = str(created["Id"])
+    return exec_id, start_exec(client, exec_id, tty)
+
+
 async def open_exec(
     call: Callable[..., Awaitable[Any]],
     exec_id: str,
+    started: tuple[Any, bytes, Any],
     tty: bool,
     exit_code: Callable[[], Awaitable[int | None]],
 ) -> RawExec:
-    """Start a created exec, switched; `call(fn, *args)` runs `fn(client, *args)` in a thread."""
-    sock, initial, response = await call(start_exec, exec_id, tty)
+    """The session of a started exec (`create_and_start_exec`); `call(fn, *args)` runs
+    `fn(client, *args)` in a thread."""
+    sock, initial, response = started
 
     async def resize(width: int, height: int) -> None:
         await call(lambda c: c.exec_resize(exec_id, height, width))

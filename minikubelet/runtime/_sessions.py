@@ -18,7 +18,12 @@ import anyio.abc
 import anyio.to_thread
 
 from minikubelet.errors import RuntimeFailure
-from minikubelet.runtime._exec_stream import open_attach, open_exec, socket_stream
+from minikubelet.runtime._exec_stream import (
+    create_and_start_exec,
+    open_attach,
+    open_exec,
+    socket_stream,
+)
 from minikubelet.runtime._netns import dial_in_netns
 from minikubelet.runtime.types import ExecStream
 
@@ -42,9 +47,8 @@ class Sessions:
         self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
     ) -> AsyncIterator[ExecStream]:
         call = partial(self._call, gate=self._sessions)
-        created = await call(lambda c: c.exec_create(container_id, argv, stdin=stdin, tty=tty))
-        exec_id = str(created["Id"])
-        session = await open_exec(call, exec_id, tty, partial(self._exit_code, exec_id))
+        exec_id, started = await call(create_and_start_exec, container_id, argv, stdin, tty)
+        session = await open_exec(call, exec_id, started, tty, partial(self._exit_code, exec_id))
         try:
             yield session
         finally:
