@@ -28,6 +28,7 @@ import asyncio
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -239,6 +240,7 @@ def main() -> int:
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
         subprocess.run(["docker", "network", "rm", f"minikubelet-{instance}"], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)  # the agent's state dir: nothing left behind
     direct = results["direct (pod IPs)"]
     if args.json:
         print(json.dumps({"load_average": load, "targets": results}, indent=1))
