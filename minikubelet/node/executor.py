@@ -351,7 +351,8 @@ class Executor:
         if self.pool is not None and (claimed := await self.pool.claim(spec)) is not None:
             return claimed, ()
         try:
-            return await self.runtime.run_sandbox(spec), ()
+            with self.pool.making() if self.pool is not None else contextlib.nullcontext():
+                return await self.runtime.run_sandbox(spec), ()
         except RuntimeFailure as exc:
             message = f"Failed to create pod sandbox: {exc}"
             self.recorder.pod(pod, WARNING, "FailedCreatePodSandBox", message)

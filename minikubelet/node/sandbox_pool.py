@@ -13,7 +13,10 @@ asks, so a new pod's first container starts at once instead of after its sandbox
   clean stop) removes every unclaimed spare it finds, never reusing one: one may hold a hostname
   written for a claim that never committed. Then the pool refills.
 - Refills run in the background, a little after the last claim, so the engine makes the next
-  spare after the claiming pod's containers, not while they start.
+  spare after the claiming pod's containers, not while they start. Nor does a refill run while
+  a pod makes a sandbox of its own (none was ready), nor within that delay of the pool's start:
+  an agent started by a cold `apply` finds that pod at once, and its sandbox and containers go
+  first (issue 20: the first fill, made beside them, competed with them for the engine).
 - Pods publishing a `hostPort` get a sandbox of their own: ports are bound at creation; so do
   pods in a host namespace or sharing one PID namespace (namespaces are fixed at creation).
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 
 import anyio
 from anyio.abc import TaskStatus
@@ -61,7 +65,8 @@ class SandboxPool:
         self.claims = 0  # claimed and committed
         self.misses = 0  # pods that found no spare (or whose claim failed)
         self._wake = anyio.Event()
-        self._last_claim = float("-inf")
+        self._last_demand = float("-inf")  # the last claim, own sandbox made, or start
+        self._making = 0  # pods making a sandbox of their own now
 
     async def claim(self, spec: SandboxSpec) -> SandboxInfo | None:
         """A ready spare made the pod's sandbox, or None (none ready, a hostPort, host or shared
@@ -71,7 +76,7 @@ class SandboxPool:
             self._wake.set()
             return None
         spare = self.ready.pop(0)  # before any await: no other claim can take it
-        self._last_claim = self.clock.monotonic()
+        self._last_demand = self.clock.monotonic()
         self._wake.set()
         try:
             claimed = await self.runtime.claim_sandbox(spare.id, spec)
@@ -84,17 +89,30 @@ class SandboxPool:
         self.claims += 1
         return claimed
 
+    @contextlib.contextmanager
+    def making(self) -> Iterator[None]:
+        """Around a pod making its own sandbox: no refill competes with it for the engine, and
+        none starts within REFILL_DELAY after it, when that pod's containers start."""
+        self._making += 1
+        try:
+            yield
+        finally:
+            self._making -= 1
+            self._last_demand = self.clock.monotonic()
+            self._wake.set()
+
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        self._last_demand = self.clock.monotonic()  # the pods found at start go first
         task_status.started()
         while not await self._remove_unclaimed():  # an earlier agent's first, or none is made
             await self.clock.sleep(RETRY)
         try:
             while True:
-                if len(self.ready) >= self.size:
+                if len(self.ready) >= self.size or self._making:
                     self._wake = anyio.Event()
                     await self._wake.wait()
                     continue
-                wait = self._last_claim + REFILL_DELAY - self.clock.monotonic()
+                wait = self._last_demand + REFILL_DELAY - self.clock.monotonic()
                 if wait > 0:
                     await self.clock.sleep(wait)
                     continue

@@ -44,7 +44,7 @@ async def pool() -> AsyncIterator[tuple[SandboxPool, FakeRuntime, FakeClock]]:
     made = SandboxPool(spares, 2, clock)
     async with anyio.create_task_group() as tg:
         await tg.start(made.run)
-        await settle(clock)
+        await settle(clock, REFILL_DELAY)
         yield made, runtime, clock
         tg.cancel_scope.cancel()
 
@@ -158,10 +158,31 @@ async def test_a_new_pool_removes_the_spares_it_finds_and_makes_its_own() -> Non
         await settle(clock)
         assert not any(i in runtime.containers for i in left)
         assert kept.id in runtime.containers
+        assert spares(runtime) == []  # the first fill waits: the pods found at start go first
+        await settle(clock, REFILL_DELAY)
         assert len(spares(runtime)) == 1
         tg.cancel_scope.cancel()
     assert spares(runtime) == []  # a clean stop leaves no spare
     assert kept.id in runtime.containers
+
+
+@pytest.mark.anyio
+async def test_no_refill_while_a_pod_makes_its_own_sandbox_nor_just_after(
+    pool: tuple[SandboxPool, FakeRuntime, FakeClock],
+) -> None:
+    made, runtime, clock = pool
+    for n in range(2):
+        spec = SandboxSpec(pod_uid=f"uid-{n}", pod_name=f"p{n}", namespace="default")
+        assert await made.claim(spec) is not None
+    assert await made.claim(SPEC) is None  # none ready: this pod makes its own
+    with made.making():
+        await settle(clock, 10 * REFILL_DELAY)  # its sandbox takes long (a loaded engine)
+        assert made.ready == [] and len(spares(runtime)) == 0
+    await settle(clock, REFILL_DELAY / 2)
+    assert made.ready == []  # its containers start first
+    await settle(clock, REFILL_DELAY / 2)
+    await settle(clock)
+    assert len(made.ready) == 2
 
 
 # -- what the Docker runtime reads ----------------------------------------------------------
