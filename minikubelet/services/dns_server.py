@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from anyio.abc import SocketStream, TaskStatus
+from anyio.abc import SocketAttribute, SocketStream, TaskStatus
 from dnslib import DNSError, DNSRecord
 
 from minikubelet.api.service_strategy import SERVICE_STRATEGY
@@ -110,14 +110,18 @@ class DnsServer:
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         udp = await anyio.create_udp_socket(local_host=self.host, local_port=self.port)
+        self.port = udp.extra(SocketAttribute.local_port)  # port 0: TCP takes UDP's number
         tcp = await anyio.create_tcp_listener(local_host=self.host, local_port=self.port)
+        # One reply is sent at a time: anyio's UDP socket refuses a second sender while the
+        # first waits (BusyResourceError), and a resolver asks for A and AAAA at once.
+        sending = anyio.Lock()
         async with udp, tcp, anyio.create_task_group() as tg:
             for kind in ("Service", "EndpointSlice"):
                 tg.start_soon(self._follow, self._store.watch(kind, None, None))
             tg.start_soon(tcp.serve, self._tcp)
             task_status.started()
             async for data, (client, client_port) in udp:
-                tg.start_soon(self._udp_reply, udp, data, client, client_port)
+                tg.start_soon(self._udp_reply, udp, sending, data, client, client_port)
 
     async def _follow(self, watcher: Any) -> None:
         async with watcher:
@@ -156,10 +160,17 @@ class DnsServer:
                 log.debug("forwarding to %s: %s", upstream, exc)
         return None
 
-    async def _udp_reply(self, udp: Any, data: bytes, client: str, port: int) -> None:
+    async def _udp_reply(
+        self, udp: Any, sending: anyio.Lock, data: bytes, client: str, port: int
+    ) -> None:
         reply = await self.answer(data)
-        if reply is not None:
-            await udp.sendto(reply, client, port)
+        if reply is None:
+            return
+        async with sending:
+            try:
+                await udp.sendto(reply, client, port)
+            except OSError as exc:  # the client went away: its loss, not the server's
+                log.debug("reply to %s:%d: %s", client, port, exc)
 
     async def _tcp(self, stream: SocketStream) -> None:
         async with stream:

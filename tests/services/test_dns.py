@@ -158,3 +158,35 @@ def test_kube_dns_service_is_made_once(store: Store) -> None:
         ("dns-tcp", 53, "TCP"),
     ]
     assert "selector" not in svc["spec"]
+
+
+@pytest.mark.anyio
+async def test_many_queries_at_once_are_all_answered(store: Store) -> None:
+    """A resolver sends A and AAAA together: the replies queue for the one UDP socket (anyio
+    refuses a second sender while one waits), and the server keeps serving."""
+    import anyio
+
+    store.create("Service", service("web"))
+    server = DnsServer(store, "127.0.0.1", 0, upstreams=lambda: [])
+    queries = [DNSRecord.question("web.shop.svc.cluster.local") for _ in range(40)]
+    everyone = anyio.Event()
+    answer = server.answer
+
+    async def together(data: bytes, tcp: bool = False) -> bytes | None:
+        """As forwarded queries do, the answers come back at one moment."""
+        reply = await answer(data, tcp)
+        if server.queries == len(queries):
+            everyone.set()
+        await everyone.wait()
+        return reply
+
+    server.answer = together  # type: ignore[method-assign]
+    async with anyio.create_task_group() as tg:
+        await tg.start(server.run)
+        async with await anyio.create_connected_udp_socket("127.0.0.1", server.port) as client:
+            for query in queries:
+                await client.send(query.pack())
+            with anyio.fail_after(10):
+                ids = {DNSRecord.parse(await client.receive()).header.id for _ in queries}
+        assert ids == {q.header.id for q in queries}
+        tg.cancel_scope.cancel()
