@@ -36,12 +36,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker
+from cli import BenchError, wait_for  # bench/cli.py, beside this file
 from docker.errors import APIError, NotFound
 
 IMAGE = "minikubelet/debian-base:bookworm"
@@ -63,11 +64,6 @@ GOAL = 1.0  # issue 20 (issue 3 asked for 1.25); stretch: 0.8
 CLI_TIMEOUT = 120.0  # one CLI call
 START_TIMEOUT = 60.0  # from the CLI's return to the marker line
 GONE_TIMEOUT = 60.0  # from the delete to the containers gone
-POLL = 0.05
-
-
-class BenchError(Exception):
-    """The bench cannot go on; the message says why."""
 
 
 def run(cmd: list[str], *, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
@@ -81,18 +77,6 @@ def run(cmd: list[str], *, env: dict[str, str] | None = None, input: bytes | Non
     if done.returncode != 0:
         raise BenchError(f"{' '.join(cmd)}: exit {done.returncode}: {done.stderr.decode()}")
     return done.stdout.decode()
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    """Call `check` until it returns something truthy; that value. Bounded by `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(POLL)
 
 
 def marker(logs: str) -> int | None:

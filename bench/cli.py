@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,19 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> str:
     if done.returncode != 0:
         raise BenchError(f"{' '.join(cmd)}: exit {done.returncode}: {done.stderr.decode()}")
     return done.stdout.decode()
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float, poll: float = 0.05) -> Any:
+    """Call `check` every `poll` seconds until it returns something truthy; that value.
+    Bounded by `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(poll)
 
 
 def timed(cmd: list[str], env: dict[str, str], expect: str | None = None) -> float:

@@ -34,13 +34,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cli import BenchError, agent, machine, minikubelet_cli, run  # bench/cli.py, beside this
+from cli import BenchError, agent, machine, minikubelet_cli, run, wait_for  # bench/cli.py
 
 IMAGE = "minikubelet/debian-base:bookworm"
 COMMAND = ["python3", "-m", "http.server", "8080"]
@@ -86,17 +86,6 @@ def manifest(path: Path, names: list[str]) -> Path:
 
     path.write_text(yaml.safe_dump_all([pod(name) for name in names]))
     return path
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float, poll: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(poll)
 
 
 def _ready(item: dict[str, Any]) -> bool:
