@@ -118,7 +118,9 @@ def _translate(exc: Exception, default: type[RuntimeFailure]) -> RuntimeFailure:
     text = str(getattr(exc, "explanation", None) or exc)  # the engine's own words
     if isinstance(exc, docker.errors.ImageNotFound):
         return default(text)
-    if isinstance(exc, docker.errors.NotFound):
+    if isinstance(exc, docker.errors.NotFound) or "marked for removal" in text:
+        # "can not get logs from container which is dead or marked for removal" (409): a
+        # container being removed is as gone to its reader as one removed already
         return ContainerNotFound(text)
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
         return RuntimeUnavailable(f"Docker engine unreachable: {text}")
