@@ -29,6 +29,8 @@ from minikubelet.server.deps import ApiDeps
 __all__ = ["dashboard_app", "sse"]
 
 REFRESH = 5.0  # seconds between Tables when nothing changes: AGE moves on
+BATCH = 0.2  # changes this close together are one Table
+TABLE_INTERVAL = 1.0  # and Tables at most this often while changes keep coming
 KEEPALIVE = 15.0
 _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
@@ -95,7 +97,10 @@ def _pod_table(deps: ApiDeps) -> JSON:
 
 
 async def _pods(deps: ApiDeps) -> AsyncIterator[bytes]:
-    """The Table now, then again after each change (changes within 0.2 s sent as one)."""
+    """The Table now, then again after each change: changes within 0.2 s are sent as one, and
+    while changes keep coming a Table at most every TABLE_INTERVAL (a node starting or failing
+    many pods at once would otherwise rebuild and send the whole Table, on the agent's loop, per
+    change: bench/README.md, the probe bench with the view open)."""
     changed = anyio.Event()
 
     async def follow() -> None:
@@ -109,9 +114,11 @@ async def _pods(deps: ApiDeps) -> AsyncIterator[bytes]:
         try:
             while True:
                 yield sse("table", _pod_table(deps))
+                sent = deps.clock.monotonic()
                 with anyio.move_on_after(REFRESH):
                     await changed.wait()
-                    await deps.clock.sleep(0.2)
+                    since = deps.clock.monotonic() - sent
+                    await deps.clock.sleep(max(BATCH, TABLE_INTERVAL - since))
                 changed = anyio.Event()
         finally:
             tg.cancel_scope.cancel()
