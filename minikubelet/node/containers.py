@@ -2,8 +2,9 @@
 
 The kubelet's `generateContainerConfig`, for Docker: `$(VAR)` references expanded in env values,
 command and args (`expansion.MappingFuncFor`), fieldRef values from the pod, emptyDir
-directories under the agent's state dir, hostPath with its `type` checks, `subPath` joined and
-created, limits as Docker memory/CPU limits and requests as CPU shares.
+directories under the agent's state dir, hostPath (its `type` checked by the volume manager,
+`node/volumes.py`), `subPath` joined and created, limits as Docker memory/CPU limits and
+requests as CPU shares.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from minikubelet.api.models import Container, Pod, Volume
+from minikubelet.api.models import Container, Pod
 from minikubelet.api.quantity import Quantity
 from minikubelet.node.envvars import EnvContext, EnvError, ObjectSource, expand, make_environment
 from minikubelet.node.etc_hosts import host_network_hosts, managed_hosts
@@ -87,31 +88,6 @@ class _NoObjects:
         return None
 
 
-def _host_path(volume: Volume) -> str:
-    assert volume.hostPath is not None
-    path, kind = volume.hostPath.path, volume.hostPath.type or ""
-    target = Path(path)
-    if kind == "DirectoryOrCreate":
-        target.mkdir(parents=True, exist_ok=True, mode=0o755)
-    elif kind == "FileOrCreate" and not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.touch(mode=0o644)
-    checks = {
-        "Directory": (target.is_dir, "is not a directory"),
-        "File": (target.is_file, "is not a file"),
-        "Socket": (target.is_socket, "is not a socket"),
-        "CharDevice": (target.is_char_device, "is not a character device"),
-        "BlockDevice": (target.is_block_device, "is not a block device"),
-    }
-    if kind in checks:
-        check, problem = checks[kind]
-        if not target.exists():
-            raise ConfigError(f"hostPath type check failed: {path} does not exist")
-        if not check():
-            raise ConfigError(f"hostPath type check failed: {path} {problem}")
-    return path
-
-
 def _resolv_conf(pod: Pod, ctx: PodContext, taken: set[str]) -> list[Mount]:
     """The kubelet's resolv.conf for the pod (`node/resolvconf.py`), written in the pod's
     directory and bind-mounted at /etc/resolv.conf, unless the container mounts its own."""
@@ -178,7 +154,8 @@ def mounts(pod: Pod, container: Container, ctx: PodContext) -> list[Mount]:
             source = str(pod_volume_dir(ctx.pods_dir, pod.metadata.uid or "", volume.name))
             _empty_dir(source, fs_group_of(pod))
         elif volume.hostPath is not None:
-            source = _host_path(volume)
+            # Its SetUp (the `type` check) ran in node/volumes.py before any container starts.
+            source = volume.hostPath.path
         elif any(volume.extra.get(kind) is not None for kind in CONFIG_VOLUMES):
             # Written by node/volumes.py before any container starts; always read-only.
             source = str(pod_volume_dir(ctx.pods_dir, pod.metadata.uid or "", volume.name))

@@ -1,10 +1,17 @@
-"""The kubelet's volume manager for config volumes (configMap, secret, downwardAPI, projected).
+"""The kubelet's volume manager for config volumes (configMap, secret, downwardAPI, projected)
+and hostPath volumes.
 
 Before a pod's containers are started, and on every sync after (these volumes `RequiresRemount`),
 each config volume's files are computed (`node/projection.py`) and written with the atomic
-writer into `<pods_dir>/<uid>/volumes/<name>`, which is bind-mounted read-only. A failure is the
-Warning `FailedMount` `MountVolume.SetUp failed for volume "v" : <error>`, and the pod waits in
-ContainerCreating, retried with the operation executor's back-off (0.5 s doubling to 2 min 2 s).
+writer into `<pods_dir>/<uid>/volumes/<name>`, which is bind-mounted read-only. A hostPath
+volume's SetUp is its `type` check (`node/host_path.py`), run until it succeeds once for the
+pod (it does not `RequiresRemount`). A failure is the Warning `FailedMount` `MountVolume.SetUp
+failed for volume "v" : <error>`, and the pod waits in ContainerCreating, retried with the
+operation executor's back-off (0.5 s doubling to 2 min 2 s).
+
+1.32's SyncPod waits up to 2 min 3 s for the mounts (`WaitForAttachAndMount`); its timeout is a
+`wait.Interrupted` error, for which `kubelet.go` records no `Unable to attach or mount volumes`
+event, so none is recorded here either; the pod's next sync follows the mount's retry.
 
 Updates: the kubelet rewrites the volumes on its periodic sync; here, besides that, a change of
 a ConfigMap or Secret wakes the pods that use it (`follow`), so a new value (or an object that
@@ -30,6 +37,8 @@ from minikubelet.clock import Clock
 from minikubelet.errors import NotFound
 from minikubelet.node.atomic_writer import PathError, write_payload
 from minikubelet.node.events import WARNING, EventRecorder
+from minikubelet.node.host_path import HostPathError
+from minikubelet.node.host_path import set_up as set_up_host_path
 from minikubelet.node.ownership import set_volume_ownership
 from minikubelet.node.projection import CONFIG_VOLUMES, VolumeError, payload
 from minikubelet.node.security import fs_group_of
@@ -134,20 +143,36 @@ class ConfigVolumes:
         self.allocatable = allocatable if allocatable is not None else node_allocatable()
         self.users: dict[str, set[Ref]] = {}  # pod uid -> what it reads
         self.retries: dict[str, _Retry] = {}
+        self.host_paths: dict[str, set[str]] = {}  # pod uid -> its hostPath volumes set up
 
     def volume_dir(self, uid: str, name: str) -> Path:
         return self.pods_dir / uid / "volumes" / name
 
     async def set_up(self, pod: Pod) -> bool:
-        """Write every config volume of the pod; False (with FailedMount events) if one failed
-        or its back-off has not ended."""
+        """Set up every volume of the pod that needs it; False (with FailedMount events) if one
+        failed or its back-off has not ended."""
         uid = pod.metadata.uid or ""
         self.users[uid] = referenced(pod)
         volumes = config_volumes(pod)
+        done = self.host_paths.setdefault(uid, set())
+        host_paths = [
+            v for v in pod.spec.volumes or [] if v.hostPath is not None and v.name not in done
+        ]
+        if not volumes and not host_paths:
+            return True
         retry = self.retries.get(uid)
-        if not volumes or (retry is not None and self.clock.monotonic() < retry.at):
-            return not volumes
+        if retry is not None and self.clock.monotonic() < retry.at:
+            return False
         failed = False
+        for host in host_paths:
+            assert host.hostPath is not None
+            check = partial(set_up_host_path, host.hostPath.path, host.hostPath.type or "")
+            try:
+                await anyio.to_thread.run_sync(check)
+                done.add(host.name)
+            except HostPathError as exc:
+                failed = True
+                self._failed(pod, host.name, exc)
         for volume in volumes:
             try:
                 files = payload(pod, volume, self.source, self.allocatable)
@@ -159,14 +184,18 @@ class ConfigVolumes:
                     await anyio.to_thread.run_sync(own)
             except (VolumeError, PathError, OSError) as exc:
                 failed = True
-                message = f'MountVolume.SetUp failed for volume "{volume["name"]}" : {exc}'
-                self.recorder.pod(pod, WARNING, "FailedMount", message)
+                self._failed(pod, volume["name"], exc)
         if not failed:
             self.retries.pop(uid, None)
             return True
         delay = min(_MAX_RETRY, retry.delay * 2) if retry is not None else _FIRST_RETRY
         self.retries[uid] = _Retry(delay, self.clock.monotonic() + delay)
         return False
+
+    def _failed(self, pod: Pod, volume: str, exc: Exception) -> None:
+        """The operation executor's event for a failed SetUp (`GenerateError` + `errSuffix`)."""
+        message = f'MountVolume.SetUp failed for volume "{volume}" : {exc}'
+        self.recorder.pod(pod, WARNING, "FailedMount", message)
 
     def retry_in(self, uid: str) -> float | None:
         retry = self.retries.get(uid)
@@ -175,6 +204,7 @@ class ConfigVolumes:
     def forget(self, uid: str) -> None:
         self.users.pop(uid, None)
         self.retries.pop(uid, None)
+        self.host_paths.pop(uid, None)
 
     def readers(self, kind: str, namespace: str, name: str) -> list[str]:
         """The pods that read this object."""

@@ -15,6 +15,8 @@ from tests.e2e.conftest import Agent
 from tests.e2e.pods import (
     BASE,
     WEBAPL,
+    engine_containers,
+    find_event,
     logs,
     pod,
     sh,
@@ -22,6 +24,7 @@ from tests.e2e.pods import (
     terminated,
     wait_phase,
     wait_running,
+    waiting_reason,
 )
 from tests.runtime.conftest import ENTRYPOINT_DOCKERFILE, ENTRYPOINT_IMAGE
 
@@ -183,3 +186,28 @@ def test_host_path_directory_or_create(agent: Agent, tmp_path: Path) -> None:
     (target / "from-host").write_text("hello host\n")
     assert agent.wait_for(lambda: logs(agent, "hostp", "app"), 20) == "hello host\n"
     assert status_of(agent.pod("hostp"), "app")["restartCount"] == 0
+
+
+def test_host_path_missing_fails_the_mount_until_it_appears(agent: Agent, tmp_path: Path) -> None:
+    """The kubelet's volume manager: FailedMount with the hostPath plugin's words, the pod
+    Pending in ContainerCreating (no container made), then running once the path appears."""
+    target = tmp_path / "later"
+    volume = {"name": "host", "hostPath": {"path": str(target), "type": "Directory"}}
+    script = "cat /h/from-host; sleep 600"
+    mounted = sh("app", script, volumeMounts=[{"name": "host", "mountPath": "/h"}])
+    uid = agent.apply(pod("hostmiss", mounted, volumes=[volume]))["metadata"]["uid"]
+    message = f'MountVolume.SetUp failed for volume "host" : hostPath {target} doesn\'t exist'
+    failed = agent.wait_for(lambda: find_event(agent, "hostmiss", "FailedMount"), 30, "FailedMount")
+    assert failed["type"] == "Warning" and failed["message"] == message
+    agent.wait_for(
+        lambda: waiting_reason(agent.pod("hostmiss"), "app") == "ContainerCreating",
+        30,
+        "ContainerCreating",
+    )
+    assert agent.pod("hostmiss")["status"]["phase"] == "Pending"
+    assert not engine_containers(agent, uid)
+    assert not find_event(agent, "hostmiss", "Failed")
+    target.mkdir()
+    (target / "from-host").write_text("now there\n")
+    wait_running(agent, "hostmiss", "app", timeout=60)
+    assert agent.wait_for(lambda: logs(agent, "hostmiss", "app"), 20) == "now there\n"

@@ -157,20 +157,49 @@ async def test_err_image_never_pull_is_retried_and_recovers(
     assert harness.clock.monotonic() - tagged <= 15
 
 
-async def test_a_missing_host_path_recovers_within_fifteen_seconds(
+async def test_a_missing_host_path_fails_the_mount_until_it_appears(
     harness: Harness, tmp_path: Path
 ) -> None:
-    """CreateContainerConfigError (the hostPath type check) is a failed sync: retried."""
+    """The hostPath SetUp fails in the volume manager, not in the container's config: Pending
+    and ContainerCreating, FailedMount at the mount back-off (0.5 s doubling), no sandbox and
+    no container; the pod starts at the first retry after the path appears. No `Unable to
+    attach or mount volumes` event: 1.32 skips it for the 2 min 3 s wait's timeout."""
     missing = tmp_path / "later"
     volume = {"name": "data", "hostPath": {"path": str(missing), "type": "Directory"}}
     app = {"name": "app", "image": IMAGE, "volumeMounts": [{"name": "data", "mountPath": "/d"}]}
     harness.apply("hostpath", containers=[app], volumes=[volume])
-    await harness.until(lambda: reason(harness, "hostpath") == "CreateContainerConfigError")
-    await harness.until(lambda: count(harness, "Failed") >= 2, step=0.25, within=16)
+    message = f'MountVolume.SetUp failed for volume "data" : hostPath {missing} doesn\'t exist'
+    await harness.until(lambda: reason(harness, "hostpath") == "ContainerCreating")
+    start = harness.clock.monotonic()
+    # failures at 0, 0.5, 1.5, 3.5, 7.5 s: five in the first 8 s, one event counted five times
+    await harness.until(lambda: count(harness, "FailedMount", message) >= 5, step=0.25)
+    assert 7.5 <= harness.clock.monotonic() - start <= 8.0
+    assert [e["message"] for e in harness.events("FailedMount")] == [message]
+    assert harness.pod("hostpath")["status"]["phase"] == "Pending"
+    assert reason(harness, "hostpath") == "ContainerCreating"
+    assert not harness.runtime.containers and not harness.events("Failed")
     missing.mkdir()
     made = harness.clock.monotonic()
-    await harness.until(lambda: harness.running(), step=0.25, within=15)
-    assert harness.clock.monotonic() - made <= 15
+    await harness.until(lambda: harness.running(), step=0.25, within=20)
+    assert harness.clock.monotonic() - made <= 8.0  # the next retry, 8 s after the last
+    assert count(harness, "FailedMount") == 5
+    assert not [e for e in harness.events("FailedMount") if "Unable to attach" in e["message"]]
+
+
+async def test_a_host_path_is_checked_once_per_pod(harness: Harness, tmp_path: Path) -> None:
+    """hostPath does not `RequiresRemount`: once set up, a restart does not check it again
+    (the engine's bind makes a missing source directory, as the CRI does)."""
+    there = tmp_path / "there"
+    there.mkdir()
+    volume = {"name": "data", "hostPath": {"path": str(there), "type": "Directory"}}
+    app = {"name": "app", "image": IMAGE, "volumeMounts": [{"name": "data", "mountPath": "/d"}]}
+    harness.apply("once", containers=[app], volumes=[volume])
+    await harness.until(lambda: harness.running())
+    first = harness.running()[0]
+    there.rmdir()
+    harness.runtime.exit_container(first, 1)
+    await harness.until(harness.replaced(first), within=30)
+    assert not harness.events("FailedMount")
 
 
 async def test_create_container_error_is_retried(
