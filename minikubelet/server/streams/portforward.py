@@ -133,6 +133,10 @@ class TunnelStream(anyio.abc.ByteStream):
     async def send(self, item: bytes) -> None:
         await self._ws.send(item)
 
+    async def send_parts(self, *parts: bytes) -> None:
+        """One binary message of the parts (a SPDY frame's head and payload), joined once."""
+        await self._ws.send_binary(*parts)
+
     async def send_eof(self) -> None:
         return
 

@@ -36,6 +36,7 @@ __all__ = [
     "SynReply",
     "SynStream",
     "WindowUpdate",
+    "data_head",
     "decode_header_block",
     "encode_header_block",
 ]
@@ -171,6 +172,13 @@ def _control(kind: int, flags: int, payload: bytes) -> bytes:
     return struct.pack(">HHI", 0x8000 | VERSION, kind, flags << 24 | len(payload)) + payload
 
 
+def data_head(stream_id: int, size: int, fin: bool = False) -> bytes:
+    """The 8 bytes before a DATA frame's payload of `size` bytes."""
+    if size > MAX_LENGTH:
+        raise SpdyError("frame too large")
+    return struct.pack(">II", stream_id & _ID, (FLAG_FIN << 24 if fin else 0) | size)
+
+
 class FrameWriter:
     """Encodes frames; owns the connection's outgoing header compressor."""
 
@@ -186,10 +194,7 @@ class FrameWriter:
     def encode(self, frame: Frame) -> bytes:
         match frame:
             case Data(stream_id, data, fin):
-                if len(data) > MAX_LENGTH:
-                    raise SpdyError("frame too large")
-                flags = FLAG_FIN if fin else 0
-                return struct.pack(">II", stream_id & _ID, flags << 24 | len(data)) + data
+                return data_head(stream_id, len(data), fin) + data
             case SynStream():
                 flags = (FLAG_FIN if frame.fin else 0) | (
                     FLAG_UNIDIRECTIONAL if frame.unidirectional else 0

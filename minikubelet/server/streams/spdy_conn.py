@@ -10,7 +10,7 @@ streaming.md Part 3.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.abc
@@ -20,7 +20,11 @@ from minikubelet.server.streams import spdy
 
 __all__ = ["SpdyConnection", "SpdyStream"]
 
-_CHUNK = 1 << 16  # our DATA frames carry at most this much
+# Our DATA frames carry at most this much: what one read of a pod's socket gives (asyncio reads
+# up to 256 KiB at a time), so a read is one frame. kubectl pays per frame (a few goroutine
+# hand-offs each): 64 KiB frames cost it 6.7 ms of CPU per MiB in a tunnelled download, 256 KiB
+# ones 3.3-4.0 ms. SPDY allows 16 MiB; spdystream reads any length.
+_CHUNK = 1 << 18
 
 
 class SpdyStream:
@@ -44,7 +48,7 @@ class SpdyStream:
 
     async def send(self, data: bytes) -> None:
         for at in range(0, max(len(data), 1), _CHUNK):
-            await self.conn.write(spdy.Data(self.id, data[at : at + _CHUNK]))
+            await self.conn.write_data(self.id, data[at : at + _CHUNK])
 
     async def close(self) -> None:
         if not self.finished:
@@ -71,7 +75,14 @@ class SpdyConnection:
     def __init__(self, stream: anyio.abc.ByteStream) -> None:
         self._stream = stream
         self._writer = spdy.FrameWriter()
-        self._lock = anyio.Lock()
+        # fast_acquire: a free lock is taken without a trip through the event loop (anyio's
+        # default yields on every acquire: a sixth of the agent's time relaying a download)
+        self._lock = anyio.Lock(fast_acquire=True)
+        # A WebSocket tunnel frames our head and payload without joining them first (one copy
+        # of every payload less); other streams get them joined.
+        self._send_parts: Callable[..., Awaitable[None]] = getattr(
+            stream, "send_parts", self._joined
+        )
         self._streams: dict[int, SpdyStream] = {}
         self._last_id = 0
         self.new_streams: MemoryObjectSendStream[SpdyStream]
@@ -81,6 +92,15 @@ class SpdyConnection:
     async def write(self, frame: spdy.Frame) -> None:
         async with self._lock:
             await self._stream.send(self._writer.encode(frame))
+
+    async def write_data(self, stream_id: int, data: bytes, fin: bool = False) -> None:
+        """One DATA frame, the bytes `write(spdy.Data(...))` sends, with one copy less."""
+        head = spdy.data_head(stream_id, len(data), fin)
+        async with self._lock:
+            await self._send_parts(head, data)
+
+    async def _joined(self, *parts: bytes) -> None:
+        await self._stream.send(b"".join(parts))
 
     async def serve(self, accept: Callable[[SpdyStream], bool] = lambda s: True) -> None:
         """Read until the client closes, sends GOAWAY or breaks the framing."""

@@ -90,7 +90,7 @@ class WebSocket:
     def __init__(self, stream: anyio.abc.ByteStream, initial: bytes = b"") -> None:
         self._stream = stream
         self._ws = Connection(ConnectionType.SERVER, trailing_data=initial)
-        self._send_lock = anyio.Lock()
+        self._send_lock = anyio.Lock(fast_acquire=True)
         self._parts: list[bytes | str] = []
         self._ended = False
 

@@ -128,6 +128,16 @@ def test_frames_both_ways(wire: bytes, frame: spdy.Frame) -> None:
     assert FrameWriter().encode(frame) == wire
 
 
+def test_a_data_head_is_the_data_frames_first_eight_bytes() -> None:
+    """What a tunnel sends before a payload it does not copy (SPDY/3.1 §2.2.2: stream id with
+    the control bit clear, then flags and a 24-bit length)."""
+    assert spdy.data_head(3, 4, fin=True) == H("00000003 01000004")
+    assert spdy.data_head(5, 1 << 18) == H("00000005 00040000")
+    assert spdy.data_head(7, 0xFFFFFF) == H("00000007 00ffffff")
+    with pytest.raises(SpdyError, match="too large"):
+        spdy.data_head(1, 1 << 24)
+
+
 def test_a_partial_frame_waits_for_the_rest() -> None:
     reader = FrameReader()
     assert reader.feed(H("00000001 00000005") + b"he") == []
