@@ -6,7 +6,8 @@
 #
 # - apt-get installs whatever of docker.io, debootstrap, iproute2, catatonit, podman (the
 #   core e2e tests run on it too), docker-registry (the distribution registry the pull
-#   tests run on loopback) and apache2-utils (htpasswd, for the registry with basic auth) is missing (apt is not
+#   tests run on loopback), apache2-utils (htpasswd, for the registry with basic auth) and
+#   nftables (its libnftables writes the node's Service rules) is missing (apt is not
 #   touched at all when everything is present);
 # - when `docker info` fails, starts dockerd in the background (log under /tmp) and
 #   waits for it with a deadline (MINIKUBELET_DOCKERD_TIMEOUT seconds, default 60);
@@ -40,6 +41,7 @@ declare -A WANT=(
     [docker-registry]=docker-registry
     [podman]=podman
     [htpasswd]=apache2-utils
+    [nft]=nftables
 )
 
 missing=()

@@ -6,7 +6,8 @@
       ├─ Node.run                             pod workers and their probers, probe history,
       │                                       runtime events, housekeeping
       ├─ EndpointsController.run              Endpoints and EndpointSlices from pods' readiness
-      ├─ ServiceProxy.run                     cluster IPs on a TUN device, listeners to ready pods
+      ├─ ServiceProxy.run                     cluster IPs on a TUN device, DNAT rules (nftables)
+      │                                       or listeners to ready pods
       ├─ DnsServer.run                        cluster DNS on 10.96.0.10, other names forwarded
       ├─ uvicorn on the UNIX socket (0600)    the Kubernetes-shaped API
       └─ uvicorn on HTTPS (--listen)          the same API for kubectl, behind a bearer token
@@ -44,12 +45,14 @@ from minikubelet.server.auth import TokenAuth
 from minikubelet.server.dashboard import DashboardListener
 from minikubelet.server.deps import Listener
 from minikubelet.server.streams.upgrade import UpgradingH11Protocol
+from minikubelet.services.proxy_rules import PROXY_MODES
 from minikubelet.services.tun import AddressSpace, NoAddresses, TunAddresses, device_name
 from minikubelet.store import Store
 
 if TYPE_CHECKING:
     from minikubelet.services.controller import EndpointsController
     from minikubelet.services.dns_server import DnsServer
+    from minikubelet.services.kernel import KernelRoutes
     from minikubelet.services.proxy import ServiceProxy
 
 __all__ = ["AgentConfig", "main", "run_agent", "serve"]
@@ -64,6 +67,7 @@ class AgentConfig:
     listen: str | None = None  # HOST:PORT for the HTTPS listener, none by default
     sandbox_pool: int = 2  # warm sandboxes kept ready for new pods; 0 turns them off
     nodeport_addresses: str = ""  # kube-proxy's --nodeport-addresses; empty: 127.0.0.1 only
+    proxy_mode: str = "nftables"  # kube-proxy's --proxy-mode: nftables, or userspace listeners
 
 
 def instance_id(paths: StatePaths) -> str:
@@ -117,6 +121,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
     from minikubelet.services.proxy import ServiceProxy
 
     addresses = _cluster_addresses(paths)
+    kernel = _service_routes(paths, config.proxy_mode)
     try:
         node = Node(
             store,
@@ -149,7 +154,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
         sock = _bind(str(paths.socket))
         endpoints = EndpointsController(store, clock)
         node_ports = NodePortAddresses.parse(config.nodeport_addresses)
-        proxy = ServiceProxy(store, clock, addresses, node_ports)
+        proxy = ServiceProxy(store, clock, addresses, node_ports, kernel)
         deps.started = False  # /healthz: 503 until the node and the services are up
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
             async with anyio.create_task_group() as tg:
@@ -172,6 +177,8 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
                     https[0].should_exit = True
                 tg.cancel_scope.cancel()
     finally:
+        if kernel is not None:
+            kernel.close()
         addresses.close()
         store.close()
         for leftover in (paths.pid, paths.socket):
@@ -203,6 +210,21 @@ def _cluster_addresses(paths: StatePaths) -> AddressSpace:
     except OSError as exc:
         log.warning("no TUN device for cluster IPs (%s); ClusterIPs will not answer", exc)
         return NoAddresses()
+
+
+def _service_routes(paths: StatePaths, mode: str) -> KernelRoutes | None:
+    """The agent's nftables table for the service routes (gone with this process), or none:
+    `--proxy-mode userspace`, or where libnftables or the kernel refuses (then the agent's
+    listeners carry the traffic)."""
+    if mode != "nftables":
+        return None
+    from minikubelet.services.kernel import KernelRoutes
+
+    try:
+        return KernelRoutes.open(instance_id(paths))
+    except OSError as exc:
+        log.warning("no nftables for service routes (%s); the agent relays Service traffic", exc)
+        return None
 
 
 async def _cluster_dns(
@@ -302,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--listen")
     parser.add_argument("--sandbox-pool", type=int, default=AgentConfig.sandbox_pool)
     parser.add_argument("--nodeport-addresses", default="")
+    parser.add_argument("--proxy-mode", choices=PROXY_MODES, default=AgentConfig.proxy_mode)
     args = parser.parse_args(argv)
     from minikubelet.services.nodeports import NodePortAddresses
 
@@ -316,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         listen=args.listen,
         sandbox_pool=max(0, args.sandbox_pool),
         nodeport_addresses=args.nodeport_addresses,
+        proxy_mode=args.proxy_mode,
     )
     try:
         return run_agent(config)

@@ -20,6 +20,7 @@ from minikubelet.cli.client import AgentUnavailable, ApiClient, start_detached
 from minikubelet.clock import poll
 from minikubelet.paths import StatePaths
 from minikubelet.services.nodeports import NodePortAddresses
+from minikubelet.services.proxy_rules import PROXY_MODES
 
 __all__ = ["add_arguments", "not_ready", "run"]
 
@@ -50,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where NodePorts listen, as kube-proxy's flag: the host's addresses in these CIDRs, "
         "or 'primary' (the node's InternalIP); default 127.0.0.1 only",
     )
+    parser.add_argument(
+        "--proxy-mode",
+        choices=PROXY_MODES,
+        help="how Service traffic reaches the pods, as kube-proxy's flag: 'nftables' (the "
+        "default: DNAT rules in the node's own table) or 'userspace' (relayed by the node)",
+    )
 
 
 def _pid(paths: StatePaths) -> int | None:
@@ -63,8 +70,8 @@ def _pid(paths: StatePaths) -> int | None:
 
 def _options(args: argparse.Namespace) -> list[str]:
     """This command's options for the agent (the CLI's autostart passes none)."""
-    options = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
-               if k in ("node_name", "listen", "nodeport_addresses") and v]  # fmt: skip
+    passed = ("node_name", "listen", "nodeport_addresses", "proxy_mode")
+    options = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items() if k in passed and v]
     if args.sandbox_pool != DEFAULT_POOL:
         options.append(f"--sandbox-pool={args.sandbox_pool}")
     return options

@@ -1,8 +1,9 @@
-"""The node's service proxy: kube-proxy's job, done by listeners in the agent.
+"""The node's service proxy: kube-proxy's job, in the kernel's NAT rules or in the agent.
 
-    watch Services, EndpointSlices ─▶ desired listeners (proxy_rules.py, pure)
+    watch Services, EndpointSlices ─▶ desired routes (proxy_rules.py, pure)
                                       ├─ cluster IPs on the agent's TUN device (tun.py)
-                                      └─ one TCP listener per (clusterIP|node-port address, port)
+                                      ├─ DNAT rules in the agent's nftables table (kernel.py)
+                                      └─ else one TCP listener per (address, port)
                                          with usable endpoints; each new connection goes to the next
                                          endpoint in turn (or the client's, with ClientIP
                                          affinity) and the bytes are relayed both ways
@@ -14,11 +15,14 @@ kube-proxy's REJECT rule refuses it. A readiness change reaches the listeners as
 endpoint-slice controller writes the slice. Connections already made keep running (as
 conntrack keeps them) until either side closes.
 
-Why listeners and not iptables DNAT rules: everything the proxy makes (addresses, sockets) dies
-with the agent's process, so a SIGKILLed agent leaves nothing on the host, which kernel rules
-cannot promise; `127.0.0.1:NODEPORT` needs no `route_localnet`; and several agents can share
-one host without touching each other's chains. The cost is a user-space copy per byte
-(bench/services.py measures it against the pod IP).
+With a `KernelRoutes` (kernel.py, the default where libnftables and the kernel allow it), the
+cluster IPs' ports and the 127.0.0.1 NodePorts are not listened on: they are DNAT rules in the
+agent's own nftables table, as kube-proxy's nftables mode makes them, so the bytes never pass
+through the agent. Listeners remain for NodePorts on other addresses (`--nodeport-addresses`:
+on Docker's bridge, traffic from other hosts would meet Docker's FORWARD policy) and for
+everything when the node runs without nftables (`--proxy-mode userspace`). Both die with the
+agent's process: the table is owned by its netlink socket, the listeners are its sockets, so
+a SIGKILLed agent leaves neither on the host.
 """
 
 from __future__ import annotations
@@ -33,7 +37,14 @@ import anyio.to_thread
 from anyio.abc import SocketStream, TaskStatus
 
 from minikubelet.clock import Clock
-from minikubelet.services.nodeports import REFRESH, NodePortAddresses, host_addresses
+from minikubelet.services.kernel import KernelRoutes
+from minikubelet.services.nodeports import (
+    LOOPBACK,
+    REFRESH,
+    NodePortAddresses,
+    host_addresses,
+    node_internal_ips,
+)
 from minikubelet.services.proxy_rules import Address, Backend, cluster_ips, desired_listeners
 from minikubelet.services.tun import AddressSpace
 from minikubelet.store import Store
@@ -65,11 +76,13 @@ class ServiceProxy:
         clock: Clock,
         addresses: AddressSpace,
         node_ports: NodePortAddresses | None = None,
+        kernel: KernelRoutes | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._addresses = addresses
         self._node_ports = node_ports or NodePortAddresses()
+        self._kernel = kernel
         self._hosts: tuple[str, ...] = ()  # where NodePorts listen now
         self._interfaces: list[tuple[str, str]] = []  # the host's addresses, last read
         self._owned: set[str] = set()
@@ -77,16 +90,17 @@ class ServiceProxy:
         self._wake = anyio.Event()
         self.on_change: Callable[[], None] = lambda: None
         self.connections = 0  # accepted connections (tests and the bench read it)
+        self.routed: dict[Address, Backend] = {}  # what the kernel routes now
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         try:
             async with anyio.create_task_group() as tg:
                 kinds = ["Service", "EndpointSlice"]
-                if self._node_ports.primary:
-                    kinds.append("Node")  # its InternalIP may come or change
+                if self._node_ports.primary or self._kernel is not None:
+                    kinds.append("Node")  # its InternalIP (the pod bridge) may come or change
                 for kind in kinds:
                     tg.start_soon(self._follow, self._store.watch(kind, None, None))
-                if self._node_ports.cidrs:
+                if self._node_ports.cidrs or self._kernel is not None:
                     self._interfaces = await anyio.to_thread.run_sync(host_addresses)
                     tg.start_soon(self._follow_host_addresses)
                 self._sync(tg)
@@ -133,6 +147,8 @@ class ServiceProxy:
             except OSError as exc:
                 log.warning("cannot own cluster IP %s: %s", ip, exc)
         wanted = desired_listeners(services, slices, self._hosts)
+        if self._kernel is not None:
+            wanted = self._route_in_kernel(self._kernel, wanted)
         for address in list(self._listeners):
             if address not in wanted:
                 self._listeners.pop(address).scope.cancel()
@@ -150,6 +166,33 @@ class ServiceProxy:
             self._addresses.remove(ip)
             self._owned.discard(ip)
         self.on_change()
+
+    def _route_in_kernel(
+        self, kernel: KernelRoutes, wanted: dict[Address, Backend]
+    ) -> dict[Address, Backend]:
+        """Hand the cluster IPs' ports, and 127.0.0.1's NodePorts once the pod bridge allows
+        them, to the kernel; what is left is for listeners."""
+        nodes, _ = self._store.list("Node", None)
+        bridge = ""
+        for ip in node_internal_ips(nodes[0] if nodes else None):
+            bridge = kernel.bridge(ip, self._interfaces) or bridge
+        routed = {
+            address: backend
+            for address, backend in wanted.items()
+            if address[0] in self._owned or (bridge and address[0] in LOOPBACK)
+        }
+        try:
+            kernel.apply(routed)
+        except OSError as exc:
+            log.warning("nftables refused the service routes, listening instead: %s", exc)
+            try:
+                kernel.apply({})  # no stale route in front of the listeners
+            except OSError:
+                pass
+            self.routed = {}
+            return wanted
+        self.routed = routed
+        return {address: backend for address, backend in wanted.items() if address not in routed}
 
     def listening(self) -> dict[Address, Backend]:
         return {address: listener.backend for address, listener in self._listeners.items()}

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from minikubelet.api.raw import JSON
 
-__all__ = ["Backend", "cluster_ips", "desired_listeners", "usable_endpoints"]
+__all__ = ["PROXY_MODES", "Backend", "cluster_ips", "desired_listeners", "usable_endpoints"]
 
 Address = tuple[str, int]
+PROXY_MODES = ("nftables", "userspace")  # the agent's --proxy-mode; the first is the default
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from dnslib import DNSRecord
 
+from minikubelet.services.kernel import table_name
 from minikubelet.services.tun import device_name
 from tests.e2e.conftest import Agent
 from tests.e2e.pods import logs
@@ -53,6 +54,14 @@ def answer(url: str) -> str | None:
         return get(url)
     except OSError:
         return None
+
+
+def table(agent: Agent) -> str | None:
+    """The agent's nftables table as `nft` lists it; None when there is none."""
+    listed = subprocess.run(
+        ["nft", "list", "table", "ip", table_name(agent.instance)], capture_output=True, text=True
+    )
+    return listed.stdout if listed.returncode == 0 else None
 
 
 def device_exists(agent: Agent) -> bool:
@@ -144,13 +153,49 @@ def test_cluster_ip_and_node_port(agent: Agent) -> None:
     assert resolved.stdout.split() == [ip, ip], resolved.stderr
 
     assert device_exists(agent)
+    assert f"{ip} . 80 : goto service-" in (table(agent) or ""), "the kernel routes it"
     agent.kill()
     assert not device_exists(agent), "a SIGKILLed agent leaves no device or address behind"
+    assert table(agent) is None, "nor nftables rules"
     agent.start()
     agent.wait_for(lambda: device_exists(agent), 10, "the restarted agent's device")
     assert agent.wait_for(lambda: answer(f"http://{ip}/"), 30, "the cluster IP answering again")
     agent.stop()
     assert not device_exists(agent), "a stopped agent leaves nothing behind"
+    assert table(agent) is None
+
+
+def test_a_pod_reaches_itself_and_userspace_mode_relays(agent: Agent) -> None:
+    """The kernel's routes take a pod back to itself through its Service (hairpin: the
+    bridge port's hairpin mode and a masquerade); with `--proxy-mode userspace` the agent
+    relays instead, with no table of its own."""
+    agent.apply(webapl("self"))
+    body = {"metadata": {"name": "self"}, "spec": {"selector": {"app": "web"}, "ports": [
+        {"port": 8080, "targetPort": 3000}
+    ]}}  # fmt: skip
+    ip = agent.api.request("POST", SVC, body=body)["spec"]["clusterIP"]
+    url = f"http://{ip}:8080/"
+    assert agent.wait_for(lambda: answer(url), 60, "the Service answering")
+    pod_ip = agent.pod("self")["status"]["podIP"]
+    assert f"dnat to {pod_ip}:3000" in (table(agent) or "")
+    labels = [f"minikubelet.instance={agent.instance}", "io.kubernetes.pod.name=self"]
+    container = subprocess.run(
+        ["docker", "ps", "-q", *(a for label in labels for a in ("--filter", f"label={label}")),
+         "--filter", "label=io.kubernetes.container.name=web"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()[0]  # fmt: skip
+    request = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3"
+    script = f"exec 3<>/dev/tcp/{ip}/8080 && {request}"
+    inside = subprocess.run(
+        ["docker", "exec", container, "timeout", "10", "bash", "-c", script],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert inside.stdout.startswith("HTTP/1.1 200 OK"), f"hairpin: {inside.stderr}"
+
+    agent.stop()
+    agent.start("--proxy-mode", "userspace")
+    assert agent.wait_for(lambda: answer(url), 30, "the Service relayed by the agent")
+    assert table(agent) is None, "userspace: no nftables table"
 
 
 def test_node_ports_on_other_addresses_only_when_asked(agent: Agent) -> None:
