@@ -4,7 +4,7 @@ socket API tells the CLI the URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -124,8 +124,11 @@ async def test_a_burst_of_changes_sends_a_table_at_most_once_a_second(tmp_path: 
         deps = ApiDeps(store=store, clock=clock, node_name="node1")
         sent: list[float] = []
 
+        async def inline(build: Callable[[], bytes]) -> bytes:
+            return build()  # on the loop: the fake clock settles what runs there
+
         async def follow() -> None:
-            async for _ in _pods(deps):
+            async for _ in _pods(deps, inline):
                 sent.append(clock.monotonic())
 
         def change(index: int) -> None:
