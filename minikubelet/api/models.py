@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.raw import JSON
 
 __all__ = [
     "Container",
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 IntOrString = int | str
-Extra = dict[str, Any]
+Extra = JSON  # the fields a class does not model, kept as the API wrote them
 
 
 def _extra() -> Extra:

@@ -19,6 +19,7 @@ import anyio
 from minikubelet.api.codec import from_dict
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Container, HTTPGetAction, Pod
+from minikubelet.api.raw import JSON
 from minikubelet.clock import Clock
 from minikubelet.errors import RuntimeFailure
 from minikubelet.node.actions import format_pod
@@ -26,8 +27,6 @@ from minikubelet.prober.handlers import ProbeError, http_get, http_request
 from minikubelet.runtime.types import Runtime
 
 __all__ = ["HookRunner", "hook"]
-
-JSON = dict[str, Any]
 
 
 def hook(container: Container, name: str) -> JSON | None:

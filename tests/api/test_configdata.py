@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from minikubelet.api import configdata, gobase64
+from minikubelet.api.raw import JSON
 from minikubelet.errors import BadRequest
 
-JSON = dict[str, Any]
 CONFIG_KEY = (
     "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
     "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "

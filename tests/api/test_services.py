@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from minikubelet.api.ipalloc import IPRange, PortRange
+from minikubelet.api.raw import JSON
 from minikubelet.api.services import (
     Allocation,
     Taken,
@@ -21,7 +22,6 @@ from minikubelet.api.services import (
 )
 from minikubelet.errors import BadRequest, InternalError, Invalid, StatusError
 
-JSON = dict[str, Any]
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 BASE: JSON = {
     "apiVersion": "v1",

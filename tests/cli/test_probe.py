@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from minikubelet.api.codec import from_dict
 from minikubelet.api.models import Container, Pod, PodStatus, Probe
+from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
 from minikubelet.cli.main import main
 from minikubelet.cli.transport import HttpxTransport
@@ -23,7 +23,6 @@ from minikubelet.prober.worker import Kind
 from minikubelet.server import ApiDeps, create_app
 from minikubelet.store import Store
 
-JSON = dict[str, Any]
 CID = "docker://c1"
 POD: JSON = {
     "metadata": {"name": "web", "namespace": "default", "uid": "u1"},

@@ -14,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from minikubelet.api.kinds import Kind, lookup, register, unregister
+from minikubelet.api.raw import JSON
 from minikubelet.api.strategy import ObjectStrategy
 from minikubelet.api.validation.field import FieldError, Path, required
 from minikubelet.cli.main import main
@@ -21,8 +22,6 @@ from minikubelet.clock import FakeClock
 from minikubelet.printers.tables import TablePrinter
 from minikubelet.server import ApiDeps, create_app
 from minikubelet.store import Store
-
-JSON = dict[str, Any]
 
 
 class WidgetStrategy(ObjectStrategy):

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import yaml
 
+from minikubelet.api.raw import JSON
 from minikubelet.clock import poll
 from tests.e2e.conftest import ROOT, Agent
 from tests.needs import unavailable
 
 pytestmark = pytest.mark.e2e
 
-JSON = dict[str, Any]
 MANIFEST = ROOT / "manifests" / "webapl-pod-short.yaml"
 HISTORY = "/minikubelet/v1/namespaces/default/pods/webapl/probes"
 PROMPT = 5.0  # "within a few seconds": the page after the node, on a loaded machine

@@ -19,10 +19,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from minikubelet.api.raw import JSON
 from tests.e2e.conftest import ROOT
 from tests.e2e.pods import (
     BASE,
@@ -38,7 +38,6 @@ from tests.e2e.test_kubectl import Node, listening_node
 
 pytestmark = pytest.mark.e2e
 
-JSON = dict[str, Any]
 _LASTS = re.compile(r"\(lasts [^)]*\)")
 
 

@@ -18,12 +18,12 @@ import pytest
 import yaml
 
 from minikubelet.api.codec import parse_time
+from minikubelet.api.raw import JSON
 from tests.e2e.conftest import ROOT, Agent
 from tests.needs import unavailable
 
 pytestmark = pytest.mark.e2e
 
-JSON = dict[str, Any]
 PATH = "/minikubelet/v1/namespaces/default/pods/webapl/probes"
 MANIFEST = ROOT / "manifests" / "webapl-pod-short.yaml"
 

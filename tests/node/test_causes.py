@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from minikubelet.api.raw import JSON
 from minikubelet.node.causes import kill_cause, ready_cause, restart_cause
 
-JSON = dict[str, Any]
 FAIL = "HTTP probe failed with statuscode: 500"
 
 

@@ -10,9 +10,8 @@ import pytest
 from minikubelet.api.create import decode_pod
 from minikubelet.api.models import Pod
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.raw import JSON
 from minikubelet.node.envvars import EnvContext, EnvError, make_environment
-
-JSON = dict[str, Any]
 
 
 def b64(text: str) -> str:

@@ -6,18 +6,17 @@ import base64
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from minikubelet.api.create import decode_pod
 from minikubelet.api.models import Pod
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.raw import JSON
 from minikubelet.node.atomic_writer import DATA_DIR, PathError, validate_path, write_payload
 from minikubelet.node.projection import FileProjection, VolumeError, payload
 from tests.node.test_envvars import CFG, SEC, Objects
 
-JSON = dict[str, Any]
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 BIN = {
     "kind": "ConfigMap",

@@ -18,11 +18,11 @@ import pytest
 import yaml
 
 from minikubelet.api.codec import format_time
+from minikubelet.api.raw import JSON
 from minikubelet.printers.describe import describe_pod, describe_pods
 from minikubelet.printers.describe_fields import annotation_lines, probe_text, qos_class
 from minikubelet.printers.describe_sections import event_rows
 
-JSON = dict[str, Any]
 Case = tuple[JSON, list[JSON]]
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 NODE, HOST_IP, POD_IP = "node1", "172.30.0.1", "172.30.0.5"

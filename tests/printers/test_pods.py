@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from minikubelet.api.raw import JSON
 from minikubelet.printers.pods import pod_row
 
-JSON = dict[str, Any]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 AGO_44S = "2025-12-31T23:59:16Z"
 AGO_97S = "2025-12-31T23:58:23Z"

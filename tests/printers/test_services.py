@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from minikubelet.api.raw import JSON
 from minikubelet.printers.describe_services import (
     describe_endpoint_slice,
     describe_endpoints,
@@ -16,7 +17,6 @@ from minikubelet.printers.describe_services import (
 )
 from minikubelet.printers.services import endpoint_slice_row, endpoints_row, service_row
 
-JSON = dict[str, Any]
 NOW = datetime(2025, 1, 2, 3, 5, 0, tzinfo=UTC)
 META = {"name": "web", "namespace": "default", "creationTimestamp": "2025-01-02T03:04:20Z"}
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from minikubelet.api.raw import JSON
 from minikubelet.printers.tables import event_row, node_row, row_for, table
 
-JSON = dict[str, Any]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 EVENT: JSON = {

@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 
 from minikubelet.api.models import Container, ObjectMeta, Pod, PodSpec
+from minikubelet.api.raw import JSON
 from minikubelet.clock import FakeClock
 from minikubelet.node.container_history import ContainerHistory, Tail
 from minikubelet.prober.history import HistoryWriter, Pending
@@ -31,7 +31,6 @@ from minikubelet.store.probes import DEFAULT_RING, _writer_connection
 
 pytestmark = pytest.mark.anyio
 
-JSON = dict[str, Any]
 T0 = "2026-01-01T00:00:00Z"
 T1 = "2026-01-01T00:00:20Z"
 T2 = "2026-01-01T00:00:21Z"

@@ -12,12 +12,11 @@ import anyio
 import pytest
 
 from minikubelet.api.codec import parse_time
+from minikubelet.api.raw import JSON
 from minikubelet.api.service_strategy import SERVICE_STRATEGY
 from minikubelet.clock import FakeClock
 from minikubelet.services.controller import EndpointsController
 from minikubelet.store import Store
-
-JSON = dict[str, Any]
 
 
 @pytest.fixture

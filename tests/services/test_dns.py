@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from dnslib import QTYPE, DNSRecord
 
+from minikubelet.api.raw import JSON
 from minikubelet.clock import FakeClock
 from minikubelet.services.dns import build_zone, lookup
 from minikubelet.services.dns_server import DnsServer, host_nameservers
 from minikubelet.store import Store
-
-JSON = dict[str, Any]
 
 
 def service(name: str, ip: str = "10.96.0.20", **spec: Any) -> JSON:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from minikubelet.api.raw import JSON
 from minikubelet.services.endpoints import (
     desired_endpoints,
     desired_slices,
@@ -17,7 +18,6 @@ from minikubelet.services.endpoints import (
     rfc3339_nano,
 )
 
-JSON = dict[str, Any]
 SERVICE: JSON = {
     "metadata": {"name": "web", "namespace": "default", "uid": "svc-uid", "labels": {"tier": "x"}},
     "spec": {

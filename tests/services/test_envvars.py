@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from minikubelet.api.raw import JSON
 from minikubelet.services.envvars import from_services, service_env
-
-JSON = dict[str, Any]
 
 
 def service(name: str, ns: str, ip: str, *ports: JSON) -> JSON:

@@ -10,13 +10,12 @@ from typing import Any
 import anyio
 import pytest
 
+from minikubelet.api.raw import JSON
 from minikubelet.clock import FakeClock
 from minikubelet.services.proxy import ServiceProxy
 from minikubelet.services.proxy_rules import Backend, desired_listeners, usable_endpoints
 from minikubelet.services.tun import NoAddresses
 from minikubelet.store import Store
-
-JSON = dict[str, Any]
 
 
 def service(name: str = "web", ip: str = "10.96.0.20", **spec: Any) -> JSON:
