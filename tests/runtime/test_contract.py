@@ -276,6 +276,26 @@ async def test_exec_success_failure_and_timeout(harness: Harness) -> None:
     assert len((await harness.runtime.exec(container_id, big, 10)).output) == 10 * 1024
 
 
+async def test_an_exec_timeout_is_about_the_process_not_its_turn(harness: Harness) -> None:
+    """24 exec probes at once, each a 1 s process with a 3 s timeout: none times out. Their
+    outputs are read side by side; a read waiting for a thread token behind the others (8 at a
+    time: the third eight would start reading 2 s late) must not count against its timeout."""
+    sandbox = await harness.sandbox()
+    container_id = await harness.run(harness.spec(sandbox, "c", command=("sleep", "600")))
+    await harness.wait_state(container_id, InstanceState.RUNNING)
+    argv = ["sh", "-c", "sleep 1; echo done"]
+    harness.script_exec(argv, ExecResult(0, b"done\n"))
+    results: list[ExecResult] = []
+
+    async def probe() -> None:
+        results.append(await harness.runtime.exec(container_id, argv, 3))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(24):
+            tg.start_soon(probe)
+    assert [(r.exit_code, r.timed_out, r.output) for r in results] == [(0, False, b"done\n")] * 24
+
+
 async def test_logs_tail_timestamps_and_follow(harness: Harness) -> None:
     sandbox = await harness.sandbox()
     script = "echo line1; echo line2; echo line3; sleep 1; echo late"
