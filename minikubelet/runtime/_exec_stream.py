@@ -17,9 +17,12 @@ from typing import Any
 import anyio
 import anyio.abc
 
+from minikubelet.runtime._engine_http import EngineHTTP
+
 __all__ = [
     "RawExec",
     "create_and_start_exec",
+    "engine_exec",
     "open_attach",
     "open_exec",
     "start_attach",
@@ -157,6 +160,25 @@ def create_and_start_exec(
     created = client.exec_create(container_id, argv, stdin=stdin, tty=tty)
     exec_id = str(created["Id"])
     return exec_id, start_exec(client, exec_id, tty)
+
+
+async def engine_exec(
+    engine: EngineHTTP, container_id: str, argv: list[str], *, stdin: bool, tty: bool
+) -> tuple[str, anyio.abc.SocketStream, bytes]:
+    """`create_and_start_exec` on the event loop: the requests the SDK's `exec_create` and
+    `start_exec` write (the same JSON bodies, `Upgrade: tcp`); the exec's id, the switched
+    connection and the bytes read past its head."""
+    created = await engine.json(
+        "POST",
+        f"/containers/{container_id}/exec",
+        {
+            "Container": container_id, "User": "", "Privileged": False, "Tty": tty,
+            "AttachStdin": stdin, "AttachStdout": True, "AttachStderr": True, "Cmd": argv,
+        },
+    )  # fmt: skip
+    exec_id = str(created["Id"])
+    stream, initial = await engine.upgrade(f"/exec/{exec_id}/start", {"Tty": tty, "Detach": False})
+    return exec_id, stream, initial
 
 
 async def open_exec(

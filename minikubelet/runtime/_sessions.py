@@ -1,8 +1,10 @@
 """Interactive sessions on the engine (exec), a part of `DockerRuntime` kept apart.
 
-Docker-free: the SDK calls go through the runtime's own `_call` (a worker thread behind the
-sessions gate, STYLE pattern 5) on the client it gives; the session's bytes then move on the
-event loop (`_exec_stream`).
+Docker-free: an exec's create, start and exit code are requests written on the event loop
+(`_engine_http`) when the engine listens on a UNIX socket; otherwise (and for Podman, whose
+answers to them are not tested this way) the SDK calls go through the runtime's own `_call` (a
+worker thread behind the sessions gate, STYLE pattern 5) on the client it gives. The session's
+bytes move on the event loop either way (`_exec_stream`).
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.abc
 import anyio.to_thread
 
-from minikubelet.errors import RuntimeFailure
+from minikubelet.errors import ContainerNotFound, RuntimeFailure, RuntimeUnavailable
+from minikubelet.runtime._engine_http import EngineError, EngineHTTP, unix_socket_path
 from minikubelet.runtime._exec_stream import (
+    RawExec,
     create_and_start_exec,
+    engine_exec,
     open_attach,
     open_exec,
     socket_stream,
@@ -27,9 +32,18 @@ from minikubelet.runtime._exec_stream import (
 from minikubelet.runtime._netns import dial_in_netns
 from minikubelet.runtime.types import ExecStream
 
-__all__ = ["Sessions"]
+__all__ = ["Sessions", "engine_failure"]
 
 DIAL_TIMEOUT = 10.0
+T = TypeVar("T")
+
+
+def engine_failure(exc: EngineError) -> RuntimeFailure:
+    """As the runtime translates the SDK's errors: a missing (or going) container, else the
+    call's failure, in the engine's words."""
+    if exc.status == 404 or "marked for removal" in exc.message:
+        return ContainerNotFound(exc.message)
+    return RuntimeFailure(exc.message)
 
 
 class Sessions:
@@ -41,14 +55,52 @@ class Sessions:
     _kill_exec: Callable[[str], Awaitable[None]]
     _inspect: Callable[[str], Awaitable[dict[str, Any]]]
     _netns: dict[str, tuple[str, int]]  # sandbox id -> its /proc/<pid>/ns/net, and inode
+    _client: Callable[[Any], Awaitable[Any]]
+    _api_version: str | None
+    _podman: bool
+    _engine_http: EngineHTTP | None | bool = False  # False: not decided yet
+
+    async def _engine(self) -> EngineHTTP | None:
+        """The engine's API on the event loop, once a client learnt its version; None when
+        the engine is not on a UNIX socket or is Podman."""
+        if self._engine_http is False:
+            await self._client(self._sessions)  # the API version and the engine's kind
+            path = unix_socket_path(os.environ)
+            version = self._api_version
+            usable = path is not None and version is not None and not self._podman
+            self._engine_http = EngineHTTP(path, version) if usable and path and version else None
+        return self._engine_http if isinstance(self._engine_http, EngineHTTP) else None
+
+    async def _engine_call(self, pending: Awaitable[T]) -> T:
+        try:
+            return await pending
+        except EngineError as exc:
+            raise engine_failure(exc) from exc
+        except OSError as exc:  # TimeoutError included
+            raise RuntimeUnavailable(f"Docker engine unreachable: {exc}") from exc
 
     @contextlib.asynccontextmanager
     async def exec_stream(
         self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
     ) -> AsyncIterator[ExecStream]:
         call = partial(self._call, gate=self._sessions)
-        exec_id, started = await call(create_and_start_exec, container_id, argv, stdin, tty)
-        session = await open_exec(call, exec_id, started, tty, partial(self._exit_code, exec_id))
+        engine = await self._engine()
+        if engine is None:
+            exec_id, started = await call(create_and_start_exec, container_id, argv, stdin, tty)
+            exit_code = partial(self._exit_code, exec_id)
+            session = await open_exec(call, exec_id, started, tty, exit_code)
+        else:
+            # Shielded, as a worker thread is never abandoned: an exec the engine started is
+            # always in our hands to kill when the session ends early.
+            with anyio.CancelScope(shield=True):
+                exec_id, stream, initial = await self._engine_call(
+                    engine_exec(engine, container_id, argv, stdin=stdin, tty=tty)
+                )
+            session = RawExec(
+                stream, tty=tty, initial=initial,
+                resize=partial(self._resize_exec, exec_id),
+                exit_code=partial(self._exit_code, exec_id),
+            )  # fmt: skip
         try:
             yield session
         finally:
@@ -56,6 +108,18 @@ class Sessions:
                 if session.exited is None:  # the client left first: no process stays behind
                     await self._kill_exec(exec_id)
                 await session.aclose()
+
+    async def _resize_exec(self, exec_id: str, width: int, height: int) -> None:
+        await self._call(lambda c: c.exec_resize(exec_id, height, width), gate=self._sessions)
+
+    async def exec_state(self, exec_id: str) -> dict[str, Any] | None:
+        """`GET /exec/{id}/json` on the event loop; None when the engine is reached only
+        through the SDK (the caller asks it then)."""
+        engine = await self._engine()
+        if engine is None:
+            return None
+        found: dict[str, Any] = await self._engine_call(engine.json("GET", f"/exec/{exec_id}/json"))
+        return found
 
     @contextlib.asynccontextmanager
     async def attach(

@@ -623,7 +623,12 @@ class DockerRuntime(Sessions):
     async def _exit_code(self, exec_id: str) -> int | None:
         """The engine records an exec's exit a moment after its output closes: ask again."""
         for _ in range(50):
-            info: Raw = await self._call(lambda c: c.exec_inspect(exec_id), gate=self._exec)
+            found = await self.exec_state(exec_id)
+            info: Raw = (
+                found
+                if found is not None
+                else await self._call(lambda c: c.exec_inspect(exec_id), gate=self._exec)
+            )
             if not info.get("Running") and info.get("ExitCode") is not None:
                 return int(info["ExitCode"])
             await self._clock.sleep(0.02)
