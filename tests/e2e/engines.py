@@ -9,6 +9,7 @@ engine (`docker save | load`), which takes a few seconds and pulls nothing.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,7 @@ import docker
 import pytest
 
 from minikubelet.clock import poll
+from minikubelet.runtime._proc import engine_hard_limits
 
 _SANDBOX_KIND = "io.kubernetes.docker.type"
 IMAGES = ("minikubelet/pause:3.10", "minikubelet/debian-base:bookworm", "webapl:0.1")
@@ -147,6 +149,19 @@ class PrivateEngine:
                     network.remove()
         finally:
             client.close()
+
+
+def ulimits() -> list[docker.types.Ulimit]:
+    """The rlimits a container of a test's own asks for, as the node's containers do: the
+    hard limits of the host's Podman service (below its defaults here, which then fail with
+    `error setting rlimit type 7`), else this process's; what Docker gives anyway."""
+    engine = engine_hard_limits("podman")
+    found = []
+    for name, which in (("nofile", resource.RLIMIT_NOFILE), ("nproc", resource.RLIMIT_NPROC)):
+        hard = engine.get(name, resource.getrlimit(which)[1])
+        if hard != resource.RLIM_INFINITY:
+            found.append(docker.types.Ulimit(name=name, soft=hard, hard=hard))
+    return found
 
 
 def sandboxes_last(containers: list[Any]) -> list[Any]:

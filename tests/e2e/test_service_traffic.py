@@ -10,13 +10,15 @@ import subprocess
 import urllib.request
 from typing import Any
 
+import docker
 import pytest
 from dnslib import DNSRecord
 
 from minikubelet.services.kernel import table_name
 from minikubelet.services.tun import device_name
 from tests.e2e.conftest import Agent
-from tests.e2e.pods import logs
+from tests.e2e.engines import ulimits
+from tests.e2e.pods import WEBAPL, logs
 
 pytestmark = pytest.mark.e2e
 
@@ -54,6 +56,26 @@ def answer(url: str) -> str | None:
         return get(url)
     except OSError:
         return None
+
+
+def run_on(network: str, command: list[str], **options: Any) -> str:
+    """Run `command` in a container of its own on `network` and return what it printed.
+
+    Through the SDK (create, start, wait, logs) and not `docker run`: the docker CLI's attach
+    fails on Podman 4.3's API (`unable to upgrade to tcp, received 409`) and leaves the
+    container behind. With the limits the node passes too (rootful Podman's defaults fail
+    here: `error setting rlimit type 7`)."""
+    client = docker.from_env()
+    try:
+        out: bytes = client.containers.run(
+            WEBAPL, command, network=network, remove=True, stderr=True, ulimits=ulimits(),
+            **options,
+        )  # fmt: skip
+    except docker.errors.ContainerError as failed:
+        return f"exit {failed.exit_status}: {failed.stderr!r}"
+    finally:
+        client.close()
+    return out.decode(errors="replace")
 
 
 def table(agent: Agent) -> str | None:
@@ -128,11 +150,8 @@ def test_cluster_ip_and_node_port(agent: Agent) -> None:
 
     network = f"minikubelet-{agent.instance}"
     script = f"exec 3<>/dev/tcp/{ip}/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3"
-    from_pod = subprocess.run(
-        ["docker", "run", "--rm", "--network", network, "webapl:0.1", "bash", "-c", script],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert from_pod.stdout.startswith("HTTP/1.1 200 OK"), from_pod.stderr
+    from_pod = run_on(network, ["bash", "-c", script])
+    assert from_pod.startswith("HTTP/1.1 200 OK"), from_pod
 
     dns = agent.api.request("GET", "/api/v1/namespaces/kube-system/services/kube-dns")
     dns_ip = dns["spec"]["clusterIP"]
@@ -143,14 +162,11 @@ def test_cluster_ip_and_node_port(agent: Agent) -> None:
     lookup = (
         "import socket; print(socket.gethostbyname('web'), socket.gethostbyname('web.default'))"
     )
-    resolved = subprocess.run(
-        ["docker", "run", "--rm", "--network", network, "--dns", dns_ip,
-         "--dns-search", "default.svc.cluster.local", "--dns-search", "svc.cluster.local",
-         "--dns-search", "cluster.local", "--dns-opt", "ndots:5",
-         "webapl:0.1", "python3", "-c", lookup],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert resolved.stdout.split() == [ip, ip], resolved.stderr
+    searches = ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]
+    resolved = run_on(
+        network, ["python3", "-c", lookup], dns=[dns_ip], dns_search=searches, dns_opt=["ndots:5"]
+    )
+    assert resolved.split() == [ip, ip], resolved
 
     assert device_exists(agent)
     assert f"{ip} . 80 : goto service-" in (table(agent) or ""), "the kernel routes it"
