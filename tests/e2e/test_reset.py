@@ -9,10 +9,12 @@ running, with nothing left that would remove them), then `reset` of the first no
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from minikubelet.clock import poll
 from minikubelet.paths import StatePaths
 from minikubelet.runtime.types import LABEL_INSTANCE
 from tests.e2e.conftest import Agent
-from tests.e2e.engines import PrivateEngine, private_engine
+from tests.e2e.engines import IMAGES, PrivateEngine, private_engine
 from tests.e2e.pods import engine_containers, pod, sh, status_of
 
 pytestmark = pytest.mark.e2e
@@ -109,6 +111,48 @@ def test_reset_and_reset_all_leave_nothing(engine: PrivateEngine, tmp_path: Path
     assert on_engine(engine) == (set(), set())
     assert not third.exists()  # its agent was found, stopped, and its state removed
     assert cli(third, "daemon", "status").returncode == 3
+    assert set(IMAGES) <= tags(engine), "no image removed without --images"
+
+
+def test_reset_images_removes_only_the_images_the_project_built(
+    engine: PrivateEngine, tmp_path: Path
+) -> None:
+    """`--images`: the images images/build.sh makes (tags under `minikubelet/`, or a
+    `minikubelet.*` label, as webapl:0.1 has) go, after the containers that used them; an
+    image the project did not build stays."""
+    client = docker.DockerClient(base_url=engine.host)
+    try:
+        client.api.import_image_from_data(_tar_of_one_file(), repository="example/kept", tag="1")
+    finally:
+        client.close()
+    home = tmp_path / "node"
+    instance = node_with_a_pod(home, "a")  # its pause and base images in use
+    done = cli(home, "reset", "--force", "--images")
+    assert done.returncode == 0, done.stderr
+    assert f"node instance {instance}: 2 containers and 1 networks removed" in done.stdout
+    for tag in IMAGES:
+        assert f"image {tag} removed" in done.stdout, done.stdout
+    assert "example/kept:1" not in done.stdout
+    assert tags(engine) == {"example/kept:1"}
+    assert on_engine(engine) == (set(), set())
+
+
+def tags(engine: PrivateEngine) -> set[str]:
+    client = docker.DockerClient(base_url=engine.host)
+    try:
+        return {tag for image in client.images.list() for tag in image.tags}
+    finally:
+        client.close()
+
+
+def _tar_of_one_file() -> bytes:
+    """A root filesystem of one file: an image with no label, built by no one here."""
+    data, buffer = b"kept\n", io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        entry = tarfile.TarInfo("kept.txt")
+        entry.size = len(data)
+        tar.addfile(entry, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def test_daemon_stop_finishes_the_deletions_under_way(agent: Agent) -> None:
