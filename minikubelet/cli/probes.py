@@ -56,7 +56,7 @@ def fetch(client: agent.ApiClient, namespace: str, name: str, container: str) ->
 def watch(
     client: agent.ApiClient, namespace: str, name: str, container: str, since: str
 ) -> Iterator[JSON]:
-    """The records written after `since`, as they come (an iterator of dicts)."""
+    """The history entries written after `since`, as they come (an iterator of dicts)."""
     for line in client.stream_lines(
         history_path(namespace, name),
         watch="true",
@@ -82,24 +82,24 @@ def run(args: argparse.Namespace) -> int:
     client = agent.connect()
     try:
         pod, history = fetch(client, namespace, name, args.container)
-        records: list[JSON] = history["items"]
+        entries: list[JSON] = history["items"]
         writer = TabWriter(6, 3, remember_widths=args.watch)  # -w: rows keep the widths
         if args.output == "json":
             print(json.dumps(history, indent=4))
         else:
             wide = args.output == "wide"
-            sys.stdout.write(writer.format(probe_lines(records, pod, args.tail, wide=wide)))
+            sys.stdout.write(writer.format(probe_lines(entries, pod, args.tail, wide=wide)))
         sys.stdout.flush()
         if not args.watch:
             return 0
-        starts, fallback = container_starts(records), pod_start(pod, records)
+        starts, fallback = container_starts(entries), pod_start(pod, entries)
         since = str(history["metadata"]["resourceVersion"])
-        for record in watch(client, namespace, name, args.container, since):
-            starts.update(container_starts([record]))
+        for entry in watch(client, namespace, name, args.container, since):
+            starts.update(container_starts([entry]))
             if args.output == "json":
-                sys.stdout.write(json.dumps(record) + "\n")
-            elif record.get("kind") == "Probe":
-                line = probe_line(record, starts, fallback, args.output == "wide")
+                sys.stdout.write(json.dumps(entry) + "\n")
+            elif entry.get("kind") == "Probe":
+                line = probe_line(entry, starts, fallback, args.output == "wide")
                 sys.stdout.write(writer.format(line + "\n"))
             sys.stdout.flush()
     finally:

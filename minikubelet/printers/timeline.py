@@ -57,7 +57,7 @@ _MICROS = 1_000_000
 
 
 def micros(seconds: float) -> int:
-    """Seconds as whole microseconds, the resolution of the records' times (each `at` is a
+    """Seconds as whole microseconds, the resolution of the entries' times (each `at` is a
     timedelta's total_seconds(), so this recovers its exact count). Columns are placed in these
     integers: in binary floating point 4.6 // 0.2 is 22.0, one column early."""
     return round(seconds * _MICROS)

@@ -252,7 +252,7 @@ class ProbeWorker:
         count = threshold_count(self.state, self.probe, result)
         if not count.startswith("ignored"):
             changed = apply_outcome(self.state, self.kind, self.probe, outcome)
-        record = Attempt(
+        ran = Attempt(
             self.kind,
             self.container.name,
             self.state.container_id,
@@ -265,4 +265,4 @@ class ProbeWorker:
             changed,
             count,
         )
-        self.notify(self, record, changed)
+        self.notify(self, ran, changed)

@@ -2,7 +2,7 @@
 
     history writer ──await write(rows)──▶ ProbeLog ── worker thread, its own connection ──┐
     tests, tools ──append(rows)──▶ ProbeLog ── the store's connection ───────────────────┤
-                                      one transaction ──▶ probe_records (schema.py) ◀──────┘
+                                      one transaction ──▶ probe_history (schema.py) ◀──────┘
                                       │ ring: newest `limit` per (pod uid, container, series)
                                       └─ after COMMIT, on the loop ──▶ subscribers (watch)
 
@@ -58,7 +58,7 @@ _Ring = tuple[str, str, str]  # (uid, container, series)
 _Params = tuple[str, str, str, str, str, str | None, str]  # the INSERT's parameters
 _Insert = tuple[_Params, JSON]  # and the entry they store
 _INSERT = (
-    "INSERT OR IGNORE INTO probe_records (uid, namespace, pod, container, series, key, body)"
+    "INSERT OR IGNORE INTO probe_history (uid, namespace, pod, container, series, key, body)"
     " SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM objects WHERE kind = 'Pod'"
     " AND namespace = ?2 AND name = ?3 AND uid = ?1)"
 )
@@ -96,7 +96,7 @@ def series_of(entry: JSON) -> str:
 
 
 class ProbeLog:
-    """The `probe_records` table of one store: reads, removal and the sync `append` on the
+    """The `probe_history` table of one store: reads, removal and the sync `append` on the
     store's connection (the loop's); the history writer's `write` on a connection of its own."""
 
     def __init__(
@@ -158,7 +158,7 @@ class ProbeLog:
                     ring = (params[0], params[3], params[4])
                     if ring not in self._counts and ring not in added:
                         (count,) = conn.execute(
-                            "SELECT COUNT(*) FROM probe_records"
+                            "SELECT COUNT(*) FROM probe_history"
                             " WHERE uid = ? AND container = ? AND series = ?",
                             ring,
                         ).fetchone()
@@ -188,7 +188,7 @@ class ProbeLog:
 
     def _trim(self, conn: sqlite3.Connection, ring: _Ring, excess: int) -> None:
         conn.execute(
-            "DELETE FROM probe_records WHERE seq IN (SELECT seq FROM probe_records"
+            "DELETE FROM probe_history WHERE seq IN (SELECT seq FROM probe_history"
             " WHERE uid = ? AND container = ? AND series = ? ORDER BY seq LIMIT ?)",
             (*ring, excess),
         )
@@ -206,7 +206,7 @@ class ProbeLog:
 
     def list(self, uid: str, *, container: str | None = None, after: int = 0) -> list[JSON]:
         """The pod's entries in the order written (`seq`), those after `after` only."""
-        query = "SELECT seq, body FROM probe_records WHERE uid = ? AND seq > ?"
+        query = "SELECT seq, body FROM probe_history WHERE uid = ? AND seq > ?"
         params: tuple[Any, ...] = (uid, after)
         if container:
             query, params = query + " AND container = ?", (*params, container)
@@ -214,13 +214,13 @@ class ProbeLog:
         return [{"seq": seq, **json.loads(body)} for seq, body in rows]
 
     def last_seq(self) -> int:
-        (seq,) = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM probe_records").fetchone()
+        (seq,) = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM probe_history").fetchone()
         return int(seq)
 
     def remove(self, uid: str) -> None:
         """Delete a pod's rows; called inside the transaction that deletes the pod (which
         holds the write lock: a flush commits wholly before it or finds the pod gone)."""
-        self._conn.execute("DELETE FROM probe_records WHERE uid = ?", (uid,))
+        self._conn.execute("DELETE FROM probe_history WHERE uid = ?", (uid,))
         with self._lock:
             for ring in [r for r in self._counts if r[0] == uid]:
                 del self._counts[ring]
@@ -233,7 +233,7 @@ class ProbeLog:
     def prune(self) -> int:
         """Delete rows whose pod is gone (a crash between the two); how many."""
         cursor = self._conn.execute(
-            "DELETE FROM probe_records"
+            "DELETE FROM probe_history"
             " WHERE uid NOT IN (SELECT uid FROM objects WHERE kind = 'Pod')"
         )
         with self._lock:

@@ -1,6 +1,6 @@
 """Opening the SQLite file: pragmas, the schema version, migrations, and refusing bad files.
 
-Tables (schema 1, then 2):
+Tables (schema 1, then 2 and 3):
 
     revision                      one row: the global resourceVersion counter (etcd's revision)
     ┌────┬───────┐
@@ -16,8 +16,9 @@ Tables (schema 1, then 2):
       with a partial index: client-go's dedup key, the involved object's uid, lastTimestamp.
 
 Schema 2 adds the probe history (`probes.py`), outside the revision: it is not an API object.
+Schema 3 renames its table from probe_records to probe_history ("record" was the Events' word).
 
-    probe_records           one row per history entry (`api/history.py`): probe attempt,
+    probe_history           one row per history entry (`api/history.py`): probe attempt,
                             container start/kill/exit, condition change
     ┌─────┬─────┬───────────┬─────┬───────────┬────────┬──────┬──────┐
     │ seq │ uid │ namespace │ pod │ container │ series │ key  │ body │
@@ -89,6 +90,14 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX probe_records_ring ON probe_records (uid, container, series, seq);
     CREATE UNIQUE INDEX probe_records_key ON probe_records (uid, key) WHERE key IS NOT NULL;
+    """,
+    # 2 -> 3: the history's own word; SQLite renames no index, so they are made again
+    """
+    ALTER TABLE probe_records RENAME TO probe_history;
+    DROP INDEX probe_records_ring;
+    DROP INDEX probe_records_key;
+    CREATE INDEX probe_history_ring ON probe_history (uid, container, series, seq);
+    CREATE UNIQUE INDEX probe_history_key ON probe_history (uid, key) WHERE key IS NOT NULL;
     """,
 )
 

@@ -9,7 +9,7 @@ import pytest
 from minikubelet.cli.main import main
 from minikubelet.store import Store
 from minikubelet.store.probes import Row
-from tests.printers.timeline_data import POD, RECORDS
+from tests.printers.timeline_data import ENTRIES, POD
 
 FAIL = "HTTP probe failed with statuscode: 500"
 
@@ -17,7 +17,7 @@ FAIL = "HTTP probe failed with statuscode: 500"
 @pytest.fixture(autouse=True)
 def history(store: Store) -> None:
     store.create("Pod", POD)
-    store.probes.append([Row("u1", "default", "webapl", r) for r in RECORDS])
+    store.probes.append([Row("u1", "default", "webapl", r) for r in ENTRIES])
 
 
 def test_probes_table_tail(capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,7 +60,7 @@ def test_probes_json_and_container_filter(capsys: pytest.CaptureFixture[str]) ->
     assert {r["kind"] for r in body["items"]} == {"Condition"}  # conditions belong to all
     assert main(["probes", "webapl", "-o", "json"]) == 0
     items = json.loads(capsys.readouterr().out)["items"]
-    assert len(items) == len(RECORDS)
+    assert len(items) == len(ENTRIES)
     assert [r["seq"] for r in items] == sorted(r["seq"] for r in items)
 
 

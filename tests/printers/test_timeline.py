@@ -1,5 +1,5 @@
 """The timeline and the probes table from a pinned history: exact text out (ASCII goldens),
-each mark's column checked against its record's time in decimal arithmetic (so a golden cannot
+each mark's column checked against its entry's time in decimal arithmetic (so a golden cannot
 keep a placement bug), and an SVG that is well-formed XML with a mark per attempt."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from minikubelet.printers.timeline import Style, build_timeline, probe_table, render_text
 from minikubelet.printers.timeline_svg import render_svg
-from tests.printers.timeline_data import ENDPOINTS, NOW, POD, RECORDS, T0
+from tests.printers.timeline_data import ENDPOINTS, ENTRIES, NOW, POD, T0
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -27,15 +27,15 @@ def _golden(name: str, text: str) -> None:
 
 
 def test_ascii_timeline() -> None:
-    _golden("timeline.txt", render_text(build_timeline(POD, RECORDS, NOW), 100))
+    _golden("timeline.txt", render_text(build_timeline(POD, ENTRIES, NOW), 100))
 
 
 def test_since_cuts_the_left_of_the_chart() -> None:
-    _golden("timeline-since.txt", render_text(build_timeline(POD, RECORDS, NOW, 8.0), 100))
+    _golden("timeline-since.txt", render_text(build_timeline(POD, ENTRIES, NOW, 8.0), 100))
 
 
 def test_a_services_endpoints_get_a_row_and_their_changes() -> None:
-    text = render_text(build_timeline(POD, RECORDS + ENDPOINTS, NOW), 100)
+    text = render_text(build_timeline(POD, ENTRIES + ENDPOINTS, NOW), 100)
     _golden("timeline-endpoints.txt", text)
     lines = text.splitlines()
     ready = next(line for line in lines if line.startswith("Ready "))
@@ -46,7 +46,7 @@ def test_a_services_endpoints_get_a_row_and_their_changes() -> None:
         "     5.0s  svc/webapl  172.18.0.2  ready: in addresses, new connections may reach it",
         "    12.0s  svc/webapl  172.18.0.2  not ready: in notReadyAddresses, no new connections",
     ]
-    svg = ET.fromstring(render_svg(build_timeline(POD, RECORDS + ENDPOINTS, NOW)))
+    svg = ET.fromstring(render_svg(build_timeline(POD, ENTRIES + ENDPOINTS, NOW)))
     texts = [t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert "svc/webapl" in texts
 
@@ -57,9 +57,9 @@ def _seconds(moment: datetime) -> Decimal:
     return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds) / 10**6
 
 
-def _stamp(record: dict[str, object]) -> Decimal:
+def _stamp(entry: dict[str, object]) -> Decimal:
     return _seconds(
-        datetime.strptime(str(record["time"]), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        datetime.strptime(str(entry["time"]), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     )
 
 
@@ -68,22 +68,22 @@ EVENT_GLYPHS = {"Exited": "E", "Started": "S", "Killed": "K"}
 
 
 def _expected_row(
-    records: list[dict[str, object]],
+    entries: list[dict[str, object]],
     key: str,
     glyphs: dict[str, str],
     origin: Decimal,
     step: Decimal,
 ) -> dict[int, str]:
     """Column -> glyph, each column floor((time - origin) / step) in exact decimals; where two
-    records share a column the higher-ranked one shows."""
+    entries share a column the higher-ranked one shows."""
     ranks = list(glyphs)
     cells: dict[int, str] = {}
-    for record in records:
-        at = _stamp(record)
+    for entry in entries:
+        at = _stamp(entry)
         if at < origin:
             continue
         column = int((at - origin) // step)
-        what = str(record[key])
+        what = str(entry[key])
         if column not in cells or ranks.index(what) >= ranks.index(cells[column]):
             cells[column] = what
     return {column: glyphs[what] for column, what in cells.items()}
@@ -96,7 +96,7 @@ def _drawn_row(line: str, left: int) -> dict[int, str]:
 @pytest.mark.parametrize("since", [None, Decimal(8)])
 def test_every_mark_sits_in_the_column_its_time_gives(since: Decimal | None) -> None:
     text = render_text(
-        build_timeline(POD, RECORDS, NOW, None if since is None else float(since)), 100
+        build_timeline(POD, ENTRIES, NOW, None if since is None else float(since)), 100
     )
     lines = text.splitlines()
     step = Decimal(lines[0].rsplit("= ", 1)[1].removesuffix("s"))
@@ -105,10 +105,10 @@ def test_every_mark_sits_in_the_column_its_time_gives(since: Decimal | None) -> 
     assert lines[2][left:].split()[0] == f"{origin:g}"
     rows = {line.split()[0]: line for line in lines[3:6]}
     for kind in ("liveness", "readiness"):
-        records = [r for r in RECORDS if r["kind"] == "Probe" and r["probe"] == kind]
-        want = _expected_row(records, "result", PROBE_GLYPHS, origin, step)
+        entries = [r for r in ENTRIES if r["kind"] == "Probe" and r["probe"] == kind]
+        want = _expected_row(entries, "result", PROBE_GLYPHS, origin, step)
         assert _drawn_row(rows[kind], left) == want, kind
-    events = [r for r in RECORDS if r["kind"] == "Container"]
+    events = [r for r in ENTRIES if r["kind"] == "Container"]
     want = _expected_row(events, "event", EVENT_GLYPHS, origin, step)
     assert _drawn_row(rows["container"], left) == want
     if since is not None:
@@ -116,20 +116,20 @@ def test_every_mark_sits_in_the_column_its_time_gives(since: Decimal | None) -> 
 
 
 def test_narrow_terminal_coarsens_the_scale() -> None:
-    text = render_text(build_timeline(POD, RECORDS, NOW), 60)
+    text = render_text(build_timeline(POD, ENTRIES, NOW), 60)
     assert "1 column = 2s" in text
     assert max(len(line) for line in text.splitlines()[2:6]) <= 60
 
 
 def test_probes_table() -> None:
-    _golden("probes.txt", probe_table(RECORDS, POD))
-    assert probe_table(RECORDS, POD, tail=2).count("\n") == 3
+    _golden("probes.txt", probe_table(ENTRIES, POD))
+    assert probe_table(ENTRIES, POD, tail=2).count("\n") == 3
 
 
 @pytest.mark.parametrize("style", [Style(unicode=True), Style(unicode=True, color=True)])
 def test_unicode_and_colour_keep_the_layout(style: Style) -> None:
-    plain = render_text(build_timeline(POD, RECORDS, NOW), 100).splitlines()
-    fancy = render_text(build_timeline(POD, RECORDS, NOW), 100, style).splitlines()
+    plain = render_text(build_timeline(POD, ENTRIES, NOW), 100).splitlines()
+    fancy = render_text(build_timeline(POD, ENTRIES, NOW), 100, style).splitlines()
     strip = [line.replace("\x1b[0m", "") for line in fancy]
     for code in ("32", "31", "33", "1;36", "1;31", "2"):
         strip = [line.replace(f"\x1b[{code}m", "") for line in strip]
@@ -138,11 +138,11 @@ def test_unicode_and_colour_keep_the_layout(style: Style) -> None:
 
 
 def test_svg_is_standalone_and_has_every_mark() -> None:
-    text = render_svg(build_timeline(POD, RECORDS, NOW))
+    text = render_svg(build_timeline(POD, ENTRIES, NOW))
     root = ET.fromstring(text)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     titles = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}title")]
-    probes = [r for r in RECORDS if r["kind"] == "Probe"]
+    probes = [r for r in ENTRIES if r["kind"] == "Probe"]
     marks = sum(t.split()[0] in ("success", "failure", "unknown") for t in titles)
     assert marks == len(probes) + 3  # and the legend's three
     assert any(t.startswith("Killed at 11.55s") for t in titles)

@@ -52,12 +52,12 @@ POD: dict[str, Any] = {
     },
     "status": {"startTime": t(0)},
 }
-RECORDS: list[dict[str, Any]] = [
+ENTRIES: list[dict[str, Any]] = [
     {"kind": "Container", "event": "Started", "container": "webapl", "instance": 0, "time": t(0.5)},
     {"kind": "Condition", "condition": "Ready", "status": "False", "time": t(0), "container": ""},
 ]
 for i in range(1, 12):
-    RECORDS.append(
+    ENTRIES.append(
         probe(
             i + 0.6,
             "readiness",
@@ -66,7 +66,7 @@ for i in range(1, 12):
             message="HTTP probe failed with statuscode: 500" if i < 4 else "OK",
         )
     )
-    RECORDS.append(
+    ENTRIES.append(
         probe(
             i + 0.5,
             "liveness",
@@ -75,7 +75,7 @@ for i in range(1, 12):
             message="HTTP probe failed with statuscode: 500" if i >= 9 else "OK",
         )
     )
-RECORDS += [
+ENTRIES += [
     {"kind": "Condition", "condition": "Ready", "status": "True", "time": t(5), "container": ""},
     {
         "kind": "Container",
@@ -105,7 +105,7 @@ RECORDS += [
     },
 ]
 for i in range(14, 17):
-    RECORDS.append(
+    ENTRIES.append(
         probe(
             i + 0.6,
             "readiness",
@@ -114,7 +114,7 @@ for i in range(14, 17):
             message="HTTP probe failed with statuscode: 500",
         )
     )
-RECORDS.append(
+ENTRIES.append(
     probe(
         16.7,
         "liveness",
@@ -126,23 +126,23 @@ RECORDS.append(
 
 # What the node adds to explain (api/history.py): each attempt's threshold count and detail...
 _runs: dict[str, tuple[str, int]] = {}
-for record in sorted((r for r in RECORDS if r["kind"] == "Probe"), key=lambda r: str(r["time"])):
-    path = "/healthz" if record["probe"] == "liveness" else "/ready"
-    record["detail"] = {"handler": "httpGet", "target": f"http://172.18.0.2:3000{path}"}
-    if record["result"] == "unknown":
-        record["count"] = "ignored: errored"
+for entry in sorted((r for r in ENTRIES if r["kind"] == "Probe"), key=lambda r: str(r["time"])):
+    path = "/healthz" if entry["probe"] == "liveness" else "/ready"
+    entry["detail"] = {"handler": "httpGet", "target": f"http://172.18.0.2:3000{path}"}
+    if entry["result"] == "unknown":
+        entry["count"] = "ignored: errored"
         continue
-    last, run = _runs.get(record["probe"], ("", 0))
-    run = run + 1 if last == record["result"] else 1
-    _runs[record["probe"]] = (record["result"], run)
-    threshold = 1 if record["result"] == "success" else 3
-    record["count"] = f"{record['result']} {run} of {threshold}"
-    code, body = (200, "ok\n") if record["result"] == "success" else (500, "unhealthy\n")
-    record["detail"].update(statusCode=code, headerBytes=98, body=body)
+    last, run = _runs.get(entry["probe"], ("", 0))
+    run = run + 1 if last == entry["result"] else 1
+    _runs[entry["probe"]] = (entry["result"], run)
+    threshold = 1 if entry["result"] == "success" else 3
+    entry["count"] = f"{entry['result']} {run} of {threshold}"
+    code, body = (200, "ok\n") if entry["result"] == "success" else (500, "unhealthy\n")
+    entry["detail"].update(statusCode=code, headerBytes=98, body=body)
 _crossed = [
-    r for r in RECORDS if r["kind"] == "Probe" and r["probe"] == "liveness" and r["instance"] == 0
+    r for r in ENTRIES if r["kind"] == "Probe" and r["probe"] == "liveness" and r["instance"] == 0
 ][-3:]
-_passed = [r for r in RECORDS if r["kind"] == "Probe" and r.get("changed")][0]
+_passed = [r for r in ENTRIES if r["kind"] == "Probe" and r.get("changed")][0]
 _kill = {
     "summary": "liveness probe: failure 3 of 3: HTTP probe failed with statuscode: 500",
     "probe": "liveness",
@@ -150,28 +150,28 @@ _kill = {
     "attempts": _crossed,
 }
 _LOGS = ["GET /healthz 500", "GET /ready 200"]
-for record in RECORDS:
-    if record.get("event") == "Killed":
-        record["cause"] = _kill
-    elif record.get("event") == "Exited":
-        record["logs"] = _LOGS
-    elif record.get("event") == "Started" and record["instance"] == 1:
-        record["cause"] = {
+for entry in ENTRIES:
+    if entry.get("event") == "Killed":
+        entry["cause"] = _kill
+    elif entry.get("event") == "Exited":
+        entry["logs"] = _LOGS
+    elif entry.get("event") == "Started" and entry["instance"] == 1:
+        entry["cause"] = {
             **_kill,
             "summary": f"killed: {_kill['summary']}; then Error (exit code 137)",
             "exitCode": 137,
             "reason": "Error",
             "logs": _LOGS,
         }
-    elif record.get("condition") == "Ready" and record["status"] == "True":
-        record["cause"] = {
+    elif entry.get("condition") == "Ready" and entry["status"] == "True":
+        entry["cause"] = {
             "summary": "readiness probe: success 1 of 1: OK",
             "probe": "readiness",
             "container": "webapl",
             "attempts": [_passed],
         }
-    elif record.get("condition") == "Ready" and record["time"] == t(12):
-        record["cause"] = {**_kill, "attempts": _crossed[-1:]}
+    elif entry.get("condition") == "Ready" and entry["time"] == t(12):
+        entry["cause"] = {**_kill, "attempts": _crossed[-1:]}
 
 NOW = T0 + timedelta(seconds=18)
 

@@ -140,7 +140,7 @@ async def test_a_full_batch_is_written_at_once(store: Store, clock: FakeClock) -
         await step(clock, writer, 0)
         assert writes.batches == []
         writer.attempt(_model(), _attempt(499))
-        await step(clock, writer, 0)  # no time passed: the 500th record woke the flusher
+        await step(clock, writer, 0)  # no time passed: the 500th entry woke the flusher
         assert writes.batches == [500]
         assert len(store.probes.list("u1")) == 500
     assert writer.stats.written == 500
@@ -162,22 +162,22 @@ async def test_the_ring_keeps_the_newest_per_pod_container_and_series(
         await step(clock, writer, 0.5)
     assert _durations(store) == list(range(200, 1_200))  # across flushes
     assert _durations(store, "readiness") == list(range(10))
-    (rows,) = store._conn.execute("SELECT COUNT(*) FROM probe_records").fetchone()
+    (rows,) = store._conn.execute("SELECT COUNT(*) FROM probe_history").fetchone()
     assert rows == 1_010
 
 
-async def test_records_of_a_deleted_pod_are_never_written(store: Store, clock: FakeClock) -> None:
+async def test_entries_of_a_deleted_pod_are_never_written(store: Store, clock: FakeClock) -> None:
     writes = Writes(store)
     writer = HistoryWriter(writes, clock)
     async with running(writer):
         writer.attempt(_model(), _attempt(1))
         await step(clock, writer, 0.5)
         writer.attempt(_model(), _attempt(2))
-        store.delete("Pod", "default", "web")  # before the flush: the queued record is dropped
+        store.delete("Pod", "default", "web")  # before the flush: the queued entry is dropped
         await step(clock, writer, 0.5)
     assert writes.batches == [1, 1]
     assert writer.stats.written == 1
-    (rows,) = store._conn.execute("SELECT COUNT(*) FROM probe_records").fetchone()
+    (rows,) = store._conn.execute("SELECT COUNT(*) FROM probe_history").fetchone()
     assert rows == 0
 
 
@@ -206,7 +206,7 @@ async def test_a_flush_racing_the_pod_deletion_writes_nothing(store: Store) -> N
         assert written == []  # its transaction began and waits on the deletion's lock
         conn.execute("COMMIT")
     assert written == [0]
-    assert conn.execute("SELECT COUNT(*) FROM probe_records").fetchone() == (0,)
+    assert conn.execute("SELECT COUNT(*) FROM probe_history").fetchone() == (0,)
 
 
 async def test_the_writer_connection_is_its_own_and_not_fsynced_per_commit(store: Store) -> None:
@@ -319,12 +319,12 @@ async def test_an_agent_restart_writes_nothing_twice(tmp_path: Path) -> None:
         assert writer.stats.written == 0
 
 
-def _steps_of(records: list[JSON]) -> list[str]:
+def _steps_of(entries: list[JSON]) -> list[str]:
     return [
         f"{r['event']}#{r['instance']}"
         if r["kind"] == "Container"
         else f"{r['condition']}={r['status']}"
-        for r in records
+        for r in entries
     ]
 
 
@@ -351,23 +351,23 @@ async def test_kills_restarts_and_ready_changes_carry_their_causes(
     async with running(writer, store, tail):
         await _restart_story(store, clock, writer)
     assert asked == ["docker://c1"]  # the exited instance's lines, read once
-    records = store.probes.list("u1")
-    kill = next(r for r in records if r.get("event") == "Killed")
+    entries = store.probes.list("u1")
+    kill = next(r for r in entries if r.get("event") == "Killed")
     assert kill["cause"]["summary"] == (
         "liveness probe: failure 3 of 3: HTTP probe failed with statuscode: 500"
     )
     assert [a["count"] for a in kill["cause"]["attempts"]] == [
         f"failure {n} of 3" for n in (1, 2, 3)
     ]
-    exited = next(r for r in records if r.get("event") == "Exited")
+    exited = next(r for r in entries if r.get("event") == "Exited")
     assert exited["logs"] == ["GET /healthz 500", "GET /ready 200"]
-    restart = next(r for r in records if r.get("event") == "Started" and r["instance"] == 1)
+    restart = next(r for r in entries if r.get("event") == "Started" and r["instance"] == 1)
     assert (
         restart["cause"]["summary"]
         == f"killed: {kill['cause']['summary']}; then Error (exit code 137)"
     )
     assert (restart["cause"]["exitCode"], restart["cause"]["logs"]) == (137, exited["logs"])
-    ready = [(r["status"], r["cause"]["summary"]) for r in records if r.get("condition") == "Ready"]
+    ready = [(r["status"], r["cause"]["summary"]) for r in entries if r.get("condition") == "Ready"]
     # The attempts were all made before the story: the first False already sees the liveness
     # run that crossed (a container running, not ready, whose liveness failed is explained so).
     assert ready == [

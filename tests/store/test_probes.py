@@ -1,5 +1,5 @@
 """The probe history in the store: the ring per (pod, container, series), removal with the pod,
-nothing for a pod that is gone, keys that make re-derived records no-ops, watch, migration."""
+nothing for a pod that is gone, keys that make re-derived entries no-ops, watch, migration."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_removed_with_the_pod_and_never_written_for_a_gone_pod(store: Store) -> 
     assert store.probes.list("u3") == []
 
 
-def test_keyed_records_are_written_once(store: Store) -> None:
+def test_keyed_entries_are_written_once(store: Store) -> None:
     _pod(store)
     started = {"kind": "Container", "event": "Started", "container": "app", "time": "t"}
     entry = Row("u1", "default", "web", started, key="start/c1")
@@ -95,7 +95,7 @@ def test_a_schema_1_store_opens_and_gains_the_table(tmp_path: Path) -> None:
     with Store.open(path, FakeClock()) as store:
         _pod(store)
     conn = sqlite3.connect(path)
-    conn.execute("DROP TABLE probe_records")
+    conn.execute("DROP TABLE probe_history")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
@@ -107,7 +107,36 @@ def test_a_schema_1_store_opens_and_gains_the_table(tmp_path: Path) -> None:
     conn.close()
 
 
-def test_subscribers_get_new_records_and_end_with_the_pod(store: Store) -> None:
+def test_a_schema_2_store_keeps_its_history_under_the_new_table_name(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with Store.open(path, FakeClock()) as store:
+        _pod(store)
+        store.probes.append([Row("u1", "default", "web", _attempt(n)) for n in range(2)])
+        store.probes.append([Row("u1", "default", "web", _attempt(9), key="k")])
+    conn = sqlite3.connect(path)  # back to schema 2 as it was written: probe_records
+    conn.executescript(
+        """
+        ALTER TABLE probe_history RENAME TO probe_records;
+        DROP INDEX probe_history_ring;
+        DROP INDEX probe_history_key;
+        CREATE INDEX probe_records_ring ON probe_records (uid, container, series, seq);
+        CREATE UNIQUE INDEX probe_records_key ON probe_records (uid, key) WHERE key IS NOT NULL;
+        PRAGMA user_version = 2;
+        """
+    )
+    conn.close()
+    with Store.open(path, FakeClock()) as store:
+        assert [e["n"] for e in store.probes.list("u1")] == [0, 1, 9]
+        assert store.probes.append([Row("u1", "default", "web", _attempt(9), key="k")]) == 0
+        assert store.probes.append([Row("u1", "default", "web", _attempt(3))]) == 1
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (3,)
+    names = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'probe%'")}
+    assert names == {"probe_history", "probe_history_ring", "probe_history_key"}
+    conn.close()
+
+
+def test_subscribers_get_new_entries_and_end_with_the_pod(store: Store) -> None:
     _pod(store)
 
     async def main() -> list[int]:
@@ -115,7 +144,7 @@ def test_subscribers_get_new_records_and_end_with_the_pod(store: Store) -> None:
         store.probes.append([Row("u1", "default", "web", _attempt(n)) for n in range(2)])
         store.delete("Pod", "default", "web")
         with receive:
-            return [record["n"] async for record in receive]
+            return [entry["n"] async for entry in receive]
 
     assert anyio.run(main) == [0, 1]
 
