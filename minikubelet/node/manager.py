@@ -284,8 +284,8 @@ class Node:
         cache follows PLEG), which spares every exec a list and an inspect on the engine; a
         container it does not show running is looked for on the engine, so one started since
         its last sync is found. One that died since then fails at the exec's create."""
-        seen = self._last_observed(pod)
-        for info in seen.running if seen is not None else []:
+        observed = self._last_observed(pod)
+        for info in observed.running if observed is not None else []:
             if info.name == container:
                 return info.id
         uid = (pod.get("metadata") or {}).get("uid")
@@ -306,9 +306,9 @@ class Node:
 
     async def pod_sandbox(self, pod: dict[str, Any]) -> str | None:
         """The running sandbox, from the worker's last sync when it saw one (as above)."""
-        seen = self._last_observed(pod)
-        if seen is not None and seen.sandbox is not None and seen.sandbox.running:
-            return seen.sandbox.id
+        observed = self._last_observed(pod)
+        if observed is not None and observed.sandbox is not None and observed.sandbox.running:
+            return observed.sandbox.id
         uid = (pod.get("metadata") or {}).get("uid")
         running = [s for s in await self.runtime.list_sandboxes(uid) if s.running]
         return max(running, key=lambda s: s.attempt).id if running else None
