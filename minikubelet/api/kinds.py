@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 ALL_VERBS = ("create", "delete", "get", "list", "patch", "update", "watch")
+# Every kind's field selectors accept these (apiserver's generic.AddObjectMetaFieldsSet).
 _META_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
 
 
@@ -261,7 +262,6 @@ POD = register(
         plural="pods",
         singular="pod",
         short_names=("po",),
-        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
         subresources={
             "attach": Subresource(("create", "get"), "PodAttachOptions"),
             "ephemeralcontainers": Subresource(("get", "patch", "update")),
@@ -271,10 +271,8 @@ POD = register(
             "status": Subresource(("get", "update")),
         },
         categories=("all",),
-        fields=frozenset(
+        fields=_META_FIELDS.union(
             {
-                "metadata.name",
-                "metadata.namespace",
                 "spec.nodeName",
                 "spec.restartPolicy",
                 "spec.schedulerName",
@@ -297,10 +295,8 @@ EVENT = register(
         singular="event",
         short_names=("ev",),
         verbs=("list", "watch"),
-        fields=frozenset(
+        fields=_META_FIELDS.union(
             {
-                "metadata.name",
-                "metadata.namespace",
                 "involvedObject.kind",
                 "involvedObject.namespace",
                 "involvedObject.name",
@@ -358,7 +354,7 @@ SECRET = register(
         kind="Secret",
         plural="secrets",
         singular="secret",
-        fields=frozenset({"metadata.name", "metadata.namespace", "type"}),
+        fields=_META_FIELDS | {"type"},
         table="minikubelet.printers.configdata:SECRET_TABLE",
         strategy="minikubelet.api.configdata:SECRET_STRATEGY",
         describer="minikubelet.printers.configdata:describe_secret",
@@ -372,7 +368,7 @@ SERVICE = register(
         short_names=("svc",),
         subresources={"status": Subresource(("get", "patch", "update"))},
         categories=("all",),
-        fields=frozenset({"metadata.name", "metadata.namespace", "spec.clusterIP", "spec.type"}),
+        fields=_META_FIELDS | {"spec.clusterIP", "spec.type"},
         table="minikubelet.printers.services:SERVICE_TABLE",
         strategy="minikubelet.api.service_strategy:SERVICE_STRATEGY",
         describer="minikubelet.printers.describe_services:DESCRIBE_SERVICE",
