@@ -12,7 +12,8 @@ is asked for, and the class is a plain one, not a dataclass (`dataclasses` impor
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (errors.py)
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,7 +15,8 @@ from typing import Any
 
 from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
-from minikubelet.cli.exec import NO_TTY, attach_session, exit_code
+from minikubelet.cli.channels import exit_code
+from minikubelet.cli.exec import NO_TTY, attach_session
 from minikubelet.cli.logs import containers_for
 from minikubelet.errors import ManifestError
 

@@ -12,21 +12,23 @@ percent-encoded here and the key made with `binascii`.
 
 from __future__ import annotations
 
+import _socket
 import _thread
 import binascii
 import contextlib
 import json
 import os
-import socket
+import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
 
 from minikubelet.errors import MinikubeletError
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (errors.py)
 if TYPE_CHECKING:
     import threading
+    from typing import Any
 
-__all__ = ["Session", "UpgradeFailed", "open_session", "query_string"]
+__all__ = ["Session", "UpgradeFailed", "exit_code", "open_session", "query_string"]
 
 V5 = "v5.channel.k8s.io"
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -55,7 +57,7 @@ def query_string(pairs: list[tuple[str, str]]) -> str:
 def open_session(
     socket_path: str, path: str, query: list[tuple[str, str]], protocol: str = V5
 ) -> Session:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.connect(socket_path)
     key = binascii.b2a_base64(os.urandom(16), newline=False).decode()
     head = (
@@ -90,7 +92,7 @@ def open_session(
 class Session:
     """Frames in and out of one channel session."""
 
-    def __init__(self, sock: socket.socket, initial: bytes) -> None:
+    def __init__(self, sock: _socket.socket, initial: bytes) -> None:
         from minikubelet.cli.wsframes import FrameReader
 
         self._sock = sock
@@ -166,3 +168,17 @@ class Session:
             elif data:
                 output(channel, data)
         return status
+
+
+def exit_code(status: dict[str, Any]) -> int:
+    """kubectl's reading of the error channel (client-go errorDecoderV4)."""
+    if status.get("status") == "Success":
+        return 0
+    if status.get("reason") == "NonZeroExitCode":
+        for cause in (status.get("details") or {}).get("causes") or []:
+            if cause.get("reason") == "ExitCode":
+                code = int(cause.get("message", "1"))
+                print(f"command terminated with exit code {code}", file=sys.stderr)
+                return code
+    print(f"error: {status.get('message', 'unknown error')}", file=sys.stderr)
+    return 1

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
-from minikubelet.cli.exec import exit_code
+from minikubelet.cli.channels import exit_code
 from minikubelet.cli.logs import containers_for
 from minikubelet.errors import ManifestError
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
+from minikubelet.cli.channels import exit_code
 from minikubelet.cli.logs import containers_for
 from minikubelet.errors import ManifestError
 
@@ -113,20 +114,6 @@ def attach_session(
         session.copy_stdin(sys.stdin.fileno())
     with _raw_terminal(tty and stdin):
         return session.run(write)
-
-
-def exit_code(status: dict[str, Any]) -> int:
-    """kubectl's reading of the error channel (client-go errorDecoderV4)."""
-    if status.get("status") == "Success":
-        return 0
-    if status.get("reason") == "NonZeroExitCode":
-        for cause in (status.get("details") or {}).get("causes") or []:
-            if cause.get("reason") == "ExitCode":
-                code = int(cause.get("message", "1"))
-                print(f"command terminated with exit code {code}", file=sys.stderr)
-                return code
-    print(f"error: {status.get('message', 'unknown error')}", file=sys.stderr)
-    return 1
 
 
 def run(args: argparse.Namespace) -> int:

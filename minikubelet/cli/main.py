@@ -12,7 +12,7 @@ from typing import Any
 from minikubelet import KUBERNETES_VERSION, __version__
 from minikubelet.errors import ManifestError, MinikubeletError, StatusError
 
-__all__ = ["main"]
+__all__ = ["main", "report"]
 
 
 def _columns() -> int:
@@ -202,20 +202,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; errors are printed as kubectl prints them, never as a traceback."""
     try:
         return run(sys.argv[1:] if argv is None else argv)
-    except ManifestError as err:
+    except (Exception, KeyboardInterrupt) as err:
+        return report(err)
+
+
+def report(err: BaseException) -> int:
+    """Print what a command raised as kubectl prints its errors; the exit code."""
+    if isinstance(err, ManifestError):
         text = str(err)
         print(text if text.startswith("error: ") else f"error: {text}", file=sys.stderr)
-    except StatusError as err:
+    elif isinstance(err, StatusError):
         from minikubelet.cli.render import format_status_error
 
         print(format_status_error(err), file=sys.stderr)
-    except MinikubeletError as err:
+    elif isinstance(err, MinikubeletError):
         print(f"error: {err}", file=sys.stderr)
-    except KeyboardInterrupt:
+    elif isinstance(err, KeyboardInterrupt):
         return 130
-    except Exception as err:  # the last line of defence: a bug must not print a traceback
+    else:  # the last line of defence: a bug must not print a traceback
         if os.environ.get("MINIKUBELET_DEBUG"):
-            raise
+            raise err
         print(
             f"error: internal error: {err!r} (set MINIKUBELET_DEBUG=1 for details)", file=sys.stderr
         )
