@@ -123,6 +123,32 @@ def test_kubeconfig_points_at_the_listener_and_the_token_is_required(node: Node)
     assert version["serverVersion"]["gitVersion"].startswith("v1.32.0+minikubelet")
 
 
+def _columns(table: str) -> list[list[str]]:
+    """A kubectl table cut at its header's column starts (empty cells stay empty)."""
+    header, *rows = table.splitlines()
+    starts = [i for i, c in enumerate(header) if c != " " and (i == 0 or header[i - 1] == " ")]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+    return [[line[a:b].strip() for a, b in bounds] for line in [header, *rows]]
+
+
+def test_api_resources_lists_core_and_discovery_groups(node: Node) -> None:
+    """`kubectl api-resources` reads the registry through discovery: core v1 and
+    discovery.k8s.io/v1, each row as the API server's would be."""
+    header, *rows = _columns(node.kubectl("api-resources").stdout)
+    assert header == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
+    by_name = {row[0]: row for row in rows}
+    assert by_name["pods"] == ["pods", "po", "v1", "true", "Pod"]
+    assert by_name["services"] == ["services", "svc", "v1", "true", "Service"]
+    assert by_name["endpoints"] == ["endpoints", "ep", "v1", "true", "Endpoints"]
+    assert by_name["endpointslices"] == [
+        "endpointslices", "", "discovery.k8s.io/v1", "true", "EndpointSlice",
+    ]  # fmt: skip
+    assert by_name["configmaps"] == ["configmaps", "cm", "v1", "true", "ConfigMap"]
+    assert by_name["secrets"] == ["secrets", "", "v1", "true", "Secret"]
+    names = node.kubectl("api-resources", "--api-group=discovery.k8s.io", "-o", "name").stdout
+    assert names == "endpointslices.discovery.k8s.io\n"
+
+
 def test_seed_commands(node: Node) -> None:
     """The seed's walk: apply, get, get -o wide, logs, describe, delete -f."""
     applied = node.kubectl("apply", "-f", str(SEED))
