@@ -26,7 +26,6 @@ import os
 import secrets
 import signal
 import socket
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
@@ -36,7 +35,7 @@ import uvicorn
 from anyio.abc import TaskGroup, TaskStatus
 
 from minikubelet.clock import Clock, RealClock
-from minikubelet.errors import MinikubeletError
+from minikubelet.errors import MinikubeletError, report_error
 from minikubelet.node.manager import Node, NodeConfig, node_name_default
 from minikubelet.paths import StatePaths
 from minikubelet.runtime.types import Runtime
@@ -331,8 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         NodePortAddresses.parse(args.nodeport_addresses)  # refused before anything starts
     except MinikubeletError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        return report_error(err)
     config = AgentConfig(
         StatePaths.from_env(),
         node_name=args.node_name,
@@ -343,17 +341,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return run_agent(config)
-    except MinikubeletError as err:
-        print(f"error: {err}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # the last line of defence: a bug must not print a traceback
-        if os.environ.get("MINIKUBELET_DEBUG"):
-            raise
-        print(
-            f"error: internal error: {err!r} (set MINIKUBELET_DEBUG=1 for details)", file=sys.stderr
-        )
-    return 1
+        return report_error(err)
 
 
 if __name__ == "__main__":

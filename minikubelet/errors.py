@@ -17,9 +17,14 @@
         └── InternalError      500, e.g. an allocator's full range
 
 The CLI prints these in kubectl's words; the server renders StatusError as a metav1 Status.
+`report_error` is the last boundary of a process (the CLI's, the agent's): what reaches it is
+printed as kubectl prints an error, never as a traceback.
 """
 
 from __future__ import annotations
+
+import os
+import sys
 
 # typing's import (~3 ms) is paid by every `exec` of the CLI; mypy reads this as typing's
 TYPE_CHECKING = False
@@ -42,6 +47,7 @@ __all__ = [
     "MinikubeletError",
     "NotFound",
     "StatusError",
+    "report_error",
 ]
 
 
@@ -156,3 +162,17 @@ class InternalError(StatusError):
         super().__init__(
             f"Internal error occurred: {error}", details={"causes": [{"message": error}]}
         )
+
+
+def report_error(err: BaseException) -> int:
+    """An error that reached a process's top, on stderr; the exit code (1). Ours in kubectl's
+    words (`error: ...`); anything else is a bug: `error: internal error: ...`, or re-raised
+    with its traceback when MINIKUBELET_DEBUG is set."""
+    if isinstance(err, MinikubeletError):
+        print(f"error: {err}", file=sys.stderr)
+    elif os.environ.get("MINIKUBELET_DEBUG"):
+        raise err
+    else:
+        message = f"error: internal error: {err!r} (set MINIKUBELET_DEBUG=1 for details)"
+        print(message, file=sys.stderr)
+    return 1

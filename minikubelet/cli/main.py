@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minikubelet import KUBERNETES_VERSION, __version__
-from minikubelet.errors import ManifestError, MinikubeletError, StatusError
+from minikubelet.errors import ManifestError, StatusError, report_error
 
 __all__ = ["main", "report"]
 
@@ -215,16 +215,10 @@ def report(err: BaseException) -> int:
         from minikubelet.cli.render import format_status_error
 
         print(format_status_error(err), file=sys.stderr)
-    elif isinstance(err, MinikubeletError):
-        print(f"error: {err}", file=sys.stderr)
     elif isinstance(err, KeyboardInterrupt):
         return 130
-    else:  # the last line of defence: a bug must not print a traceback
-        if os.environ.get("MINIKUBELET_DEBUG"):
-            raise err
-        print(
-            f"error: internal error: {err!r} (set MINIKUBELET_DEBUG=1 for details)", file=sys.stderr
-        )
+    else:  # ours in kubectl's words; a bug must not print a traceback (the agent's too)
+        return report_error(err)
     return 1
 
 
