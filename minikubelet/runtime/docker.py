@@ -29,7 +29,7 @@ import resource
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -64,6 +64,7 @@ from minikubelet.runtime._docker_json import (
     sandbox_info,
     to_event,
 )
+from minikubelet.runtime._oom import OomWatch
 from minikubelet.runtime._proc import engine_hard_limits, kill_tree
 from minikubelet.runtime._security import container_host_config, sandbox_host_config
 from minikubelet.runtime._sessions import Sessions
@@ -157,6 +158,7 @@ class DockerRuntime(Sessions):
         self._api_version: str | None = None
         self._podman = False  # learnt from the engine's /version with the first client
         self._ulimits: list[Any] | None = None
+        self._oom = OomWatch()  # Podman does not report OOM kills (`_oom`)
         self._control = _Gate(anyio.CapacityLimiter(8))
         self._exec = _Gate(anyio.CapacityLimiter(8))
         self._streams = _Gate(anyio.CapacityLimiter(8))
@@ -536,10 +538,11 @@ class DockerRuntime(Sessions):
     async def start_container(self, container_id: str) -> None:
         """Start; then, in a claimed warm sandbox, the pod's hostname (the engine gave the
         container the spare's: a process that asks in its first milliseconds may still see
-        it); then, on cgroup v2, `memory.oom.group` as the kubelet sets it (`_cgroup`)."""
+        it); then, on cgroup v2, `memory.oom.group` as the kubelet sets it (`_cgroup`); on
+        Podman, a watch for the OOM kills it does not report (`_oom`)."""
         await self._call(lambda c: c.start(container_id), error=ContainerStartError)
         hostname = self._rehost.pop(container_id, None)
-        if self._unified_cgroup or hostname is not None:
+        if self._unified_cgroup or hostname is not None or self._podman:
             with contextlib.suppress(RuntimeFailure, OSError):
                 raw = await self._inspect(container_id)
                 pid = int((raw.get("State") or {}).get("Pid") or 0)
@@ -547,6 +550,8 @@ class DockerRuntime(Sessions):
                     await anyio.to_thread.run_sync(set_hostname, pid, hostname)
                 if self._unified_cgroup:
                     await anyio.to_thread.run_sync(enable_oom_group, pid)
+                if self._podman and pid:
+                    await anyio.to_thread.run_sync(self._oom.watch, container_id, pid)
 
     async def stop_container(self, container_id: str, timeout: float) -> None:
         """`docker stop -t`: the image's stop signal, SIGKILL after the timeout. docker-py
@@ -559,17 +564,25 @@ class DockerRuntime(Sessions):
         try:
             await self._call(lambda c: c.remove_container(container_id, force=True))
         except ContainerNotFound:
+            self._oom.forget(container_id)
             return
         except RuntimeFailure as exc:
             if "already in progress" not in str(exc):
                 raise
+        self._oom.forget(container_id)
 
     async def list_containers(self, pod_uid: str | None = None) -> list[ContainerInfo]:
         ids = await self._list_ids("container", *_of_pod(pod_uid))
-        return [container_info(raw) for raw in await self._inspect_all(ids)]
+        return [self._info(raw) for raw in await self._inspect_all(ids)]
 
     async def inspect_container(self, container_id: str) -> ContainerInfo:
-        return container_info(await self._inspect(container_id))
+        return self._info(await self._inspect(container_id))
+
+    def _info(self, raw: Raw) -> ContainerInfo:
+        info = container_info(raw)
+        if info.oom_killed or not self._oom.killed(info.id):
+            return info
+        return replace(info, oom_killed=True)
 
     # -- exec ---------------------------------------------------------------------------
 
@@ -782,6 +795,7 @@ class DockerRuntime(Sessions):
         return removed
 
     async def close(self) -> None:
+        self._oom.close()
         for gate in (self._control, self._exec, self._streams):
             client, gate.client = gate.client, None
             if client is not None:
