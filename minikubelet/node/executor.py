@@ -44,6 +44,7 @@ from minikubelet.node.termination import TerminationOrdering
 from minikubelet.runtime.types import (
     LABEL_SANDBOX_ID,
     ContainerInfo,
+    Instance,
     InstanceState,
     PortMapping,
     Runtime,
@@ -52,7 +53,15 @@ from minikubelet.runtime.types import (
 )
 from minikubelet.status.instances import newest_first
 
-__all__ = ["ActionResult", "Executor", "Fingerprint", "Observed", "SyncResult", "fingerprint"]
+__all__ = [
+    "ActionResult",
+    "Executor",
+    "Fingerprint",
+    "Observed",
+    "SyncResult",
+    "fingerprint",
+    "listed_fingerprint",
+]
 
 log = logging.getLogger("minikubelet.node")
 # Image failures are named in the `Failed` event (`Error: ErrImagePull`); others quote the error.
@@ -104,9 +113,19 @@ Fingerprint = frozenset[tuple[str, str]]
 def fingerprint(
     containers: Iterable[ContainerInfo], sandboxes: Iterable[SandboxInfo]
 ) -> Fingerprint:
-    items = {(c.id, c.state.value) for c in containers}
-    items |= {(s.id, "running" if s.running else "stopped") for s in sandboxes}
+    """Each instance's id and whether it runs: what the engine's list shows (`Instance`)."""
+    items = {(c.id, _running(c.state is InstanceState.RUNNING)) for c in containers}
+    items |= {(s.id, _running(s.running)) for s in sandboxes}
     return frozenset(items)
+
+
+def listed_fingerprint(instances: Iterable[Instance]) -> Fingerprint:
+    """The same fingerprint from the engine's list (the relist reads no inspect)."""
+    return frozenset((i.id, _running(i.running)) for i in instances)
+
+
+def _running(running: bool) -> str:
+    return "running" if running else "stopped"
 
 
 @dataclass(frozen=True)

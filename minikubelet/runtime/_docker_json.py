@@ -25,6 +25,7 @@ from minikubelet.runtime.types import (
     LABEL_UID,
     ContainerInfo,
     ContainerSpec,
+    Instance,
     InstanceState,
     RuntimeEvent,
     SandboxInfo,
@@ -38,6 +39,7 @@ __all__ = [
     "error_message",
     "free_subnets",
     "host_routes",
+    "instance_of",
     "gateway_of",
     "labels_for",
     "parse_time",
@@ -97,6 +99,25 @@ def container_info(raw: Raw) -> ContainerInfo:
         finished_at=parse_time(state.get("FinishedAt")),
         labels=dict(labels),
     )
+
+
+# The list's `State` words whose inspect says `Running: true` (a paused or restarting one too).
+_RUNNING_STATES = {"running", "paused", "restarting"}
+
+
+def instance_of(summary: Raw) -> Instance:
+    """One entry of the engine's container list (`GET /containers/json`) as the relist sees it:
+    the sandbox's pod by its labels or claimed name, as `sandbox_info` reads it."""
+    labels: dict[str, str] = summary.get("Labels") or {}
+    names = summary.get("Names") or [""]
+    sandbox = labels.get(LABEL_KIND) == "podsandbox"
+    if sandbox:
+        owner = sandbox_owner(labels, str(names[0]))
+        uid = owner[2] if owner is not None else ""
+    else:
+        uid = labels.get(LABEL_UID, "")
+    running = str(summary.get("State") or "").lower() in _RUNNING_STATES
+    return Instance(id=str(summary["Id"]), pod_uid=uid, running=running, sandbox=sandbox)
 
 
 def sandbox_info(raw: Raw, network: str, host_ip: str = "") -> SandboxInfo:

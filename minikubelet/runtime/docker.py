@@ -60,6 +60,7 @@ from minikubelet.runtime._docker_json import (
     error_message,
     free_subnets,
     gateway_of,
+    instance_of,
     labels_for,
     sandbox_info,
     to_event,
@@ -88,6 +89,7 @@ from minikubelet.runtime.types import (
     ContainerSpec,
     ExecResult,
     ImageInfo,
+    Instance,
     LogOptions,
     RegistryAuth,
     RuntimeEvent,
@@ -574,6 +576,13 @@ class DockerRuntime(Sessions):
     async def list_containers(self, pod_uid: str | None = None) -> list[ContainerInfo]:
         ids = await self._list_ids("container", *_of_pod(pod_uid))
         return [self._info(raw) for raw in await self._inspect_all(ids)]
+
+    async def list_instances(self) -> list[Instance]:
+        """One `GET /containers/json` of this instance's label, read from its summaries."""
+        label = {"label": [f"{LABEL_INSTANCE}={self.instance_id}"]}
+        found: list[Raw] = await self._call(lambda c: c.containers(all=True, filters=label))
+        kinds = ("container", "podsandbox")
+        return [instance_of(i) for i in found if (i.get("Labels") or {}).get(LABEL_KIND) in kinds]
 
     async def inspect_container(self, container_id: str) -> ContainerInfo:
         return self._info(await self._inspect(container_id))

@@ -43,6 +43,7 @@ from minikubelet.runtime.types import (
     ExecResult,
     ExecStream,
     ImageInfo,
+    Instance,
     InstanceState,
     LogOptions,
     RegistryAuth,
@@ -384,6 +385,18 @@ class FakeRuntime:
             c.info
             for c in self.containers.values()
             if isinstance(c.spec, ContainerSpec) and pod_uid in (None, c.spec.pod_uid)
+        ]
+
+    async def list_instances(self) -> list[Instance]:
+        self._record("list_instances")
+        return [
+            Instance(
+                id=c.info.id,
+                pod_uid=c.spec.pod_uid,
+                running=c.info.state is InstanceState.RUNNING,
+                sandbox=isinstance(c.spec, SandboxSpec),
+            )
+            for c in self.containers.values()
         ]
 
     async def inspect_container(self, container_id: str) -> ContainerInfo:

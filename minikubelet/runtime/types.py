@@ -37,6 +37,7 @@ __all__ = [
     "InstanceState",
     "ExecResult",
     "ImageInfo",
+    "Instance",
     "LogOptions",
     "Mount",
     "PodNamespaces",
@@ -206,6 +207,18 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Instance:
+    """One container or sandbox as the engine's list shows it (no inspect): what the relist
+    compares, as PLEG's `GetPods` reads CRI's List calls. `pod_uid` is "" for an unclaimed
+    warm sandbox."""
+
+    id: str
+    pod_uid: str
+    running: bool
+    sandbox: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ContainerInfo:
     """What the engine says of one container instance."""
 
@@ -345,6 +358,11 @@ class Runtime(Protocol):
 
     async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxInfo]:
         """Every sandbox of this instance (of one pod, when given), running or not."""
+        ...
+
+    async def list_instances(self) -> list[Instance]:
+        """Every container and sandbox of this instance from one list of the engine, no
+        inspects: the relist's input, O(1) engine calls whatever the number of pods."""
         ...
 
     async def create_container(self, spec: ContainerSpec) -> str:

@@ -7,7 +7,7 @@ The same code the agent runs (store watch → worker → decide → executor →
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -376,3 +376,44 @@ async def test_exec_and_port_forward_find_the_pod_from_its_last_sync(harness: Ha
     assert harness.runtime.calls[before:] == []
     assert await harness.node.running_container(pod, "other") is None
     assert [method for method, _ in harness.runtime.calls[before:]] == ["list_containers"]
+
+
+@pytest.mark.anyio
+async def test_the_relist_is_one_list_whatever_the_pods(harness: Harness) -> None:
+    """PLEG's relist reads the engine's list only (`GetPods`): with nothing changing, each
+    2 s relist is one call, none of them an inspect, at three pods as at one."""
+    for name in ("a", "b", "c"):
+        harness.apply(name)
+    await harness.until(lambda: len(harness.running()) == 3)
+    await harness.clock.advance(1.0)
+    await harness.settle()
+    harness.runtime.calls.clear()
+    for _ in range(3):
+        await harness.clock.advance(2.0)
+        await harness.settle()
+    assert [method for method, _ in harness.runtime.calls] == ["list_instances"] * 3
+
+
+@pytest.mark.anyio
+async def test_the_relist_finds_a_death_the_engine_did_not_announce(harness: Harness) -> None:
+    harness.apply("web")
+    await harness.until(lambda: harness.running())
+    (current,) = harness.running()
+    fake = harness.runtime.containers[current]
+    fake.info = replace(
+        fake.info, state=InstanceState.EXITED, exit_code=1, finished_at=harness.clock.utcnow()
+    )  # no `die` event: only the relist can see it
+    await harness.until(harness.replaced(current), within=3.0)
+    assert harness.status("web")["restartCount"] == 1
+
+
+@pytest.mark.anyio
+async def test_the_relist_removes_what_no_pod_owns(harness: Harness) -> None:
+    harness.apply("web")
+    await harness.until(lambda: harness.running())
+    (current,) = harness.running()
+    sandbox = next(c.info.id for c in harness.runtime.containers.values() if c.info.name == "POD")
+    harness.node.workers.clear()  # as after a restart that found no such pod in the store
+    await harness.until(lambda: not harness.runtime.containers, within=3.0)
+    removed = [args[0] for method, args in harness.runtime.calls if method.startswith("remove")]
+    assert current in removed and sandbox in removed

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from minikubelet.runtime._docker_json import container_info, free_subnets, host_routes
+from minikubelet.runtime._docker_json import container_info, free_subnets, host_routes, instance_of
 from minikubelet.runtime._proc import engine_hard_limits
 from minikubelet.runtime.docker import _is_podman
 
@@ -96,3 +96,45 @@ def test_podman_is_told_by_its_version_components() -> None:
     assert _is_podman({"Components": [{"Name": "Podman Engine", "Version": "4.3.1"}]})
     assert not _is_podman({"Components": [{"Name": "Engine", "Version": "20.10.24"}]})
     assert not _is_podman({})
+
+
+def test_the_relist_reads_the_engines_list_without_inspects() -> None:
+    """`GET /containers/json` summaries (Docker and Podman's compat API alike): the state word,
+    the labels, the names; a claimed warm sandbox's pod is in its name, an unclaimed one has
+    none."""
+    kind, uid, spare = (
+        "io.kubernetes.docker.type",
+        "io.kubernetes.pod.uid",
+        "minikubelet.sandbox.spare",
+    )
+    app = {
+        "Id": "c1",
+        "Names": ["/k8s_app_web_default_u1_0"],
+        "State": "exited",
+        "Labels": {kind: "container", uid: "u1"},
+    }
+    sandbox = {
+        "Id": "s1",
+        "Names": ["/k8s_POD_web_default_u1_0"],
+        "State": "running",
+        "Labels": {kind: "podsandbox", uid: "u1"},
+    }
+    claimed = {
+        "Id": "s2",
+        "Names": ["/k8s_POD_db_default_u2_1"],
+        "State": "paused",
+        "Labels": {kind: "podsandbox", spare: "true"},
+    }
+    unclaimed = {
+        "Id": "s3",
+        "Names": ["/minikubelet-spare-x-ab"],
+        "State": "running",
+        "Labels": {kind: "podsandbox", spare: "true"},
+    }
+    seen = [instance_of(raw) for raw in (app, sandbox, claimed, unclaimed)]
+    assert [(i.id, i.pod_uid, i.running, i.sandbox) for i in seen] == [
+        ("c1", "u1", False, False),
+        ("s1", "u1", True, True),
+        ("s2", "u2", True, True),
+        ("s3", "", True, True),
+    ]
