@@ -6,6 +6,7 @@ Docker-free: these take the SDK's stream objects as they are. Only `runtime/dock
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,9 +16,28 @@ import anyio.lowlevel
 
 from minikubelet.api.raw import JSON as Raw
 
-__all__ = ["EXEC_OUTPUT_CAP", "drain", "drain_demuxed", "pump_events", "release", "shutdown"]
+__all__ = [
+    "EXEC_OUTPUT_CAP",
+    "continued",
+    "drain",
+    "drain_demuxed",
+    "pump_events",
+    "release",
+    "shutdown",
+]
 
 EXEC_OUTPUT_CAP = 10 * 1024  # what a probe keeps; the kubelet keeps 10 KiB of probe output too
+_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) ")
+
+
+def continued(pending: bytes, frame: bytes) -> bytes:
+    """A log frame (asked with timestamps) without the engine's timestamp when it continues a
+    line (`pending`: what came since the last newline). The kubelet stamps a line once, where
+    it starts (kuberuntime/logs `write(msg, addPrefix)`); Podman stamps each piece a process
+    wrote (`partial2026-12-03T14:48:56Z  end`), Docker a piece of a line over 16 KiB."""
+    if pending and (stamp := _STAMP.match(frame)):
+        return frame[stamp.end() :]
+    return frame
 
 
 def drain(stream: Iterator[bytes], chunks: list[bytes]) -> None:

@@ -71,6 +71,7 @@ from minikubelet.runtime._security import container_host_config, sandbox_host_co
 from minikubelet.runtime._sessions import Sessions
 from minikubelet.runtime._streams import (
     EXEC_OUTPUT_CAP,
+    continued,
     drain_demuxed,
     pump_events,
     release,
@@ -696,6 +697,8 @@ class DockerRuntime(Sessions):
                 )
                 if chunk is None:
                     break
+                if options.timestamps:
+                    chunk = continued(pending, chunk)
                 *lines, pending = (pending + chunk).split(b"\n")
                 for line in lines:
                     yield line + b"\n"
