@@ -25,9 +25,12 @@ STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z"
 def test_lines_pieces_long_lines_and_timestamps(agent: Agent) -> None:
     agent.apply(pod("talker", sh("c", SCRIPT)))
     wait_running(agent, "talker", "c")
-    plain = agent.wait_for(
-        lambda: (text := logs(agent, "talker")).endswith("done\n") and text, 60, "its log"
-    )
+
+    def whole() -> str | None:
+        text = logs(agent, "talker")
+        return text if text.endswith("done\n") else None
+
+    plain = agent.wait_for(whole, 60, "its log")
     lines = plain.splitlines()
     assert sorted(lines[:2]) == ["err1", "out1"], "two pipes: either may come first"
     assert lines[2:] == ["partial end", "x" * 20000, "done"], [line[:60] for line in lines]
