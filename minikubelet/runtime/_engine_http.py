@@ -6,8 +6,9 @@ for the create, 4-12 ms for the start and ~11 ms for the inspect after the outpu
 the same requests written by hand took 1, 1 and 0.5-1 ms at that hour. `docker exec` makes the
 same three requests, so what we add to them is what `minikubelet exec` and `kubectl exec` pay
 over it. Here each request opens its own connection to the socket (a UNIX connect costs
-microseconds; no pool to share between tasks), is written by hand, and its answer read with
-Content-Length or chunked framing, which is all the engine sends for these calls.
+microseconds; no pool to share between tasks) and h11 (the HTTP/1.1 state machine uvicorn and
+httpx are built on, which the API server's upgrades use too) frames the request and reads the
+answer.
 
 Only an engine on a UNIX socket (`DOCKER_HOST` unset or `unix://`) is reached this way; for
 others the runtime keeps the SDK's path. Docker-free: the Engine API's JSON, not the SDK.
@@ -21,11 +22,11 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import h11
 
 __all__ = ["EngineError", "EngineHTTP", "unix_socket_path"]
 
 TIMEOUT = 60.0  # the SDK client's timeout, per request
-_HEAD_LIMIT = 1 << 16
 
 
 def unix_socket_path(env: Mapping[str, str]) -> str | None:
@@ -56,9 +57,9 @@ class EngineHTTP:
         with anyio.fail_after(TIMEOUT):
             stream = await anyio.connect_unix(self.socket_path)
             async with stream:
-                await stream.send(self._head(method, path, body))
-                status, headers, rest = await _read_head(stream)
-                data = await _read_body(stream, headers, rest)
+                conn = await self._request(stream, method, path, body)
+                status = (await _answer(stream, conn)).status_code
+                data = await _body(stream, conn)
         if status >= 400:
             raise EngineError(status, _message(data))
         return json.loads(data) if data else None
@@ -71,73 +72,77 @@ class EngineHTTP:
             stream = await anyio.connect_unix(self.socket_path)
         try:
             with anyio.fail_after(TIMEOUT):
-                await stream.send(self._head("POST", path, body, upgrade=True))
-                status, headers, rest = await _read_head(stream)
+                conn = await self._request(stream, "POST", path, body, upgrade=True)
+                status = (await _answer(stream, conn)).status_code
                 if status >= 400:
-                    raise EngineError(status, _message(await _read_body(stream, headers, rest)))
+                    raise EngineError(status, _message(await _body(stream, conn)))
         except BaseException:
             await anyio.aclose_forcefully(stream)
             raise
-        return stream, rest
+        rest, _closed = conn.trailing_data  # what came after the head, not read by h11
+        return stream, bytes(rest)
 
-    def _head(self, method: str, path: str, body: Any, upgrade: bool = False) -> bytes:
+    async def _request(
+        self,
+        stream: anyio.abc.ByteStream,
+        method: str,
+        path: str,
+        body: Any,
+        upgrade: bool = False,
+    ) -> h11.Connection:
+        """Send the request (h11 frames it); the connection, waiting for the answer."""
         data = b"" if body is None else json.dumps(body).encode()
-        lines = [f"{method} {self.prefix}{path} HTTP/1.1", "Host: docker"]
+        headers = [("Host", "docker")]
         if body is not None:
-            lines += ["Content-Type: application/json", f"Content-Length: {len(data)}"]
+            headers += [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
         if upgrade:
-            lines += ["Connection: Upgrade", "Upgrade: tcp"]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+            headers += [("Connection", "Upgrade"), ("Upgrade", "tcp")]
+        conn = h11.Connection(h11.CLIENT)
+        target = f"{self.prefix}{path}"
+        out = conn.send(h11.Request(method=method, target=target, headers=headers)) or b""
+        if data:
+            out += conn.send(h11.Data(data=data)) or b""
+        out += conn.send(h11.EndOfMessage()) or b""
+        await stream.send(out)
+        return conn
 
 
-async def _receive(stream: anyio.abc.ByteStream) -> bytes:
-    try:
-        return await stream.receive()
-    except anyio.EndOfStream:
-        raise ConnectionResetError("the engine closed the connection") from None
+async def _next(stream: anyio.abc.ByteStream, conn: h11.Connection) -> Any:
+    """The next h11 event, reading from the engine as h11 needs."""
+    while True:
+        try:
+            event = conn.next_event()
+        except h11.RemoteProtocolError as exc:
+            raise ConnectionResetError(f"not an HTTP answer from the engine: {exc}") from None
+        if event is not h11.NEED_DATA:
+            return event
+        try:
+            conn.receive_data(await stream.receive())
+        except anyio.EndOfStream:
+            conn.receive_data(b"")
 
 
-async def _read_head(stream: anyio.abc.ByteStream) -> tuple[int, dict[str, str], bytes]:
-    """(status, headers with lowercase names, the bytes after the head)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        if len(data) > _HEAD_LIMIT:
-            raise ConnectionResetError("the engine's answer has no end of head")
-        data += await _receive(stream)
-    head, _, rest = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        raise ConnectionResetError(f"not an HTTP answer from the engine: {status_line!r}")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(parts[1]), headers, rest
+async def _answer(stream: anyio.abc.ByteStream, conn: h11.Connection) -> Any:
+    """The answer's head: a Response, or the 101 that switches the connection."""
+    while True:
+        event = await _next(stream, conn)
+        if isinstance(event, h11.Response):
+            return event
+        if isinstance(event, h11.InformationalResponse) and event.status_code == 101:
+            return event
+        if isinstance(event, h11.ConnectionClosed):
+            raise ConnectionResetError("the engine closed the connection")
 
 
-async def _read_body(stream: anyio.abc.ByteStream, headers: dict[str, str], rest: bytes) -> bytes:
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        return await _read_chunked(stream, rest)
-    length = int(headers.get("content-length") or 0)
-    while len(rest) < length:
-        rest += await _receive(stream)
-    return rest[:length]
-
-
-async def _read_chunked(stream: anyio.abc.ByteStream, data: bytes) -> bytes:
+async def _body(stream: anyio.abc.ByteStream, conn: h11.Connection) -> bytes:
+    """The answer's body, whatever its framing (Content-Length, chunked, until closed)."""
     body = bytearray()
     while True:
-        while b"\r\n" not in data:
-            data += await _receive(stream)
-        size_line, _, data = data.partition(b"\r\n")
-        size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-        if size == 0:
-            return bytes(body)  # trailers, if any, are left unread: the connection is closed
-        while len(data) < size + 2:
-            data += await _receive(stream)
-        body += data[:size]
-        data = data[size + 2 :]
+        event = await _next(stream, conn)
+        if isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+            return bytes(body)
 
 
 def _message(data: bytes) -> str:

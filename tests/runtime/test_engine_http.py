@@ -1,4 +1,4 @@
-"""The engine's API written by hand on its UNIX socket (runtime/_engine_http.py): the requests
+"""The engine's API on its UNIX socket, framed by h11 (runtime/_engine_http.py): the requests
 as the SDK writes them, the answers as the engine frames them (Content-Length, chunked, 101),
 and its errors in its own words, translated as the runtime translates the SDK's."""
 
