@@ -1,8 +1,8 @@
 """OOM kills the engine does not report: the kernel's OOM events, watched by the agent itself.
 
 Podman 4.3 never sets `State.OOMKilled` and sends no `oom` event: a container the kernel killed
-for memory is only `exited (137)` there (measured; Podman reads conmon's OOM file only from
-5.0, containers/podman#21523). Docker's containerd watches each container's memory cgroup for
+for memory is only `exited (137)` there (measured; reading conmon's OOM file came to Podman
+later, containers/podman#21523). Docker's containerd watches each container's memory cgroup for
 OOM events and marks the container; the agent does the same for the containers it starts on
 Podman, from the cgroup their init process is in (the host's /proc: the agent shares the
 engine's PID namespace):
