@@ -4,13 +4,17 @@ This is the only module that imports `docker`. Every SDK call runs in a worker t
 `CapacityLimiter` you can see (STYLE pattern 5), each gate with its own client so that one kind
 of traffic cannot starve another:
 
-- control: short lifecycle calls (create, start, stop, inspect, list, remove, networks);
+- control: short lifecycle calls (create, start, inspect, list, remove, networks);
+- stops: `docker stop`, which holds its call for the container's whole grace period: in the
+  control gate, eight pods being deleted kept every other pod's create and start waiting
+  for their grace periods to end;
 - exec: probes, so a hung probe delays only probes, never pod lifecycle;
 - streams: logs and pulls, which hold a connection for as long as they run;
 - sessions: the control calls of exec/attach sessions (their I/O runs on the loop);
 - events: one dedicated thread and client per `events()` stream, outside every limiter.
 
-Each limiter stays below its client's connection pool (docker-py's default is 10). Mutating calls
+Each limiter stays below its client's connection pool (docker-py's default is 10; the stops'
+client has a pool of its own size). Mutating calls
 never abandon their thread on cancellation: the engine would go on acting while we forgot it.
 
 Names and labels follow dockershim (kubelet-reference Part 2 §9), so a restarted agent adopts
@@ -106,6 +110,9 @@ T = TypeVar("T")
 
 SANDBOX_STOP_TIMEOUT = 10  # dockershim's grace for the infra container
 _POOL = 10  # docker-py's DEFAULT_MAX_POOL_SIZE; every limiter below stays under it
+# Stops in flight at once, each a thread and a connection waiting out its grace period: a
+# node's 110 pods being drained stop in four waves of their grace period at most.
+_STOPS = 32
 
 
 @dataclass
@@ -114,6 +121,7 @@ class _Gate:
 
     limiter: anyio.CapacityLimiter
     client: Any = None
+    pool: int = _POOL  # its client's connection pool
 
 
 def _translate(exc: Exception, default: type[RuntimeFailure]) -> RuntimeFailure:
@@ -167,6 +175,7 @@ class DockerRuntime(Sessions):
         self._streams = _Gate(anyio.CapacityLimiter(8))
         self._pulls = anyio.CapacityLimiter(2)  # shares the streams client: 8 + 2 = its pool
         self._sessions = _Gate(anyio.CapacityLimiter(8))  # exec/attach/port-forward sessions
+        self._stops = _Gate(anyio.CapacityLimiter(_STOPS), pool=_STOPS + 2)
         self._netns: dict[str, tuple[str, int]] = {}  # sandboxes dialed into (`Sessions.dial`)
         # claimed warm sandbox id -> its pod's hostname; a container created in one -> the same
         self._spare_hosts: dict[str, str] = {}
@@ -205,7 +214,7 @@ class DockerRuntime(Sessions):
             if gate.client is None:
                 try:
                     gate.client = await anyio.to_thread.run_sync(
-                        self._new_client, limiter=gate.limiter
+                        self._new_client, gate.pool, limiter=gate.limiter
                     )
                 except Exception as exc:
                     raise _translate(exc, RuntimeUnavailable) from exc
@@ -560,7 +569,7 @@ class DockerRuntime(Sessions):
         """`docker stop -t`: the image's stop signal, SIGKILL after the timeout. docker-py
         adds the stop timeout to the HTTP timeout; a stopped container answers 304, no error."""
         seconds = max(0, math.ceil(timeout))
-        await self._call(lambda c: c.stop(container_id, timeout=seconds))
+        await self._call(lambda c: c.stop(container_id, timeout=seconds), gate=self._stops)
 
     async def remove_container(self, container_id: str) -> None:
         """Force-remove; like CRI's RemoveContainer, a container already gone is no error."""
@@ -808,7 +817,7 @@ class DockerRuntime(Sessions):
 
     async def close(self) -> None:
         self._oom.close()
-        for gate in (self._control, self._exec, self._streams):
+        for gate in (self._control, self._exec, self._streams, self._stops):
             client, gate.client = gate.client, None
             if client is not None:
                 client.close()

@@ -6,6 +6,7 @@ the fake's harness plays the part of processes it cannot run.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -200,6 +201,33 @@ async def test_stop_kills_after_the_timeout_when_sigterm_is_ignored(harness: Har
     assert (info.state, info.exit_code, info.oom_killed) == (InstanceState.EXITED, 137, False)
     assert timeout <= elapsed <= timeout + 5
     await harness.runtime.stop_container(container_id, timeout)  # stopped already: no error
+
+
+async def test_a_start_does_not_wait_behind_stops_in_their_grace(harness: Harness) -> None:
+    """Eight containers that ignore SIGTERM stopping at once with a 60 s grace (eight pods
+    being deleted): another pod's sandbox and container start now, not when those grace
+    periods end. On Docker a stop holds its engine call for the whole grace period."""
+    sandbox = await harness.sandbox()
+    deaf = ("sh", "-c", "trap '' TERM; while :; do sleep 1; done")
+    stopping = [await harness.run(harness.spec(sandbox, f"s{i}", command=deaf)) for i in range(8)]
+    for container_id in stopping:
+        harness.ignore_sigterm(container_id)
+        await harness.wait_state(container_id, InstanceState.RUNNING)
+
+    async def stop(container_id: str) -> None:
+        with contextlib.suppress(ContainerNotFound):
+            await harness.runtime.stop_container(container_id, 60)
+
+    async with anyio.create_task_group() as tg:
+        for container_id in stopping:
+            tg.start_soon(stop, container_id)
+        await anyio.wait_all_tasks_blocked()  # the eight stops are with the engine
+        with anyio.fail_after(30):
+            other = await harness.sandbox("other")
+            started = await harness.run(harness.spec(other, "app", command=("sleep", "600")))
+            await harness.wait_state(started, InstanceState.RUNNING)
+        for container_id in stopping:  # ends the stops' waits
+            await harness.runtime.remove_container(container_id)
 
 
 async def test_exit_code_and_exited_containers_are_listed(harness: Harness) -> None:
