@@ -170,6 +170,28 @@ def sandboxes_last(containers: list[Any]) -> list[Any]:
     return sorted(containers, key=lambda c: c.labels.get(_SANDBOX_KIND) == "podsandbox")
 
 
+def _wait_for_stragglers(home: Path, timeout: float = 30.0) -> None:
+    """Until no process names `home` (with a deadline): conmon runs `podman --root HOME/storage
+    ... container cleanup` after each container it watched exits, also after the service has
+    stopped; one that runs after the removal below makes the storage and its mount again, and
+    the directory is left behind with the mount."""
+    needle = str(home).encode()
+
+    def none_left() -> bool:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if needle in fh.read():
+                        return False
+            except OSError:
+                continue
+        return True
+
+    poll(none_left, timeout, 0.1)
+
+
 def _unmount_under(home: Path) -> None:
     """Lazily unmount whatever the engine left mounted below `home`, deepest first; again
     while any is left (mounts stack: Podman binds its overlay directory onto itself)."""
@@ -208,6 +230,7 @@ def private_engine(kind: str, home: Path) -> Iterator[PrivateEngine]:
             engine.remove_everything()
         finally:
             engine.stop()
+            _wait_for_stragglers(home)
             _unmount_under(home)  # Podman's storage mounts itself and each container's shm
             shutil.rmtree(home, ignore_errors=True)
 
