@@ -8,6 +8,7 @@ engine (`docker save | load`), which takes a few seconds and pulls nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -170,26 +171,34 @@ def sandboxes_last(containers: list[Any]) -> list[Any]:
     return sorted(containers, key=lambda c: c.labels.get(_SANDBOX_KIND) == "podsandbox")
 
 
-def _wait_for_stragglers(home: Path, timeout: float = 30.0) -> None:
-    """Until no process names `home` (with a deadline): conmon runs `podman --root HOME/storage
-    ... container cleanup` after each container it watched exits, also after the service has
-    stopped; one that runs after the removal below makes the storage and its mount again, and
-    the directory is left behind with the mount."""
+def _end_stragglers(home: Path, timeout: float = 15.0) -> None:
+    """Until no process names `home` (with a deadline), then SIGKILL those left: conmon runs
+    `podman --root HOME/storage ... container cleanup` after each container it watched exits,
+    also after the service has stopped, and one that runs after the removal below makes the
+    storage and its mount again (the directory was left behind with the mount); an exec
+    session's conmon has been seen outliving its container and engine. Every process that
+    names the private home is that engine's."""
     needle = str(home).encode()
 
-    def none_left() -> bool:
+    def stragglers() -> list[int]:
+        found = []
         for entry in os.listdir("/proc"):
-            if not entry.isdigit():
+            if not entry.isdigit() or int(entry) == os.getpid():
                 continue
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as fh:
                     if needle in fh.read():
-                        return False
+                        found.append(int(entry))
             except OSError:
                 continue
-        return True
+        return found
 
-    poll(none_left, timeout, 0.1)
+    if poll(lambda: not stragglers(), timeout, 0.1):
+        return
+    for pid in stragglers():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    poll(lambda: not stragglers(), 5.0, 0.1)
 
 
 def _unmount_under(home: Path) -> None:
@@ -230,7 +239,7 @@ def private_engine(kind: str, home: Path) -> Iterator[PrivateEngine]:
             engine.remove_everything()
         finally:
             engine.stop()
-            _wait_for_stragglers(home)
+            _end_stragglers(home)
             _unmount_under(home)  # Podman's storage mounts itself and each container's shm
             shutil.rmtree(home, ignore_errors=True)
 
