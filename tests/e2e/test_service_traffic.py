@@ -146,7 +146,7 @@ def test_cluster_ip_and_node_port(agent: Agent) -> None:
     assert inside.stdout.splitlines()[1].startswith(
         "search default.svc.cluster.local svc.cluster.local cluster.local"
     )
-    assert inside.stdout.split()[-1] == ip, "a pod resolves its Service by its short name"
+    assert inside.stdout.split()[-1] == ip, f"a pod resolves its Service by its name: {inside}"
 
     network = f"minikubelet-{agent.instance}"
     script = f"exec 3<>/dev/tcp/{ip}/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3"
