@@ -1,5 +1,5 @@
 """`python -m minikubelet` runs the CLI (the detached agent is started this way)."""
 
-from minikubelet.cli.entry import main
+from minikubelet.cli.main import main
 
 raise SystemExit(main())

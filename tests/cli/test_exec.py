@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from minikubelet.cli import quick_exec
 from minikubelet.cli.channels import exit_code
 from minikubelet.cli.main import _split_command, build_parser
 
@@ -46,75 +42,3 @@ def test_exit_codes_from_the_error_channel(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().err == (
         "command terminated with exit code 42\nerror: Internal error occurred: x\n"
     )
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["exec", "web", "--", "true"],
-        ["exec", "pod/web", "-c", "app", "--", "sh", "-c", "x"],
-        ["-n", "ns1", "exec", "web", "--", "ls", "-l"],
-        ["exec", "--namespace=ns1", "-q", "po/web", "--container=app", "--", "ls"],
-        ["exec", "-n", "a", "web", "-n", "b", "--", "ls"],  # the last one wins, as in argparse
-    ],
-)
-def test_the_quick_path_reads_a_plain_exec_as_the_parser_does(argv: list[str]) -> None:
-    found = quick_exec.plan(argv)
-    assert found is not None
-    parser, _ = build_parser()
-    before, after = _split_command(argv)
-    args = parser.parse_args(before)
-    kind, _, name = args.target.rpartition("/")
-    assert found == (args.namespace or "default", name, args.container, after)
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["exec", "web", "true"],  # kubectl's "not supported anymore"
-        ["exec", "web", "--"],  # no command
-        ["exec", "-it", "web", "--", "sh"],
-        ["exec", "-i", "web", "--", "cat"],
-        ["exec", "web", "-h", "--", "ls"],
-        ["exec", "deploy/web", "--", "ls"],
-        ["exec", "web", "-c", "--", "ls"],
-        ["-c", "app", "exec", "web", "--", "ls"],  # -c before the command word
-        ["-q", "exec", "web", "--", "ls"],
-        ["get", "pods", "--", "exec"],
-        ["exec", "Web", "--", "ls"],  # not a name the path takes as it is
-        ["exec", "web", "other", "--", "ls"],
-    ],
-)
-def test_the_quick_path_leaves_the_rest_to_the_cli(argv: list[str]) -> None:
-    assert quick_exec.plan(argv) is None
-
-
-@pytest.mark.parametrize(
-    "spec, annotations, container",
-    [
-        ({"containers": [{"name": "app"}]}, {}, "app"),
-        ({"containers": [{"name": "app"}, {"name": "side"}]}, {}, None),  # the note
-        ({"containers": [{"name": "app"}], "initContainers": [{"name": "i"}]}, {}, None),
-        ({"containers": [{"name": "app"}], "ephemeralContainers": [{"name": "d"}]}, {}, None),
-        (
-            {"containers": [{"name": "app"}]},
-            {"kubectl.kubernetes.io/default-container": "app"},
-            None,
-        ),
-    ],
-)
-def test_the_quick_path_takes_the_default_container_only_without_a_note(
-    spec: dict[str, object], annotations: dict[str, str], container: str | None
-) -> None:
-    pod = {"metadata": {"name": "web", "annotations": annotations}, "spec": spec}
-    assert quick_exec._only_container(pod) == container
-
-
-def test_the_quick_path_imports_no_parser_nor_typing() -> None:
-    code = (
-        "import sys, minikubelet.cli.entry, minikubelet.cli.quick_exec;"
-        "print(','.join(x for x in ('argparse', 'typing', 'socket', 'minikubelet.cli.main',"
-        " 'minikubelet.api.kinds') if x in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
