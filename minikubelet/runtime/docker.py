@@ -576,8 +576,7 @@ class DockerRuntime(Sessions):
         try:
             await self._call(lambda c: c.remove_container(container_id, force=True))
         except ContainerNotFound:
-            self._oom.forget(container_id)
-            return
+            pass
         except RuntimeFailure as exc:
             if "already in progress" not in str(exc):
                 raise

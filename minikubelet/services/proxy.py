@@ -90,7 +90,6 @@ class ServiceProxy:
         self._wake = anyio.Event()
         self.on_change: Callable[[], None] = lambda: None
         self.connections = 0  # accepted connections (tests and the bench read it)
-        self.routed: dict[Address, Backend] = {}  # what the kernel routes now
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         try:
@@ -189,9 +188,7 @@ class ServiceProxy:
                 kernel.apply({})  # no stale route in front of the listeners
             except OSError:
                 pass
-            self.routed = {}
             return wanted
-        self.routed = routed
         return {address: backend for address, backend in wanted.items() if address not in routed}
 
     def listening(self) -> dict[Address, Backend]:
