@@ -20,7 +20,11 @@ import importlib
 from collections.abc import Iterator, Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import Any, NamedTuple
+
+# Every CLI command imports this module: typing (~3 ms) only for mypy
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (errors.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ALL_VERBS",
@@ -49,12 +53,26 @@ class UnknownResource(LookupError):
         self.name = name
 
 
-class Subresource(NamedTuple):
+class Subresource(tuple[tuple[str, ...], str]):
     """A subresource's verbs and the kind its requests carry (`pods/exec`: PodExecOptions);
-    an empty kind is the parent's."""
+    an empty kind is the parent's. A `(verbs, kind)` tuple, as a NamedTuple would be, without
+    importing typing for it."""
 
-    verbs: tuple[str, ...]
-    kind: str = ""
+    __slots__ = ()
+
+    def __new__(cls, verbs: tuple[str, ...], kind: str = "") -> Subresource:
+        return tuple.__new__(cls, (verbs, kind))
+
+    @property
+    def verbs(self) -> tuple[str, ...]:
+        return self[0]
+
+    @property
+    def kind(self) -> str:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"Subresource(verbs={self[0]!r}, kind={self[1]!r})"
 
 
 _EMPTY: Mapping[str, Subresource] = MappingProxyType({})

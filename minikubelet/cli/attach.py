@@ -16,8 +16,8 @@ from typing import Any
 from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
 from minikubelet.cli.channels import exit_code
+from minikubelet.cli.containers import containers_for
 from minikubelet.cli.exec import NO_TTY, attach_session
-from minikubelet.cli.logs import containers_for
 from minikubelet.errors import ManifestError
 
 __all__ = ["add_arguments", "container_spec", "reattach_message", "run"]

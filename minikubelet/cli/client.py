@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
 
 from minikubelet.cli.transport import (
-    Transport,
     TransportError,
     UnixTransport,
     target,
@@ -32,8 +29,12 @@ from minikubelet.errors import (
 )
 from minikubelet.paths import StatePaths
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (errors.py)
 if TYPE_CHECKING:
     import subprocess
+    from typing import Any
+
+    from minikubelet.cli.transport import Transport
 
 __all__ = ["AgentUnavailable", "ApiClient", "connect", "error_from_status"]
 
@@ -67,7 +68,11 @@ class ApiClient:
     def __init__(self, paths: StatePaths, *, transport: Transport | None = None) -> None:
         self.paths = paths
         self.managed = transport is None  # an injected transport (tests) needs no agent
-        self._transport = transport or UnixTransport(paths.socket_path)
+        # the agent's socket, when no transport is given: connect() opens it early
+        self._unix: UnixTransport | None = None
+        if transport is None:
+            transport = self._unix = UnixTransport(paths.socket_path)
+        self._transport = transport
 
     def close(self) -> None:
         self._transport.close()
@@ -121,7 +126,7 @@ class ApiClient:
             raise AgentUnavailable(f"the node agent stopped answering: {exc}") from exc
 
     def healthy(self) -> bool:
-        if self.managed and not _listening(self.paths.socket_path):
+        if self.managed and not self._serving():
             return False
         try:
             code, _, _ = self._transport.request("GET", "/healthz", None, {})
@@ -134,7 +139,8 @@ class ApiClient:
         socket. A listening agent is not asked for /healthz: the command's own request will
         tell, and a round trip less is most of a fast command's time. Nor is one just started:
         it serves its socket before its node has connected to the engine (/healthz says when
-        that is done), so a cold command's request overlaps the node's start."""
+        that is done), so a cold command's request overlaps the node's start. Whether it
+        listens is asked by connecting the transport: the request goes on that connection."""
         if not self.managed or self._serving():
             return
         from minikubelet.clock import poll  # only a command that starts the agent waits
@@ -159,7 +165,7 @@ class ApiClient:
         )
 
     def _serving(self) -> bool:
-        return _listening(self.paths.socket_path)
+        return self._unix is not None and self._unix.open()
 
 
 def _decode(code: int, data: bytes) -> Any:
@@ -200,17 +206,6 @@ def _agent_alive(paths: StatePaths) -> bool:
         os.kill(int(paths.pid.read_text().strip()), 0)
     except (OSError, ValueError):
         return False
-    return True
-
-
-def _listening(path: str) -> bool:
-    """Whether something accepts connections on the UNIX socket at `path`."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(2.0)
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
     return True
 
 

@@ -25,7 +25,7 @@ from typing import IO, Any
 from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
 from minikubelet.cli.channels import exit_code
-from minikubelet.cli.logs import containers_for
+from minikubelet.cli.containers import containers_for
 from minikubelet.errors import ManifestError
 
 __all__ = ["FileSpec", "add_arguments", "file_spec", "make_tar", "run", "untar"]

@@ -16,13 +16,13 @@ from typing import Any
 from minikubelet.api.kinds import POD
 from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
+from minikubelet.cli.containers import containers_for
 from minikubelet.cli.render import format_status_error
 from minikubelet.cli.resolve import resolve
 from minikubelet.errors import ManifestError, NotFound, StatusError
 
 __all__ = ["add_arguments", "parse_duration", "run"]
 
-DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 USAGE = "logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]"
 _UNITS = {
     "ns": 1e-9,
@@ -116,39 +116,6 @@ def _validate(args: argparse.Namespace, container: str) -> int | None:
     if args.tail < -1:
         raise ManifestError("--tail must be greater than or equal to -1")
     return since
-
-
-def _all_names(spec: JSON) -> list[str]:
-    """`podcmd.AllContainerNames`: app, then ephemeral `(ephem)`, then init `(init)`."""
-    names = [c["name"] for c in spec.get("containers") or []]
-    names += [f"{c['name']} (ephem)" for c in spec.get("ephemeralContainers") or []]
-    names += [f"{c['name']} (init)" for c in spec.get("initContainers") or []]
-    return names
-
-
-def containers_for(pod: JSON, container: str, every: bool) -> list[str]:
-    """The containers to read (logsforobject.go), with kubectl's stderr notes."""
-    spec, name = pod.get("spec") or {}, pod["metadata"]["name"]
-    keys = ("initContainers", "containers", "ephemeralContainers")
-    if every:
-        return [c["name"] for key in keys for c in spec.get(key) or []]
-    known = {c["name"] for key in keys for c in spec.get(key) or []}
-    if not container:
-        default = (pod["metadata"].get("annotations") or {}).get(DEFAULT_CONTAINER) or ""
-        if default and default not in known:
-            print(f'Default container name "{default}" not found in pod {name}', file=sys.stderr)
-        elif default:
-            container = default
-    if not container:
-        container = spec["containers"][0]["name"]
-        if len(spec["containers"]) > 1 or spec.get("initContainers") or spec.get(keys[2]):
-            print(
-                f'Defaulted container "{container}" out of: {", ".join(_all_names(spec))}',
-                file=sys.stderr,
-            )
-    if container not in known:
-        raise ManifestError(f"container {container} is not valid for pod {name}")
-    return [container]
 
 
 def _get_pod(client: agent.ApiClient, namespace: str, name: str) -> JSON:

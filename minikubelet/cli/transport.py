@@ -2,29 +2,38 @@
 starts in tens of milliseconds. `http.client` would cost ~10 ms of imports (`email`, `ssl`,
 `urllib`) for the one or two requests a command sends to a server we wrote ourselves; httpx
 alone takes 60 ms. Tests plug in any httpx client (an ASGI app in-process) through
-`HttpxTransport`, which only they import httpx for."""
+`HttpxTransport`, which only they import httpx for.
+
+The socket is `_socket`'s: `socket.py` turns every constant of the module into an enum member
+when it is imported (~3 ms of every command, `exec` included), for nothing a UNIX client
+needs; `_Reader` is the `makefile("rb")` it would give.
+"""
 
 from __future__ import annotations
 
+import _socket
 import io
 import re
-import socket
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Protocol
+from contextlib import contextmanager
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (errors.py)
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+    from typing import Protocol
+
     import httpx
+    from _typeshed import WriteableBuffer
 
 __all__ = [
     "HttpxTransport",
-    "Transport",
     "TransportError",
     "UnixTransport",
     "warning_texts",
 ]
 
 TIMEOUT = 60.0
+OPEN_TIMEOUT = 2.0  # `open()` asks whether the agent listens: a full backlog is not an answer
 _MAX_LINE = 65536  # a status or header line longer than this is not from our agent
 
 
@@ -36,20 +45,22 @@ class _Closed(TransportError):
     """The server closed the connection before answering (a kept-alive one may be retried)."""
 
 
-class Transport(Protocol):
-    def request(
-        self, method: str, target: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes, list[str]]:
-        """One request; (status code, body, its `Warning` header values)."""
-        ...
+if TYPE_CHECKING:  # for mypy only: every command would pay typing's import for a Protocol
 
-    def stream(
-        self, target: str, headers: dict[str, str]
-    ) -> AbstractContextManager[tuple[int, Iterator[bytes]]]:
-        """A streaming GET: (status code, its lines, each ending in a newline)."""
-        ...
+    class Transport(Protocol):
+        def request(
+            self, method: str, target: str, body: bytes | None, headers: dict[str, str]
+        ) -> tuple[int, bytes, list[str]]:
+            """One request; (status code, body, its `Warning` header values)."""
+            ...
 
-    def close(self) -> None: ...
+        def stream(
+            self, target: str, headers: dict[str, str]
+        ) -> AbstractContextManager[tuple[int, Iterator[bytes]]]:
+            """A streaming GET: (status code, its lines, each ending in a newline)."""
+            ...
+
+        def close(self) -> None: ...
 
 
 def warning_texts(values: list[str]) -> list[str]:
@@ -78,8 +89,8 @@ def target(path: str, query: dict[str, str]) -> str:
     return path + "?" + "&".join(f"{_quote_plus(k)}={_quote_plus(v)}" for k, v in query.items())
 
 
-def _connect(path: str, timeout: float | None) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def _connect(path: str, timeout: float | None) -> _socket.socket:
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
         sock.connect(path)
@@ -89,8 +100,27 @@ def _connect(path: str, timeout: float | None) -> socket.socket:
     return sock
 
 
+class _Reader(io.RawIOBase):
+    """The raw stream under `makefile("rb")`: reads from the socket; closing it leaves the
+    socket open (its owner closes both)."""
+
+    def __init__(self, sock: _socket.socket) -> None:
+        super().__init__()
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        return self._sock.recv_into(buffer)
+
+
+def _reader(sock: _socket.socket) -> io.BufferedReader:
+    return io.BufferedReader(_Reader(sock))
+
+
 def _send(
-    sock: socket.socket, method: str, target: str, body: bytes | None, headers: dict[str, str]
+    sock: _socket.socket, method: str, target: str, body: bytes | None, headers: dict[str, str]
 ) -> None:
     lines = [f"{method} {target} HTTP/1.1", "Host: minikubelet"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
@@ -178,8 +208,21 @@ class UnixTransport:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._sock: socket.socket | None = None
+        self._sock: _socket.socket | None = None
         self._rfile: io.BufferedReader | None = None
+
+    def open(self) -> bool:
+        """Connect now, unless connected: whether the agent accepted. The next request goes
+        on this connection, so a command that checks for its agent (`connect()`) and then asks
+        it something opens one connection, not two."""
+        if self._sock is None:
+            try:
+                sock = _connect(self.path, OPEN_TIMEOUT)
+            except OSError:
+                return False
+            sock.settimeout(TIMEOUT)
+            self._sock, self._rfile = sock, _reader(sock)
+        return True
 
     def request(
         self, method: str, target: str, body: bytes | None, headers: dict[str, str]
@@ -189,7 +232,7 @@ class UnixTransport:
             try:
                 if self._sock is None or self._rfile is None:
                     self._sock = _connect(self.path, TIMEOUT)
-                    self._rfile = self._sock.makefile("rb")
+                    self._rfile = _reader(self._sock)
                 _send(self._sock, method, target, body, headers)
                 head = _Head(self._rfile)
                 data = b"".join(_body(self._rfile, head, method))
@@ -212,7 +255,7 @@ class UnixTransport:
             sock = _connect(self.path, None)
         except OSError as exc:
             raise TransportError(str(exc)) from exc
-        rfile: io.BufferedReader = sock.makefile("rb")
+        rfile = _reader(sock)
         try:
             _send(sock, "GET", target, None, headers)
             head = _Head(rfile)
