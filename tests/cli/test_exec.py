@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from minikubelet.cli.channels import exit_code
@@ -42,3 +45,14 @@ def test_exit_codes_from_the_error_channel(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().err == (
         "command terminated with exit code 42\nerror: Internal error occurred: x\n"
     )
+
+
+def test_ending_the_process_at_once_flushes_what_was_written_first() -> None:
+    """`exec` ends its process with os._exit: text still buffered in stdout and stderr (a
+    pipe's, so block-buffered) must reach them, and the exit code must be the command's."""
+    code = (
+        "import sys; from minikubelet.cli.main import _exit_now;"
+        "sys.stdout.write('out'); sys.stderr.write('err'); _exit_now(42)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (42, "out", "err")
