@@ -14,13 +14,14 @@ from minikubelet.errors import MinikubeletError
 from minikubelet.prober.outcome import ProbeOutcome, first_bytes
 from minikubelet.runtime.types import ExecResult, Runtime
 
-__all__ = ["EXEC_GRACE", "MAX_EXEC_OUTPUT", "exec_probe", "expand", "expand_command"]
+__all__ = ["MAX_EXEC_OUTPUT", "RUNTIME_REQUEST_TIMEOUT", "exec_probe", "expand", "expand_command"]
 
 MAX_EXEC_OUTPUT = 10 * 1024  # maxReadLength
-# How long past timeoutSeconds we wait for the runtime to kill the process and report.
-# The kubelet's own deadline is the 2-minute runtime request timeout plus the probe's; we stop
-# waiting much sooner so a process that ignores signals cannot hold a probe worker.
-EXEC_GRACE = 1.0
+# The kubelet's deadline for the whole `ExecSync` call: its runtime request timeout (2 min)
+# plus the probe's (`remote_runtime.go` `ExecSync`). timeoutSeconds itself is the runtime's,
+# counted from the process's start; waiting for the engine before that does not count against
+# it, so a busy engine does not turn a healthy container's probe into a timeout (issue 20).
+RUNTIME_REQUEST_TIMEOUT = 120.0
 
 
 def expand(text: str, env: dict[str, str]) -> str:
@@ -64,11 +65,12 @@ def expand_command(command: list[str], container: Container) -> list[str]:
 async def exec_probe(
     runtime: Runtime, container_id: str, argv: list[str], timeout: float
 ) -> ProbeOutcome:
-    """Exit 0 → success; non-zero → failure with the output; past the timeout → failure
-    `command "<argv>" timed out`; a runtime error (container gone) → errored."""
+    """Exit 0 → success; non-zero → failure with the output; past the timeout (the runtime's,
+    from the process's start) → failure `command "<argv>" timed out`, as it is past the
+    kubelet's own deadline for the call; a runtime error (container gone) → errored."""
     timed_out_text = f'command "{" ".join(argv)}" timed out'
     try:
-        with anyio.move_on_after(timeout + EXEC_GRACE):
+        with anyio.move_on_after(RUNTIME_REQUEST_TIMEOUT + timeout):
             result = await runtime.exec(container_id, argv, timeout)
             if result.timed_out:
                 return ProbeOutcome.failure(timed_out_text).with_detail(**_detail(result))

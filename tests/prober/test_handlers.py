@@ -22,6 +22,7 @@ from minikubelet.api.models import (
     TCPSocketAction,
 )
 from minikubelet.errors import ContainerNotFound
+from minikubelet.prober import exec as exec_module
 from minikubelet.prober.exec import expand, expand_command
 from minikubelet.prober.handlers import ProbeError, http_request, resolve_port, run_probe
 from minikubelet.prober.http_request import canonical_header_key, format_url
@@ -273,14 +274,36 @@ async def test_exec_runtime_error_is_errored_and_retried() -> None:
 
 
 @pytest.mark.anyio
-async def test_exec_that_never_returns_times_out() -> None:
+async def test_exec_that_never_returns_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the kubelet's own deadline for the call (2 min plus the probe's timeout, here
+    shortened to 1 s plus it), a runtime that never reports back is a timeout."""
+    monkeypatch.setattr(exec_module, "RUNTIME_REQUEST_TIMEOUT", 1.0)
     runtime = _HungRuntime()
     probe = Probe(exec=ExecAction(command=["sh", "-c", "trap '' TERM; sleep 1000"]))
     start = anyio.current_time()
     with before_later():
         outcome = await _probe(probe, runtime=runtime)
     assert outcome == ProbeOutcome.failure("command \"sh -c trap '' TERM; sleep 1000\" timed out")
-    assert anyio.current_time() - start >= 1.9  # the timeout, then the runtime's 1 s grace
+    assert anyio.current_time() - start >= 1.9
+
+
+class _SlowEngine(FakeRuntime):
+    """An engine that takes longer than the probe's timeout before the process starts."""
+
+    async def exec(self, container_id: str, argv: list[str], timeout: float) -> ExecResult:
+        await anyio.sleep(timeout + 1.5)
+        return ExecResult(0, b"ok\n")
+
+
+@pytest.mark.anyio
+async def test_exec_waiting_for_the_engine_is_not_the_probes_timeout() -> None:
+    """timeoutSeconds is the runtime's, from the process's start (CRI `ExecSync`): time spent
+    before it, in a busy engine, does not turn a healthy container's probe into a failure."""
+    probe = Probe(exec=ExecAction(command=["true"]), timeoutSeconds=1)
+    with before_later():
+        outcome = await _probe(probe, runtime=_SlowEngine())
+    assert outcome == ProbeOutcome.success("ok\n")
+    assert exec_module.RUNTIME_REQUEST_TIMEOUT == 120.0  # remote_runtime.go's default
 
 
 # -- tcpSocket ----------------------------------------------------------------------------
