@@ -45,7 +45,7 @@ def test_report_reraises_a_bug_under_debug(monkeypatch: pytest.MonkeyPatch) -> N
     assert report_error(ManifestError("still ours")) == 1  # not a bug: never a traceback
 
 
-def _boom(*_: object) -> int:
+def _boom(*_: object, **__: object) -> int:
     raise ZeroDivisionError("division by zero")
 
 
