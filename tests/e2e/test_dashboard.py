@@ -6,18 +6,22 @@ kill restarted the container; a wrong token gets 401 and nothing else."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from minikubelet.api.codec import parse_time
 from minikubelet.api.raw import JSON
-from minikubelet.clock import poll
+from minikubelet.clock import RealClock, poll
+from minikubelet.printers.duration import human_duration
 from tests.e2e.conftest import ROOT, Agent
 from tests.needs import unavailable
 
@@ -26,6 +30,9 @@ pytestmark = pytest.mark.e2e
 MANIFEST = ROOT / "manifests" / "webapl-pod-short.yaml"
 HISTORY = "/minikubelet/v1/namespaces/default/pods/webapl/probes"
 PROMPT = 5.0  # "within a few seconds": the page after the node, on a loaded machine
+# HumanDuration's edges (s): the page moves AGE on by itself and must print what kubectl prints
+EDGES = [-2, -1, 0, 59, 119, 120, 121, 599, 600, 601, 10799, 10800, 10860, 28799, 28800]
+EDGES += [172799, 172800, 176400, 691199, 691200, 63071999, 63072000, 63158400, 252288000]
 CHROMIUM_ARGS = (
     "--headless",
     "--no-sandbox",
@@ -103,7 +110,8 @@ def test_the_page_follows_webapl_live(agent: Agent, browser: Any, tmp_path: Path
     url = str(agent.api.request("GET", "/minikubelet/v1/dashboard")["url"])
     assert url.startswith("http://127.0.0.1:") and "?token=" in url
     base, token = url.split("?token=")
-    assert _status(base + "?token=" + token[:-1] + "x") == (401, b"")  # nothing else
+    wrong = token[:-1] + ("y" if token.endswith("x") else "x")  # 1 in 64 tokens ends in x
+    assert _status(base + "?token=" + wrong) == (401, b"")  # nothing else
     assert _status(base + "api/pods") == (401, b"")
     assert _status(url)[0] == 200
 
@@ -118,6 +126,17 @@ def test_the_page_follows_webapl_live(agent: Agent, browser: Any, tmp_path: Path
         return str(found[0].text) if found else ""
 
     _within(lambda: cell("READY") == "0/1", 30, "webapl at READY 0/1")
+    in_page = browser.execute_script("return arguments[0].map(human)", EDGES)
+    assert in_page == [human_duration(timedelta(seconds=s)) for s in EDGES]
+    created = parse_time(agent.pod("webapl")["metadata"]["creationTimestamp"])
+
+    def age_as_get() -> bool:  # the second may turn while the cell is read
+        clock = RealClock()
+        before = human_duration(clock.utcnow() - created)
+        shown = cell("AGE")
+        return shown in (before, human_duration(clock.utcnow() - created))
+
+    _within(age_as_get, PROMPT, "AGE as `get` prints it")
 
     # a probe failure: as soon as the node has recorded one, the chart draws it
     first = agent.wait_for(
@@ -168,6 +187,8 @@ def test_the_page_follows_webapl_live(agent: Agent, browser: Any, tmp_path: Path
     )
     assert any("statuscode: 500" in text for text in causes), causes
     _within(lambda: cell("RESTARTS").startswith("1"), PROMPT, "RESTARTS 1")
+    assert re.fullmatch(r"1 \(\d+s ago\)", cell("RESTARTS")), cell("RESTARTS")
+    _within(age_as_get, PROMPT, "AGE moved on, as `get` prints it")  # a minute on, or more
     _within(
         lambda: "Killing" in browser.find_element(By.ID, "events").text,
         PROMPT,

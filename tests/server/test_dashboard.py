@@ -4,7 +4,7 @@ socket API tells the CLI the URL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -104,49 +104,3 @@ def test_dashboard_prints_the_url(
         )
         assert main(["dashboard", "--no-open"]) == 0
     assert capsys.readouterr().out == url + "\n"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # FakeClock's advance settles asyncio tasks
-
-
-@pytest.mark.anyio
-async def test_a_burst_of_changes_sends_a_table_at_most_once_a_second(tmp_path: Path) -> None:
-    """Pods changing all the time (a node starting 200 at once) rebuild the Table once a second,
-    not per change; a lone change still comes within BATCH (0.2 s) of the quiet before it."""
-    import anyio
-
-    from minikubelet.server.dashboard.routes import _pods
-
-    clock = FakeClock()
-    with Store.open(tmp_path / "burst.db", clock) as store:
-        deps = ApiDeps(store=store, clock=clock, node_name="node1")
-        sent: list[float] = []
-
-        async def inline(build: Callable[[], bytes]) -> bytes:
-            return build()  # on the loop: the fake clock settles what runs there
-
-        async def follow() -> None:
-            async for _ in _pods(deps, inline):
-                sent.append(clock.monotonic())
-
-        def change(index: int) -> None:
-            meta = {"name": f"p{index}", "namespace": "default", "uid": f"u{index}"}
-            body = {"metadata": meta, "spec": {}}
-            store.create("Pod", body)
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(follow)
-            await clock.advance(0)
-            assert sent == [0.0]
-            for index in range(20):  # a change every 0.1 s for 2 s
-                change(index)
-                await clock.advance(0.1)
-            await clock.advance(1.0)
-            assert sent == [0.0, 1.0, 2.0]
-            await clock.advance(3.0)  # quiet: the next lone change comes 0.2 s after it
-            change(99)
-            await clock.advance(0.3)
-            assert sent[-1] == pytest.approx(clock.monotonic() - 0.1)
-            tg.cancel_scope.cancel()

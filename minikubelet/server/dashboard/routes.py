@@ -2,15 +2,18 @@
 events fed by the store's watches and the probe history's subscription.
 
     /api/pods                 event `table`: the pods' Table (kubectl's columns, made by
-                              printers/tables.py as for `get`), on every change and every 5 s
+                              printers/tables.py as for `get`) at connect, then `rows`: only the
+                              rows that changed, and the pods deleted (table.py)
     /api/pods/NS/NAME         event `pod` (the object, on change), `entry` (each history entry,
-                              the backlog first), `events` (the pod's events, on change), `gone`
+                              the backlog first), `events` (the pod's events, at connect), then
+                              `event` ({"type", "object"}: each one added, changed or deleted,
+                              as the watch reports it), `gone`
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from typing import Any
 
@@ -23,15 +26,12 @@ from starlette.routing import Route
 
 from minikubelet.api.raw import JSON
 from minikubelet.errors import NotFound
-from minikubelet.printers.tables import table
+from minikubelet.server.dashboard.feeds import Listed, keepalive, list_and_watch, sse
+from minikubelet.server.dashboard.table import pods_stream
 from minikubelet.server.deps import ApiDeps
 
 __all__ = ["dashboard_app", "sse"]
 
-REFRESH = 5.0  # seconds between Tables when nothing changes: AGE moves on
-BATCH = 0.2  # changes this close together are one Table
-TABLE_INTERVAL = 1.0  # and Tables at most this often while changes keep coming
-KEEPALIVE = 15.0
 _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
@@ -40,11 +40,6 @@ _HEADERS = {
     "Cache-Control": "no-store",
 }
 _TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
-
-
-def sse(event: str, data: Any) -> bytes:
-    """One server-sent event (the data on one line: JSON has no raw newlines)."""
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
 def _static(name: str) -> bytes:
@@ -70,7 +65,7 @@ def dashboard_app(deps: ApiDeps) -> Starlette:
         return Response(_static(name), media_type=kind, headers=_HEADERS)
 
     async def pods(request: Request) -> Response:
-        return _stream(_pods(deps))
+        return _stream(pods_stream(deps, _in_thread))
 
     async def pod(request: Request) -> Response:
         p = request.path_params
@@ -91,53 +86,12 @@ def dashboard_app(deps: ApiDeps) -> Starlette:
     )
 
 
-Offload = Callable[[Callable[[], bytes]], Awaitable[bytes]]
-
-
 async def _in_thread(build: Callable[[], bytes]) -> bytes:
     return await anyio.to_thread.run_sync(build)
 
 
-async def _pod_table(deps: ApiDeps, offload: Offload) -> bytes:
-    """The Table event. The store is read on the loop (its connection is the loop's); the
-    rows and the JSON, the larger share at 200 pods, are made in a worker thread from objects
-    nobody else holds, so the loop (probes, pod workers) runs between them."""
-    items, rv = deps.store.list("Pod", None)
-    now = deps.clock.utcnow()
-    return await offload(lambda: sse("table", table("Pod", items, now, rv)))
-
-
-async def _pods(deps: ApiDeps, offload: Offload = _in_thread) -> AsyncIterator[bytes]:
-    """The Table now, then again after each change: changes within 0.2 s are sent as one, and
-    while changes keep coming a Table at most every TABLE_INTERVAL (a node starting or failing
-    many pods at once would otherwise rebuild and send the whole Table, on the agent's loop, per
-    change: bench/README.md, the probe bench with the view open)."""
-    changed = anyio.Event()
-
-    async def follow() -> None:
-        while True:
-            async with deps.store.watch("Pod", None, None) as watcher:
-                async for _ in watcher:
-                    changed.set()
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(follow)
-        try:
-            while True:
-                yield await _pod_table(deps, offload)
-                sent = deps.clock.monotonic()
-                with anyio.move_on_after(REFRESH):
-                    await changed.wait()
-                    since = deps.clock.monotonic() - sent
-                    await deps.clock.sleep(max(BATCH, TABLE_INTERVAL - since))
-                changed = anyio.Event()
-        finally:
-            tg.cancel_scope.cancel()
-
-
-def _events_of(deps: ApiDeps, namespace: str, uid: str) -> list[JSON]:
-    items, _ = deps.store.list("Event", namespace)
-    return [e for e in items if (e.get("involvedObject") or {}).get("uid") == uid]
+def _about(event: JSON, uid: str) -> bool:
+    return bool((event.get("involvedObject") or {}).get("uid") == uid)
 
 
 async def _pod(deps: ApiDeps, namespace: str, name: str) -> AsyncIterator[bytes]:
@@ -153,7 +107,7 @@ async def _pod(deps: ApiDeps, namespace: str, name: str) -> AsyncIterator[bytes]
         tg.start_soon(_follow_pod, deps, namespace, name, uid, send.clone())
         tg.start_soon(_follow_events, deps, namespace, uid, send.clone())
         tg.start_soon(_follow_history, receive, backlog, send.clone())
-        tg.start_soon(_keepalive, deps, send)
+        tg.start_soon(keepalive, deps.clock, send)
         try:
             yield sse("pod", body)
             async for frame in frames:
@@ -161,6 +115,7 @@ async def _pod(deps: ApiDeps, namespace: str, name: str) -> AsyncIterator[bytes]
                 if frame.startswith(b"event: gone"):
                     break
         finally:
+            frames.close()
             log.unsubscribe(uid, receive)
             tg.cancel_scope.cancel()
 
@@ -168,27 +123,34 @@ async def _pod(deps: ApiDeps, namespace: str, name: str) -> AsyncIterator[bytes]
 async def _follow_pod(
     deps: ApiDeps, ns: str, name: str, uid: str, send: ObjectSendStream[bytes]
 ) -> None:
+    def mine(obj: JSON) -> bool:
+        meta = obj.get("metadata") or {}
+        return bool(meta.get("name") == name and meta.get("uid") == uid)
+
     async with send:
-        while True:
-            async with deps.store.watch("Pod", ns, None) as watcher:
-                async for type_, obj in watcher:
-                    meta = obj.get("metadata") or {}
-                    if meta.get("name") != name or meta.get("uid") != uid:
-                        continue
-                    if type_ == "DELETED":
-                        await send.send(sse("gone", {"name": name}))
-                        return
-                    await send.send(sse("pod", obj))
+        async for change in list_and_watch(deps.store, "Pod", ns):
+            if isinstance(change, Listed):
+                found = [obj for obj in change.items if mine(obj)]
+                type_, obj = ("MODIFIED", found[0]) if found else ("DELETED", {})
+            else:
+                type_, obj = change
+                if not mine(obj):
+                    continue
+            if type_ == "DELETED":
+                await send.send(sse("gone", {"name": name}))
+                return
+            await send.send(sse("pod", obj))
 
 
 async def _follow_events(deps: ApiDeps, ns: str, uid: str, send: ObjectSendStream[bytes]) -> None:
+    """The pod's events once (and again after a gap the watch cannot bridge), then each change
+    of one of them as it comes: the page merges them by uid."""
     async with send:
-        await send.send(sse("events", _events_of(deps, ns, uid)))
-        while True:
-            async with deps.store.watch("Event", ns, None) as watcher:
-                async for _, obj in watcher:
-                    if (obj.get("involvedObject") or {}).get("uid") == uid:
-                        await send.send(sse("events", _events_of(deps, ns, uid)))
+        async for change in list_and_watch(deps.store, "Event", ns):
+            if isinstance(change, Listed):
+                await send.send(sse("events", [e for e in change.items if _about(e, uid)]))
+            elif _about(change[1], uid):
+                await send.send(sse("event", {"type": change[0], "object": change[1]}))
 
 
 async def _follow_history(receive: Any, backlog: list[JSON], send: ObjectSendStream[bytes]) -> None:
@@ -201,10 +163,3 @@ async def _follow_history(receive: Any, backlog: list[JSON], send: ObjectSendStr
             if int(entry.get("seq") or 0) > last:
                 last = int(entry.get("seq") or 0)
                 await send.send(sse("entry", entry))
-
-
-async def _keepalive(deps: ApiDeps, send: ObjectSendStream[bytes]) -> None:
-    async with send:
-        while True:
-            await deps.clock.sleep(KEEPALIVE)
-            await send.send(b": keepalive\n\n")

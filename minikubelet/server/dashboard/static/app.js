@@ -15,9 +15,10 @@ const $ = (sel) => document.querySelector(sel);
 
 function seconds(stamp) { return Date.parse(stamp) / 1000; }
 
-function human(s) {  // kubectl's HumanDuration
-  s = Math.max(0, Math.floor(s));
-  if (s < 120) return s + "s";
+function human(s) {  // apimachinery's HumanDuration, as printers/duration.py
+  s = Math.trunc(s);
+  if (s < -1) return "<invalid>";
+  if (s < 120) return Math.max(0, s) + "s";
   const m = Math.floor(s / 60);
   if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
   if (m < 180) return m + "m";
@@ -25,7 +26,11 @@ function human(s) {  // kubectl's HumanDuration
   if (h < 8) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
   if (h < 48) return h + "h";
   const d = Math.floor(h / 24);
-  return d < 8 && h % 24 ? `${d}d${h % 24}h` : d + "d";
+  if (h < 192) return h % 24 ? `${d}d${h % 24}h` : d + "d";
+  if (h < 2 * 8760) return d + "d";
+  const y = Math.floor(d / 365);
+  if (h < 8 * 8760) return d % 365 ? `${y}y${d % 365}d` : y + "y";
+  return y + "y";
 }
 
 function el(tag, attrs, text) {
@@ -60,35 +65,83 @@ function detailText(d) {  // printers/causes.py detail_text, the same words
 // -- the pods ------------------------------------------------------------------------------
 
 let selected = "";
+// The Table once (`table`), then only the rows that changed (`rows`); AGE and the "(5m ago)"
+// of RESTARTS move on here each second from the instants the row says they count from.
+const pods = { columns: [], rows: new Map(), trs: new Map() };
 
-function renderPods(table) {
-  const columns = table.columnDefinitions.map((c, i) => [c, i]).filter(([c]) => c.priority === 0);
+function podKey(row) { return `${row.object.metadata.namespace}/${row.object.metadata.name}`; }
+
+function byName(a, b) {  // as `get` lists them: by namespace, then by name
+  const [na, a1] = a.split("/"), [nb, b1] = b.split("/");
+  return na < nb ? -1 : na > nb ? 1 : a1 < b1 ? -1 : a1 > b1 ? 1 : 0;
+}
+
+function cellText(row, column, i) {
+  const since = (row.since || {})[column.name];
+  const text = String(row.cells[i]);
+  if (since === undefined) return text;
+  const ago = human(Date.now() / 1000 - since);
+  return column.name === "Restarts" ? `${text.split(" (")[0]} (${ago} ago)` : ago;
+}
+
+function podsTable(table) {
+  pods.columns = table.columnDefinitions.map((c, i) => [c, i]).filter(([c]) => c.priority === 0);
   const head = el("tr");
   head.appendChild(el("th", {}, "NAMESPACE"));
-  for (const [c] of columns) head.appendChild(el("th", {}, c.name.toUpperCase()));
+  for (const [c] of pods.columns) head.appendChild(el("th", {}, c.name.toUpperCase()));
   $("#pods thead").replaceChildren(head);
-  const rows = table.rows.map((row) => {
-    const meta = row.object.metadata;
-    const key = `${meta.namespace}/${meta.name}`;
-    const tr = el("tr", { "data-pod": key });
-    if (key === selected) tr.classList.add("selected");
-    tr.appendChild(el("td", { "data-col": "NAMESPACE" }, meta.namespace));
-    for (const [c, i] of columns) {
-      tr.appendChild(el("td", { "data-col": c.name.toUpperCase() }, String(row.cells[i])));
-    }
-    tr.addEventListener("click", () => { location.hash = "pod=" + key; });
+  pods.rows = new Map(table.rows.map((row) => [podKey(row), row]));
+  pods.trs = new Map();
+  renderPods(true);
+}
+
+function podsChanged(change) {
+  for (const [key, row] of Object.entries(change.rows)) pods.rows.set(key, row);
+  for (const key of change.deleted) pods.rows.delete(key);
+  renderPods(false);
+}
+
+function podRow(key, row) {
+  const tr = el("tr", { "data-pod": key });
+  tr.appendChild(el("td", { "data-col": "NAMESPACE" }, row.object.metadata.namespace));
+  for (const [c] of pods.columns) tr.appendChild(el("td", { "data-col": c.name.toUpperCase() }));
+  tr.addEventListener("click", () => { location.hash = "pod=" + key; });
+  return tr;
+}
+
+// Rows are kept and their cells rewritten in place (only those whose text differs); the rows
+// are laid out again only when pods come or go. Called on each change and each second.
+function renderPods(anew) {
+  let moved = anew;
+  for (const key of pods.trs.keys()) {
+    if (!pods.rows.has(key)) { pods.trs.delete(key); moved = true; }
+  }
+  for (const [key, row] of pods.rows) {
+    let tr = pods.trs.get(key);
+    if (!tr) { pods.trs.set(key, tr = podRow(key, row)); moved = true; }
+    pods.columns.forEach(([c, i], n) => {
+      const td = tr.children[n + 1];
+      const text = cellText(row, c, i);
+      if (td.textContent !== text) td.textContent = text;
+    });
+  }
+  if (!moved) return;
+  const trs = [...pods.trs.keys()].sort(byName).map((key) => {
+    const tr = pods.trs.get(key);
+    tr.classList.toggle("selected", key === selected);
     return tr;
   });
-  if (!rows.length) rows.push(el("tr", {}, "No resources found"));
-  $("#pods tbody").replaceChildren(...rows);
+  if (!trs.length) trs.push(el("tr", {}, "No resources found"));
+  $("#pods tbody").replaceChildren(...trs);
 }
 
 function connectPods() {
   const source = new EventSource("/api/pods?" + Q);
   source.addEventListener("table", (e) => {
     $("#status").textContent = "live";
-    renderPods(JSON.parse(e.data));
+    podsTable(JSON.parse(e.data));
   });
+  source.addEventListener("rows", (e) => podsChanged(JSON.parse(e.data)));
   source.onerror = () => { $("#status").textContent = "reconnecting…"; };
 }
 
@@ -118,6 +171,13 @@ function openPod(key) {
     changed();
   });
   source.addEventListener("events", (e) => { view.events = JSON.parse(e.data); renderEvents(); });
+  source.addEventListener("event", (e) => {  // one event added, changed or deleted: by uid
+    const { type, object } = JSON.parse(e.data);
+    const id = (x) => x.metadata.uid || x.metadata.name;
+    view.events = view.events.filter((x) => id(x) !== id(object));
+    if (type !== "DELETED") view.events.push(object);
+    renderEvents();
+  });
   source.addEventListener("gone", () => {
     $("#pod-line").textContent = "the pod was deleted";
     source.close();
@@ -369,6 +429,6 @@ function route() {
 }
 
 window.addEventListener("hashchange", route);
-setInterval(() => { if (view.pod) { renderChart(); renderEvents(); } }, 1000);
+setInterval(() => { renderPods(false); if (view.pod) { renderChart(); renderEvents(); } }, 1000);
 connectPods();
 route();
