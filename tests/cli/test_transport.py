@@ -12,8 +12,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from minikubelet.cli.client import ApiClient
 from minikubelet.cli.main import _command_of
 from minikubelet.cli.transport import TransportError, UnixTransport, target
+from minikubelet.paths import StatePaths
 
 Answer = Callable[[bytes], bytes | None]  # the request's head -> the raw response (None: close)
 
@@ -133,7 +135,23 @@ def test_a_fresh_connection_closed_without_an_answer_is_an_error(serve: Serve) -
         transport.request("GET", "/a", None, {})
 
 
+def test_asking_for_the_agent_opens_the_connection_the_request_then_uses(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """`connect()` checks for a listening agent before a command's first request: with the
+    request's own connection, so an `exec` costs the agent one accept fewer."""
+    server, _ = serve([fixed(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")])
+    client = ApiClient(StatePaths(tmp_path))
+    try:
+        client.ensure_agent()  # listening: nothing is started
+        assert client.request("GET", "/api/v1/namespaces/default/pods/web") == {}
+    finally:
+        client.close()
+    assert server.connections == 1
+
+
 def test_nothing_listening_is_an_error(tmp_path: Path) -> None:
+    assert not UnixTransport(str(tmp_path / "none.sock")).open()
     with pytest.raises(TransportError):
         UnixTransport(str(tmp_path / "none.sock")).request("GET", "/", None, {})
 
