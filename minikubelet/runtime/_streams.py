@@ -20,7 +20,6 @@ __all__ = [
     "EXEC_OUTPUT_CAP",
     "continued",
     "drain",
-    "drain_demuxed",
     "pump_events",
     "release",
     "shutdown",
@@ -48,22 +47,6 @@ def drain(stream: Iterator[bytes], chunks: list[bytes]) -> None:
             if kept < EXEC_OUTPUT_CAP:
                 chunks.append(chunk[: EXEC_OUTPUT_CAP - kept])
                 kept += len(chunks[-1])
-    finally:
-        release(stream)
-
-
-def drain_demuxed(
-    stream: Iterator[tuple[bytes | None, bytes | None]], out: list[bytes], err: list[bytes]
-) -> None:
-    """`drain` for an exec started with `demux=True`: stdout and stderr kept apart, the first
-    10 KiB of each."""
-    kept = [0, 0]
-    try:
-        for pair in stream:
-            for index, (chunk, into) in enumerate(zip(pair, (out, err), strict=True)):
-                if chunk and kept[index] < EXEC_OUTPUT_CAP:
-                    into.append(chunk[: EXEC_OUTPUT_CAP - kept[index]])
-                    kept[index] += len(into[-1])
     finally:
         release(stream)
 

@@ -8,9 +8,10 @@ of traffic cannot starve another:
 - stops: `docker stop`, which holds its call for the container's whole grace period: in the
   control gate, eight pods being deleted kept every other pod's create and start waiting
   for their grace periods to end;
-- exec: probes, so a hung probe delays only probes, never pod lifecycle;
 - streams: logs and pulls, which hold a connection for as long as they run;
-- sessions: the control calls of exec/attach sessions (their I/O runs on the loop);
+- sessions: the control calls of execs (probes' and users') and attaches, so a hung exec
+  delays only execs, never pod lifecycle; their I/O runs on the loop, and on a local Docker
+  engine their calls too (`_engine_http`), with no thread at all;
 - events: one dedicated thread and client per `events()` stream, outside every limiter.
 
 Each limiter stays below its client's connection pool (docker-py's default is 10; the stops'
@@ -69,6 +70,7 @@ from minikubelet.runtime._docker_json import (
     sandbox_info,
     to_event,
 )
+from minikubelet.runtime._exec_stream import STDERR, STDOUT
 from minikubelet.runtime._oom import OomWatch
 from minikubelet.runtime._proc import engine_hard_limits, kill_tree
 from minikubelet.runtime._security import container_host_config, sandbox_host_config
@@ -76,7 +78,6 @@ from minikubelet.runtime._sessions import Sessions
 from minikubelet.runtime._streams import (
     EXEC_OUTPUT_CAP,
     continued,
-    drain_demuxed,
     pump_events,
     release,
     shutdown,
@@ -171,7 +172,6 @@ class DockerRuntime(Sessions):
         self._ulimits: list[Any] | None = None
         self._oom = OomWatch()  # Podman does not report OOM kills (`_oom`)
         self._control = _Gate(anyio.CapacityLimiter(8))
-        self._exec = _Gate(anyio.CapacityLimiter(8))
         self._streams = _Gate(anyio.CapacityLimiter(8))
         self._pulls = anyio.CapacityLimiter(2)  # shares the streams client: 8 + 2 = its pool
         self._sessions = _Gate(anyio.CapacityLimiter(8))  # exec/attach/port-forward sessions
@@ -605,46 +605,27 @@ class DockerRuntime(Sessions):
     # -- exec ---------------------------------------------------------------------------
 
     async def exec(self, container_id: str, argv: list[str], timeout: float) -> ExecResult:
-        """Run argv (no shell) with output capped at 10 KiB. Past `timeout` the process and its
-        children are SIGKILLed from the host by their PIDs (exec inspect gives the host PID):
-        no wrapper binary is needed in the image and nothing is quoted into a shell string."""
-        created: Raw = await self._call(
-            lambda c: c.exec_create(container_id, argv), gate=self._exec
-        )
-        exec_id = str(created["Id"])
-        stream = await self._call(
-            lambda c: c.exec_start(exec_id, stream=True, demux=True),
-            gate=self._exec,
-            error=RuntimeFailure,
-        )
-        chunks: list[bytes] = []  # stdout
-        errors: list[bytes] = []  # stderr
-        timed_out = False
-        async with anyio.create_task_group() as tg:
-            done = anyio.Event()
-
-            async def read() -> None:
-                try:
-                    await anyio.to_thread.run_sync(
-                        drain_demuxed, stream, chunks, errors, limiter=self._exec.limiter
-                    )
-                finally:
-                    done.set()
-
-            tg.start_soon(read)
-            with anyio.move_on_after(timeout):
-                await done.wait()
-            if not done.is_set():
-                timed_out = True
-                with anyio.CancelScope(shield=True):
-                    await self._kill_exec(exec_id)
-                    with anyio.move_on_after(2):
-                        await done.wait()
-                    shutdown(stream)  # wakes the reader if it is still blocked
-        code = await self._exit_code(exec_id)
-        stdout, stderr = b"".join(chunks), b"".join(errors)
+        """Run argv (no shell) with stdout and stderr each capped at 10 KiB, through the same
+        session as `exec_stream` (on the event loop: no worker thread waits on the process).
+        `timeout` counts from the process's start, as CRI `ExecSync`'s; past it the process
+        and its children are SIGKILLed from the host by their PIDs (exec inspect gives the host
+        PID): no wrapper binary is needed in the image, nothing is quoted into a shell."""
+        kept: dict[int, list[bytes]] = {STDOUT: [], STDERR: []}
+        sizes = {STDOUT: 0, STDERR: 0}
+        code: int | None = None
+        async with self.exec_stream(container_id, argv, stdin=False, tty=False) as session:
+            with anyio.move_on_after(timeout) as deadline:
+                while (got := await session.read()) is not None:
+                    kind, data = got
+                    if sizes[kind] < EXEC_OUTPUT_CAP:
+                        kept[kind].append(data[: EXEC_OUTPUT_CAP - sizes[kind]])
+                        sizes[kind] += len(kept[kind][-1])
+                code = await session.wait()
+            # Leaving the session before `wait` kills the process: the timeout's SIGKILL.
+        timed_out = deadline.cancelled_caught
+        stdout, stderr = b"".join(kept[STDOUT]), b"".join(kept[STDERR])
         return ExecResult(
-            exit_code=137 if timed_out or code is None else code,
+            exit_code=137 if code is None else code,
             output=(stdout + stderr)[:EXEC_OUTPUT_CAP],
             timed_out=timed_out,
             stdout=stdout,
@@ -658,7 +639,7 @@ class DockerRuntime(Sessions):
             info: Raw = (
                 found
                 if found is not None
-                else await self._call(lambda c: c.exec_inspect(exec_id), gate=self._exec)
+                else await self._call(lambda c: c.exec_inspect(exec_id), gate=self._sessions)
             )
             if not info.get("Running") and info.get("ExitCode") is not None:
                 return int(info["ExitCode"])
@@ -816,7 +797,7 @@ class DockerRuntime(Sessions):
 
     async def close(self) -> None:
         self._oom.close()
-        for gate in (self._control, self._exec, self._streams, self._stops):
+        for gate in (self._control, self._sessions, self._streams, self._stops):
             client, gate.client = gate.client, None
             if client is not None:
                 client.close()

@@ -20,6 +20,7 @@ import pytest
 from minikubelet.errors import ContainerNotFound
 from minikubelet.runtime import (
     LABEL_INSTANCE,
+    LABEL_KIND,
     ContainerInfo,
     ContainerSpec,
     ExecResult,
@@ -204,13 +205,15 @@ def _docker_name(container_id: str) -> str:
 
 
 def remove_instance(instance_id: str) -> None:
-    """Remove every container and network labelled with the instance, whatever its state."""
+    """Remove every container and network labelled with the instance, whatever its state:
+    sandboxes last (Podman refuses to remove one while a container joined to it exists)."""
     import docker
 
     client = docker.from_env()
     try:
         selector = {"label": f"{LABEL_INSTANCE}={instance_id}"}
-        for container in client.api.containers(all=True, filters=selector):
+        found = client.api.containers(all=True, filters=selector)
+        for container in sorted(found, key=lambda c: _is_sandbox(c.get("Labels") or {})):
             try:
                 client.api.remove_container(container["Id"], force=True)
             except docker.errors.NotFound:
@@ -219,6 +222,10 @@ def remove_instance(instance_id: str) -> None:
             client.api.remove_network(network["Id"])
     finally:
         client.close()
+
+
+def _is_sandbox(labels: dict[str, str]) -> bool:
+    return labels.get(LABEL_KIND) == "podsandbox"
 
 
 @pytest.fixture(params=["fake", pytest.param("docker", marks=pytest.mark.e2e)])
