@@ -3,6 +3,8 @@ traceback only when MINIKUBELET_DEBUG asks for one."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from types import ModuleType
 
 import pytest
@@ -66,3 +68,27 @@ def test_both_mains_end_a_bug_the_same_way(
         "error: internal error: ZeroDivisionError('division by zero')"
         " (set MINIKUBELET_DEBUG=1 for details)\n"
     )
+
+
+def test_a_reader_that_leaves_ends_the_cli_quietly() -> None:
+    """`minikubelet logs POD | head`: kubectl dies of SIGPIPE without a word (the shell
+    reports 141); ours ends the same way, with no `internal error`."""
+    script = (
+        "import sys\n"
+        "from minikubelet.cli import main as m\n"
+        "def run(argv, process):\n"
+        "    for _ in range(1000):\n"
+        "        print('x' * 1000)\n"
+        "    return 0\n"
+        "m.run = run\n"
+        "sys.exit(m.main(['logs']))\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.read(1) == b"x"
+    child.stdout.close()  # the reader leaves with most of the output unread
+    err = child.stderr.read()
+    child.stderr.close()
+    assert (child.wait(timeout=30), err) == (141, b"")

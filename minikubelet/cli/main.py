@@ -245,9 +245,24 @@ def report(err: BaseException) -> int:
         print(format_status_error(err), file=sys.stderr)
     elif isinstance(err, KeyboardInterrupt):
         return 130
+    elif isinstance(err, BrokenPipeError):
+        return _stdout_gone()
     else:  # ours in kubectl's words; a bug must not print a traceback (the agent's too)
         return report_error(err)
     return 1
+
+
+def _stdout_gone() -> int:
+    """Our reader left (`minikubelet logs POD | head`): kubectl, a Go program, is ended by
+    SIGPIPE there without a word, and the shell reports 141. The transport turns the agent's
+    own broken connections into its errors, so a BrokenPipeError here is stdout's. Pointing
+    stdout at /dev/null keeps the interpreter's last flush from failing again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE
 
 
 if __name__ == "__main__":
