@@ -9,7 +9,9 @@ applied once. Measured, in one run:
   container started; then they are removed.
 - **Idle node, one pod**: apply to Ready of one such pod on the empty node (3 rounds, median).
 - **110 pods**: `minikubelet apply -f` of the file to every pod Ready; per-pod startup
-  (`Ready` condition's lastTransitionTime - creationTimestamp, whole seconds) p50 and p99.
+  (`Ready` condition's lastTransitionTime - creationTimestamp, whole seconds) p50 and p99;
+  and the ramp: every 10 s, how many app containers run and how many pods are Ready (`-v`
+  prints it as it goes, `--json` keeps it).
 - **Full node, one pod**: the same one-pod rounds with the 110 running: issue 20 asks for at
   most 1.5x the idle figure (no head-of-line blocking behind other pods' syncs and probes).
 - **Steady state**: the agent's CPU (its /proc stat, % of one core) and RSS over `--window`
@@ -44,6 +46,7 @@ from cli import BenchError, agent, machine, minikubelet_cli, run, wait_for  # be
 
 IMAGE = "minikubelet/debian-base:bookworm"
 COMMAND = ["python3", "-m", "http.server", "8080"]
+RAMP_STEP = 10  # seconds between the ramp's samples: containers running, pods Ready
 READY_TIMEOUT = 600.0  # the 110 pods, from apply to all Ready
 ONE_TIMEOUT = 120.0  # one pod, apply to Ready
 GONE_TIMEOUT = 120.0
@@ -91,6 +94,12 @@ def manifest(path: Path, names: list[str]) -> Path:
 def _ready(item: dict[str, Any]) -> bool:
     conditions = item.get("status", {}).get("conditions") or []
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def _running(item: dict[str, Any]) -> bool:
+    """The app container has started (its state is `running`), Ready or not."""
+    statuses = item.get("status", {}).get("containerStatuses") or []
+    return any("running" in (c.get("state") or {}) for c in statuses)
 
 
 def _at(stamp: str) -> datetime:
@@ -249,12 +258,20 @@ def bench(count: int, window: float, progress: bool) -> dict[str, Any]:
         t0 = time.monotonic()
         node.apply(manifest(work / "pods.yaml", names))
 
+        ramp: list[tuple[int, int, int]] = []  # (seconds, containers running, pods Ready)
+
         def all_ready() -> list[dict[str, Any]] | None:
-            ready = [p for p in node.pods() if _ready(p)]
+            pods = node.pods()
+            ready = [p for p in pods if _ready(p)]
+            at = int(time.monotonic() - t0)
+            if not ramp or at - ramp[-1][0] >= RAMP_STEP:
+                ramp.append((at, sum(_running(p) for p in pods), len(ready)))
+                say(progress, f"  {at:4d} s: {ramp[-1][1]} running, {ramp[-1][2]} Ready")
             return ready if len(ready) >= count else None
 
         ready = wait_for(f"{count} pods Ready", all_ready, READY_TIMEOUT, 1.0)
         result["all_ready_s"] = time.monotonic() - t0
+        result["ramp"] = ramp
         startups = sorted(_startup(p) for p in ready)
         result["startup_p50_s"] = startups[len(startups) // 2]
         result["startup_p99_s"] = startups[min(len(startups) - 1, int(0.99 * len(startups)))]
