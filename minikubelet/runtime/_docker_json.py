@@ -1,7 +1,8 @@
 """Docker's JSON as our types: `docker inspect` answers, engine events, network configs.
 
 Pure functions with no SDK import, so they are read and tested without an engine; only
-`runtime/docker.py` calls them. States follow dockershim's reading (kubelet-reference Part 2 §9).
+`runtime/docker.py` and its `_sessions` call them. States follow dockershim's reading
+(kubelet-reference Part 2 §9).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from minikubelet.runtime.types import (
 
 __all__ = [
     "EVENT_ACTIONS",
+    "container_gone",
     "container_info",
     "error_message",
     "free_subnets",
@@ -200,6 +202,14 @@ def gateway_of(net: Raw) -> str:
         if cfg.get("Gateway"):
             return str(cfg["Gateway"])
     raise RuntimeFailure(f"network {net.get('Name')} has no gateway")
+
+
+def container_gone(status: int | None, message: str) -> bool:
+    """The engine's error says the container is missing or going: a 404, or "can not get logs
+    from container which is dead or marked for removal" (a 409): a container being removed is
+    as gone to its reader as one removed already. The one rule for the SDK's errors
+    (`docker._translate`) and the event loop's (`_sessions.engine_failure`)."""
+    return status == 404 or "marked for removal" in message
 
 
 def error_message(status: int, text: str) -> str:

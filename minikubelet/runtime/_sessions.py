@@ -20,6 +20,7 @@ import anyio.abc
 import anyio.to_thread
 
 from minikubelet.errors import ContainerNotFound, RuntimeFailure, RuntimeUnavailable
+from minikubelet.runtime._docker_json import container_gone
 from minikubelet.runtime._engine_http import EngineError, EngineHTTP, unix_socket_path
 from minikubelet.runtime._exec_stream import (
     RawExec,
@@ -41,7 +42,7 @@ T = TypeVar("T")
 def engine_failure(exc: EngineError) -> RuntimeFailure:
     """As the runtime translates the SDK's errors: a missing (or going) container, else the
     call's failure, in the engine's words."""
-    if exc.status == 404 or "marked for removal" in exc.message:
+    if container_gone(exc.status, exc.message):
         return ContainerNotFound(exc.message)
     return RuntimeFailure(exc.message)
 

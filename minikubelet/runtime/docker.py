@@ -61,6 +61,7 @@ from minikubelet.errors import (
 from minikubelet.runtime._cgroup import CGROUP_ROOT, enable_oom_group
 from minikubelet.runtime._docker_json import (
     EVENT_ACTIONS,
+    container_gone,
     container_info,
     error_message,
     free_subnets,
@@ -131,9 +132,8 @@ def _translate(exc: Exception, default: type[RuntimeFailure]) -> RuntimeFailure:
     text = str(getattr(exc, "explanation", None) or exc)  # the engine's own words
     if isinstance(exc, docker.errors.ImageNotFound):
         return default(text)
-    if isinstance(exc, docker.errors.NotFound) or "marked for removal" in text:
-        # "can not get logs from container which is dead or marked for removal" (409): a
-        # container being removed is as gone to its reader as one removed already
+    status = 404 if isinstance(exc, docker.errors.NotFound) else None  # the SDK's 404
+    if container_gone(status, text):
         return ContainerNotFound(text)
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
         return RuntimeUnavailable(f"Docker engine unreachable: {text}")
