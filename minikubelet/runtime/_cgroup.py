@@ -10,44 +10,48 @@ us (rootless, another PID namespace) keeps the kernel's default.
 
 cgroup v1 has no OOM groups: the kernel kills one process, the container's PID 1 may survive and
 the container then is not OOMKilled, exactly as on a 1.32 node on cgroup v1.
+
+`memory_cgroup_of` (where a process's memory cgroup is, and on which version) serves this and
+the OOM watch of `_oom` alike.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["CGROUP_ROOT", "enable_oom_group", "unified_cgroup_of"]
+__all__ = ["CGROUP_ROOT", "PROC", "enable_oom_group", "memory_cgroup_of"]
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PROC = Path("/proc")
 
 
-def unified_cgroup_of(pid: int, proc: Path = PROC) -> str | None:
-    """The cgroup v2 path of `pid` (the `0::` line of /proc/PID/cgroup), or None on v1."""
-    try:
-        lines = (proc / str(pid) / "cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    if any(not line.startswith("0::") for line in lines if line):
-        return None  # hybrid or v1 hierarchies: no unified memory controller to set
+def memory_cgroup_of(pid: int, root: Path = CGROUP_ROOT, proc: Path = PROC) -> tuple[Path, int]:
+    """The memory cgroup directory of `pid` and its cgroup version: 1 where a v1 hierarchy
+    holds the memory controller (v1, or a hybrid host), else 2 (the `0::` line). OSError when
+    /proc has no such process or names no memory cgroup."""
+    lines = (proc / str(pid) / "cgroup").read_text().splitlines()
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return root / "memory" / path.lstrip("/"), 1
     for line in lines:
         if line.startswith("0::"):
-            return line[3:]
-    return None
+            return root / line[3:].lstrip("/"), 2
+    raise OSError(f"no memory cgroup for pid {pid}")
 
 
 def enable_oom_group(pid: int, root: Path = CGROUP_ROOT, proc: Path = PROC) -> bool:
     """Write `memory.oom.group` = 1 for the cgroup of `pid`; True when it was set."""
     if pid <= 0:
         return False
-    path = unified_cgroup_of(pid, proc)
-    if path is None:
-        return False
-    target = root / path.lstrip("/") / "memory.oom.group"
     try:
+        directory, version = memory_cgroup_of(pid, root, proc)
+        if version != 2:
+            return False  # v1 or hybrid: no memory.oom.group to set
+        target = directory / "memory.oom.group"
         if not target.exists():
             return False
         target.write_text("1\n")
-    except OSError:
+    except (OSError, ValueError):
         return False
     return True

@@ -27,27 +27,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from minikubelet.runtime._cgroup import CGROUP_ROOT, PROC
+from minikubelet.runtime._cgroup import CGROUP_ROOT, PROC, memory_cgroup_of
 
-__all__ = ["OomWatch", "memory_cgroup_of"]
+__all__ = ["OomWatch"]
 
 _IN_MODIFY = 0x2
 _IN_NONBLOCK = os.O_NONBLOCK
 _IN_CLOEXEC = os.O_CLOEXEC
 _libc = ctypes.CDLL(None, use_errno=True)
-
-
-def memory_cgroup_of(pid: int, root: Path = CGROUP_ROOT, proc: Path = PROC) -> tuple[Path, int]:
-    """The memory cgroup directory of `pid` and its cgroup version (1 or 2)."""
-    lines = (proc / str(pid) / "cgroup").read_text().splitlines()
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            return root / "memory" / path.lstrip("/"), 1
-    for line in lines:
-        if line.startswith("0::"):
-            return root / line[3:].lstrip("/"), 2
-    raise OSError(f"no memory cgroup for pid {pid}")
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from minikubelet.runtime._cgroup import enable_oom_group, unified_cgroup_of
+from minikubelet.runtime._cgroup import enable_oom_group, memory_cgroup_of
 
 
 def fake_host(tmp_path: Path, pid: int, cgroup_lines: str) -> tuple[Path, Path]:
@@ -22,7 +22,7 @@ def test_v2_sets_the_group_of_the_containers_cgroup(tmp_path: Path) -> None:
     group = root / "docker" / "abc123"
     group.mkdir(parents=True)
     (group / "memory.oom.group").write_text("0\n")
-    assert unified_cgroup_of(42, proc) == "/docker/abc123"
+    assert memory_cgroup_of(42, root, proc) == (group, 2)
     assert enable_oom_group(42, root, proc) is True
     assert (group / "memory.oom.group").read_text() == "1\n"
 
@@ -36,7 +36,7 @@ def test_v2_sets_the_group_of_the_containers_cgroup(tmp_path: Path) -> None:
 )
 def test_v1_and_hybrid_hosts_are_left_alone(tmp_path: Path, lines: str) -> None:
     proc, root = fake_host(tmp_path, 42, lines)
-    assert unified_cgroup_of(42, proc) is None
+    assert memory_cgroup_of(42, root, proc)[1] == 1
     assert enable_oom_group(42, root, proc) is False
 
 

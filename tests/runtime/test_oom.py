@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from minikubelet.clock import poll
-from minikubelet.runtime._oom import OomWatch, memory_cgroup_of
+from minikubelet.runtime._cgroup import memory_cgroup_of
+from minikubelet.runtime._oom import OomWatch
 
 EVENTS = "low 0\nhigh 0\nmax {max}\noom {oom}\noom_kill {kill}\n"
 
