@@ -36,6 +36,7 @@ import anyio
 import anyio.to_thread
 from anyio.abc import SocketStream, TaskStatus
 
+from minikubelet.api.raw import JSON
 from minikubelet.clock import Clock
 from minikubelet.services.kernel import KernelRoutes
 from minikubelet.services.nodeports import (
@@ -127,17 +128,19 @@ class ServiceProxy:
                 self._interfaces = found
                 self._wake.set()
 
-    def _node_port_hosts(self) -> tuple[str, ...]:
-        node = None
-        if self._node_ports.primary:
-            nodes, _ = self._store.list("Node", None)
-            node = nodes[0] if nodes else None
-        return self._node_ports.select(self._interfaces, node)
+    def _node(self) -> JSON | None:
+        """The Node object, read only where a sync needs it: `primary` NodePorts and the
+        kernel's routes (its InternalIP, the pod bridge's address)."""
+        if not self._node_ports.primary and self._kernel is None:
+            return None
+        nodes, _ = self._store.list("Node", None)
+        return nodes[0] if nodes else None
 
     def _sync(self, tg: anyio.abc.TaskGroup) -> None:
         services, _ = self._store.list("Service", None)
         slices, _ = self._store.list("EndpointSlice", None)
-        self._hosts = self._node_port_hosts()
+        node = self._node()  # once per sync, for both its readers
+        self._hosts = self._node_ports.select(self._interfaces, node)
         ips = cluster_ips(services)
         for ip in sorted(ips - self._owned):
             try:
@@ -147,7 +150,7 @@ class ServiceProxy:
                 log.warning("cannot own cluster IP %s: %s", ip, exc)
         wanted = desired_listeners(services, slices, self._hosts)
         if self._kernel is not None:
-            wanted = self._route_in_kernel(self._kernel, wanted)
+            wanted = self._route_in_kernel(self._kernel, wanted, node)
         for address in list(self._listeners):
             if address not in wanted:
                 self._listeners.pop(address).scope.cancel()
@@ -167,13 +170,13 @@ class ServiceProxy:
         self.on_change()
 
     def _route_in_kernel(
-        self, kernel: KernelRoutes, wanted: dict[Address, Backend]
+        self, kernel: KernelRoutes, wanted: dict[Address, Backend], node: JSON | None
     ) -> dict[Address, Backend]:
-        """Hand the cluster IPs' ports, and 127.0.0.1's NodePorts once the pod bridge allows
-        them, to the kernel; what is left is for listeners."""
-        nodes, _ = self._store.list("Node", None)
+        """Hand the cluster IPs' ports, and 127.0.0.1's NodePorts once the pod bridge (which
+        holds the `node`'s InternalIP) allows them, to the kernel; what is left is for
+        listeners."""
         bridge = ""
-        for ip in node_internal_ips(nodes[0] if nodes else None):
+        for ip in node_internal_ips(node):
             bridge = kernel.bridge(ip, self._interfaces) or bridge
         routed = {
             address: backend
