@@ -4,6 +4,8 @@ kube-proxy's refusals in its words; and the proxy follows the choice."""
 
 from __future__ import annotations
 
+import socket
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,11 @@ import pytest
 
 from minikubelet.clock import FakeClock
 from minikubelet.errors import MinikubeletError
-from minikubelet.services.nodeports import NodePortAddresses, host_addresses
+from minikubelet.services.nodeports import (
+    NodePortAddresses,
+    host_addresses,
+    parse_address_dump,
+)
 from minikubelet.services.proxy import ServiceProxy
 from minikubelet.services.tun import NoAddresses
 from minikubelet.store import Store
@@ -71,6 +77,40 @@ def test_kube_proxys_refusals(option: str, message: str) -> None:
 def test_the_hosts_addresses_are_read() -> None:
     found = host_addresses()
     assert ("lo", "127.0.0.1") in found
+
+
+def _message(kind: int, body: bytes) -> bytes:
+    length = 16 + len(body)
+    return struct.pack("=IHHII", length, kind, 2, 1, 0) + body + b"\0" * (-length % 4)
+
+
+def _address(family: int, index: int, local: bytes, label: bytes = b"") -> bytes:
+    def attribute(kind: int, value: bytes) -> bytes:
+        return struct.pack("=HH", 4 + len(value), kind) + value + b"\0" * (-len(value) % 4)
+
+    attributes = attribute(2, local) + (attribute(3, label + b"\0") if label else b"")
+    return _message(20, struct.pack("=BBBBI", family, 24, 0, 0, index) + attributes)
+
+
+def test_an_address_dump_is_read_as_ip_lists_it() -> None:
+    """IPv4 only, each address under its device's name (by index, else its label's); the
+    dump ends at NLMSG_DONE, and an NLMSG_ERROR reads as no answer."""
+    names = {1: "lo", 4: "eth0"}
+    first = (
+        _address(socket.AF_INET, 1, socket.inet_aton("127.0.0.1"), b"lo")
+        + _address(socket.AF_INET6, 1, socket.inet_pton(socket.AF_INET6, "::1"))
+        + _address(socket.AF_INET, 9, socket.inet_aton("10.0.0.7"), b"br0:vip")
+    )
+    assert parse_address_dump(first, names) == (
+        None,
+        [("lo", "127.0.0.1"), ("br0", "10.0.0.7")],
+    )
+    last = _address(socket.AF_INET, 4, socket.inet_aton("192.0.2.2")) + _message(3, b"\0" * 4)
+    assert parse_address_dump(last, names) == (True, [("eth0", "192.0.2.2")])
+    assert parse_address_dump(_message(2, struct.pack("=i", -1) + b"\0" * 16), names) == (
+        False,
+        [],
+    )
 
 
 @pytest.fixture
