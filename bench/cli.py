@@ -67,10 +67,13 @@ class BenchError(Exception):
     """The bench cannot go on; the message says why."""
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> str:
-    """Run a command to completion (bounded); its stdout, or BenchError with its stderr."""
+def run(cmd: list[str], env: dict[str, str] | None = None, *, input: bytes | None = None) -> str:
+    """Run a command to completion (bounded), `input` on its stdin; its stdout, or
+    BenchError with its stderr. The benches' one way to run a command they wait on."""
     try:
-        done = subprocess.run(cmd, env=env, capture_output=True, timeout=CLI_TIMEOUT, check=False)
+        done = subprocess.run(
+            cmd, env=env, input=input, capture_output=True, timeout=CLI_TIMEOUT, check=False
+        )
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"{' '.join(cmd)}: no answer in {CLI_TIMEOUT:.0f} s") from exc
     if done.returncode != 0:

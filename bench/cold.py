@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 import docker
-from apply import ColdStart, minikubelet_cli  # bench/apply.py, beside this file
-from cli import BenchError, wait_for  # bench/cli.py
+from apply import ColdStart  # bench/apply.py, beside this file
+from cli import BenchError, minikubelet_cli, wait_for  # bench/cli.py
 
 START_TIMEOUT = 60.0
 FIELDS = ("start", "cli", "cli_cpu", "agent_cpu")
