@@ -71,14 +71,12 @@ from minikubelet.runtime._docker_json import (
     labels_for,
     to_event,
 )
-from minikubelet.runtime._exec_stream import STDERR, STDOUT
 from minikubelet.runtime._oom import OomWatch
-from minikubelet.runtime._proc import engine_hard_limits, kill_tree
+from minikubelet.runtime._proc import engine_hard_limits
 from minikubelet.runtime._sandboxes import Sandboxes
 from minikubelet.runtime._security import container_host_config
 from minikubelet.runtime._sessions import Sessions
 from minikubelet.runtime._streams import (
-    EXEC_OUTPUT_CAP,
     continued,
     pump_events,
     release,
@@ -92,7 +90,6 @@ from minikubelet.runtime.types import (
     LABEL_UID,
     ContainerInfo,
     ContainerSpec,
-    ExecResult,
     ImageInfo,
     Instance,
     LogOptions,
@@ -459,57 +456,6 @@ class DockerRuntime(Sessions, Sandboxes):
         if info.oom_killed or not self._oom.killed(info.id):
             return info
         return replace(info, oom_killed=True)
-
-    # -- exec ---------------------------------------------------------------------------
-
-    async def exec(self, container_id: str, argv: list[str], timeout: float) -> ExecResult:
-        """Run argv (no shell) with stdout and stderr each capped at 10 KiB, through the same
-        session as `exec_stream` (on the event loop: no worker thread waits on the process).
-        `timeout` counts from the process's start, as CRI `ExecSync`'s; past it the process
-        and its children are SIGKILLed from the host by their PIDs (exec inspect gives the host
-        PID): no wrapper binary is needed in the image, nothing is quoted into a shell."""
-        kept: dict[int, list[bytes]] = {STDOUT: [], STDERR: []}
-        sizes = {STDOUT: 0, STDERR: 0}
-        code: int | None = None
-        async with self.exec_stream(container_id, argv, stdin=False, tty=False) as session:
-            with anyio.move_on_after(timeout) as deadline:
-                while (got := await session.read()) is not None:
-                    kind, data = got
-                    if sizes[kind] < EXEC_OUTPUT_CAP:
-                        kept[kind].append(data[: EXEC_OUTPUT_CAP - sizes[kind]])
-                        sizes[kind] += len(kept[kind][-1])
-                code = await session.wait()
-            # Leaving the session before `wait` kills the process: the timeout's SIGKILL.
-        timed_out = deadline.cancelled_caught
-        stdout, stderr = b"".join(kept[STDOUT]), b"".join(kept[STDERR])
-        return ExecResult(
-            exit_code=137 if code is None else code,
-            output=(stdout + stderr)[:EXEC_OUTPUT_CAP],
-            timed_out=timed_out,
-            stdout=stdout,
-            stderr=stderr,
-        )
-
-    async def _exit_code(self, exec_id: str) -> int | None:
-        """The engine records an exec's exit a moment after its output closes: ask again."""
-        for _ in range(50):
-            found = await self.exec_state(exec_id)
-            info: Raw = (
-                found
-                if found is not None
-                else await self._call(lambda c: c.exec_inspect(exec_id), gate=self._sessions)
-            )
-            if not info.get("Running") and info.get("ExitCode") is not None:
-                return int(info["ExitCode"])
-            await self._clock.sleep(0.02)
-        return None
-
-    async def _kill_exec(self, exec_id: str) -> None:
-        """Through the control gate: probe tokens may all be held by hung execs."""
-        info: Raw = await self._call(lambda c: c.exec_inspect(exec_id))
-        pid = int(info.get("Pid") or 0)
-        if info.get("Running") and pid > 0:
-            await anyio.to_thread.run_sync(kill_tree, pid)
 
     # -- logs and events ----------------------------------------------------------------
 
