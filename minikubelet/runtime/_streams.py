@@ -1,6 +1,7 @@
 """Docker SDK streams (logs, exec output, events) read from worker threads, and shut safely.
 
-Docker-free: these take the SDK's stream objects as they are. Only `runtime/docker.py` uses them.
+Docker-free: these take the SDK's stream objects as they are. Only `runtime/docker.py` and its
+`_sessions` use them.
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ never abandon their thread on cancellation: the engine would go on acting while 
 Names and labels follow dockershim (kubelet-reference Part 2 §9), so a restarted agent adopts
 what it finds. The docker-free parts live in private modules: `_docker_json` (inspect, event
 and network JSON as our types), `_proc` (the /proc process-tree kill), `_streams` (SDK
-streams read from threads and shut safely), and two parts of the runtime itself, mixed in:
-`_sandboxes` (pod sandboxes, warm ones too) and `_sessions` (exec, attach, port-forward).
+streams read from threads and shut safely), and parts of the runtime itself, mixed in:
+`_sandboxes` (pod sandboxes, warm ones too), `_sessions` (exec, attach, port-forward) and
+`_teardown` (what `minikubelet reset` removes).
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ from minikubelet.runtime._streams import (
     release,
     shutdown,
 )
+from minikubelet.runtime._teardown import Teardown
 from minikubelet.runtime._uts import set_hostname
 from minikubelet.runtime.types import (
     LABEL_INSTANCE,
@@ -134,7 +136,7 @@ def _translate(exc: Exception, default: type[RuntimeFailure]) -> RuntimeFailure:
     return default(text)
 
 
-class DockerRuntime(Sessions, Sandboxes):
+class DockerRuntime(Sessions, Sandboxes, Teardown):
     """Runtime on Docker for one agent instance: its own bridge network, its own labels."""
 
     def __init__(
@@ -544,60 +546,6 @@ class DockerRuntime(Sessions, Sandboxes):
                 release(stream)
         finally:
             client.close()
-
-    # -- taking a node down (`minikubelet reset`) ---------------------------------------
-
-    async def instances(self) -> set[str]:
-        """Every node instance with containers or networks on this engine (by their label)."""
-
-        def scan(c: Any) -> set[str]:
-            labelled = {"label": LABEL_INSTANCE}
-            found = {
-                x["Labels"].get(LABEL_INSTANCE, "")
-                for x in c.containers(all=True, filters=labelled)
-            }
-            found |= {n["Labels"].get(LABEL_INSTANCE, "") for n in c.networks(filters=labelled)}
-            return found - {""}
-
-        found: set[str] = await self._call(scan)
-        return found
-
-    async def remove_everything(self) -> tuple[int, int]:
-        """Remove every container (a pod's members before its sandbox, which Podman requires)
-        and the network of this instance; (containers, networks) removed."""
-        ids = await self._list_ids("container") + await self._list_ids("podsandbox")
-        for container_id in ids:
-            await self.remove_container(container_id)
-        nets: list[Raw] = await self._call(
-            lambda c: c.networks(filters={"label": f"{LABEL_INSTANCE}={self.instance_id}"})
-        )
-        for net in nets:
-            with contextlib.suppress(ContainerNotFound):
-                await self._call(lambda c, net_id=net["Id"]: c.remove_network(net_id))
-        self._gateway = None
-        return len(ids), len(nets)
-
-    async def remove_built_images(self) -> list[str]:
-        """The images this project builds (images/build.sh: tags under `minikubelet/`, or a
-        `minikubelet.*` label); an image a container still uses stays, with the engine's error."""
-
-        def ours(c: Any) -> list[str]:
-            tags = []
-            for image in c.images():
-                labels = image.get("Labels") or {}
-                for tag in image.get("RepoTags") or []:
-                    if tag.startswith("minikubelet/") or any(
-                        k.startswith("minikubelet.") for k in labels
-                    ):
-                        tags.append(tag)
-            return tags
-
-        removed = []
-        for tag in await self._call(ours):
-            with contextlib.suppress(RuntimeFailure):
-                await self._call(lambda c, tag=tag: c.remove_image(tag))
-                removed.append(tag)
-        return removed
 
     async def close(self) -> None:
         self._oom.close()

@@ -1,0 +1,83 @@
+"""Taking a node down (`minikubelet reset`), a part of `DockerRuntime` kept apart: the node
+instances an engine holds, and removing one's containers and network, or the images this
+project builds.
+
+Docker-free: the SDK calls go through the runtime's own `_call` (a worker thread behind the
+control gate, STYLE pattern 5) on the client it gives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from minikubelet.api.raw import JSON as Raw
+from minikubelet.errors import ContainerNotFound, RuntimeFailure
+from minikubelet.runtime.types import LABEL_INSTANCE
+
+__all__ = ["Teardown"]
+
+
+class Teardown:
+    """Mixed into DockerRuntime, which provides the attributes declared here."""
+
+    instance_id: str
+    _gateway: str | None  # the pod network's, forgotten with the network
+    _call: Callable[..., Awaitable[Any]]
+    _list_ids: Callable[..., Awaitable[list[str]]]
+    remove_container: Callable[[str], Awaitable[None]]
+
+    # -- taking a node down (`minikubelet reset`) ---------------------------------------
+
+    async def instances(self) -> set[str]:
+        """Every node instance with containers or networks on this engine (by their label)."""
+
+        def scan(c: Any) -> set[str]:
+            labelled = {"label": LABEL_INSTANCE}
+            found = {
+                x["Labels"].get(LABEL_INSTANCE, "")
+                for x in c.containers(all=True, filters=labelled)
+            }
+            found |= {n["Labels"].get(LABEL_INSTANCE, "") for n in c.networks(filters=labelled)}
+            return found - {""}
+
+        found: set[str] = await self._call(scan)
+        return found
+
+    async def remove_everything(self) -> tuple[int, int]:
+        """Remove every container (a pod's members before its sandbox, which Podman requires)
+        and the network of this instance; (containers, networks) removed."""
+        ids = await self._list_ids("container") + await self._list_ids("podsandbox")
+        for container_id in ids:
+            await self.remove_container(container_id)
+        nets: list[Raw] = await self._call(
+            lambda c: c.networks(filters={"label": f"{LABEL_INSTANCE}={self.instance_id}"})
+        )
+        for net in nets:
+            with contextlib.suppress(ContainerNotFound):
+                await self._call(lambda c, net_id=net["Id"]: c.remove_network(net_id))
+        self._gateway = None
+        return len(ids), len(nets)
+
+    async def remove_built_images(self) -> list[str]:
+        """The images this project builds (images/build.sh: tags under `minikubelet/`, or a
+        `minikubelet.*` label); an image a container still uses stays, with the engine's error."""
+
+        def ours(c: Any) -> list[str]:
+            tags = []
+            for image in c.images():
+                labels = image.get("Labels") or {}
+                for tag in image.get("RepoTags") or []:
+                    if tag.startswith("minikubelet/") or any(
+                        k.startswith("minikubelet.") for k in labels
+                    ):
+                        tags.append(tag)
+            return tags
+
+        removed = []
+        for tag in await self._call(ours):
+            with contextlib.suppress(RuntimeFailure):
+                await self._call(lambda c, tag=tag: c.remove_image(tag))
+                removed.append(tag)
+        return removed
