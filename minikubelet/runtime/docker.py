@@ -22,8 +22,8 @@ Names and labels follow dockershim (kubelet-reference Part 2 §9), so a restarte
 what it finds. The docker-free parts live in private modules: `_docker_json` (inspect, event
 and network JSON as our types), `_proc` (the /proc process-tree kill), `_streams` (SDK
 streams read from threads and shut safely), and parts of the runtime itself, mixed in:
-`_sandboxes` (pod sandboxes, warm ones too), `_sessions` (exec, attach, port-forward) and
-`_teardown` (what `minikubelet reset` removes).
+`_sandboxes` (pod sandboxes, warm ones too), `_sessions` (exec, attach, port-forward),
+`_logs` (a container's log stream) and `_teardown` (what `minikubelet reset` removes).
 """
 
 from __future__ import annotations
@@ -72,13 +72,13 @@ from minikubelet.runtime._docker_json import (
     labels_for,
     to_event,
 )
+from minikubelet.runtime._logs import Logs
 from minikubelet.runtime._oom import OomWatch
 from minikubelet.runtime._proc import engine_hard_limits
 from minikubelet.runtime._sandboxes import Sandboxes
 from minikubelet.runtime._security import container_host_config
 from minikubelet.runtime._sessions import Sessions
 from minikubelet.runtime._streams import (
-    continued,
     pump_events,
     release,
     shutdown,
@@ -94,7 +94,6 @@ from minikubelet.runtime.types import (
     ContainerSpec,
     ImageInfo,
     Instance,
-    LogOptions,
     RegistryAuth,
     RuntimeEvent,
 )
@@ -136,7 +135,7 @@ def _translate(exc: Exception, default: type[RuntimeFailure]) -> RuntimeFailure:
     return default(text)
 
 
-class DockerRuntime(Sessions, Sandboxes, Teardown):
+class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
     """Runtime on Docker for one agent instance: its own bridge network, its own labels."""
 
     def __init__(
@@ -459,51 +458,7 @@ class DockerRuntime(Sessions, Sandboxes, Teardown):
             return info
         return replace(info, oom_killed=True)
 
-    # -- logs and events ----------------------------------------------------------------
-
-    async def logs(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
-        """Line by line; each read of the stream is its own thread hop (a read-only call, so
-        cancellation may abandon it), and closing the stream on exit ends that thread."""
-        stream = await self._call(
-            lambda c: c.logs(
-                container_id,
-                stream=True,
-                follow=options.follow,
-                tail="all" if options.tail is None else options.tail,
-                since=options.since.timestamp() if options.since else None,
-                timestamps=options.timestamps,
-            ),
-            gate=self._streams,
-        )
-        idle = threading.Event()
-
-        def read() -> bytes | None:
-            try:
-                return next(stream, None)
-            finally:
-                idle.set()
-
-        pending = b""
-        try:
-            while True:
-                idle.clear()
-                chunk = await anyio.to_thread.run_sync(
-                    read, abandon_on_cancel=True, limiter=self._streams.limiter
-                )
-                if chunk is None:
-                    break
-                if options.timestamps:
-                    chunk = continued(pending, chunk)
-                *lines, pending = (pending + chunk).split(b"\n")
-                for line in lines:
-                    yield line + b"\n"
-            if pending:
-                yield pending + b"\n"
-        finally:
-            shutdown(stream)  # ends an abandoned read; wait for it before closing for good
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(idle.wait, 2.0)
-            release(stream)
+    # -- events (logs: `_logs`) ----------------------------------------------------------
 
     async def events(self) -> AsyncIterator[RuntimeEvent]:
         """Engine events of this instance's containers (sandboxes too, named "POD"), read by a
