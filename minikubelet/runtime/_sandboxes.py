@@ -22,6 +22,7 @@ import anyio.to_thread
 from minikubelet.api.raw import JSON as Raw
 from minikubelet.errors import RuntimeFailure
 from minikubelet.runtime._docker_json import labels_for, sandbox_info
+from minikubelet.runtime._pods_cgroup import CgroupParent
 from minikubelet.runtime._security import sandbox_host_config
 from minikubelet.runtime._uts import read_hostname_file, set_hostname, write_hostname_file
 from minikubelet.runtime.types import (
@@ -42,7 +43,7 @@ __all__ = ["SANDBOX_STOP_TIMEOUT", "Sandboxes"]
 SANDBOX_STOP_TIMEOUT = 10  # dockershim's grace for the infra container
 
 
-class Sandboxes:
+class Sandboxes(CgroupParent):
     """Mixed into DockerRuntime, which provides the attributes declared here."""
 
     instance_id: str
@@ -73,12 +74,14 @@ class Sandboxes:
         name = sandbox_name(spec.pod_name, spec.namespace, spec.pod_uid, spec.attempt)
 
         host_network = spec.namespaces.host_network
+        parent = await self._parent()
 
         def create(c: Any, name: str) -> Raw:
             host_config = c.create_host_config(
                 port_bindings=None if host_network else bindings or None,
                 **sandbox_host_config(spec, self.network_name),
                 **self._limits(),
+                **parent,
             )
             result: Raw = c.create_container(
                 self.infra_image,
@@ -153,9 +156,11 @@ class Sandboxes:
             LABEL_SPARE: "true",
         }
 
+        parent = await self._parent()
+
         def create(c: Any, name: str) -> Raw:
             host_config = c.create_host_config(
-                network_mode=self.network_name, ipc_mode="shareable", **self._limits()
+                network_mode=self.network_name, ipc_mode="shareable", **self._limits(), **parent
             )
             result: Raw = c.create_container(
                 self.infra_image,

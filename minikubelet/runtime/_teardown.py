@@ -14,12 +14,13 @@ from typing import Any
 
 from minikubelet.api.raw import JSON as Raw
 from minikubelet.errors import ContainerNotFound, RuntimeFailure
+from minikubelet.runtime._pods_cgroup import CgroupParent
 from minikubelet.runtime.types import LABEL_INSTANCE
 
 __all__ = ["Teardown"]
 
 
-class Teardown:
+class Teardown(CgroupParent):
     """Mixed into DockerRuntime, which provides the attributes declared here."""
 
     instance_id: str
@@ -58,6 +59,7 @@ class Teardown:
             with contextlib.suppress(ContainerNotFound):
                 await self._call(lambda c, net_id=net["Id"]: c.remove_network(net_id))
         self._gateway = None
+        await self._forget_parent()
         return len(ids), len(nets)
 
     async def remove_built_images(self) -> list[str]:

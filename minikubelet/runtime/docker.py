@@ -74,6 +74,7 @@ from minikubelet.runtime._docker_json import (
 )
 from minikubelet.runtime._logs import Logs
 from minikubelet.runtime._oom import OomWatch
+from minikubelet.runtime._pods_cgroup import PodsCgroup
 from minikubelet.runtime._proc import engine_hard_limits
 from minikubelet.runtime._sandboxes import Sandboxes
 from minikubelet.runtime._security import container_host_config
@@ -162,6 +163,9 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
         self._podman = False  # learnt from the engine's /version with the first client
         self._ulimits: list[Any] | None = None
         self._oom = OomWatch()  # Podman does not report OOM kills (`_oom`)
+        self._pods_cgroup = PodsCgroup(CGROUP_ROOT)  # the pods' `kubepods` (`_pods_cgroup`)
+        self._cgroup_parent: str | None | bool = False
+        self._cgroupfs: bool | None = None
         self._control = _Gate(anyio.CapacityLimiter(8))
         self._streams = _Gate(anyio.CapacityLimiter(8))
         self._pulls = anyio.CapacityLimiter(2)  # shares the streams client: 8 + 2 = its pool
@@ -343,6 +347,7 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
             with contextlib.suppress(ContainerNotFound):
                 await self._call(lambda c: c.remove_network(self.network_name))
             self._gateway = None
+            await self._forget_parent()
 
     # -- containers ---------------------------------------------------------------------
 
@@ -366,6 +371,7 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
             env.insert(0, f"HOSTNAME={hostname}")  # the engine would set the spare's
         binds = [f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts]
         memory = spec.memory_limit
+        parent = await self._parent()
 
         def create(c: Any, name: str) -> Raw:
             host_config = c.create_host_config(
@@ -377,6 +383,7 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
                 cpu_shares=spec.cpu_shares,
                 log_config=docker.types.LogConfig(type="json-file", config={}),
                 **self._limits(),
+                **parent,
             )
             # Kubernetes: command replaces ENTRYPOINT, args replace CMD. The engine itself
             # drops the image CMD whenever an entrypoint is given, so None means "keep".

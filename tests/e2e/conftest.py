@@ -23,6 +23,8 @@ from minikubelet.cli.client import ApiClient
 from minikubelet.clock import poll
 from minikubelet.errors import NotFound
 from minikubelet.paths import StatePaths
+from minikubelet.runtime._cgroup import CGROUP_ROOT
+from minikubelet.runtime._pods_cgroup import PodsCgroup
 from minikubelet.runtime.types import LABEL_INSTANCE
 from tests.e2e.engines import sandboxes_last
 from tests.e2e.registry import Registry, Silent, registry_binary
@@ -144,6 +146,7 @@ def _cleanup_engine(instance: str) -> None:
             network.remove()
     finally:
         client.close()
+    PodsCgroup(CGROUP_ROOT).remove()  # the pods' cgroup, unless another node's pods are in it
 
 
 @pytest.fixture
