@@ -91,30 +91,58 @@ class Sessions:
     async def exec(self, container_id: str, argv: list[str], timeout: float) -> ExecResult:
         """Run argv (no shell) with stdout and stderr each capped at 10 KiB, through the same
         session as `exec_stream` (on the event loop: no worker thread waits on the process).
-        `timeout` counts from the process's start, as CRI `ExecSync`'s; past it the process
-        and its children are SIGKILLed from the host by their PIDs (exec inspect gives the host
-        PID): no wrapper binary is needed in the image, nothing is quoted into a shell."""
+        `timeout` counts from the process's start, as CRI `ExecSync`'s (containerd starts its
+        timer once the process runs; the engine answers the start request before it asks
+        runc to start it, which on a busy engine takes seconds: `_running`). Past it the
+        process and its children are SIGKILLed from the host by their PIDs (exec inspect gives
+        the host PID): no wrapper binary is needed in the image, nothing is quoted into a shell."""
         kept: dict[int, list[bytes]] = {STDOUT: [], STDERR: []}
         sizes = {STDOUT: 0, STDERR: 0}
         code: int | None = None
-        async with self.exec_stream(container_id, argv, stdin=False, tty=False) as session:
-            with anyio.move_on_after(timeout) as deadline:
-                while (got := await session.read()) is not None:
-                    kind, data = got
-                    if sizes[kind] < EXEC_OUTPUT_CAP:
-                        kept[kind].append(data[: EXEC_OUTPUT_CAP - sizes[kind]])
-                        sizes[kind] += len(kept[kind][-1])
-                code = await session.wait()
+        done = anyio.Event()
+
+        async def drain(session: ExecStream) -> None:
+            nonlocal code
+            while (got := await session.read()) is not None:
+                kind, data = got
+                if sizes[kind] < EXEC_OUTPUT_CAP:
+                    kept[kind].append(data[: EXEC_OUTPUT_CAP - sizes[kind]])
+                    sizes[kind] += len(kept[kind][-1])
+            code = await session.wait()
+            done.set()
+
+        async with self._exec_session(container_id, argv, stdin=False, tty=False) as (
+            exec_id,
+            session,
+        ):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(drain, session)
+                await self._running(exec_id, done)
+                with anyio.move_on_after(timeout) as deadline:
+                    await done.wait()
+                tg.cancel_scope.cancel()
             # Leaving the session before `wait` kills the process: the timeout's SIGKILL.
-        timed_out = deadline.cancelled_caught
         stdout, stderr = b"".join(kept[STDOUT]), b"".join(kept[STDERR])
         return ExecResult(
             exit_code=137 if code is None else code,
             output=(stdout + stderr)[:EXEC_OUTPUT_CAP],
-            timed_out=timed_out,
+            timed_out=deadline.cancelled_caught,
             stdout=stdout,
             stderr=stderr,
         )
+
+    async def _running(self, exec_id: str, done: anyio.Event) -> None:
+        """Until the engine says the exec's process runs (or ran): asked at 10 ms, then at
+        twice the wait each time up to 0.2 s, so an exec that starts at once costs one
+        request. Through the SDK (no `exec_state`), at once: the start request's answer."""
+        wait = 0.01
+        while not done.is_set():
+            state = await self.exec_state(exec_id)
+            if state is None or state.get("Running") or state.get("ExitCode") is not None:
+                return
+            with anyio.move_on_after(wait):
+                await done.wait()
+            wait = min(2 * wait, 0.2)
 
     async def _exit_code(self, exec_id: str) -> int | None:
         """The engine records an exec's exit a moment after its output closes: ask again."""
@@ -141,6 +169,14 @@ class Sessions:
     async def exec_stream(
         self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
     ) -> AsyncIterator[ExecStream]:
+        async with self._exec_session(container_id, argv, stdin=stdin, tty=tty) as (_, session):
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def _exec_session(
+        self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
+    ) -> AsyncIterator[tuple[str, RawExec]]:
+        """A started exec and its id; leaving before its exit code kills the process."""
         call = partial(self._call, gate=self._sessions)
         engine = await self._engine()
         if engine is None:
@@ -160,7 +196,7 @@ class Sessions:
                 exit_code=partial(self._exit_code, exec_id),
             )  # fmt: skip
         try:
-            yield session
+            yield exec_id, session
         finally:
             with anyio.CancelScope(shield=True):
                 if session.exited is None:  # the client left first: no process stays behind
