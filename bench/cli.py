@@ -154,6 +154,10 @@ def _cleanup_engine(home: Path) -> None:
                 timeout=CLI_TIMEOUT,
                 check=False,
             )
+    from minikubelet.runtime._cgroup import CGROUP_ROOT
+    from minikubelet.runtime._pods_cgroup import PodsCgroup
+
+    PodsCgroup(CGROUP_ROOT).remove()  # the pods' cgroup, unless another node's pods are in it
 
 
 def kubectl_version() -> str:

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from minikubelet.runtime._cgroup import CGROUP_ROOT
+from minikubelet.runtime._pods_cgroup import PodsCgroup
 from minikubelet.runtime.types import LABEL_INSTANCE
 from tests.needs import in_ci, unavailable
 
@@ -66,7 +68,9 @@ def _engine_leftovers(instances: set[str]) -> list[str]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under CI, the suite must leave the engine as it found it: no container or network of a
     node instance its tests made (every test's state dir is under the session's temporary
-    directory, with the instance id in it) may be left."""
+    directory, with the instance id in it) may be left. The pods' cgroup (`/minikubelet`,
+    runtime/_pods_cgroup.py) goes too, unless containers of another node are in it."""
+    PodsCgroup(CGROUP_ROOT).remove()
     if not in_ci() or _engine_problem() is not None:
         return
     factory = getattr(session.config, "_tmp_path_factory", None)
