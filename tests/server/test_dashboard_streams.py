@@ -5,7 +5,7 @@ list per gap the watch cannot bridge; a pod's events once, then each change as i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +29,6 @@ Frame = tuple[float, str, Any]  # (virtual time, event, data)
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"  # FakeClock's advance settles asyncio tasks
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    with Store.open(tmp_path / "state.db", clock) as opened:
-        yield opened
 
 
 @pytest.fixture
