@@ -159,7 +159,7 @@ class Sessions:
         return None
 
     async def _kill_exec(self, exec_id: str) -> None:
-        """Through the control gate: probe tokens may all be held by hung execs."""
+        """Through the control gate: the sessions' tokens may all be held by hung execs."""
         info: Raw = await self._call(lambda c: c.exec_inspect(exec_id))
         pid = int(info.get("Pid") or 0)
         if info.get("Running") and pid > 0:

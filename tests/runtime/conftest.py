@@ -20,7 +20,6 @@ import pytest
 from minikubelet.errors import ContainerNotFound
 from minikubelet.runtime import (
     LABEL_INSTANCE,
-    LABEL_KIND,
     ContainerInfo,
     ContainerSpec,
     ExecResult,
@@ -209,23 +208,21 @@ def remove_instance(instance_id: str) -> None:
     sandboxes last (Podman refuses to remove one while a container joined to it exists)."""
     import docker
 
+    from tests.e2e.engines import sandboxes_last
+
     client = docker.from_env()
     try:
-        selector = {"label": f"{LABEL_INSTANCE}={instance_id}"}
-        found = client.api.containers(all=True, filters=selector)
-        for container in sorted(found, key=lambda c: _is_sandbox(c.get("Labels") or {})):
+        selector: dict[str, str | list[str] | bool] = {"label": f"{LABEL_INSTANCE}={instance_id}"}
+        found = client.containers.list(all=True, filters=selector, ignore_removed=True)
+        for container in sandboxes_last(found):
             try:
-                client.api.remove_container(container["Id"], force=True)
+                container.remove(force=True)
             except docker.errors.NotFound:
                 pass
         for network in client.api.networks(filters=selector):
             client.api.remove_network(network["Id"])
     finally:
         client.close()
-
-
-def _is_sandbox(labels: dict[str, str]) -> bool:
-    return labels.get(LABEL_KIND) == "podsandbox"
 
 
 @pytest.fixture(params=["fake", pytest.param("docker", marks=pytest.mark.e2e)])
