@@ -6,7 +6,11 @@ applied once. Measured, in one run:
 
 - **The engine's floor**: `docker run -d` of the same image and command for 110 containers on a
   user bridge, eight at a time (the Docker SDK in 8 threads), from the first call to the last
-  container started; then they are removed.
+  container started, and to the last server listening (a connect to :8080 succeeds); then they
+  are removed. Then the same 110 as pods made by the engine alone: the pause sandbox on the
+  bridge, then the app joined to its network namespace (`--network container:`), eight pods at a
+  time: what a node's 220 containers cost the engine before any agent work, to compare with
+  the agent's all-Ready time.
 - **Idle node, one pod**: apply to Ready of one such pod on the empty node (3 rounds, median).
 - **110 pods**: `minikubelet apply -f` of the file to every pod Ready; per-pod startup
   (`Ready` condition's lastTransitionTime - creationTimestamp, whole seconds) p50 and p99;
@@ -31,6 +35,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +50,7 @@ from typing import Any
 from cli import BenchError, agent, machine, minikubelet_cli, run, wait_for  # bench/cli.py
 
 IMAGE = "minikubelet/debian-base:bookworm"
+PAUSE_IMAGE = "minikubelet/pause:3.10"  # the node's sandbox image
 COMMAND = ["python3", "-m", "http.server", "8080"]
 RAMP_STEP = 10  # seconds between the ramp's samples: containers running, pods Ready
 READY_TIMEOUT = 600.0  # the 110 pods, from apply to all Ready
@@ -192,33 +198,67 @@ def steady(node: Node, window: float, busy: bool) -> dict[str, Any]:
     }
 
 
-def docker_floor(count: int) -> float:
-    """Seconds for `docker run -d` of `count` containers, eight at a time, on a user bridge."""
+def _answering(ips: list[str], deadline: float) -> None:
+    """Wait until every `ip`:8080 accepts a connection (the servers listen), or raise."""
+    waiting = set(ips)
+    while waiting:
+        for ip in list(waiting):
+            with contextlib.suppress(OSError), socket.create_connection((ip, 8080), timeout=0.2):
+                waiting.discard(ip)
+        if waiting and time.monotonic() > deadline:
+            raise BenchError(f"{len(waiting)} of the engine's servers never listened")
+        if waiting:
+            time.sleep(0.2)
+
+
+def docker_floor(count: int, pods: bool) -> tuple[float, float]:
+    """Seconds for `docker run -d` of `count` containers, eight at a time, on a user bridge,
+    to the last start and to the last server listening. With `pods`, each is a pod as the
+    engine alone can make it: the pause sandbox on the bridge, then the app joined to its
+    network namespace (`--network container:`), both `docker run -d`."""
     import docker
 
     client = docker.from_env()
     tag = f"mkb-bench-node-{os.getpid()}"
-    network = client.networks.create(tag, driver="bridge", labels={"minikubelet.bench": tag})
+    labels = {"minikubelet.bench": tag}
+    network = client.networks.create(tag, driver="bridge", labels=labels)
     try:
 
-        def start(index: int) -> None:
+        def start(index: int) -> str:
+            if not pods:
+                app = client.containers.run(
+                    IMAGE, COMMAND, detach=True, network=tag, name=f"{tag}-{index}", labels=labels
+                )
+                return str(app.id)
+            sandbox = client.containers.run(
+                PAUSE_IMAGE, detach=True, network=tag, name=f"{tag}-pod-{index}", labels=labels
+            )
             client.containers.run(
                 IMAGE,
                 COMMAND,
                 detach=True,
-                network=tag,
-                name=f"{tag}-{index}",
-                labels={"minikubelet.bench": tag},
+                network_mode=f"container:{sandbox.id}",
+                name=f"{tag}-app-{index}",
+                labels=labels,
             )
+            return str(sandbox.id)
 
         t0 = time.monotonic()
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(start, range(count)))
-        return time.monotonic() - t0
+            ids = list(pool.map(start, range(count)))
+        started = time.monotonic() - t0
+        ips = [
+            client.api.inspect_container(cid)["NetworkSettings"]["Networks"][tag]["IPAddress"]
+            for cid in ids
+        ]
+        _answering(ips, t0 + READY_TIMEOUT)
+        return started, time.monotonic() - t0
     finally:
         made = client.containers.list(all=True, filters={"label": f"minikubelet.bench={tag}"})
+        apps = [c for c in made if "-pod-" not in (c.name or "")]  # a sandbox goes after its app
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda c: c.remove(force=True), made))
+            list(pool.map(lambda c: c.remove(force=True), apps))
+            list(pool.map(lambda c: c.remove(force=True), [c for c in made if c not in apps]))
         network.remove()
         client.close()
 
@@ -245,8 +285,18 @@ def bench(count: int, window: float, progress: bool) -> dict[str, Any]:
         "machine": machine(),
         "load_before": os.getloadavg(),
     }
-    result["docker_floor_s"] = docker_floor(count)
-    say(progress, f"docker run -d x{count}, eight at a time: {result['docker_floor_s']:.1f} s")
+    result["docker_floor_s"], result["docker_listening_s"] = docker_floor(count, pods=False)
+    say(
+        progress,
+        f"docker run -d x{count}, eight at a time: {result['docker_floor_s']:.1f} s "
+        f"(all listening {result['docker_listening_s']:.1f} s)",
+    )
+    result["pod_floor_s"], result["pod_listening_s"] = docker_floor(count, pods=True)
+    say(
+        progress,
+        f"docker run -d x{count} pods (sandbox + app), eight at a time: "
+        f"{result['pod_floor_s']:.1f} s (all listening {result['pod_listening_s']:.1f} s)",
+    )
     cli = minikubelet_cli()
     work = Path(tempfile.mkdtemp(prefix="mkb-bench-node-", dir="/tmp"))
     with agent(cli) as (env, home), _removed(work):
@@ -298,7 +348,11 @@ def report(r: dict[str, Any]) -> str:
         [
             f"{r['pods']} probed pods ({r['date']}, {r['machine']}; load "
             f"{r['load_before'][0]:.1f} before, {r['load_after'][0]:.1f} after)",
-            f"- docker run -d x{r['pods']}, eight at a time: {r['docker_floor_s']:.1f} s",
+            f"- docker run -d x{r['pods']}, eight at a time: {r['docker_floor_s']:.1f} s "
+            f"(every server listening: {r['docker_listening_s']:.1f} s)",
+            f"- the same as pods, docker alone (the pause sandbox, then the app in its network "
+            f"namespace): {r['pod_floor_s']:.1f} s (listening: {r['pod_listening_s']:.1f} s); "
+            f"minikubelet's Ready / this: {r['all_ready_s'] / r['pod_listening_s']:.2f}x",
             f"- minikubelet apply to all Ready: {r['all_ready_s']:.1f} s = "
             f"{r['ready_ratio']:.2f}x docker (<= {GOAL_READY_RATIO}: "
             f"{met(r['ready_ratio'] <= GOAL_READY_RATIO)}); per-pod startup p50 "
