@@ -256,9 +256,14 @@ def docker_floor(count: int, pods: bool) -> tuple[float, float]:
     finally:
         made = client.containers.list(all=True, filters={"label": f"minikubelet.bench={tag}"})
         apps = [c for c in made if "-pod-" not in (c.name or "")]  # a sandbox goes after its app
+
+        def remove(container: Any) -> None:
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)
+
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda c: c.remove(force=True), apps))
-            list(pool.map(lambda c: c.remove(force=True), [c for c in made if c not in apps]))
+            list(pool.map(remove, apps))
+            list(pool.map(remove, [c for c in made if c not in apps]))
         network.remove()
         client.close()
 

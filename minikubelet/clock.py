@@ -50,9 +50,16 @@ class RealClock:
 
 async def sleep_or_wake(clock: Clock, seconds: float, wake: anyio.Event) -> bool:
     """Sleep `seconds` on `clock`, or less if `wake` is set first (kopf's interruptible sleep).
-    True when woken. Works in virtual time, which `anyio.move_on_after` would not."""
+    True when woken. On the real clock one cancel scope around the wait (every probe worker
+    sleeps here once a period: two tasks per sleep were a tenth of a probe's CPU at 200 probed
+    pods); on any other clock a timer task on that clock, as `move_on_after` would not run in
+    virtual time."""
     import anyio
 
+    if isinstance(clock, RealClock):
+        with anyio.move_on_after(seconds):
+            await wake.wait()
+        return wake.is_set()
     woken = False
     async with anyio.create_task_group() as tg:
 
