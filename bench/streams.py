@@ -3,6 +3,10 @@
 exec: wall time from spawn to exit of `minikubelet exec POD -- true` (the agent's UNIX socket,
 WebSocket v5), `kubectl exec POD -- true` (HTTPS, WebSocket v5) and `docker exec CID true` on the
 same container, in an order rotated every round; p50 and p99. Goal: within 1.5x of docker exec.
+In the same rotation, what no node can take away: `kubectl version --client` (kubectl's own
+start, no request) and the engine's part of an exec (create, start to the output's end and the
+exit code through the SDK from this process, no client started); their sum is printed as
+kubectl exec's floor on this machine.
 
 port-forward: 256 MiB downloads and 1,000 small HTTP requests (one connection each) through
 `kubectl port-forward` (the WebSocket tunnel) and `minikubelet port-forward`, against the pod IP
@@ -10,7 +14,9 @@ directly (the pods' bridge on this machine). Both forwarders run for the whole p
 three targets take turns: `--downloads` rounds of one download each, then the requests in
 blocks of 50, the order rotated every round, so all three see the same load; the figures are
 medians (throughput) and percentiles over all requests. Goal: at least half the direct
-throughput.
+throughput. Each download also reads the CPU time of every process its bytes go through (the
+pod's server, the forwarder, the agent; and this process, the client), per MiB: on a machine
+whose cores the direct path already fills, a forwarder's own CPU per MiB bounds the ratio.
 
 The agent runs once (`daemon start --listen 127.0.0.1:PORT`) in a temporary MINIKUBELET_HOME;
 the pod serves a file of zeros with Python's http.server; everything is removed at the end.
@@ -33,10 +39,13 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cli import BenchError, kubectl_version, machine, minikubelet_cli, run, timed
 from kubectl import _direct_kubectl, listening_agent
+
+TICKS = os.sysconf("SC_CLK_TCK")
 
 POD = """apiVersion: v1
 kind: Pod
@@ -86,14 +95,15 @@ def _wait_serving(host: str, port: int, deadline_s: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def _forwarding(cmd: list[str], env: dict[str, str]) -> Iterator[int]:
+def _forwarding(cmd: list[str], env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """A forwarder running: (its local port, its process id)."""
     local = _free_port()
     process = subprocess.Popen(
         [*cmd, f"{local}:8080"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         _wait_serving("127.0.0.1", local)
-        yield local
+        yield local, process.pid
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -103,21 +113,41 @@ def _rotated(names: list[str], index: int) -> list[str]:
     return names[index % len(names) :] + names[: index % len(names)]
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) of process `pid` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def _port_forward(
-    targets: dict[str, tuple[str, int]], mib: int, downloads: int, requests: int
-) -> dict[str, dict[str, float]]:
-    """Downloads, then requests in blocks, the targets taking turns (module docstring)."""
+    targets: dict[str, tuple[str, int]],
+    mib: int,
+    downloads: int,
+    requests: int,
+    processes: dict[str, dict[str, int]],
+) -> dict[str, dict[str, Any]]:
+    """Downloads, then requests in blocks, the targets taking turns (module docstring).
+    `processes` names, per target, the processes the bytes go through (besides this one, the
+    client); their CPU per MiB downloaded is reported with the client's."""
     names = list(targets)
     rates: dict[str, list[float]] = {name: [] for name in names}
     latencies: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, dict[str, float]] = {
+        name: dict.fromkeys(["client", *processes[name]], 0.0) for name in names
+    }
     for index in range(downloads):
         for name in _rotated(names, index):
+            before = {who: _cpu(pid) for who, pid in processes[name].items()}
+            mine = time.process_time()
             started = time.perf_counter()
             try:
                 size = _download(*targets[name], "/big")
             except OSError as exc:
                 raise BenchError(f"{name}: {exc}") from None
             took = time.perf_counter() - started
+            cpu[name]["client"] += time.process_time() - mine
+            for who, pid in processes[name].items():
+                cpu[name][who] += _cpu(pid) - before[who]
             if size != mib << 20:
                 raise BenchError(f"{name}: downloaded {size} bytes, expected {mib << 20}")
             rates[name].append(mib / took)
@@ -134,24 +164,50 @@ def _port_forward(
             "mib_per_s": statistics.median(rates[name]),
             "request_p50_ms": statistics.median(latencies[name]) * 1000,
             "request_p99_ms": _percentile(latencies[name], 0.99) * 1000,
+            "cpu_ms_per_mib": {
+                who: seconds * 1000 / (mib * downloads) for who, seconds in cpu[name].items()
+            },
         }
         for name in names
     }
 
 
+def _engine_exec(client: Any, cid: str) -> float:
+    """Seconds of the engine's own part of `exec -- true`, with no client to start: create,
+    start (to the output's end) and the exit code, from this process through the SDK."""
+    started = time.perf_counter()
+    exec_id = client.api.exec_create(cid, ["true"])["Id"]
+    client.api.exec_start(exec_id)
+    if client.api.exec_inspect(exec_id)["ExitCode"] != 0:
+        raise BenchError("the engine's exec of `true` did not exit 0")
+    return time.perf_counter() - started
+
+
 def _exec(cli: str, cid: str, env: dict[str, str], rounds: int) -> dict[str, Any]:
+    """Every client rotated every round. Beside the three execs, what they cannot go below:
+    `kubectl version --client` (kubectl's own start, no request) and the engine's part of an
+    exec; their sum is kubectl exec's floor on this machine, whatever the node does."""
+    import docker
+
+    client = docker.from_env()
     commands = {
         "docker exec": ["docker", "exec", cid, "true"],
         "minikubelet exec": [cli, "exec", "bench-streams", "--", "true"],
         "kubectl exec": [_direct_kubectl(), "exec", "bench-streams", "--", "true"],
+        "kubectl version --client": [_direct_kubectl(), "version", "--client"],
+        "engine's part": [],
     }
     samples: dict[str, list[float]] = {name: [] for name in commands}
     order = list(commands)
-    for index in range(rounds + 2):
-        for name in _rotated(order, index):
-            took = timed(commands[name], env)
-            if index >= 2:  # two warm-up rounds
-                samples[name].append(took)
+    try:
+        for index in range(rounds + 2):
+            for name in _rotated(order, index):
+                cmd = commands[name]
+                took = timed(cmd, env) if cmd else _engine_exec(client, cid)
+                if index >= 2:  # two warm-up rounds
+                    samples[name].append(took)
+    finally:
+        client.close()
     return {
         name: {
             "p50_ms": statistics.median(v) * 1000,
@@ -180,16 +236,31 @@ def bench(rounds: int, mib: int, downloads: int, requests: int, only: str) -> di
             exec_results = _exec(cli, cid, env, rounds)
         if only != "exec":
             kubectl = [_direct_kubectl(), "port-forward", "pod/bench-streams"]
+            server = int(run(["docker", "inspect", "-f", "{{.State.Pid}}", cid], env).strip())
+            agent = int((home / "agent.pid").read_text().split()[0])
             with (
-                _forwarding(kubectl, env) as via_kubectl,
-                _forwarding([cli, "port-forward", "bench-streams"], env) as via_minikubelet,
+                _forwarding(kubectl, env) as (via_kubectl, kubectl_pid),
+                _forwarding([cli, "port-forward", "bench-streams"], env) as (via_cli, cli_pid),
             ):
                 targets = {
                     "direct (pod IP)": (ip, 8080),
                     "kubectl port-forward": ("127.0.0.1", via_kubectl),
-                    "minikubelet port-forward": ("127.0.0.1", via_minikubelet),
+                    "minikubelet port-forward": ("127.0.0.1", via_cli),
                 }
-                forward = _port_forward(targets, mib, downloads, requests)
+                processes = {
+                    "direct (pod IP)": {"server": server},
+                    "kubectl port-forward": {
+                        "server": server,
+                        "kubectl": kubectl_pid,
+                        "agent": agent,
+                    },
+                    "minikubelet port-forward": {
+                        "server": server,
+                        "minikubelet": cli_pid,
+                        "agent": agent,
+                    },
+                }
+                forward = _port_forward(targets, mib, downloads, requests, processes)
     load.append(os.getloadavg()[0])
     return {
         "bench": "streams",
@@ -229,8 +300,15 @@ def main() -> int:
         print(f"exec -- true, {args.rounds} rounds:")
     for name, r in result["exec"].items():
         print(
-            f"  {name:<18} p50 {r['p50_ms']:6.0f} ms  p99 {r['p99_ms']:6.0f} ms"
+            f"  {name:<24} p50 {r['p50_ms']:6.0f} ms  p99 {r['p99_ms']:6.0f} ms"
             f"  ({r['ratio_p50_to_docker']:.2f}x / {r['ratio_p99_to_docker']:.2f}x docker exec)"
+        )
+    if result["exec"]:
+        e = result["exec"]
+        floor = e["kubectl version --client"]["p50_ms"] + e["engine's part"]["p50_ms"]
+        print(
+            f"  kubectl exec's floor (kubectl's start + the engine's part): {floor:.0f} ms,"
+            f" {floor / e['docker exec']['p50_ms']:.2f}x docker exec"
         )
     if result["port_forward"]:
         print(
@@ -243,6 +321,8 @@ def main() -> int:
             f"  {name:<26} {r['mib_per_s']:7.1f} MiB/s ({r['mib_per_s'] / direct:.2f}x direct)"
             f"  request p50 {r['request_p50_ms']:.1f} ms p99 {r['request_p99_ms']:.1f} ms"
         )
+        spent = ", ".join(f"{who} {ms:.2f}" for who, ms in r["cpu_ms_per_mib"].items())
+        print(f"    CPU ms per MiB: {spent}; all {sum(r['cpu_ms_per_mib'].values()):.2f}")
     return 0
 
 
