@@ -23,7 +23,10 @@ Beside wall time, each command's CPU time (user + system, the process and its ch
 mostly measure the scheduler, CPU times much less so. Issue 20's goal is `minikubelet get pods`
 at most 1.0x `kubectl get pods`; both ratios are printed, with the load average.
 
-    python bench/kubectl.py [--rounds 15] [--pods 100] [--json] [-v]
+`--describe-apply` adds `describe pod` and `apply -f` of one unchanged pod, kubectl's and
+minikubelet's, to the same rotation (issue 20's lean client: every verb as fast as kubectl).
+
+    python bench/kubectl.py [--rounds 15] [--pods 100] [--describe-apply] [--json] [-v]
 """
 
 from __future__ import annotations
@@ -106,7 +109,9 @@ def _direct_kubectl() -> str:
     return str(beside if beside.exists() else real)
 
 
-def bench(count: int, rounds: int, warmup: int, progress: bool) -> dict[str, Any]:
+def bench(
+    count: int, rounds: int, warmup: int, progress: bool, describe_apply: bool = False
+) -> dict[str, Any]:
     if shutil.which("kubectl") is None:
         raise BenchError("kubectl is not installed")
     cli = minikubelet_cli()
@@ -118,12 +123,23 @@ def bench(count: int, rounds: int, warmup: int, progress: bool) -> dict[str, Any
         (home / "bulk.yaml").write_text(pods(names))
         run([cli, "apply", "-f", str(home / "bulk.yaml")], env)
         last = f"bench-{count - 1} "
+        (home / "one.yaml").write_text(pods(names[:1]))
+        one = str(home / "one.yaml")
         commands: dict[str, tuple[list[str], str]] = {
             "kubectl version --client": (["kubectl", "version", "--client"], "Client"),
             "kubectl get pods": (["kubectl", "get", "pods"], last),
             "kubectl.1.32 get pods (direct)": ([_direct_kubectl(), "get", "pods"], last),
             "minikubelet get pods": ([cli, "get", "pods"], last),
         }
+        if describe_apply:
+            commands.update(
+                {
+                    "kubectl describe pod": (["kubectl", "describe", "pod", "bench-0"], "Name:"),
+                    "minikubelet describe pod": ([cli, "describe", "pod", "bench-0"], "Name:"),
+                    "kubectl apply -f (unchanged)": (["kubectl", "apply", "-f", one], "unchanged"),
+                    "minikubelet apply -f (unchanged)": ([cli, "apply", "-f", one], "unchanged"),
+                }
+            )
         rows = run(["kubectl", "get", "pods", "--no-headers"], env).splitlines()
         if len(rows) != count or any("Pending" not in row for row in rows):
             raise BenchError(f"expected {count} Pending pods, kubectl lists {len(rows)}")
@@ -181,11 +197,16 @@ def main() -> int:
     parser.add_argument("--pods", type=int, default=100)
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
+    parser.add_argument(
+        "--describe-apply",
+        action="store_true",
+        help="also `describe pod` and `apply -f` of one unchanged pod, kubectl's and ours",
+    )
     args = parser.parse_args()
     if args.rounds < 1 or args.pods < 1:
         parser.error("--rounds and --pods must be at least 1")
     try:
-        result = bench(args.pods, args.rounds, args.warmup, args.verbose)
+        result = bench(args.pods, args.rounds, args.warmup, args.verbose, args.describe_apply)
     except BenchError as err:
         print(f"bench/kubectl.py: {err}", file=sys.stderr)
         return 1
@@ -207,11 +228,16 @@ def main() -> int:
             f"  [min {r['min_s'] * 1000:.0f}, max {r['max_s'] * 1000:.0f}]"
             f"  CPU {r['cpu_median_s'] * 1000:4.0f} ms"
         )
-    by = {r["command"]: r for r in result["results"]}["minikubelet get pods"]
-    print(
-        f"  minikubelet get pods / kubectl get pods: wall {by['ratio_to_kubectl_get']:.2f}x,"
-        f" CPU {by['cpu_ratio_to_kubectl_get']:.2f}x (goal: at most 1.0x)"
-    )
+    by = {r["command"]: r for r in result["results"]}
+    for verb in ("get pods", "describe pod", "apply -f (unchanged)"):
+        mine, theirs = by.get(f"minikubelet {verb}"), by.get(f"kubectl {verb}")
+        if mine is None or theirs is None:
+            continue
+        print(
+            f"  minikubelet {verb} / kubectl {verb}: wall"
+            f" {mine['median_s'] / theirs['median_s']:.2f}x, CPU"
+            f" {mine['cpu_median_s'] / theirs['cpu_median_s']:.2f}x (goal: at most 1.0x)"
+        )
     return 0
 
 
