@@ -85,7 +85,7 @@ def http_request(
 
 
 async def http_get(request: ProbeRequest, timeout: float) -> ProbeOutcome:
-    """One probe GET (`http.py`, through httpx, imported on the first one)."""
+    """One probe GET (`http.py`: h11 on an asyncio protocol, imported on the first one)."""
     from minikubelet.prober.http import http_probe
 
     return await http_probe(request, timeout)

@@ -1,6 +1,7 @@
 """An httpGet probe's request before any I/O (`pkg/probe/http/request.go`): the URL, the
 headers in Go's wire order, the virtual host. Plain functions, so the handlers can build a
-request (and the lifecycle its hooks') without importing httpx, which `http.py` sends it with.
+request (and the lifecycle its hooks') without importing h11 and httpx, which `http.py` sends
+it with.
 """
 
 from __future__ import annotations
