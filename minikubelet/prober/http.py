@@ -37,6 +37,7 @@ MAX_REDIRECTS = 10
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _MAX_HEAD = 1 << 20  # Go's MaxResponseHeaderBytes default (10 MiB) would do; 1 MiB is plenty
 _BROKEN = "net/http: HTTP/1.x transport connection broken"
+_STATUS_LINE = 4096  # bytes kept of a response's start, for the message of a malformed one
 _ssl_context: ssl.SSLContext | None = None
 
 
@@ -103,12 +104,15 @@ class _Reply(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.failure: BaseException | None = None
         self.waiter: asyncio.Future[None] | None = None
+        self.head = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        if not self.head:
+            self.head = data[:_STATUS_LINE]  # for a malformed status line's message
         self.parser.receive_data(data)
         self._wake()
 
@@ -214,7 +218,7 @@ class _Exchange:
             if "close" in str(exc).lower():
                 text = "EOF"  # closed before or inside the status line and the headers
             else:
-                text = f"{_BROKEN}: malformed HTTP response: {exc}"
+                text = f"{_BROKEN}: {_malformed(reply.head, exc)}"
             raise _Stop(ProbeOutcome.failure(f"Get {go_quote(url_text)}: {text}")) from exc
         except OSError as exc:
             raise _Stop(
@@ -288,6 +292,15 @@ class _Exchange:
             headerBytes=sum(len(k) + len(v) + 4 for k, v in head.headers.raw_items()),
             body=first_bytes(raw),
         )
+
+
+def _malformed(head: bytes, exc: h11.RemoteProtocolError) -> str:
+    """`http.ReadResponse`'s words for a status line without a space (`malformed HTTP response
+    "garbage"`); h11's own for the rest."""
+    line = head.split(b"\n", 1)[0].removesuffix(b"\r").decode("utf-8", errors="replace")
+    if " " not in line:
+        return f"malformed HTTP response {go_quote(line)}"
+    return f"malformed HTTP response: {exc}"
 
 
 def _header(head: h11.Response, name: bytes) -> str | None:

@@ -237,3 +237,13 @@ async def test_server_closes_mid_body() -> None:
     async with serve(_reply(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")) as port:
         outcome = await _get(port)
     assert outcome == ProbeOutcome.errored("unexpected EOF", ProbeResult.FAILURE)
+
+
+async def test_response_without_a_status_line() -> None:
+    async with serve(_reply(b"garbage\r\n\r\n")) as port:
+        with before_later():
+            outcome = await _get(port)
+    assert outcome == ProbeOutcome.failure(
+        f'Get "http://127.0.0.1:{port}/healthz": net/http: HTTP/1.x transport connection'
+        ' broken: malformed HTTP response "garbage"'
+    )
