@@ -19,6 +19,9 @@ first. The minikubelet agent is started once (`minikubelet daemon start`) in a t
 Beside it run the same node with `--sandbox-pool=0` (no warm sandboxes) and a cold start:
 `minikubelet apply -f` in a fresh `MINIKUBELET_HOME` with no agent running, so the CLI starts
 one (issue 20's goal: under 1.5 s to the app's start); that agent is stopped after each round.
+And the everyday cold start: the same command with no agent running in a `MINIKUBELET_HOME`
+whose agent ran before and was stopped (`daemon stop`), so the state dir and the node's pod
+network exist, as after a stop or a reboot; each round deletes its pod and stops that agent.
 
     python bench/apply.py [--rounds 9] [--json]
 """
@@ -202,6 +205,36 @@ class ColdStart(Minikubelet):
         stop_agent(self.client, self.cli, self.env, self.home)
 
 
+class ColdAfterStop(Minikubelet):
+    """`minikubelet apply -f` with no agent running, in a MINIKUBELET_HOME whose agent ran
+    before and was stopped with `daemon stop`: the everyday cold start (after a stop or a
+    reboot), where the state dir and the node's pod network exist. Each round's removal deletes
+    its pod, then stops the agent; `cold_after_stop()` removes everything at the end."""
+
+    def __init__(self, client: docker.DockerClient, cli: str, home: Path) -> None:
+        env = {**os.environ, "MINIKUBELET_HOME": str(home)}
+        super().__init__(client, cli, env, home, "minikubelet, cold after daemon stop")
+        self.label = "minikubelet apply -f (agent stopped before)"
+
+    def launch(self, pod: str) -> None:
+        write_manifest(self.workdir, pod)
+        super().launch(pod)
+
+    def remove(self, pod: str) -> None:
+        super().remove(pod)
+        run([self.cli, "daemon", "stop"], env=self.env)
+
+
+@contextlib.contextmanager
+def cold_after_stop(client: docker.DockerClient, cli: str) -> Iterator[ColdAfterStop]:
+    home = Path(tempfile.mkdtemp(prefix="mkb-bench-stopped-", dir="/tmp"))
+    tool = ColdAfterStop(client, cli, home)
+    try:
+        yield tool
+    finally:
+        stop_agent(client, cli, tool.env, home)
+
+
 class Podman(Tool):
     def __init__(self, network: str, env: dict[str, str], workdir: Path) -> None:
         super().__init__("podman", "podman kube play")
@@ -340,6 +373,7 @@ def bench(rounds: int, warmup: int, progress: bool) -> dict[str, Any]:
             Docker(client, network),
             poolless,  # the same node without warm sandboxes, for comparison
             ColdStart(client, minikubelet_cli()),
+            stack.enter_context(cold_after_stop(client, minikubelet_cli())),
         ]
         version = podman_version()
         if version is not None:
