@@ -91,6 +91,23 @@ def start_failed(exc: RuntimeFailure) -> dict[str, Any]:
     return channels.internal_error(f"error executing command in container: {exc}")
 
 
+async def _resize(process: ExecStream, size: channels.TerminalSize) -> None:
+    """A resize the process did not live to see (the engine answers 409, not running) is
+    dropped, as the kubelet logs and drops it: the session's output and status still go out."""
+    with contextlib.suppress(RuntimeFailure):
+        await process.resize(size.width, size.height)
+
+
+async def _write_stdin(process: ExecStream, data: bytes) -> bool:
+    """Forward stdin; False once the process no longer takes it (it exited, or closed its
+    end), after which the client's stdin is read and dropped, never an end of the session."""
+    try:
+        await process.write(data)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+        return False
+    return True
+
+
 async def _pump_output(process: ExecStream, opts: ExecOptions, send: Send) -> int | None:
     while (chunk := await process.read()) is not None:
         channel, data = chunk
@@ -118,19 +135,20 @@ async def serve_websocket(
     async def read_client(scope: anyio.CancelScope) -> None:
         nonlocal gone
         sizes = channels.ResizeDecoder()
+        stdin = opts.stdin
         try:
             while (message := await ws.receive()) is not None:
                 frame = channels.decode(protocol, message)
                 if frame is None:
                     continue
-                if frame.channel == STDIN and opts.stdin:
-                    await process.write(frame.data)
+                if frame.channel == STDIN and stdin:
+                    stdin = await _write_stdin(process, frame.data)
                 elif frame.channel == channels.CLOSE and protocol == channels.V5:
                     if channels.closed_channel(frame) == STDIN:
                         await process.close_stdin()
                 elif frame.channel == RESIZE and opts.tty:
                     for size in sizes.feed(frame.data):
-                        await process.resize(size.width, size.height)
+                        await _resize(process, size)
         except (ValueError, anyio.BrokenResourceError, OSError):
             pass
         gone = True
@@ -201,9 +219,11 @@ async def serve_spdy(
         async with anyio.create_task_group() as tg:
 
             async def copy_stdin(stream: SpdyStream) -> None:
+                taken = True
                 try:
                     while True:
-                        await process.write(await stream.receive())
+                        data = await stream.receive()
+                        taken = taken and await _write_stdin(process, data)
                 except anyio.EndOfStream:
                     await process.close_stdin()
 
@@ -212,7 +232,7 @@ async def serve_spdy(
                 try:
                     while True:
                         for size in sizes.feed(await stream.receive()):
-                            await process.resize(size.width, size.height)
+                            await _resize(process, size)
                 except anyio.EndOfStream:
                     pass
 

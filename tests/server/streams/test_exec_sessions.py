@@ -63,8 +63,12 @@ class Streams:
     async def attach_stream(
         self, container_id: str, *, stdin: bool, tty: bool
     ) -> AsyncIterator[ExecStream]:
-        """The container's process: stdin echoed, then `bye`; attach has no exit code."""
+        """The container's process: stdin echoed, then `bye`; attach has no exit code.
+        Container `ended` exits as the client's keystrokes and resize arrive."""
         self.calls.append((container_id, ["<attach>"], stdin, tty))
+        if container_id == "id-ended":
+            yield Ended()
+            return
         process = _FakeProcess(ExecResult(exit_code=0, output=b"bye\n"), stdin)
         try:
             yield process
@@ -79,6 +83,43 @@ class Streams:
             return await anyio.connect_tcp("127.0.0.1", port)
         except OSError as exc:
             raise RuntimeFailure(f"failed to connect to localhost:{port}: {exc}") from None
+
+
+class Ended:
+    """A process that exits as the client's keystroke and terminal size arrive: the engine
+    refuses both (its stdin is closed; a resize is 409 "is not running"), then the last output
+    comes and the stream ends, as when `exit` was typed just before kubectl's second resize."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+        self._both = anyio.Event()
+        self._done = False
+
+    def _refuse(self, what: str) -> None:
+        self.refused.append(what)
+        if len(self.refused) == 2:
+            self._both.set()
+
+    async def read(self) -> tuple[int, bytes] | None:
+        if self._done:
+            return None
+        await self._both.wait()
+        self._done = True
+        return 1, b"exit\r\n"
+
+    async def write(self, data: bytes) -> None:
+        self._refuse("stdin")
+        raise anyio.BrokenResourceError
+
+    async def close_stdin(self) -> None:
+        pass
+
+    async def resize(self, width: int, height: int) -> None:
+        self._refuse("resize")
+        raise RuntimeFailure("Container id-ended is not running")
+
+    async def wait(self) -> int | None:
+        return 0
 
 
 @asynccontextmanager
@@ -274,6 +315,62 @@ async def test_attach_carries_stdin_and_ends_in_success(tmp_path: Path, store: S
         b'\x03{"metadata":{},"status":"Success"}',
         1000,
     ]
+
+
+def _ended_pod(store: Store) -> str:
+    """A pod `term` whose container `ended` exits as the client's input arrives; its attach."""
+    meta = {"name": "term", "namespace": "default", "uid": "u2"}
+    spec = {"nodeName": "n", "containers": [{"name": "ended"}]}
+    store.create("Pod", {"metadata": meta, "spec": spec})
+    return EXEC.replace("/web/exec", "/term/attach")
+
+
+async def test_a_process_gone_before_the_clients_input_still_ends_the_session_well(
+    tmp_path: Path, store: Store
+) -> None:
+    """kubectl sends a resize (and maybe keystrokes) the process does not live to see: they are
+    dropped, and the session still ends in its output, Success and close 1000 (it was cut
+    with no close frame, so kubectl debug fell back to logs: `close 1006`)."""
+    attach = _ended_pod(store)
+    async with serving(tmp_path, store) as path:
+        query = "container=ended&stdin=true&stdout=true&tty=true"
+        sends: list[bytes | str] = [b"\x00x", b'\x04{"Width":111,"Height":33}']
+        got = await ws_session(path, query, "v5.channel.k8s.io", sends, attach)
+    assert got == [
+        b"\x01",
+        b"\x01exit\r\n",
+        b'\x03{"metadata":{},"status":"Success"}',
+        1000,
+    ]
+
+
+async def test_spdy_drops_input_the_process_does_not_live_to_see(
+    tmp_path: Path, store: Store
+) -> None:
+    head = (
+        f"POST {_ended_pod(store)}?container=ended&stdin=true&stdout=true&tty=true"
+        " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: Upgrade\r\n"
+        "Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n"
+    )
+    async with serving(tmp_path, store) as path:
+        stream, answer, rest = await upgrade(path, head)
+        writer, reader = spdy.FrameWriter(), spdy.FrameReader()
+        opened = [(1, "error"), (3, "stdin"), (5, "stdout"), (7, "resize")]
+        out = b"".join(writer.encode(spdy.SynStream(i, {"streamtype": [t]})) for i, t in opened)
+        out += writer.encode(spdy.Data(3, b"x")) + writer.encode(spdy.Data(3, b"y"))
+        out += writer.encode(spdy.Data(7, b'{"Width":111,"Height":33}\n'))
+        await stream.send(out)
+        frames = reader.feed(rest)
+        async with stream:
+            with anyio.fail_after(5):
+                while not any(isinstance(f, spdy.GoAway) for f in frames):
+                    try:
+                        frames += reader.feed(await stream.receive())
+                    except anyio.EndOfStream:
+                        break
+    assert spdy.Data(5, b"exit\r\n") in frames and spdy.Data(5, b"", fin=True) in frames
+    assert spdy.Data(1, b"", fin=True) in frames  # v4 success: an empty error stream
+    assert frames[-1] == spdy.GoAway(7, 0)
 
 
 def test_attach_checks_as_exec(store: Store) -> None:
