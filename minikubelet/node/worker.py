@@ -36,6 +36,7 @@ from minikubelet.status.deadline import (
     past_active_deadline,
 )
 from minikubelet.status.generate import generate_status
+from minikubelet.status.instances import newest_first
 
 __all__ = ["PodWorker", "Probes"]
 
@@ -320,8 +321,11 @@ class PodWorker:
 
     async def _remove(self, pod: Pod, observed: Observed) -> None:
         runtime = self.node.executor.runtime
-        for info in observed.containers:
-            await self.node.executor.remove_container(info.id)
+        # Oldest first: the newest instance of each container carries its restartCount and
+        # lastState, so an agent killed midway comes back to the same counts (never lower).
+        for instances in newest_first(observed.containers).values():
+            for info in reversed(instances):
+                await self.node.executor.remove_container(info.id)
         for sandbox in [observed.sandbox, *observed.stale_sandboxes]:
             if sandbox is not None:
                 await runtime.remove_sandbox(sandbox.id)

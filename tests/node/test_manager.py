@@ -223,6 +223,32 @@ async def test_delete_kills_and_removes(harness: Harness) -> None:
 
 
 @pytest.mark.anyio
+async def test_a_deleted_pods_newest_instance_is_removed_last(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest instance carries the restartCount: removed last, so an agent killed between
+    two removals comes back to the same count, never a lower one (the fault suite saw 4->3)."""
+    harness.apply("crash")
+    await harness.until(lambda: harness.running())
+    for _ in range(2):
+        (current,) = harness.running()
+        harness.runtime.exit_container(current, 1)
+        await harness.until(harness.replaced(current), within=30)
+    assert harness.status("crash")["restartCount"] == 2
+    newest = harness.running()[0]
+    listed = harness.runtime.list_containers
+
+    async def as_docker_lists(pod_uid: str | None = None) -> list[Any]:
+        return list(reversed(await listed(pod_uid)))  # newest first, as `docker ps`
+
+    monkeypatch.setattr(harness.runtime, "list_containers", as_docker_lists)
+    harness.store.delete("Pod", "default", "crash")
+    await harness.until(lambda: not harness.runtime.containers, within=10)
+    removed = [args[0] for method, args in harness.runtime.calls if method == "remove_container"]
+    assert len(removed) >= 2 and removed[-1] == newest
+
+
+@pytest.mark.anyio
 async def test_force_delete_stops_the_containers(harness: Harness) -> None:
     harness.apply("gone")
     await harness.until(lambda: harness.running())
