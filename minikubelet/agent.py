@@ -112,7 +112,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
     """Run the agent until cancelled or signalled."""
     paths = config.paths
     paths.ensure()
-    store = Store.open(paths.database, clock)
+    store = Store.open(paths.database, clock, durable_commits=False)  # group commit: barrier.py
     # Imported once the store opened: an agent that cannot start exits without paying for them.
     from minikubelet.services.controller import EndpointsController
     from minikubelet.services.dns_server import DnsServer, ensure_dns_service

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,9 +25,11 @@ from minikubelet.errors import NotFound, RuntimeFailure, StatusError
 from minikubelet.server import auth, discovery, objects, openapi, pods
 from minikubelet.server.dashboard.listener import dashboard_info
 from minikubelet.server.deps import ApiDeps, LogSource
+from minikubelet.server.durable import DurableAnswers
 from minikubelet.server.probe_run import pod_probe_run
 from minikubelet.server.responses import json_response, status_response
 from minikubelet.server.timeline import pod_probes
+from minikubelet.store.barrier import CommitBarrier
 
 __all__ = [
     "STREAMING",
@@ -195,8 +198,11 @@ def create_app(deps: ApiDeps) -> Starlette:
     for kind in all_kinds():
         if kind.stored:
             routes += kind_routes(kind, deps)
+    if deps.barrier is None:  # one per store: the Unix socket's app and the HTTPS one share it
+        deps.barrier = CommitBarrier(deps.store)
     return Starlette(
         routes=routes,
+        middleware=[Middleware(DurableAnswers, barrier=deps.barrier)],
         exception_handlers={
             StatusError: _status_error,
             RuntimeFailure: _runtime_error,

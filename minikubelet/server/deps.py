@@ -12,6 +12,7 @@ import anyio.abc
 from minikubelet.clock import Clock
 from minikubelet.runtime.types import ExecStream
 from minikubelet.store import Store
+from minikubelet.store.barrier import CommitBarrier
 
 __all__ = ["ApiDeps", "Listener", "LogSource", "ProbeSource", "StreamSource"]
 
@@ -76,6 +77,7 @@ class ApiDeps:
     streams: StreamSource | None = None
     probes: ProbeSource | None = None
     dashboard_url: str | None = None  # the live view's, with its token (server/dashboard/)
+    barrier: CommitBarrier | None = None  # the store's group commit, made by `create_app`
     listener: Listener | None = None
     # The agent serves its socket before the node and the services have started (a CLI that
     # started it sends its request meanwhile); /healthz answers 200 once they have.

@@ -12,17 +12,21 @@ object takes the next value of one global revision, its resourceVersion (etcd's 
 one transaction. Every dict returned is a fresh copy.
 
 The methods are synchronous on purpose. The agent calls them on its event loop: a transaction
-here is a few indexed row reads and writes plus one WAL fsync, well under the time a thread
-hand-off would add, and staying on the loop means watchers are notified in commit order with
-no locking. Only the agent writes; a second opener is safe (SQLite's locks; the revision is
-always read under the write lock) but its writes reach this process's watchers only as a
-410 Expired for watches that resume from before them.
+here is a few indexed row reads and writes, well under the time a thread hand-off would add,
+and staying on the loop means watchers are notified in commit order with no locking. The one
+slow part, the fsync that makes a commit survive a power loss, is not on the loop in the
+agent: it opens the store without `durable_commits`, and `flush` (in a worker thread, through
+`barrier.CommitBarrier`) makes every commit so far durable before the API answers a write.
+Only the agent writes; a second opener is safe (SQLite's locks; the revision is always read
+under the write lock) but its writes reach this process's watchers only as a 410 Expired for
+watches that resume from before them.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import sqlite3
 import uuid
 from collections import deque
@@ -64,10 +68,18 @@ class Store:
     """Objects, events and the revision counter of one agent; see the module docstring."""
 
     def __init__(
-        self, conn: sqlite3.Connection, path: Path, clock: Clock, *, window: int, buffer: int
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        clock: Clock,
+        *,
+        window: int,
+        buffer: int,
+        durable_commits: bool = True,
     ) -> None:
         self._conn = conn
         self._path = path
+        self.durable_commits = durable_commits
         self._clock = clock
         self._buffer = buffer
         self._revision = _read_revision(conn)
@@ -83,11 +95,23 @@ class Store:
         *,
         watch_window: int = DEFAULT_WATCH_WINDOW,
         watch_buffer: int = DEFAULT_WATCH_BUFFER,
+        durable_commits: bool = True,
     ) -> Store:
-        """Open or create the store at `path`; StoreError if it is unusable."""
-        conn = connect(path)
+        """Open or create the store at `path`; StoreError if it is unusable. Without
+        `durable_commits`, a commit is on disk only after a `flush` (the agent's API waits
+        for one before it answers a write)."""
+        conn = connect(path, durable_commits=durable_commits)
         try:
-            return cls(conn, path, clock, window=watch_window, buffer=watch_buffer)
+            store = cls(
+                conn,
+                path,
+                clock,
+                window=watch_window,
+                buffer=watch_buffer,
+                durable_commits=durable_commits,
+            )
+            store.flush()  # what an agent killed before its flush left in the page cache
+            return store
         except BaseException:
             conn.close()
             raise
@@ -113,6 +137,24 @@ class Store:
     def revision(self) -> str:
         """The last revision this store wrote or saw, as the decimal string clients get."""
         return str(self._revision)
+
+    @property
+    def committed(self) -> int:
+        """The last revision committed through this store."""
+        return self._revision
+
+    def flush(self) -> None:
+        """fsync the WAL: every commit made so far survives a power loss. Safe from a worker
+        thread while the loop commits (it only reads the file's path); the checkpoints that
+        move the WAL into the database file sync both files themselves."""
+        try:
+            fd = os.open(f"{self._path}-wal", os.O_RDONLY)
+        except FileNotFoundError:  # no WAL: everything is in the database file, synced
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     # -- objects -----------------------------------------------------------------------------
 

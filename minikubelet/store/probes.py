@@ -14,13 +14,14 @@ deletion (the store's connection) also holds: a flush commits wholly before the 
 whose `remove` then deletes its rows, or after it, and finds the pod gone.
 
 The writer runs with synchronous=NORMAL: in WAL mode its commits are not fsynced, but the file
-stays consistent on a power loss, which can only drop a suffix of the WAL; every commit of the
-store's connection (synchronous=FULL) fsyncs the WAL up to itself, entries included, and a
+stays consistent on a power loss, which can only drop a suffix of the WAL; the store's flush
+before each answered write (`barrier.py`) fsyncs the WAL up to itself, entries included, and a
 checkpoint syncs the WAL first. So a machine crash loses at most the entries of the last
 moments (debugging data, not an API object answered 201; those derived from the status come
-back, by key), never a pod's deletion, and cannot keep entries of a deleted pod (any left by
-a crash between the two are pruned at open). A loop write that meets a flush waits for the
-flush's transaction (a few ms, no fsync) in SQLite's busy handler, instead of running it.
+back, by key), never a deletion the API answered, and cannot keep entries of a deleted pod
+(any left by a crash between the two are pruned at open). A loop write that meets a flush
+waits for the flush's transaction (a few ms, no fsync) in SQLite's busy handler, instead of
+running it.
 
 A row holds one history entry (`api/history.py` defines them) as JSON, as the API serves it;
 the log adds `seq`, the order in which this store wrote them. An entry is written only while its

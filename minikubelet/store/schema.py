@@ -31,12 +31,16 @@ The schema version lives in `PRAGMA user_version`. A file from a newer minikubel
 rather than "migrated" downwards; a file that is not a database is refused with its path, so
 the agent stops with one clear message instead of crash-looping.
 
-Durability: WAL journal with `synchronous=FULL`. WAL with NORMAL already survives the process
-being killed, but may lose the last commits if the machine loses power. The API answers 201/200
-only after commit, and etcd fsyncs before it answers, so we do too: one fsync of the WAL per
-write transaction, which at a node's write rate (statuses, events) costs little.
-The history writer's own connection (`probes.py`) is the one exception: synchronous=NORMAL,
-for node-local debugging entries that are never answered to a client.
+Durability: WAL journal. WAL with `synchronous=NORMAL` already survives the process being
+killed, but may lose the last commits if the machine loses power; etcd fsyncs before the API
+server answers, so an answer to a write must wait for its commit to be on disk. A connection
+opened with `durable_commits` (the default: the CLI, tools, tests) runs `synchronous=FULL`, one
+fsync of the WAL per commit. The agent's own connection runs NORMAL and makes its commits
+durable in groups, off the event loop (`barrier.py`): under a node's disk load (the engine
+writing layers for a pod ramp) one fsync took tens of milliseconds, every status and event
+write paid one on the loop, and every pod worker and probe waited for it.
+The history writer's own connection (`probes.py`) runs NORMAL too: node-local debugging
+entries, never answered to a client.
 """
 
 from __future__ import annotations
@@ -112,8 +116,9 @@ class StoreError(MinikubeletError):
     """
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate the store at `path`; StoreError if it cannot be."""
+def connect(path: Path, *, durable_commits: bool = True) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate the store at `path`; StoreError if it cannot be.
+    Without `durable_commits` a commit is not fsynced (see Durability above)."""
     try:
         # One thread uses the store at a time (the agent's event loop); it need not be the
         # thread that opened it (an ASGI test client runs the app in a thread of its own).
@@ -123,14 +128,14 @@ def connect(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise StoreError(f"state store {path} cannot be opened: {exc}") from exc
     try:
-        _prepare(conn, path)
+        _prepare(conn, path, "FULL" if durable_commits else "NORMAL")
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+def _prepare(conn: sqlite3.Connection, path: Path, synchronous: str) -> None:
     try:
         # The first read of the file header: "file is not a database" surfaces here.
         (version,) = conn.execute("PRAGMA user_version").fetchone()
@@ -141,7 +146,7 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
             )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
         _migrate(conn, version)
         (check,) = conn.execute("PRAGMA quick_check(1)").fetchone()
     except sqlite3.Error as exc:
