@@ -53,6 +53,7 @@ from minikubelet.prober.history import HistoryWriter
 from minikubelet.prober.manager import ProbeManager
 from minikubelet.prober.once import run_once
 from minikubelet.prober.runner import engine_runner
+from minikubelet.runtime.order import CALLER_RANK
 from minikubelet.runtime.types import ExecStream, Instance, InstanceState, Runtime
 from minikubelet.status.generate import (
     FAILED_SCHEDULING_MESSAGE,
@@ -119,6 +120,7 @@ class Node:
         self.executor.images.objects = self.volumes.source  # the pods' pull Secrets
         self.messages = TerminationMessages(runtime)
         self.workers: dict[str, PodWorker] = {}
+        self._taken = 0  # pods taken so far: the rank of the next pod worker's engine calls
         self.engine_up = True
         # pod uid → its metadata and spec (JSON) at its last event
         self._pod_fingerprints: dict[str, str] = {}
@@ -325,6 +327,10 @@ class Node:
         return worker
 
     async def _run_worker(self, worker: PodWorker) -> None:
+        # The order the node took its pods in ranks their engine calls (runtime/order.py); set
+        # in this task, it ranks the pod worker's calls and its probes'.
+        self._taken += 1
+        CALLER_RANK.set(self._taken)
         try:
             await worker.run()
         finally:

@@ -86,6 +86,7 @@ from minikubelet.runtime._streams import (
 )
 from minikubelet.runtime._teardown import Teardown
 from minikubelet.runtime._uts import set_hostname
+from minikubelet.runtime.order import CALLER_RANK, RankedSlots
 from minikubelet.runtime.types import (
     LABEL_INSTANCE,
     LABEL_KIND,
@@ -111,11 +112,13 @@ _STOPS = 32
 
 @dataclass
 class _Gate:
-    """One client and the limiter that bounds how many threads use it at once."""
+    """One client and the limiter that bounds how many threads use it at once; with `order`,
+    its waiting calls go in their callers' rank (`order.py`), not first come, first served."""
 
     limiter: anyio.CapacityLimiter
     client: Any = None
     pool: int = _POOL  # its client's connection pool
+    order: RankedSlots | None = None
 
 
 def _translate(exc: Exception, default: type[RuntimeFailure]) -> RuntimeFailure:
@@ -166,7 +169,7 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
         self._pods_cgroup = PodsCgroup(CGROUP_ROOT)  # the pods' `kubepods` (`_pods_cgroup`)
         self._cgroup_parent: str | None | bool = False
         self._cgroupfs: bool | None = None
-        self._control = _Gate(anyio.CapacityLimiter(8))
+        self._control = _Gate(anyio.CapacityLimiter(8), order=RankedSlots(8))
         self._streams = _Gate(anyio.CapacityLimiter(8))
         self._pulls = anyio.CapacityLimiter(2)  # shares the streams client: 8 + 2 = its pool
         self._sessions = _Gate(anyio.CapacityLimiter(8))  # exec/attach/port-forward sessions
@@ -226,12 +229,14 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
         """Run `fn(client, *args)` in a worker thread; translate what it raises."""
         gate = gate or self._control
         call = partial(fn, await self._client(gate), *args)
-        try:
-            return await anyio.to_thread.run_sync(call, limiter=limiter or gate.limiter)
-        except RuntimeFailure:
-            raise
-        except Exception as exc:
-            raise _translate(exc, error) from exc
+        order = gate.order if limiter is None else None
+        async with order.slot(CALLER_RANK.get()) if order is not None else contextlib.nullcontext():
+            try:
+                return await anyio.to_thread.run_sync(call, limiter=limiter or gate.limiter)
+            except RuntimeFailure:
+                raise
+            except Exception as exc:
+                raise _translate(exc, error) from exc
 
     async def _inspect(self, container_id: str) -> Raw:
         raw: Raw = await self._call(lambda c: c.inspect_container(container_id))
