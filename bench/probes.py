@@ -141,7 +141,7 @@ async def agent_phase(
     paths.instance.write_text(instance + "\n")
     clock = RealClock()
     runtime = DockerRuntime(instance)
-    store = Store.open(paths.database, clock)
+    store = Store.open(paths.database, clock, durable_commits=False)  # as the agent opens it
     attempts: list[Attempt] = []
     recording = False
 
