@@ -15,6 +15,8 @@ on the node's prober that keeps the `Attempt`s of the measurement window.
 - **CPU per probe**: this process's user+system CPU (getrusage, all threads) over the window,
   divided by the probes that ran in it. It is the whole agent's CPU: pod workers, runtime
   events and housekeeping count too, as they would on a user's machine.
+- **The machine** during each window (/proc/stat, all CPUs): how busy it was and how much the
+  hypervisor stole, so a tail that the machine made reads as such.
 - **Bare loop**: after the agent is stopped (its containers keep running), a child process runs
   one asyncio task per pod IP: a random start in the first period, then a GET every 1 s on
   ticks anchored to its start (missed ticks dropped, as the prober's ticker does), one
@@ -91,6 +93,23 @@ def pod_body(name: str) -> dict[str, Any]:
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def machine_ticks() -> tuple[int, int, int]:
+    """All CPUs' (busy, steal, total) clock ticks since boot, from /proc/stat: what else ran on
+    the machine during a window, and what the hypervisor took from it (steal)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle, steal, total = fields[3] + fields[4], fields[7], sum(fields)
+    return total - idle - steal, steal, total
+
+
+def machine_share(before: tuple[int, int, int], after: tuple[int, int, int]) -> dict[str, float]:
+    """The machine's busy and stolen share of a window, in % of all its CPUs."""
+    total = max(1, after[2] - before[2])
+    return {
+        "machine_busy_percent": (after[0] - before[0]) / total * 100,
+        "steal_percent": (after[1] - before[1]) / total * 100,
+    }
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -182,14 +201,15 @@ async def agent_phase(
                 await anyio.sleep(2 * PERIOD)  # let the last workers settle into their ticks
                 attempts.clear()
                 recording = True
-                cpu0, t0 = cpu_seconds(), clock.monotonic()
+                cpu0, t0, ticks0 = cpu_seconds(), clock.monotonic(), machine_ticks()
                 await anyio.sleep(window)
-                cpu1, t1 = cpu_seconds(), clock.monotonic()
+                cpu1, t1, ticks1 = cpu_seconds(), clock.monotonic(), machine_ticks()
                 recording = False
                 inside = [a for a in attempts if t0 <= a.started <= t1]
                 errors = [a.started - a.scheduled for a in inside]
                 failed = sum(1 for a in inside if a.outcome.result is not ProbeResult.SUCCESS)
                 results[size] = summary(errors, cpu1 - cpu0, failed, t1 - t0)
+                results[size].update(machine_share(ticks0, ticks1))
                 if viewer is not None:
                     results[size]["view"] = viewer.counts()
                 if progress:
@@ -336,11 +356,12 @@ async def bare_loop(ips: list[str], window: float) -> dict[str, Any]:
                     failed += not ok
                 due = anchor + (math.floor((loop.time() - anchor) / PERIOD) + 1) * PERIOD
 
-        cpu0 = cpu_seconds()
+        cpu0, ticks0 = cpu_seconds(), machine_ticks()
         await asyncio.gather(*(target(ip) for ip in ips))
-        cpu1 = cpu_seconds()
+        cpu1, ticks1 = cpu_seconds(), machine_ticks()
     # CPU over the whole run (start-up second included), probes over the window: scale CPU
-    return summary(errors, (cpu1 - cpu0) * window / (window + 2 * PERIOD), failed, window)
+    result = summary(errors, (cpu1 - cpu0) * window / (window + 2 * PERIOD), failed, window)
+    return {**result, **machine_share(ticks0, ticks1)}
 
 
 def run_bare(ips: list[str], window: float) -> dict[str, Any]:
@@ -435,8 +456,8 @@ def bench(sizes: list[int], window: float, progress: bool, view: int | None) -> 
 def table(result: dict[str, Any]) -> str:
     lines = [
         "| containers | who | probes/s | failed | error p50 | error p99 | error max "
-        "| CPU/probe | CPU % of a core |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| CPU/probe | CPU % of a core | machine busy / stolen |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["results"]:
         for who in ("agent", "bare"):
@@ -446,7 +467,8 @@ def table(result: dict[str, Any]) -> str:
                 f"| {row['containers']} | {name} | {r['probes_per_s']:.0f} | {r['failed']} "
                 f"| {r['error_p50_ms']:.1f} ms | {r['error_p99_ms']:.1f} ms "
                 f"| {r['error_max_ms']:.1f} ms | {r['cpu_per_probe_ms']:.2f} ms "
-                f"| {r['cpu_percent']:.0f} % |"
+                f"| {r['cpu_percent']:.0f} % "
+                f"| {r['machine_busy_percent']:.0f} / {r['steal_percent']:.1f} % |"
             )
     return "\n".join(lines)
 
