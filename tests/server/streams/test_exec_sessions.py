@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,26 @@ async def upgrade(path: str, head: str) -> tuple[anyio.abc.SocketStream, bytes, 
     return stream, answer, rest
 
 
+async def spdy_session(
+    path: str, head: str, opened: list[tuple[int, str]], sent: Sequence[spdy.Frame]
+) -> tuple[bytes, list[spdy.Frame]]:
+    """Upgrade with `head`, open the streams `opened` (id, type), send `sent`; the answer's
+    head and every frame the server sent until its GOAWAY or the end of the connection."""
+    stream, answer, rest = await upgrade(path, head)
+    writer, reader = spdy.FrameWriter(), spdy.FrameReader()
+    out = b"".join(writer.encode(spdy.SynStream(i, {"streamtype": [t]})) for i, t in opened)
+    await stream.send(out + b"".join(writer.encode(frame) for frame in sent))
+    frames = reader.feed(rest)
+    async with stream:
+        with anyio.fail_after(5):
+            while not any(isinstance(f, spdy.GoAway) for f in frames):
+                try:
+                    frames += reader.feed(await stream.receive())
+                except anyio.EndOfStream:
+                    break
+    return answer, frames
+
+
 def ws_head(query: str, protocol: str, path: str = EXEC) -> str:
     return (
         f"GET {path}?{query} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
@@ -217,21 +237,10 @@ async def test_spdy_session_streams_replies_and_goaway(tmp_path: Path, store: St
         "X-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n"
     )
     async with serving(tmp_path, store) as path:
-        stream, answer, rest = await upgrade(path, head)
-        assert b"x-stream-protocol-version: v4.channel.k8s.io" in answer
-        writer, reader = spdy.FrameWriter(), spdy.FrameReader()
         opened = [(1, "error"), (3, "stdin"), (5, "stdout"), (7, "stderr")]
-        out = b"".join(writer.encode(spdy.SynStream(i, {"streamtype": [t]})) for i, t in opened)
-        out += writer.encode(spdy.Data(3, b"hi\n")) + writer.encode(spdy.Data(3, b"", fin=True))
-        await stream.send(out)
-        frames = reader.feed(rest)
-        async with stream:
-            with anyio.fail_after(5):
-                while not any(isinstance(f, spdy.GoAway) for f in frames):
-                    try:
-                        frames += reader.feed(await stream.receive())
-                    except anyio.EndOfStream:
-                        break
+        sent = [spdy.Data(3, b"hi\n"), spdy.Data(3, b"", fin=True)]
+        answer, frames = await spdy_session(path, head, opened, sent)
+        assert b"x-stream-protocol-version: v4.channel.k8s.io" in answer
     assert frames[:4] == [spdy.SynReply(i, {}) for i, _ in opened]
     assert spdy.Data(5, b"hi\n") in frames and spdy.Data(5, b"bye\n") in frames
     assert spdy.Data(5, b"", fin=True) in frames and spdy.Data(7, b"", fin=True) in frames
@@ -353,21 +362,10 @@ async def test_spdy_drops_input_the_process_does_not_live_to_see(
         "Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n"
     )
     async with serving(tmp_path, store) as path:
-        stream, answer, rest = await upgrade(path, head)
-        writer, reader = spdy.FrameWriter(), spdy.FrameReader()
         opened = [(1, "error"), (3, "stdin"), (5, "stdout"), (7, "resize")]
-        out = b"".join(writer.encode(spdy.SynStream(i, {"streamtype": [t]})) for i, t in opened)
-        out += writer.encode(spdy.Data(3, b"x")) + writer.encode(spdy.Data(3, b"y"))
-        out += writer.encode(spdy.Data(7, b'{"Width":111,"Height":33}\n'))
-        await stream.send(out)
-        frames = reader.feed(rest)
-        async with stream:
-            with anyio.fail_after(5):
-                while not any(isinstance(f, spdy.GoAway) for f in frames):
-                    try:
-                        frames += reader.feed(await stream.receive())
-                    except anyio.EndOfStream:
-                        break
+        sent = [spdy.Data(3, b"x"), spdy.Data(3, b"y")]
+        sent.append(spdy.Data(7, b'{"Width":111,"Height":33}\n'))
+        _, frames = await spdy_session(path, head, opened, sent)
     assert spdy.Data(5, b"exit\r\n") in frames and spdy.Data(5, b"", fin=True) in frames
     assert spdy.Data(1, b"", fin=True) in frames  # v4 success: an empty error stream
     assert frames[-1] == spdy.GoAway(7, 0)
