@@ -132,24 +132,33 @@ def agent(cli: str) -> Iterator[tuple[dict[str, str], Path]]:
 
 
 def _cleanup_engine(home: Path) -> None:
-    """Whatever the agent's instance made on the engine (its network; no pod ever ran)."""
+    """Whatever the agent's instance made on the engine: the pods' containers, then their
+    sandboxes, then its network. In that order: `docker rm -f` of all at once removes them in
+    parallel, and a sandbox removed while a container still shares its network namespace left
+    the network with endpoints no container held (`has active endpoints`, until a dockerd
+    restart; two of five runs of bench/node.py on 2026-12-04)."""
     try:
         instance = (home / "instance-id").read_text().strip()
     except OSError:
         return
-    label = f"minikubelet.instance={instance}"
-    for kind in ("container", "network"):
+    label = f"label=minikubelet.instance={instance}"
+    kind = "label=io.kubernetes.docker.type"
+    for what, filters in [
+        ("container", [label, f"{kind}=container"]),
+        ("container", [label]),  # the sandboxes, spares included, and anything else
+        ("network", [label]),
+    ]:
         listed = subprocess.run(
-            ["docker", kind, "ls", "-q", *(["-a"] if kind == "container" else []), "-f"]
-            + [f"label={label}"],
+            ["docker", what, "ls", "-q", *(["-a"] if what == "container" else [])]
+            + [arg for f in filters for arg in ("-f", f)],
             capture_output=True,
             timeout=CLI_TIMEOUT,
             check=False,
         ).stdout.split()
         if listed:
-            verb = ["rm", "-f"] if kind == "container" else ["rm"]
+            verb = ["rm", "-f"] if what == "container" else ["rm"]
             subprocess.run(
-                ["docker", kind, *verb, *[i.decode() for i in listed]],
+                ["docker", what, *verb, *[i.decode() for i in listed]],
                 capture_output=True,
                 timeout=CLI_TIMEOUT,
                 check=False,
