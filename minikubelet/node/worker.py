@@ -177,16 +177,15 @@ class PodWorker:
             node.schedule(pod)
             return self.resync
         terminal = pod.metadata.deletionTimestamp is not None
-        if not terminal and not await node.volumes.set_up(pod):
-            # WaitForAttachAndMount failed: nothing starts; FailedMount says why.
-            observed = await node.observe(self.uid)
-            self._report(pod, observed)
-            return min(self.resync, node.volumes.retry_in(self.uid) or self.resync)
         observed = await node.observe(self.uid)
         # Status before work (SyncPod's generateAPIPodStatus + SetPodStatus, and the same at the
-        # start of SyncTerminatingPod): during a sandbox's creation or a slow pull the pod
-        # already reads ContainerCreating, with its startTime and conditions.
+        # start of SyncTerminatingPod): during a sandbox's creation, a slow pull or a volume
+        # that cannot be set up yet the pod already reads ContainerCreating, with its
+        # startTime and conditions, before any FailedMount event says why.
         self._report(pod, observed)
+        if not terminal and not await node.volumes.set_up(pod):
+            # WaitForAttachAndMount failed: nothing starts; FailedMount says why.
+            return min(self.resync, node.volumes.retry_in(self.uid) or self.resync)
         self.last_observed = observed
         executor = node.executor
         past_deadline = self._check_deadline(pod)
