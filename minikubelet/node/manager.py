@@ -53,8 +53,7 @@ from minikubelet.prober.history import HistoryWriter
 from minikubelet.prober.manager import ProbeManager
 from minikubelet.prober.once import run_once
 from minikubelet.prober.runner import engine_runner
-from minikubelet.runtime.order import CALLER_RANK
-from minikubelet.runtime.types import ExecStream, Instance, InstanceState, Runtime
+from minikubelet.runtime.types import CALLER_RANK, ExecStream, Instance, InstanceState, Runtime
 from minikubelet.status.generate import (
     FAILED_SCHEDULING_MESSAGE,
     node_selector_matches,

@@ -86,8 +86,9 @@ from minikubelet.runtime._streams import (
 )
 from minikubelet.runtime._teardown import Teardown
 from minikubelet.runtime._uts import set_hostname
-from minikubelet.runtime.order import CALLER_RANK, RankedSlots
+from minikubelet.runtime.order import RankedSlots
 from minikubelet.runtime.types import (
+    CALLER_RANK,
     LABEL_INSTANCE,
     LABEL_KIND,
     LABEL_SANDBOX_ID,

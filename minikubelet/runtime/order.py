@@ -7,8 +7,8 @@ their readiness probes failed while the engine was still busy. With ranks, a wai
 pod taken earlier passes the calls of pods taken later, so pods start one after another, eight
 at a time, as `docker run` in eight threads would: the first are Ready while the last are made.
 
-Each pod worker sets `CALLER_RANK` in its own task (the node counts the pods it takes); calls
-of the node itself (relist, housekeeping) keep rank 0 and go first. Equal ranks keep arrival
+Each pod worker sets `types.CALLER_RANK` in its own task (the node counts the pods it takes);
+calls of the node itself (relist, housekeeping) keep rank 0 and go first. Equal ranks keep arrival
 order, so the gate is fair between the calls of one pod and FIFO when nobody ranks anything.
 """
 
@@ -18,13 +18,10 @@ import heapq
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 
 import anyio
 
-__all__ = ["CALLER_RANK", "RankedSlots"]
-
-CALLER_RANK: ContextVar[int] = ContextVar("minikubelet_caller_rank", default=0)
+__all__ = ["RankedSlots"]
 
 
 class RankedSlots:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +21,7 @@ from typing import Protocol
 import anyio.abc
 
 __all__ = [
+    "CALLER_RANK",
     "LABEL_ATTEMPT",
     "LABEL_CONTAINER",
     "LABEL_IMAGE",
@@ -65,6 +67,11 @@ LABEL_KIND = "io.kubernetes.docker.type"  # "podsandbox" or "container"
 # name says once claimed (a rename, atomic in the engine); unclaimed, it is `SPARE_PREFIX...`.
 LABEL_SPARE = "minikubelet.sandbox.spare"
 SPARE_PREFIX = "minikubelet-spare-"
+
+# Who is calling the runtime, for the order of its calls when the engine is busy: each pod
+# worker sets its pod's admission number in its own task, lower goes first, the node's own
+# calls keep 0 (`order.py` keeps the order).
+CALLER_RANK: ContextVar[int] = ContextVar("minikubelet_caller_rank", default=0)
 
 
 def sandbox_name(pod_name: str, namespace: str, pod_uid: str, attempt: int) -> str:

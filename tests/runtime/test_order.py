@@ -6,7 +6,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from minikubelet.runtime.order import CALLER_RANK, RankedSlots
+from minikubelet.runtime.order import RankedSlots
+from minikubelet.runtime.types import CALLER_RANK
 
 pytestmark = pytest.mark.anyio
 
