@@ -92,10 +92,12 @@ def _pods() -> dict[str, JSON]:
     never = {"restartPolicy": "Never"}
     ref = {"configMapKeyRef": {"name": "absent", "key": "k"}}
     missing = {"name": "FROM_CONFIG", "valueFrom": ref}
-    # The allocation waits a second: a container killed for memory in its first milliseconds
-    # read exit 137 without Docker's OOMKilled once (CI, 2026-12-03), and with restartPolicy
-    # Never this pod has one instance only. What describe prints of an OOM kill is the subject.
-    hog = "import time; time.sleep(1); x = bytearray(512 * 1024 * 1024); print(len(x))"
+    # The allocation waits: the engine's OOM monitor (containerd's shim) is set up after the
+    # start, and a kill before it reads exit 137 without OOMKilled. One second was not enough
+    # while 14 pods start on 2 busy cores (CI 2026-12-04; the kernel logged the kill, Docker
+    # no `oom` event); with restartPolicy Never this pod has one instance only, and what
+    # describe prints of an OOM kill is the subject.
+    hog = "import time; time.sleep(4); x = bytearray(512 * 1024 * 1024); print(len(x))"
     # never scheduled, so never run: a spec with what describe prints but the node does not do
     sink = pod(
         "kitchen-sink",

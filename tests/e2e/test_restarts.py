@@ -12,7 +12,16 @@ import pytest
 from minikubelet.errors import BadRequest
 from tests.e2e.conftest import Agent
 from tests.e2e.engines import sandboxes_last
-from tests.e2e.pods import engine_containers, find_event, logs, pod, sh, status_of, wait_running
+from tests.e2e.pods import (
+    PodWatch,
+    engine_containers,
+    find_event,
+    logs,
+    pod,
+    sh,
+    status_of,
+    wait_running,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -23,19 +32,24 @@ def _at(stamp: str) -> datetime:
 
 def test_crash_loop_back_off_grows(agent: Agent) -> None:
     """Runs at t0, t1 (at once), t2 (≈10 s after the 2nd exit), t3 (≈20 s after the 3rd)."""
-    uid = agent.apply(pod("crash", sh("app", "echo boom; exit 1")))["metadata"]["uid"]
+    created = agent.apply(pod("crash", sh("app", "echo boom; exit 1")))
+    uid = created["metadata"]["uid"]
+    # Every version of the pod: the first run shows only while the second (0.1 s long) runs
+    # and until its back-off is written, which polling can miss on a busy machine.
+    watch = PodWatch(agent, "crash", created["metadata"]["resourceVersion"])
     runs: dict[str, tuple[datetime, datetime]] = {}  # containerID → (startedAt, finishedAt)
     messages: set[str] = set()
 
     def four_runs() -> bool:
-        status = status_of(agent.pod("crash"), "app")
-        waiting = (status.get("state") or {}).get("waiting") or {}
-        if waiting.get("reason") == "CrashLoopBackOff":
-            messages.add(waiting["message"])
-        for key in ("state", "lastState"):
-            done = (status.get(key) or {}).get("terminated")
-            if done:
-                runs[done["containerID"]] = (_at(done["startedAt"]), _at(done["finishedAt"]))
+        for _, version in list(watch.seen):
+            status = status_of(version, "app")
+            waiting = (status.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") == "CrashLoopBackOff":
+                messages.add(waiting["message"])
+            for key in ("state", "lastState"):
+                done = (status.get(key) or {}).get("terminated")
+                if done:
+                    runs[done["containerID"]] = (_at(done["startedAt"]), _at(done["finishedAt"]))
         return len(runs) >= 4
 
     # ~32 s on a quiet machine (0 + 10 + 20 s of back-off); the deadline leaves room for load
