@@ -54,7 +54,15 @@ from minikubelet.store.txn import (
     stale_conflict,
     uid_conflict,
 )
-from minikubelet.store.watch import Change, Selection, Watcher, WatchEvent, WatchHub, expired_event
+from minikubelet.store.watch import (
+    Change,
+    Scope,
+    Selection,
+    Watcher,
+    WatchEvent,
+    WatchHub,
+    expired_event,
+)
 
 __all__ = ["Store"]
 
@@ -195,7 +203,13 @@ class Store:
         query = "SELECT body FROM objects WHERE kind = ?"
         params: tuple[str, ...] = (kind,)
         if scoped:
-            query, params = query + " AND namespace = ?", (kind, namespace or "")
+            query, params = query + " AND namespace = ?", (*params, namespace or "")
+        # what the key columns answer, so only those rows are decoded (a pod among many)
+        scope = Scope.of(kind, namespace, field_selector)
+        if scope.name is not None:
+            query, params = query + " AND name = ?", (*params, scope.name)
+        if scope.involved is not None:
+            query, params = query + " AND involved_uid = ?", (*params, scope.involved)
         with self._read() as conn:
             revision = _read_revision(conn)
             texts = conn.execute(query + " ORDER BY namespace, name", params).fetchall()
@@ -354,14 +368,15 @@ class Store:
             selection = Selection(
                 lambda o: selector.matches_object(o) and matches_fields(o, field_selector)
             )
-        receive = self._hub.subscribe(kind, ns, buffer or self._buffer)
+        scope = Scope.of(kind, ns, field_selector)
+        receive = self._hub.subscribe(scope, buffer or self._buffer)
         pending: deque[WatchEvent | Change]
         try:
             if since is None:
                 items, revision = self.list(kind, namespace, label_selector, field_selector)
                 pending, start = deque(("ADDED", item) for item in items), int(revision)
             else:
-                wanted = (c for c in replay or () if c.kind == kind and ns in (None, c.namespace))
+                wanted = (c for c in replay or () if scope.wants(c))
                 pending, start = deque(wanted), since
         except BaseException:
             receive.unsubscribe()

@@ -133,7 +133,8 @@ class Txn:
         self.revision += 1
         meta["resourceVersion"] = str(self.revision)
         text = encode(body)
-        values = (meta.get("uid", ""), self.revision, text, *index_columns(kind, body))
+        columns = index_columns(kind, body)
+        values = (meta.get("uid", ""), self.revision, text, *columns)
         if before is None:
             try:
                 self.conn.execute(
@@ -154,7 +155,10 @@ class Txn:
             )
         kind_of_change = "ADDED" if before is None else "MODIFIED"
         prev = None if before is None else before.text
-        self.changes.append(Change(self.revision, kind, namespace, kind_of_change, text, prev))
+        change = Change(
+            self.revision, kind, namespace, kind_of_change, text, prev, name, involved=columns[1]
+        )
+        self.changes.append(change)
         return body
 
     def remove(self, row: Row) -> None:
@@ -167,5 +171,15 @@ class Txn:
         self.revision += 1
         last = row.body()
         last["metadata"]["resourceVersion"] = str(self.revision)
-        change = Change(self.revision, row.kind, row.namespace, "DELETED", encode(last), row.text)
+        involved = index_columns(row.kind, last)[1]
+        change = Change(
+            self.revision,
+            row.kind,
+            row.namespace,
+            "DELETED",
+            encode(last),
+            row.text,
+            row.name,
+            involved=involved,
+        )
         self.changes.append(change)

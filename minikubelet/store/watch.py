@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -31,6 +31,7 @@ from minikubelet.errors import StatusError
 __all__ = [
     "Change",
     "Expired",
+    "Scope",
     "Selection",
     "WatchEvent",
     "WatchHub",
@@ -63,16 +64,44 @@ class Change:
     type: str  # ADDED | MODIFIED | DELETED
     body: str
     prev: str | None = None
+    name: str = ""
+    involved: str | None = None  # an Event's involvedObject.uid
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which changes a watch reads, from the change's key alone (no JSON decoded): a kind, and
+    optionally a namespace, an object's name (a `metadata.name` field selector) and, for
+    Events, the involved object's uid (`involvedObject.uid`). A watch of one pod among many
+    decodes that pod's changes only."""
+
+    kind: str
+    namespace: str | None = None
+    name: str | None = None
+    involved: str | None = None
+
+    @classmethod
+    def of(cls, kind: str, namespace: str | None, fields: Mapping[str, str] | None) -> Scope:
+        fields = fields or {}
+        involved = fields.get("involvedObject.uid") if kind == "Event" else None
+        return cls(kind, namespace, fields.get("metadata.name"), involved)
+
+    def wants(self, change: Change) -> bool:
+        return (
+            change.kind == self.kind
+            and self.namespace in (None, change.namespace)
+            and self.name in (None, change.name)
+            and self.involved in (None, change.involved)
+        )
 
 
 @dataclass(eq=False, slots=True)
 class _Subscription:
-    kind: str
-    namespace: str | None
+    scope: Scope
     send: MemoryObjectSendStream[Change]
 
     def wants(self, change: Change) -> bool:
-        return change.kind == self.kind and self.namespace in (None, change.namespace)
+        return self.scope.wants(change)
 
 
 class WatchHub:
@@ -112,9 +141,9 @@ class WatchHub:
     def floor(self) -> int:
         return self._floor
 
-    def subscribe(self, kind: str, namespace: str | None, buffer: int) -> _Receive:
+    def subscribe(self, scope: Scope, buffer: int) -> _Receive:
         send, receive = anyio.create_memory_object_stream[Change](max_buffer_size=buffer)
-        sub = _Subscription(kind, namespace, send)
+        sub = _Subscription(scope, send)
         self._subs.add(sub)
         return _Receive(receive, lambda: self._drop(sub))
 

@@ -185,6 +185,40 @@ async def test_field_selector_on_watch(store: Store) -> None:
         assert await take(watcher, 1) == [("ADDED", "b", "2")]
 
 
+async def test_a_watch_of_one_name_hears_nothing_of_the_others(store: Store) -> None:
+    """Scoped by the key, not by decoding: the other pods' changes never reach its buffer (4),
+    so six of them do not cut it off, and a resume replays its own changes only."""
+    store.create("Pod", pod("b"))
+    async with store.watch("Pod", None, "1", field_selector={"metadata.name": "b"}) as watcher:
+        for i in range(6):
+            store.create("Pod", pod(f"p{i}"))
+        store.update_status("Pod", "default", "b", {"phase": "Running"})
+        store.delete("Pod", "default", "b")
+        assert await take(watcher, 2) == [("MODIFIED", "b", "8"), ("DELETED", "b", "9")]
+    async with store.watch("Pod", None, "6", field_selector={"metadata.name": "b"}) as resumed:
+        assert await take(resumed, 2) == [("MODIFIED", "b", "8"), ("DELETED", "b", "9")]
+
+
+def event(name: str, involved_uid: str) -> dict[str, Any]:
+    involved = {"kind": "Pod", "namespace": "default", "name": "x", "uid": involved_uid}
+    meta = {"name": name, "namespace": "default", "uid": f"u-{name}"}
+    return {"metadata": meta, "involvedObject": involved, "reason": "Started", "message": name}
+
+
+async def test_events_of_one_object_by_its_uid(store: Store) -> None:
+    fields = {"involvedObject.uid": "u-1"}
+    store.create("Event", event("old", "u-1"))
+    store.create("Event", event("other", "u-2"))
+    items, revision = store.list("Event", "default", field_selector=fields)
+    assert [e["metadata"]["name"] for e in items] == ["old"]
+    async with store.watch("Event", "default", revision, field_selector=fields) as watcher:
+        for i in range(6):
+            store.create("Event", event(f"e{i}", "u-2"))
+        store.create("Event", event("mine", "u-1"))
+        store.delete("Event", "default", "old")
+        assert await take(watcher, 2) == [("ADDED", "mine", "9"), ("DELETED", "old", "10")]
+
+
 async def test_closing_the_store_ends_every_watch(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "s.db", FakeClock())
     watchers = [store.watch("Pod", None, None) for _ in range(3)]

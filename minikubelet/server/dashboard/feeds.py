@@ -4,7 +4,7 @@ list-then-watch over the store, so a stream lists once at connect and then follo
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,17 +33,19 @@ class Listed:
 
 
 async def list_and_watch(
-    store: Store, kind: str, namespace: str | None
+    store: Store, kind: str, namespace: str | None, fields: Mapping[str, str] | None = None
 ) -> AsyncIterator[Listed | tuple[str, JSON]]:
     """`Listed` first, then each change as (type, object); `Listed` again only when the watch
     cannot resume where it stopped (410 Expired), so one list per gap, never one per change.
-    The watch starts from the list's revision: no change falls between them."""
+    The watch starts from the list's revision: no change falls between them. `fields` is a
+    field selector: with `metadata.name` or an Event's `involvedObject.uid` the store decodes
+    only what matches, not every change of the kind once per stream."""
     while True:
-        items, revision = store.list(kind, namespace)
+        items, revision = store.list(kind, namespace, field_selector=fields)
         yield Listed(items)
         since: str | None = revision
         while since is not None:
-            async with store.watch(kind, namespace, since) as watcher:
+            async with store.watch(kind, namespace, since, field_selector=fields) as watcher:
                 async for type_, obj in watcher:
                     if type_ == "ERROR":
                         since = None

@@ -90,10 +90,6 @@ async def _in_thread(build: Callable[[], bytes]) -> bytes:
     return await anyio.to_thread.run_sync(build)
 
 
-def _about(event: JSON, uid: str) -> bool:
-    return bool((event.get("involvedObject") or {}).get("uid") == uid)
-
-
 async def _pod(deps: ApiDeps, namespace: str, name: str) -> AsyncIterator[bytes]:
     """The pod, its history and its events, merged into one stream until the pod goes."""
     body = deps.store.get("Pod", namespace, name)
@@ -128,7 +124,7 @@ async def _follow_pod(
         return bool(meta.get("name") == name and meta.get("uid") == uid)
 
     async with send:
-        async for change in list_and_watch(deps.store, "Pod", ns):
+        async for change in list_and_watch(deps.store, "Pod", ns, {"metadata.name": name}):
             if isinstance(change, Listed):
                 found = [obj for obj in change.items if mine(obj)]
                 type_, obj = ("MODIFIED", found[0]) if found else ("DELETED", {})
@@ -146,10 +142,10 @@ async def _follow_events(deps: ApiDeps, ns: str, uid: str, send: ObjectSendStrea
     """The pod's events once (and again after a gap the watch cannot bridge), then each change
     of one of them as it comes: the page merges them by uid."""
     async with send:
-        async for change in list_and_watch(deps.store, "Event", ns):
+        async for change in list_and_watch(deps.store, "Event", ns, {"involvedObject.uid": uid}):
             if isinstance(change, Listed):
-                await send.send(sse("events", [e for e in change.items if _about(e, uid)]))
-            elif _about(change[1], uid):
+                await send.send(sse("events", change.items))
+            else:
                 await send.send(sse("event", {"type": change[0], "object": change[1]}))
 
 
