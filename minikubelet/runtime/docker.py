@@ -344,17 +344,6 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
         """The node's address on the pod network (its gateway), as the kubelet's hostIP."""
         return await self._ensure_network()
 
-    async def cleanup_network(self) -> None:
-        """Remove this instance's network if no container (running or not) still uses it."""
-        users: list[Raw] = await self._call(
-            lambda c: c.containers(all=True, filters={"network": self.network_name})
-        )
-        if not users:
-            with contextlib.suppress(ContainerNotFound):
-                await self._call(lambda c: c.remove_network(self.network_name))
-            self._gateway = None
-            await self._forget_parent()
-
     # -- containers ---------------------------------------------------------------------
 
     async def _create_named(self, create: Callable[[Any, str], Raw], name: str) -> str:
