@@ -125,22 +125,29 @@ def agent(cli: str) -> Iterator[tuple[dict[str, str], Path]]:
         run([cli, "daemon", "start"], env)
         yield env, home
     finally:
-        with contextlib.suppress(BenchError, subprocess.SubprocessError):
-            run([cli, "daemon", "stop"], env)
-        _cleanup_engine(home)
-        shutil.rmtree(home, ignore_errors=True)
+        teardown(cli, env, home)
 
 
-def _cleanup_engine(home: Path) -> None:
-    """Whatever the agent's instance made on the engine: the pods' containers, then their
-    sandboxes, then its network. In that order: `docker rm -f` of all at once removes them in
-    parallel, and a sandbox removed while a container still shares its network namespace left
-    the network with endpoints no container held (`has active endpoints`, until a dockerd
-    restart; two of five runs of bench/node.py on 2026-12-04)."""
+def teardown(cli: str, env: dict[str, str], home: Path) -> None:
+    """Take a bench's node down with the node's own `reset --force`: it stops the agent, removes
+    each pod's members before its sandbox one at a time, then the network, the pods' cgroup and
+    the state directory. Then sweep, one container at a time, whatever a failed reset left.
+
+    Not `docker rm -f` of all at once: the CLI removes them in parallel, and Docker 20.10 then
+    left the network with endpoints no container held (`has active endpoints`, until a dockerd
+    restart), in 3 of 6 runs of bench/node.py on 2026-12-04, also with the members first."""
     try:
         instance = (home / "instance-id").read_text().strip()
     except OSError:
-        return
+        instance = ""
+    with contextlib.suppress(BenchError, subprocess.SubprocessError):
+        run([cli, "reset", "--force"], env)
+    if instance:
+        _sweep(instance)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def _sweep(instance: str) -> None:
     label = f"label=minikubelet.instance={instance}"
     kind = "label=io.kubernetes.docker.type"
     for what, filters in [
@@ -155,10 +162,10 @@ def _cleanup_engine(home: Path) -> None:
             timeout=CLI_TIMEOUT,
             check=False,
         ).stdout.split()
-        if listed:
+        for found in listed:
             verb = ["rm", "-f"] if what == "container" else ["rm"]
             subprocess.run(
-                ["docker", what, *verb, *[i.decode() for i in listed]],
+                ["docker", what, *verb, found.decode()],
                 capture_output=True,
                 timeout=CLI_TIMEOUT,
                 check=False,

@@ -39,7 +39,6 @@ import resource
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,12 +49,12 @@ from typing import Any
 
 from cli import (  # bench/cli.py, beside this file
     BenchError,
-    _cleanup_engine,
     kubectl_version,
     machine,
     minikubelet_cli,
     pods,
     run,
+    teardown,
 )
 
 
@@ -82,10 +81,7 @@ def listening_agent(cli: str) -> Iterator[tuple[dict[str, str], Path]]:
         (home / "kubeconfig").write_text(run([cli, "kubeconfig"], env))
         yield env, home
     finally:
-        with contextlib.suppress(BenchError, subprocess.SubprocessError):
-            run([cli, "daemon", "stop"], env)
-        _cleanup_engine(home)
-        shutil.rmtree(home, ignore_errors=True)
+        teardown(cli, env, home)
 
 
 def _cpu_of_children() -> float:

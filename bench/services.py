@@ -28,13 +28,14 @@ import asyncio
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from cli import minikubelet_cli, teardown  # bench/cli.py, beside this file
 
 from minikubelet.cli.client import ApiClient
 from minikubelet.clock import poll
@@ -233,14 +234,7 @@ def main() -> int:
         api.close()
         agent.terminate()
         agent.wait(30)
-        instance = (home / "instance-id").read_text().strip()
-        ids = subprocess.run(["docker", "ps", "-aq", "--filter",
-                              f"label=minikubelet.instance={instance}"],
-                             capture_output=True, text=True).stdout.split()  # fmt: skip
-        if ids:
-            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
-        subprocess.run(["docker", "network", "rm", f"minikubelet-{instance}"], capture_output=True)
-        shutil.rmtree(home, ignore_errors=True)  # the agent's state dir: nothing left behind
+        teardown(minikubelet_cli(), env, home)  # nothing left behind, the state dir included
     direct = results["direct (pod IPs)"]
     if args.json:
         print(json.dumps({"load_average": load, "targets": results}, indent=1))
