@@ -19,7 +19,15 @@ from datetime import UTC, datetime, timedelta
 from minikubelet.api.codec import format_time
 from minikubelet.api.raw import JSON
 
-__all__ = ["dedup_key", "event_name", "index_columns", "new_event", "repeat_event", "unix_nanos"]
+__all__ = [
+    "dedup_key",
+    "event_name",
+    "index_columns",
+    "involved_uid",
+    "new_event",
+    "repeat_event",
+    "unix_nanos",
+]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -48,12 +56,19 @@ def dedup_key(event: JSON) -> str:
     )
 
 
+def involved_uid(kind: str, body: JSON) -> str | None:
+    """An Event's involvedObject.uid (its `involved_uid` column and its changes' key); None for
+    other kinds, and for an Event that names no uid."""
+    if kind != "Event":
+        return None
+    return (body.get("involvedObject") or {}).get("uid") or None
+
+
 def index_columns(kind: str, body: JSON) -> tuple[str | None, str | None, str | None]:
     """The Event-only columns (event_key, involved_uid, last_seen); all None for other kinds."""
     if kind != "Event":
         return None, None, None
-    involved = body.get("involvedObject") or {}
-    return dedup_key(body), involved.get("uid") or None, body.get("lastTimestamp") or None
+    return dedup_key(body), involved_uid(kind, body), body.get("lastTimestamp") or None
 
 
 def unix_nanos(moment: datetime) -> int:

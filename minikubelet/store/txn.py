@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from minikubelet.api.kinds import Kind, UnknownResource, by_kind
 from minikubelet.api.raw import JSON
 from minikubelet.errors import AlreadyExists, Conflict, NotFound
-from minikubelet.store.events import index_columns
+from minikubelet.store.events import index_columns, involved_uid
 from minikubelet.store.watch import Change
 
 __all__ = [
@@ -171,7 +171,6 @@ class Txn:
         self.revision += 1
         last = row.body()
         last["metadata"]["resourceVersion"] = str(self.revision)
-        involved = index_columns(row.kind, last)[1]
         change = Change(
             self.revision,
             row.kind,
@@ -180,6 +179,6 @@ class Txn:
             encode(last),
             row.text,
             row.name,
-            involved=involved,
+            involved=involved_uid(row.kind, last),
         )
         self.changes.append(change)

@@ -100,9 +100,6 @@ class _Subscription:
     scope: Scope
     send: MemoryObjectSendStream[Change]
 
-    def wants(self, change: Change) -> bool:
-        return self.scope.wants(change)
-
 
 class WatchHub:
     """The ring of recent changes and the set of live subscriptions, for one store."""
@@ -120,7 +117,7 @@ class WatchHub:
             if len(self._ring) == self._ring.maxlen and self._ring:
                 self._floor = self._ring[0].rv
             self._ring.append(change)
-            for sub in [s for s in self._subs if s.wants(change)]:
+            for sub in [s for s in self._subs if s.scope.wants(change)]:
                 try:
                     sub.send.send_nowait(change)
                 except (anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):

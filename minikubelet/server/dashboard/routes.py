@@ -119,9 +119,8 @@ async def _pod(deps: ApiDeps, namespace: str, name: str) -> AsyncIterator[bytes]
 async def _follow_pod(
     deps: ApiDeps, ns: str, name: str, uid: str, send: ObjectSendStream[bytes]
 ) -> None:
-    def mine(obj: JSON) -> bool:
-        meta = obj.get("metadata") or {}
-        return bool(meta.get("name") == name and meta.get("uid") == uid)
+    def mine(obj: JSON) -> bool:  # the selector keeps the name: a pod made again has a new uid
+        return bool((obj.get("metadata") or {}).get("uid") == uid)
 
     async with send:
         async for change in list_and_watch(deps.store, "Pod", ns, {"metadata.name": name}):
