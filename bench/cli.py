@@ -148,32 +148,14 @@ def teardown(cli: str, env: dict[str, str], home: Path) -> None:
 
 
 def _sweep(instance: str) -> None:
-    label = f"label=minikubelet.instance={instance}"
-    kind = "label=io.kubernetes.docker.type"
-    for what, filters in [
-        ("container", [label, f"{kind}=container"]),
-        ("container", [label]),  # the sandboxes, spares included, and anything else
-        ("network", [label]),
-    ]:
-        listed = subprocess.run(
-            ["docker", what, "ls", "-q", *(["-a"] if what == "container" else [])]
-            + [arg for f in filters for arg in ("-f", f)],
-            capture_output=True,
-            timeout=CLI_TIMEOUT,
-            check=False,
-        ).stdout.split()
-        for found in listed:
-            verb = ["rm", "-f"] if what == "container" else ["rm"]
-            subprocess.run(
-                ["docker", what, *verb, found.decode()],
-                capture_output=True,
-                timeout=CLI_TIMEOUT,
-                check=False,
-            )
-    from minikubelet.runtime._cgroup import CGROUP_ROOT
-    from minikubelet.runtime._pods_cgroup import PodsCgroup
+    """What a failed reset left of `instance`: the e2e suite's own sweep (one container at a
+    time, sandboxes last, then the network and the pods' cgroup), as bench/faults reuses it."""
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from tests.e2e.conftest import _cleanup_engine
 
-    PodsCgroup(CGROUP_ROOT).remove()  # the pods' cgroup, unless another node's pods are in it
+    _cleanup_engine(instance)
 
 
 def kubectl_version() -> str:
