@@ -32,6 +32,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -46,6 +47,7 @@ from cli import BenchError, kubectl_version, machine, minikubelet_cli, run, time
 from kubectl import _direct_kubectl, listening_agent
 
 TICKS = os.sysconf("SC_CLK_TCK")
+RUNC_ROOT = Path("/run/docker/runtime-runc/moby")  # dockerd's runc state, namespace "moby"
 
 POD = """apiVersion: v1
 kind: Pod
@@ -186,7 +188,10 @@ def _engine_exec(client: Any, cid: str) -> float:
 def _exec(cli: str, cid: str, env: dict[str, str], rounds: int) -> dict[str, Any]:
     """Every client rotated every round. Beside the three execs, what they cannot go below:
     `kubectl version --client` (kubectl's own start, no request) and the engine's part of an
-    exec; their sum is kubectl exec's floor on this machine, whatever the node does."""
+    exec; their sum is kubectl exec's floor on this machine, whatever the node does. And where
+    Docker's runc keeps the container's state here, the OCI runtime's own `runc exec` with no
+    engine at all (what a node could reach only by bypassing the engine): the floor of any
+    exec path built on the container runtime."""
     import docker
 
     client = docker.from_env()
@@ -197,6 +202,8 @@ def _exec(cli: str, cid: str, env: dict[str, str], rounds: int) -> dict[str, Any
         "kubectl version --client": [_direct_kubectl(), "version", "--client"],
         "engine's part": [],
     }
+    if (RUNC_ROOT / cid / "state.json").exists() and shutil.which("runc"):
+        commands["runc exec, no engine"] = ["runc", "--root", str(RUNC_ROOT), "exec", cid, "true"]
     samples: dict[str, list[float]] = {name: [] for name in commands}
     order = list(commands)
     try:
@@ -310,6 +317,12 @@ def main() -> int:
             f"  kubectl exec's floor (kubectl's start + the engine's part): {floor:.0f} ms,"
             f" {floor / e['docker exec']['p50_ms']:.2f}x docker exec"
         )
+        if "runc exec, no engine" in e:
+            floor = e["kubectl version --client"]["p50_ms"] + e["runc exec, no engine"]["p50_ms"]
+            print(
+                f"  ... with no engine (kubectl's start + runc exec): {floor:.0f} ms,"
+                f" {floor / e['docker exec']['p50_ms']:.2f}x docker exec"
+            )
     if result["port_forward"]:
         print(
             f"port-forward, {args.mib} MiB x {args.downloads} and {args.requests} requests,"
