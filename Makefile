@@ -40,7 +40,7 @@ test: setup
 # The core end-to-end tests again on Podman's Docker-compatible API, on a private
 # `podman system service` of their own: pods, probes, restarts, logs, adoption, the seed's timing,
 # the walkthrough (`make demo-short`, ~45 s there), a Service's routes from the host and a pod,
-# OOMKilled (Podman 4.3 does not report it: the node watches the cgroup itself), the log format.
+# OOMKilled (Podman 4.3 does not report it: the node reads the kernel log itself), the log format.
 PODMAN_CORE := tests/e2e/test_smoke.py tests/e2e/test_probes.py tests/e2e/test_restarts.py \
 	tests/e2e/test_agent_restart.py tests/e2e/test_seed.py tests/e2e/test_walkthrough.py \
 	tests/e2e/test_service_traffic.py::test_cluster_ip_and_node_port \

@@ -1,130 +1,246 @@
-"""OOM kills the engine does not report: the kernel's OOM events, watched by the agent itself.
+"""OOM kills the engine does not report, seen by the agent itself.
 
 Podman 4.3 never sets `State.OOMKilled` and sends no `oom` event: a container the kernel killed
 for memory is only `exited (137)` there (measured; reading conmon's OOM file came to Podman
-later, containers/podman#21523). Docker's containerd watches each container's memory cgroup for
-OOM events and marks the container; the agent does the same for the containers it starts on
-Podman, from the cgroup their init process is in (the host's /proc: the agent shares the
-engine's PID namespace):
+later, containers/podman#21523). Docker 20.10 misses kills in a container's first moments:
+12 pods whose process allocates past its limit at once, beside two busy loops, gave 3
+`exited (137)` with `OOMKilled: false`, each with its kill in the kernel's log (the oldest
+three; containerd's watch, set after the start, came too late, or dockerd took the exit before
+the OOM event). On a node, containerd's shim watches the cgroup before the process starts, so
+the kubelet reports `OOMKilled` for all of them. The agent reads the kill where the kernel
+writes it:
 
-- cgroup v1 (a `memory` line in /proc/PID/cgroup): an eventfd registered on
-  `memory.oom_control` through `cgroup.event_control`; the kernel signals it when the group
-  goes out of memory, and once more when the group is removed (its files are gone by then);
-- cgroup v2: inotify on `memory.events`, whose `oom_kill` count goes up with each kill.
+- the kernel's log (`/dev/kmsg`, as cAdvisor's OOM parser reads it for the kubelet): every OOM
+  kill writes `oom-kill:...,task_memcg=/PATH,...`, whose path names the killed process's
+  cgroup, and so its container (Docker's `/minikubelet/<id>`, `docker-<id>.scope`, Podman's
+  `libpod-<id>`). Read when a container's state is asked, up to what the kernel has written,
+  so a kill that came before the exit is always seen. No race with the start: the log keeps
+  the kill after the container and its cgroup are gone.
+- where the log cannot be read (no CAP_SYSLOG: a rootless or confined agent), the containers'
+  memory cgroups, watched from the start on (the host's /proc: the agent shares the engine's
+  PID namespace): on cgroup v1 an eventfd registered on `memory.oom_control` through
+  `cgroup.event_control`, signalled on OOM and once more when the group is removed; on cgroup
+  v2 `memory.events`, whose `oom_kill` count goes up with each kill, through one inotify
+  instance for all (root has 128 in all, which the engine's own OOM watches need too). The
+  count is read once the watch is set, so a kill before it is seen while the cgroup stands.
 
-A container the kernel OOM-killed in while it ran is OOMKilled, as containerd reports it.
-Best effort: an engine whose cgroups the agent cannot see (rootless, remote), a process that
-runs out of memory in the very first milliseconds (before the watch is set), and an agent
-restarted since, keep what the engine says.
+A container the kernel OOM-killed in is OOMKilled, as containerd reports it (an OOM kill in its
+cgroup, whichever process was killed). Best effort: an engine whose cgroups and log the agent
+cannot see (remote) keeps what the engine says.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import re
 import select
+import struct
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from minikubelet.runtime._cgroup import CGROUP_ROOT, PROC, memory_cgroup_of
 
-__all__ = ["OomWatch"]
+__all__ = ["KernelLog", "OomWatch"]
+
+KMSG = Path("/dev/kmsg")
+_CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
+
+
+class KernelLog:
+    """The OOM kills in the kernel's log: the ids in each `oom-kill:` record's `task_memcg`.
+
+    Read without blocking, from the oldest record the kernel still holds (a container started
+    before the agent may have been killed before it looked), then on from where it stopped.
+    `/dev/kmsg` gives one record per read; records the kernel overwrote before we read them
+    (EPIPE) are skipped."""
+
+    def __init__(self, path: Path = KMSG) -> None:
+        self._fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+
+    def killed(self) -> set[str]:
+        """The ids of containers killed since the last call."""
+        found: set[str] = set()
+        while True:
+            try:
+                record = os.read(self._fd, 8192)
+            except BlockingIOError:
+                return found
+            except BrokenPipeError:
+                continue  # overwritten before we read it: on with the oldest left
+            if not record:
+                return found  # a plain file (tests) at its end
+            for line in record.decode(errors="replace").splitlines():
+                _, _, message = line.partition(";")
+                if message.startswith("oom-kill:"):
+                    fields = dict(f.partition("=")[::2] for f in message[9:].split(","))
+                    found.update(_CONTAINER_ID.findall(fields.get("task_memcg", "")))
+
+    def close(self) -> None:
+        os.close(self._fd)
+
 
 _IN_MODIFY = 0x2
-_IN_NONBLOCK = os.O_NONBLOCK
-_IN_CLOEXEC = os.O_CLOEXEC
+_IN_IGNORED = 0x8000  # the watch was removed: by us, or with its cgroup
+_EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len; then the name
 _libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _kills(state: int) -> int | None:
+    """The `oom_kill` count of a `memory.events` (v2) or `memory.oom_control` (v1, kernel 4.13
+    and later) held open; 0 where the file has none, None once the cgroup is gone."""
+    try:
+        text = os.pread(state, 4096, 0).decode()
+    except OSError:
+        return None
+    counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
+    return int(counts.get("oom_kill", "0"))
 
 
 @dataclass
 class _Watch:
     container_id: str
     version: int
-    wake: int  # the eventfd (v1) or the inotify descriptor (v2) the thread polls
     state: int  # memory.oom_control (v1) or memory.events (v2), kept open
+    wake: int = -1  # v1: the eventfd the thread polls
+    wd: int = -1  # v2: the watch descriptor in the shared inotify instance
 
     def fired(self) -> bool | None:
         """After a wake-up: True on an OOM kill, None once the cgroup is gone, else False."""
-        try:
-            os.read(self.wake, 65536)  # the eventfd's count, or the inotify events
-        except BlockingIOError:
-            pass
-        try:
-            text = os.pread(self.state, 4096, 0).decode()
-        except OSError:
-            return None  # removed: the eventfd's last signal, or inotify's IN_IGNORED
         if self.version == 1:
-            return True  # the eventfd fires on OOM (and removal, handled above)
-        counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
-        return int(counts.get("oom_kill", "0")) > 0
+            with contextlib.suppress(BlockingIOError):
+                os.read(self.wake, 8)  # the eventfd's count
+            # The eventfd fires on OOM, and once more on removal (the files are gone then).
+            return None if _kills(self.state) is None else True
+        kills = _kills(self.state)
+        return None if kills is None else kills > 0
 
     def close(self) -> None:
         for fd in (self.wake, self.state):
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
 
 
-def _open(container_id: str, directory: Path, version: int) -> _Watch:
-    if version == 1:
-        state = os.open(directory / "memory.oom_control", os.O_RDONLY | os.O_CLOEXEC)
+def _open_v1(container_id: str, directory: Path) -> _Watch:
+    state = os.open(directory / "memory.oom_control", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        wake = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         try:
-            wake = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
-            try:
-                (directory / "cgroup.event_control").write_text(f"{wake} {state}")
-            except OSError:
-                os.close(wake)
-                raise
+            (directory / "cgroup.event_control").write_text(f"{wake} {state}")
         except OSError:
-            os.close(state)
-            raise
-        return _Watch(container_id, 1, wake, state)
-    state = os.open(directory / "memory.events", os.O_RDONLY | os.O_CLOEXEC)
-    wake = int(_libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC))
-    target = bytes(directory / "memory.events")
-    if wake < 0 or _libc.inotify_add_watch(wake, target, _IN_MODIFY) < 0:
-        code = ctypes.get_errno()
-        os.close(state)
-        if wake >= 0:
             os.close(wake)
-        raise OSError(code, os.strerror(code))
-    return _Watch(container_id, 2, wake, state)
+            raise
+    except OSError:
+        os.close(state)
+        raise
+    return _Watch(container_id, 1, state, wake=wake)
+
+
+def _errno_error() -> OSError:
+    code = ctypes.get_errno()
+    return OSError(code, os.strerror(code))
 
 
 class OomWatch:
     """Containers' OOM kills as the kernel reports them; one thread polls every watch."""
 
-    def __init__(self, root: Path = CGROUP_ROOT, proc: Path = PROC) -> None:
+    def __init__(
+        self, root: Path = CGROUP_ROOT, proc: Path = PROC, kmsg: Path | None = KMSG
+    ) -> None:
         self._root, self._proc = root, proc
+        self._kmsg_path = kmsg
+        self._log: KernelLog | None = None
         self._lock = threading.Lock()
-        self._new: list[_Watch] = []
+        self._new: list[_Watch] = []  # v1 watches for the thread to poll
+        self._by_wd: dict[int, _Watch] = {}  # v2 watches, by watch descriptor
         self._killed: set[str] = set()
         self._thread: threading.Thread | None = None
         self._pipe: tuple[int, int] | None = None
+        self._inotify = -1
         self._closed = False
 
     def watch(self, container_id: str, pid: int) -> bool:
-        """Watch the memory cgroup of `pid` for `container_id`; False when it cannot be."""
+        """Watch the memory cgroup of `pid` for `container_id`; False when it cannot be. A
+        kill the cgroup already counts marks the container at once. Nothing to do where the
+        kernel's log can be read: every kill is there."""
+        with self._lock:
+            if self._kernel_log() is not None:
+                return True
         try:
             directory, version = memory_cgroup_of(pid, self._root, self._proc)
-            watch = _open(container_id, directory, version)
+            if version == 1:
+                watch = _open_v1(container_id, directory)
+            else:
+                events = directory / "memory.events"
+                watch = _Watch(container_id, 2, os.open(events, os.O_RDONLY | os.O_CLOEXEC))
         except (OSError, ValueError):
             return False
         with self._lock:
-            if self._closed:
+            try:
+                self._start()
+                if version == 2:
+                    self._add_v2(watch, bytes(directory / "memory.events"))
+            except OSError:
                 watch.close()
                 return False
-            if self._pipe is None:
-                self._pipe = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-                self._thread = threading.Thread(
-                    target=self._run, args=(self._pipe[0],), name="oom-watch", daemon=True
-                )
-                self._thread.start()
-            self._new.append(watch)
-            os.write(self._pipe[1], b"+")
+            if (_kills(watch.state) or 0) > 0:  # killed before the watch was set
+                self._killed.add(container_id)
+                if version == 2:
+                    self._drop_v2(watch)
+                else:
+                    watch.close()
+            elif version == 1:
+                self._new.append(watch)
+                assert self._pipe is not None
+                os.write(self._pipe[1], b"+")
         return True
+
+    def _start(self) -> None:
+        """The polling thread and the shared inotify instance, once (under the lock)."""
+        if self._closed:
+            raise OSError("the OOM watch is closing")
+        if self._pipe is not None:
+            return
+        inotify = int(_libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC))
+        if inotify < 0:
+            raise _errno_error()
+        self._inotify, self._pipe = inotify, os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._thread = threading.Thread(
+            target=self._run, args=(self._pipe[0], inotify), name="oom-watch", daemon=True
+        )
+        self._thread.start()
+
+    def _add_v2(self, watch: _Watch, target: bytes) -> None:
+        wd = int(_libc.inotify_add_watch(self._inotify, target, _IN_MODIFY))
+        if wd < 0:
+            raise _errno_error()
+        watch.wd = wd
+        self._by_wd[wd] = watch
+
+    def _drop_v2(self, watch: _Watch, removed: bool = False) -> None:
+        """Under the lock: forget a v2 watch and close its file; `removed` when the kernel
+        already removed it (IN_IGNORED)."""
+        del self._by_wd[watch.wd]
+        if not removed:
+            _libc.inotify_rm_watch(self._inotify, watch.wd)
+        watch.close()
+
+    def _kernel_log(self) -> KernelLog | None:
+        """The kernel's log, opened at the first need; None where it cannot be read."""
+        if self._log is None and self._kmsg_path is not None:
+            try:
+                self._log = KernelLog(self._kmsg_path)
+            except OSError:
+                self._kmsg_path = None  # not for us: the cgroups' watches then
+        return self._log
 
     def killed(self, container_id: str) -> bool:
         with self._lock:
+            log = self._kernel_log()
+            if log is not None:
+                self._killed |= log.killed()
             return container_id in self._killed
 
     def forget(self, container_id: str) -> None:
@@ -145,14 +261,43 @@ class OomWatch:
             for watch in self._new:  # handed over after the thread's last look
                 watch.close()
             self._closed, self._thread, self._new = False, None, []
+            if self._log is not None:
+                self._log.close()
+                self._log = None
 
-    def _run(self, wakeup: int) -> None:
+    def _v2_events(self, inotify: int) -> None:
+        try:
+            data = os.read(inotify, 65536)
+        except BlockingIOError:
+            return
+        offset = 0
+        while offset + _EVENT.size <= len(data):
+            wd, mask, _, length = _EVENT.unpack_from(data, offset)
+            offset += _EVENT.size + length
+            with self._lock:  # a watch's files are closed under the lock
+                watch = self._by_wd.get(wd)
+                if watch is None:
+                    continue
+                if mask & _IN_IGNORED:
+                    self._drop_v2(watch, removed=True)
+                    continue
+                fired = watch.fired()
+                if fired:
+                    self._killed.add(watch.container_id)
+                if fired is not False:
+                    self._drop_v2(watch)
+
+    def _run(self, wakeup: int, inotify: int) -> None:
         poller = select.poll()
         poller.register(wakeup, select.POLLIN)
-        watches: dict[int, _Watch] = {}
+        poller.register(inotify, select.POLLIN)
+        watches: dict[int, _Watch] = {}  # v1, by eventfd
         try:
             while True:
                 for fd, _ in poller.poll():
+                    if fd == inotify:
+                        self._v2_events(inotify)
+                        continue
                     if fd == wakeup:
                         os.read(wakeup, 4096)
                         with self._lock:
@@ -168,7 +313,7 @@ class OomWatch:
                     if fired:
                         with self._lock:
                             self._killed.add(watch.container_id)
-                    if fired is None or (fired and watch.version == 1):
+                    if fired is not False:
                         poller.unregister(fd)
                         del watches[fd]
                         watch.close()
@@ -176,7 +321,10 @@ class OomWatch:
             for watch in watches.values():
                 watch.close()
             with self._lock:
-                pipe, self._pipe = self._pipe, None
+                for watch in list(self._by_wd.values()):
+                    self._drop_v2(watch)
+                pipe, self._pipe, self._inotify = self._pipe, None, -1
+            os.close(inotify)
             if pipe is not None:
                 os.close(pipe[0])
                 os.close(pipe[1])

@@ -166,7 +166,7 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
         self._api_version: str | None = None
         self._podman = False  # learnt from the engine's /version with the first client
         self._ulimits: list[Any] | None = None
-        self._oom = OomWatch()  # Podman does not report OOM kills (`_oom`)
+        self._oom = OomWatch()  # the OOM kills Podman does not report and Docker can miss
         self._pods_cgroup = PodsCgroup(CGROUP_ROOT)  # the pods' `kubepods` (`_pods_cgroup`)
         self._cgroup_parent: str | None | bool = False
         self._cgroupfs: bool | None = None
@@ -408,8 +408,9 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
     async def start_container(self, container_id: str) -> None:
         """Start; then, in a claimed warm sandbox, the pod's hostname (the engine gave the
         container the spare's: a process that asks in its first milliseconds may still see
-        it); then, on cgroup v2, `memory.oom.group` as the kubelet sets it (`_cgroup`); on
-        Podman, a watch for the OOM kills it does not report (`_oom`)."""
+        it); then, on cgroup v2, `memory.oom.group` as the kubelet sets it (`_cgroup`) and a
+        watch for the OOM kills the engine may not report (`_oom`), which Podman never does and
+        so gets on cgroup v1 too."""
         await self._call(lambda c: c.start(container_id), error=ContainerStartError)
         hostname = self._rehost.pop(container_id, None)
         if self._unified_cgroup or hostname is not None or self._podman:
@@ -418,10 +419,14 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
                 pid = int((raw.get("State") or {}).get("Pid") or 0)
                 if hostname is not None and pid:
                     await anyio.to_thread.run_sync(set_hostname, pid, hostname)
-                if self._unified_cgroup:
-                    await anyio.to_thread.run_sync(enable_oom_group, pid)
-                if self._podman and pid:
-                    await anyio.to_thread.run_sync(self._oom.watch, container_id, pid)
+                if (self._unified_cgroup or self._podman) and pid:
+                    await anyio.to_thread.run_sync(self._watch_memory, container_id, pid)
+
+    def _watch_memory(self, container_id: str, pid: int) -> None:
+        """In one worker thread's turn: the OOM group on cgroup v2, then the OOM watch."""
+        if self._unified_cgroup:
+            enable_oom_group(pid)
+        self._oom.watch(container_id, pid)
 
     async def stop_container(self, container_id: str, timeout: float) -> None:
         """`docker stop -t`: the image's stop signal, SIGKILL after the timeout. docker-py

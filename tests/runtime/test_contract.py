@@ -31,6 +31,7 @@ from minikubelet.runtime import (
     Mount,
     RuntimeEvent,
 )
+from minikubelet.runtime.docker import DockerRuntime
 from tests.runtime.conftest import (
     BASE,
     ENTRYPOINT_IMAGE,
@@ -186,6 +187,10 @@ async def test_memory_limit_ends_in_oomkilled_137(harness: Harness) -> None:
     await harness.play(container_id, code=137, oom=True)
     info = await harness.wait_state(container_id, InstanceState.EXITED)
     assert (info.exit_code, info.oom_killed) == (137, True)
+    if isinstance(harness.runtime, DockerRuntime):
+        # The agent saw the kill itself (the kernel's log names the container's cgroup): the
+        # container reads OOMKilled also when the engine misses the kill (`runtime/_oom.py`).
+        assert harness.runtime._oom.killed(container_id)
 
 
 async def test_stop_kills_after_the_timeout_when_sigterm_is_ignored(harness: Harness) -> None:
