@@ -66,10 +66,10 @@ class KernelLog:
         while True:
             try:
                 record = os.read(self._fd, 8192)
-            except BlockingIOError:
-                return found
             except BrokenPipeError:
                 continue  # overwritten before we read it: on with the oldest left
+            except OSError:  # EAGAIN: all read (8192 bytes hold the longest record)
+                return found
             if not record:
                 return found  # a plain file (tests) at its end
             for line in record.decode(errors="replace").splitlines():
