@@ -11,18 +11,22 @@ the kubelet reports `OOMKilled` for all of them. The agent reads the kill where 
 writes it:
 
 - the kernel's log (`/dev/kmsg`, as cAdvisor's OOM parser reads it for the kubelet): every OOM
-  kill writes `oom-kill:...,task_memcg=/PATH,...`, whose path names the killed process's
-  cgroup, and so its container (Docker's `/minikubelet/<id>`, `docker-<id>.scope`, Podman's
+  kill writes `oom-kill:...,task_memcg=/PATH,...` (kernel 4.19 and later; before, `Task in
+  /PATH killed as a result of limit of ...`), whose path names the killed process's cgroup,
+  and so its container (Docker's `/minikubelet/<id>`, `docker-<id>.scope`, Podman's
   `libpod-<id>`). Read when a container's state is asked, up to what the kernel has written,
-  so a kill that came before the exit is always seen. No race with the start: the log keeps
-  the kill after the container and its cgroup are gone.
+  so a kill that came before the exit is seen, unless the kernel's ring overwrote its record
+  before the node read it. No race with the start: the log keeps the kill after the container
+  and its cgroup are gone.
 - where the log cannot be read (no CAP_SYSLOG: a rootless or confined agent), the containers'
   memory cgroups, watched from the start on (the host's /proc: the agent shares the engine's
   PID namespace): on cgroup v1 an eventfd registered on `memory.oom_control` through
   `cgroup.event_control`, signalled on OOM and once more when the group is removed; on cgroup
   v2 `memory.events`, whose `oom_kill` count goes up with each kill, through one inotify
-  instance for all (root has 128 in all, which the engine's own OOM watches need too). The
-  count is read once the watch is set, so a kill before it is seen while the cgroup stands.
+  instance for all (root has 128 in all, which the engine's own OOM watches need too); a
+  cgroup's removal sends no inotify event while its file is held open, so a v2 watch ends when
+  the container is removed (`forget`). The count is read once the watch is set, so a kill
+  before it is seen while the cgroup stands.
 
 A container the kernel OOM-killed in is OOMKilled, as containerd reports it (an OOM kill in its
 cgroup, whichever process was killed). Best effort: an engine whose cgroups and log the agent
@@ -47,10 +51,13 @@ __all__ = ["KernelLog", "OomWatch"]
 
 KMSG = Path("/dev/kmsg")
 _CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
+# The killed process's cgroup: `task_memcg=/PATH,` since 4.19 (in a record of its own when
+# another CPU's message split the line), `Task in /PATH killed as a result of ...` before.
+_KILLED_IN = re.compile(r"task_memcg=([^,\s]*)|Task in (\S+) killed as a result of limit")
 
 
 class KernelLog:
-    """The OOM kills in the kernel's log: the ids in each `oom-kill:` record's `task_memcg`.
+    """The OOM kills in the kernel's log: the ids in the killed process's cgroup path.
 
     Read without blocking, from the oldest record the kernel still holds (a container started
     before the agent may have been killed before it looked), then on from where it stopped.
@@ -72,18 +79,16 @@ class KernelLog:
                 return found
             if not record:
                 return found  # a plain file (tests) at its end
-            for line in record.decode(errors="replace").splitlines():
-                _, _, message = line.partition(";")
-                if message.startswith("oom-kill:"):
-                    fields = dict(f.partition("=")[::2] for f in message[9:].split(","))
-                    found.update(_CONTAINER_ID.findall(fields.get("task_memcg", "")))
+            for match in _KILLED_IN.finditer(record.decode(errors="replace")):
+                found.update(_CONTAINER_ID.findall(match.group(1) or match.group(2)))
 
     def close(self) -> None:
         os.close(self._fd)
 
 
 _IN_MODIFY = 0x2
-_IN_IGNORED = 0x8000  # the watch was removed: by us, or with its cgroup
+_IN_Q_OVERFLOW = 0x4000  # events were dropped: look at every watch
+_IN_IGNORED = 0x8000  # the watch was removed (by us: the cgroup's removal sends none)
 _EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len; then the name
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -155,6 +160,7 @@ class OomWatch:
         self._lock = threading.Lock()
         self._new: list[_Watch] = []  # v1 watches for the thread to poll
         self._by_wd: dict[int, _Watch] = {}  # v2 watches, by watch descriptor
+        self._v2: dict[str, _Watch] = {}  # the same, by container id
         self._killed: set[str] = set()
         self._thread: threading.Thread | None = None
         self._pipe: tuple[int, int] | None = None
@@ -216,13 +222,18 @@ class OomWatch:
         wd = int(_libc.inotify_add_watch(self._inotify, target, _IN_MODIFY))
         if wd < 0:
             raise _errno_error()
+        if wd in self._by_wd:  # a cgroup watched already (a pid reused): no second watch
+            raise OSError(f"{target!r} is watched already")
+        if watch.container_id in self._v2:
+            self._drop_v2(self._v2[watch.container_id])
         watch.wd = wd
-        self._by_wd[wd] = watch
+        self._by_wd[wd] = self._v2[watch.container_id] = watch
 
     def _drop_v2(self, watch: _Watch, removed: bool = False) -> None:
         """Under the lock: forget a v2 watch and close its file; `removed` when the kernel
         already removed it (IN_IGNORED)."""
         del self._by_wd[watch.wd]
+        del self._v2[watch.container_id]
         if not removed:
             _libc.inotify_rm_watch(self._inotify, watch.wd)
         watch.close()
@@ -244,8 +255,13 @@ class OomWatch:
             return container_id in self._killed
 
     def forget(self, container_id: str) -> None:
+        """The container was removed: its mark, and its cgroup v2 watch (no event says when
+        the cgroup goes)."""
         with self._lock:
             self._killed.discard(container_id)
+            watch = self._v2.get(container_id)
+            if watch is not None:
+                self._drop_v2(watch)
 
     def close(self) -> None:
         """Stop the thread and drop every watch; a later `watch` starts again (as the
@@ -275,17 +291,25 @@ class OomWatch:
             wd, mask, _, length = _EVENT.unpack_from(data, offset)
             offset += _EVENT.size + length
             with self._lock:  # a watch's files are closed under the lock
-                watch = self._by_wd.get(wd)
-                if watch is None:
+                if mask & _IN_Q_OVERFLOW:
+                    for each in list(self._by_wd.values()):
+                        self._look(each)
+                    continue
+                found = self._by_wd.get(wd)
+                if found is None:
                     continue
                 if mask & _IN_IGNORED:
-                    self._drop_v2(watch, removed=True)
+                    self._drop_v2(found, removed=True)
                     continue
-                fired = watch.fired()
-                if fired:
-                    self._killed.add(watch.container_id)
-                if fired is not False:
-                    self._drop_v2(watch)
+                self._look(found)
+
+    def _look(self, watch: _Watch) -> None:
+        """Under the lock: a v2 watch's count read; killed or gone, it is dropped."""
+        fired = watch.fired()
+        if fired:
+            self._killed.add(watch.container_id)
+        if fired is not False:
+            self._drop_v2(watch)
 
     def _run(self, wakeup: int, inotify: int) -> None:
         poller = select.poll()

@@ -83,7 +83,8 @@ def test_one_inotify_instance_for_every_container_and_none_left_by_removal(
     tmp_path: Path,
 ) -> None:
     """The kernel gives root 128 inotify instances in all, the engine's OOM watches among
-    them: the agent's watches share one. A cgroup removed drops its watch and its file."""
+    them: the agent's watches share one. A container removed drops its watch and its file
+    (a cgroup's removal sends no event while the file is held)."""
     root, proc = fake_host(tmp_path, "0::/pods/c0\n")
     paths = []
     for n in range(5):
@@ -97,15 +98,19 @@ def test_one_inotify_instance_for_every_container_and_none_left_by_removal(
     try:
         assert all(watch.watch(f"c{n}", 100 + n) for n in range(5))
         assert _open_files("anon_inode:inotify") == before + 1
-        paths[0].unlink()  # the cgroup is gone: IN_IGNORED
-        assert poll(lambda: _open_files(str(paths[0])) == 0, 5.0, 0.01)
+        assert all(_open_files(str(path)) == 1 for path in paths)
+        assert not watch.watch("again", 100), "a cgroup watched already gets no second watch"
+        watch.forget("c0")  # removed
+        assert _open_files(str(paths[0])) == 0
         paths[1].write_text(EVENTS.format(max=1, oom=1, kill=1))
         assert poll(lambda: watch.killed("c1"), 5.0, 0.01)
+        assert _open_files(str(paths[1])) == 0, "a container marked needs its watch no more"
+        paths[0].write_text(EVENTS.format(max=1, oom=1, kill=1))
         assert not watch.killed("c0")
     finally:
         watch.close()
     assert _open_files("anon_inode:inotify") == before
-    assert all(_open_files(str(path)) == 0 for path in paths[1:])
+    assert all(_open_files(str(path)) == 0 for path in paths)
 
 
 KMSG = (
@@ -119,18 +124,25 @@ KMSG = (
     "mems_allowed=0,oom_memcg=/machine.slice/libpod-{b}.scope,"
     "task_memcg=/machine.slice/libpod-{b}.scope,task=stress,pid=77,uid=0\n"
     " SUBSYSTEM=cgroup\n"
+    # another CPU's message split the line: the rest is a record of its own
+    "6,42445,17007300000,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=y\n"
+    "6,42446,17007300001,-;br-a77689873402: port 3(veth1) entered disabled state\n"
+    "6,42447,17007300002,c;,oom_memcg=/docker/{d},task_memcg=/docker/{d},task=sh,pid=8\n"
+    # before kernel 4.19
+    "3,42448,17007400000,-;Task in /docker/{e} killed as a result of limit of /docker/{e}\n"
 )
-A, B, C = "a" * 64, "0123456789abcdef" * 4, "c" * 64
+A, B, C, D, E = "a" * 64, "0123456789abcdef" * 4, "c" * 64, "d" * 64, "e" * 64
 
 
 def test_the_kernel_log_names_each_killed_container_by_its_cgroup(tmp_path: Path) -> None:
     """cAdvisor's source: the `oom-kill:` record of each kill, whose `task_memcg` is the
-    killed process's cgroup (Docker's `/minikubelet/<id>`, Podman's `libpod-<id>.scope`)."""
+    killed process's cgroup (Docker's `/minikubelet/<id>`, Podman's `libpod-<id>.scope`),
+    also when split across records; before 4.19, `Task in <cgroup> killed`."""
     log = tmp_path / "kmsg"
-    log.write_text(KMSG.format(a=A, b=B))
+    log.write_text(KMSG.format(a=A, b=B, d=D, e=E))
     reader = KernelLog(log)
     try:
-        assert reader.killed() == {A, B}
+        assert reader.killed() == {A, B, D, E}
         assert reader.killed() == set(), "read on from where it stopped"
     finally:
         reader.close()
@@ -140,7 +152,7 @@ def test_a_container_killed_before_its_start_returned_reads_oomkilled(tmp_path: 
     """The kill Docker missed: the container and its cgroup are gone before anyone looked,
     and no watch was ever set; the kernel's log still names it."""
     log = tmp_path / "kmsg"
-    log.write_text(KMSG.format(a=A, b=B))
+    log.write_text(KMSG.format(a=A, b=B, d=D, e=E))
     watch = OomWatch(tmp_path / "no-cgroups", tmp_path / "no-proc", kmsg=log)
     try:
         assert watch.watch(A, 10460), "the log needs no watch"
