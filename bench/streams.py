@@ -314,17 +314,16 @@ def main() -> int:
         )
     if result["exec"]:
         e = result["exec"]
-        floor = e["kubectl version --client"]["p50_ms"] + e["engine's part"]["p50_ms"]
-        print(
-            f"  kubectl exec's floor (kubectl's start + the engine's part): {floor:.0f} ms,"
-            f" {floor / e['docker exec']['p50_ms']:.2f}x docker exec"
-        )
-        if "runc exec, no engine" in e:
-            floor = e["kubectl version --client"]["p50_ms"] + e["runc exec, no engine"]["p50_ms"]
-            print(
-                f"  ... with no engine (kubectl's start + runc exec): {floor:.0f} ms,"
-                f" {floor / e['docker exec']['p50_ms']:.2f}x docker exec"
-            )
+        for title, exec_part in [
+            ("kubectl exec's floor (kubectl's start + the engine's part)", "engine's part"),
+            ("... with no engine (kubectl's start + runc exec)", "runc exec, no engine"),
+        ]:
+            if exec_part in e:
+                floor = e["kubectl version --client"]["p50_ms"] + e[exec_part]["p50_ms"]
+                print(
+                    f"  {title}: {floor:.0f} ms,"
+                    f" {floor / e['docker exec']['p50_ms']:.2f}x docker exec"
+                )
     if result["port_forward"]:
         print(
             f"port-forward, {args.mib} MiB x {args.downloads} and {args.requests} requests,"

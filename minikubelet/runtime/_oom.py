@@ -176,10 +176,10 @@ class OomWatch:
                 return True
         try:
             directory, version = memory_cgroup_of(pid, self._root, self._proc)
+            events = directory / "memory.events"
             if version == 1:
                 watch = _open_v1(container_id, directory)
             else:
-                events = directory / "memory.events"
                 watch = _Watch(container_id, 2, os.open(events, os.O_RDONLY | os.O_CLOEXEC))
         except (OSError, ValueError):
             return False
@@ -187,7 +187,7 @@ class OomWatch:
             try:
                 self._start()
                 if version == 2:
-                    self._add_v2(watch, bytes(directory / "memory.events"))
+                    self._add_v2(watch, bytes(events))
             except OSError:
                 watch.close()
                 return False

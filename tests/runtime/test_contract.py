@@ -7,7 +7,6 @@ the fake's harness plays the part of processes it cannot run.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import socket
 import threading
@@ -33,7 +32,7 @@ from minikubelet.runtime import (
     RuntimeEvent,
 )
 from minikubelet.runtime._cgroup import CGROUP_ROOT
-from minikubelet.runtime._oom import KMSG
+from minikubelet.runtime._oom import KernelLog
 from minikubelet.runtime.docker import DockerRuntime
 from tests.runtime.conftest import (
     BASE,
@@ -201,7 +200,7 @@ CGROUP_V2 = (CGROUP_ROOT / "cgroup.controllers").exists()
 
 def _kernel_log_readable() -> bool:
     try:
-        os.close(os.open(KMSG, os.O_RDONLY | os.O_NONBLOCK))
+        KernelLog().close()
     except OSError:
         return False
     return True
