@@ -19,8 +19,8 @@ _POD_FIELDS = (
 )
 _CONTAINER_FIELDS = ("resizePolicy", "volumeDevices")
 # securityContext fields the node does not act on (the rest: `node/security.py`)
-_POD_SECURITY = ("seLinuxOptions", "sysctls", "appArmorProfile", "seLinuxChangePolicy")
-_CONTAINER_SECURITY = ("seLinuxOptions", "appArmorProfile")
+_POD_SECURITY = ("seLinuxOptions", "seLinuxChangePolicy")
+_CONTAINER_SECURITY = ("seLinuxOptions",)
 _SUPPORTED_VOLUMES = ("emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected")
 _SUPPORTED_PROJECTIONS = ("configMap", "secret", "downwardAPI")
 _MESSAGE = "not acted on by minikubelet: the pod runs as if it were not set"

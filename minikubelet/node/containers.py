@@ -58,6 +58,7 @@ class PodContext:
     cluster_dns: str = ""  # the kubelet's clusterDNS; empty: pods keep the engine's resolver
     # container name → its newest instance's id: an ephemeral container's --target
     container_ids: Mapping[str, str] | None = None
+    apparmor: bool = False  # the host enforces AppArmor: profiles go to the engine
 
 
 def pod_volume_dir(pods_dir: Path, uid: str, volume: str) -> Path:
@@ -193,7 +194,7 @@ def container_spec(
     """The runtime spec of one container instance; raises ConfigError. `image_user`: the
     image's USER, read only when the security context needs it (`image_user_needed`)."""
     try:
-        security = container_security(pod, container, image_user)
+        security = container_security(pod, container, image_user, apparmor=ctx.apparmor)
     except SecurityError as exc:
         raise ConfigError(str(exc)) from None
     env = environment(pod, container, ctx)

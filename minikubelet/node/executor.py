@@ -32,7 +32,7 @@ from minikubelet.node.images import ImageManager
 from minikubelet.node.lifecycle import HookRunner, hook
 from minikubelet.node.resolvconf import DOMAIN
 from minikubelet.node.sandbox_pool import SandboxPool
-from minikubelet.node.security import image_user_needed, pod_namespaces
+from minikubelet.node.security import image_user_needed, pod_namespaces, pod_sysctls
 from minikubelet.node.sync import (
     MINIMUM_GRACE_PERIOD,
     KillAction,
@@ -366,6 +366,7 @@ class Executor:
             ports=_port_mappings(pod),
             labels=dict(pod.metadata.labels or {}),
             namespaces=pod_namespaces(pod),
+            sysctls=pod_sysctls(pod),
         )
         if self.pool is not None and (claimed := await self.pool.claim(spec)) is not None:
             return claimed, ()

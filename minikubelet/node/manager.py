@@ -38,6 +38,7 @@ from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.clock import Clock
 from minikubelet.errors import NotFound, RuntimeFailure, StatusError
+from minikubelet.node.admission import apparmor_enabled
 from minikubelet.node.container_history import ContainerHistory
 from minikubelet.node.containers import PodContext
 from minikubelet.node.events import WARNING, EventRecorder
@@ -82,6 +83,7 @@ class NodeConfig:
     resync: float = 60.0
     cluster_dns: str = ""  # the kubelet's clusterDNS: the pods' nameserver for ClusterFirst
     sandbox_pool: int = 0  # warm sandboxes kept ready (node/sandbox_pool.py); 0: none
+    apparmor: bool | None = None  # whether the host enforces AppArmor; None: ask the kernel
 
 
 class Node:
@@ -100,6 +102,7 @@ class Node:
         self.config = config
         self.name = config.name
         self.host_ip = ""
+        self.apparmor = apparmor_enabled() if config.apparmor is None else config.apparmor
         self.statuses = StatusCache()
         self.recorder = EventRecorder(store, config.name)
         self.volumes = ConfigVolumes(StoreObjects(store), self.recorder, clock, config.pods_dir)
@@ -166,6 +169,7 @@ class Node:
             allocatable=self.volumes.allocatable,
             services=lambda: self.store.list("Service", None)[0],
             cluster_dns=self.config.cluster_dns,
+            apparmor=self.apparmor,
         )
         return version
 

@@ -70,8 +70,8 @@ class SandboxPool:
 
     async def claim(self, spec: SandboxSpec) -> SandboxInfo | None:
         """A ready spare made the pod's sandbox, or None (none ready, a hostPort, host or shared
-        namespaces, a failed claim): the caller then makes one as usual."""
-        if spec.ports or spec.namespaces != PodNamespaces() or not self.ready:
+        namespaces, sysctls, a failed claim): the caller then makes one as usual."""
+        if spec.ports or spec.sysctls or spec.namespaces != PodNamespaces() or not self.ready:
             self.misses += 1
             self._wake.set()
             return None

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from minikubelet.api.models import Container, Pod
+from minikubelet.api.sysctls import normalize
 from minikubelet.runtime.types import ContainerSecurity, PodNamespaces
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 _MAX_ID = 2147483647
+APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"  # deprecated in 1.30
 # the pod-level fields a container inherits (securityContextFromPodSecurityContext)
 _FROM_POD = (
     "seLinuxOptions",
@@ -64,6 +66,18 @@ def pod_namespaces(pod: Pod) -> PodNamespaces:
         host_pid=extra.get("hostPID") is True,
         host_ipc=extra.get("hostIPC") is True,
         share_pid=extra.get("shareProcessNamespace") is True,
+    )
+
+
+def pod_sysctls(pod: Pod) -> tuple[tuple[str, str], ...]:
+    """The pod's sysctls for its sandbox (`LinuxPodSandboxConfig.Sysctls`), dotted: set in the
+    namespaces the sandbox holds, which the pod's containers join. Admission let only the
+    safe ones through (`node/admission.py`)."""
+    context = _context(pod.spec.extra.get("securityContext")) or {}
+    return tuple(
+        (normalize(str(item.get("name") or "")), str(item.get("value") or ""))
+        for item in context.get("sysctls") or []
+        if isinstance(item, dict)
     )
 
 
@@ -144,6 +158,29 @@ def _user(sc: dict[str, Any], image_user: str) -> str | None:
     return f"{name or image_uid}:{gid}"
 
 
+def _apparmor(pod: Pod, container: Container) -> str:
+    """`getAppArmorProfile` for Docker: the container's field, else the deprecated annotation,
+    else the pod's field (`apparmor.GetProfile`); RuntimeDefault is the engine's own profile
+    (docker-default), so only Unconfined and Localhost are named."""
+    profile = (_context(container.extra.get("securityContext")) or {}).get("appArmorProfile")
+    if not profile:
+        key = f"{APPARMOR_ANNOTATION}{container.name}"
+        annotation = (pod.metadata.annotations or {}).get(key, "")
+        if annotation == "unconfined":
+            profile = {"type": "Unconfined"}
+        elif annotation.startswith("localhost/") and annotation != "localhost/":
+            profile = {"type": "Localhost", "localhostProfile": annotation[len("localhost/") :]}
+    if not profile:
+        pod_sc = _context(pod.spec.extra.get("securityContext")) or {}
+        profile = pod_sc.get("appArmorProfile")
+    kind = profile.get("type") if isinstance(profile, dict) else None
+    if kind == "Unconfined":
+        return "unconfined"
+    if kind == "Localhost" and isinstance(profile, dict):
+        return str(profile.get("localhostProfile") or "")
+    return ""
+
+
 def _seccomp(profile: Any) -> str:
     """`fieldSeccompProfile`; Localhost refused (see the module's docstring)."""
     kind = profile.get("type") if isinstance(profile, dict) else None
@@ -158,9 +195,12 @@ def _seccomp(profile: Any) -> str:
     return "unconfined"
 
 
-def container_security(pod: Pod, container: Container, image_user: str = "") -> ContainerSecurity:
+def container_security(
+    pod: Pod, container: Container, image_user: str = "", *, apparmor: bool = False
+) -> ContainerSecurity:
     """The engine's settings for the container; raises SecurityError (the kubelet's
-    `CreateContainerConfigError`) for runAsNonRoot violations and what cannot be done."""
+    `CreateContainerConfigError`) for runAsNonRoot violations and what cannot be done.
+    `apparmor`: the host enforces AppArmor (else admission let only Unconfined through)."""
     problem = verify_run_as_non_root(pod, container, image_user)
     if problem is not None:
         raise SecurityError(problem)
@@ -180,4 +220,5 @@ def container_security(pod: Pod, container: Container, image_user: str = "") -> 
         cap_drop=tuple(str(c) for c in capabilities.get("drop") or []),
         no_new_privs=sc.get("allowPrivilegeEscalation") is False,
         seccomp=_seccomp(sc.get("seccompProfile")),
+        apparmor=_apparmor(pod, container) if apparmor else "",
     )

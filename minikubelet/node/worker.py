@@ -22,8 +22,9 @@ from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.clock import sleep_or_wake
 from minikubelet.errors import Conflict, NotFound, RuntimeFailure
+from minikubelet.node.admission import Rejection, admit, rejected_status, rejection_of
 from minikubelet.node.backoff import CrashLoopView
-from minikubelet.node.events import NORMAL
+from minikubelet.node.events import NORMAL, WARNING
 from minikubelet.node.executor import Executor, Fingerprint, Observed, SyncResult
 from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.sync import NO_ACTION, BackoffWait, PodActions, ProbeView, decide
@@ -86,6 +87,7 @@ class NodeView(Protocol):
 
     name: str
     host_ip: str
+    apparmor: bool
     executor: Executor
     statuses: StatusCache
     volumes: ConfigVolumes
@@ -117,6 +119,7 @@ class PodWorker:
     last_pod: Pod | None = None
     synced_runtime: Fingerprint = frozenset()  # the runtime state its last sync ended with
     last_observed: Observed | None = None  # what its last sync saw
+    admitted: bool = False  # passed the kubelet's admission (node/admission.py)
 
     def poke(self) -> None:
         self.wake.set()
@@ -176,6 +179,10 @@ class PodWorker:
         if not pod.spec.nodeName:
             node.schedule(pod)
             return self.resync
+        if not self.admitted:
+            if self._admit(pod) is not None:
+                return self._hold_rejected(pod)
+            self.admitted = True
         terminal = pod.metadata.deletionTimestamp is not None
         observed = await node.observe(self.uid)
         # Status before work (SyncPod's generateAPIPodStatus + SetPodStatus, and the same at the
@@ -236,6 +243,33 @@ class PodWorker:
         left = deadline_in(pod, node.statuses.pod_status(self.uid), executor.clock.utcnow())
         deadline = [left + 0.001] if left is not None and left > 0 else []
         return min([resync, *waits, *deadline])
+
+    def _admit(self, pod: Pod) -> Rejection | None:
+        """`HandlePodAdditions`' admission, before the pod's first sync: a rejection the store
+        holds stands (the agent restarted after it); a pod already terminal or being deleted
+        is not admitted again (`IsPodTerminationRequested`, a terminal phase)."""
+        status = pod.status
+        if (earlier := rejection_of(status)) is not None:
+            return earlier
+        if pod.metadata.deletionTimestamp is not None or (
+            status is not None and status.phase in ("Succeeded", "Failed")
+        ):
+            return None
+        node = self.node
+        rejection = admit(pod, node.apparmor)
+        if rejection is not None:  # rejectPod
+            log.info("pod %s/%s rejected: %s", self.namespace, self.name, rejection.message)
+            node.executor.recorder.pod(pod, WARNING, rejection.reason, rejection.message)
+            node.write_status(pod, rejected_status(pod, rejection, node.executor.clock.utcnow()))
+        return rejection
+
+    def _hold_rejected(self, pod: Pod) -> float | None:
+        """A rejected pod runs nothing, and once deleted it goes at once: it is terminal and
+        nothing of it runs (the API server gives such a pod no grace period anyway)."""
+        if pod.metadata.deletionTimestamp is not None:
+            self.node.remove_pod(pod)
+            return None
+        return self.resync
 
     async def _kill_following_grace(
         self, pod: Pod, actions: PodActions, observed: Observed

@@ -20,6 +20,8 @@ def container_host_config(spec: ContainerSpec) -> dict[str, Any]:
         options.append("no-new-privileges")
     if security.seccomp == "unconfined":  # runtime/default: the engine's own profile
         options.append("seccomp=unconfined")
+    if security.apparmor:
+        options.append(f"apparmor={security.apparmor}")
     if ns.host_pid:
         pid_mode: str | None = "host"
     elif ns.share_pid:
@@ -44,11 +46,13 @@ def container_host_config(spec: ContainerSpec) -> dict[str, Any]:
 
 def sandbox_host_config(spec: SandboxSpec, network: str) -> dict[str, Any]:
     """The infra container's namespaces: the host's where the pod asks for them; IPC
-    shareable otherwise (20.10 defaults to private IPC, which no one may join)."""
+    shareable otherwise (20.10 defaults to private IPC, which no one may join); the pod's
+    sysctls, written in them when the sandbox starts."""
     ns = spec.namespaces
     return {
         "network_mode": "host" if ns.host_network else network,
         "ipc_mode": "host" if ns.host_ipc else "shareable",
         "pid_mode": "host" if ns.host_pid else None,
         "uts_mode": "host" if ns.host_network else None,
+        "sysctls": dict(spec.sysctls) or None,
     }

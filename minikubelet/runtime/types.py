@@ -132,6 +132,7 @@ class ContainerSecurity:
     cap_drop: tuple[str, ...] = ()
     no_new_privs: bool = False
     seccomp: str = ""  # "unconfined", "runtime/default", or "": the engine's default
+    apparmor: str = ""  # "unconfined", a profile loaded on the host, or "": the engine's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,7 @@ class SandboxSpec:
     ports: tuple[PortMapping, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     namespaces: PodNamespaces = PodNamespaces()
+    sysctls: tuple[tuple[str, str], ...] = ()  # (name, value), set in the pod's namespaces
 
 
 @dataclass(frozen=True, slots=True)

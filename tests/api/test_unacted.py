@@ -27,7 +27,13 @@ def pod(**spec: Any) -> Pod:
         ),
         pytest.param(
             pod(
-                securityContext={"runAsUser": 1, "fsGroup": 2, "seccompProfile": {"type": "x"}},
+                securityContext={
+                    "runAsUser": 1,
+                    "fsGroup": 2,
+                    "seccompProfile": {"type": "x"},
+                    "sysctls": [{"name": "a", "value": "1"}],
+                    "appArmorProfile": {"type": "RuntimeDefault"},
+                },
                 hostNetwork=True,
                 hostPID=True,
                 hostIPC=True,
@@ -39,7 +45,7 @@ def pod(**spec: Any) -> Pod:
         ),
         pytest.param(
             pod(
-                securityContext={"sysctls": [{"name": "a", "value": "1"}]},
+                securityContext={"seLinuxOptions": {"level": "s0"}},
                 hostUsers=False,
                 container={
                     "securityContext": {
@@ -50,7 +56,7 @@ def pod(**spec: Any) -> Pod:
             ),
             [
                 "spec.hostUsers",
-                "spec.securityContext.sysctls",
+                "spec.securityContext.seLinuxOptions",
                 "spec.containers[0].securityContext.seLinuxOptions",
                 "spec.containers[0].securityContext.procMount",
             ],

@@ -11,6 +11,10 @@ from tests.api.test_validation import C, _run
 
 _RANGE = "must be between 0 and 2147483647, inclusive"
 _SC = "spec.securityContext"
+_SYSCTL = (
+    "must have at most 253 characters and match regex "
+    r"^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$"
+)
 
 
 def _sc_value(**set_fields: bool) -> str:
@@ -108,6 +112,45 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
             "allowPrivilegeEscalation": False, "capabilities": {"add": ["SYS_ADMIN"]},
         },
     }, []),
+    ("sysctls-safe-and-unsafe-names-are-valid", {
+        "spec.securityContext": {"sysctls": [
+            {"name": "net.core.somaxconn", "value": "1024"},
+            {"name": "net/ipv4/conf/eth0.100/rp_filter", "value": "1"},
+        ]},
+    }, []),
+    ("sysctls-names", {
+        "spec.securityContext": {"sysctls": [
+            {"name": "", "value": "1"},
+            {"name": "Net.Core", "value": "1"},
+            {"name": "kernel..msgmax", "value": "1"},
+            {"name": "a" * 254, "value": "1"},
+            {"name": "kernel.msgmax", "value": "1"},
+            {"name": "kernel.msgmax", "value": "2"},
+        ]},
+    }, [
+        f"{_SC}.sysctls[0].name: Required value",
+        f'{_SC}.sysctls[1].name: Invalid value: "Net.Core": {_SYSCTL}',
+        f'{_SC}.sysctls[2].name: Invalid value: "kernel..msgmax": {_SYSCTL}',
+        f'{_SC}.sysctls[3].name: Invalid value: "{"a" * 254}": {_SYSCTL}',
+        f'{_SC}.sysctls[5].name: Duplicate value: "kernel.msgmax"',
+    ]),
+    ("sysctls-of-the-host-namespaces", {
+        "spec.hostNetwork": True,
+        "spec.hostIPC": True,
+        "spec.securityContext": {"sysctls": [
+            {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"},
+            {"name": "kernel/shm_rmid_forced", "value": "1"},
+            {"name": "kernel.sem", "value": "1"},
+            {"name": "kernel.pid_max", "value": "1"},
+        ]},
+    }, [
+        f'{_SC}.sysctls[0].name: Invalid value: "net.ipv4.ip_unprivileged_port_start": '
+        "may not be specified when 'hostNetwork' is true",
+        f'{_SC}.sysctls[1].name: Invalid value: "kernel/shm_rmid_forced": '
+        "may not be specified when 'hostIPC' is true",
+        f'{_SC}.sysctls[2].name: Invalid value: "kernel.sem": '
+        "may not be specified when 'hostIPC' is true",
+    ]),
 ]  # fmt: skip
 
 

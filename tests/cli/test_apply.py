@@ -274,12 +274,12 @@ def test_fields_not_acted_on_are_warned_about(
 ) -> None:
     text = (
         GOOD.format(name="w")
-        + "  securityContext: {runAsUser: 1000, sysctls: [{name: a, value: b}]}\n"
+        + "  securityContext: {runAsUser: 1000, seLinuxOptions: {level: s0}}\n"
     )
     path = write(tmp_path, "w.yaml", text)
     assert run(capsys, "apply", "-f", path) == (
         0,
         "pod/w created\n",
-        "Warning: spec.securityContext.sysctls: not acted on by minikubelet: "
+        "Warning: spec.securityContext.seLinuxOptions: not acted on by minikubelet: "
         "the pod runs as if it were not set\n",
     )

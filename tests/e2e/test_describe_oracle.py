@@ -202,6 +202,11 @@ def _pods() -> dict[str, JSON]:
         "no-image": pod("no-image", {"name": "app", "image": "minikubelet/absent:0"}),
         "config-error": pod("config-error", sh("app", sleeper, env=[missing])),
         "multi": multi,
+        "sysctl-forbidden": pod(
+            "sysctl-forbidden",
+            sh("app", sleeper),
+            securityContext={"sysctls": [{"name": "net.core.somaxconn", "value": "1024"}]},
+        ),
         "terminating": pod(
             "terminating",
             sh("app", "trap '' TERM; while true; do sleep 1; done", image=WEBAPL),
@@ -245,6 +250,7 @@ _SETTLED: dict[str, Callable[[JSON], object]] = {
         all(s.get("ready") for s in p["status"].get("containerStatuses") or [])
         and len(p["status"].get("containerStatuses") or []) == 2
     ),
+    "sysctl-forbidden": lambda p: p["status"].get("reason") == "SysctlForbidden",
     "terminating": _running("app"),
 }
 

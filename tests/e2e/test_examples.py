@@ -37,6 +37,7 @@ def ready(agent: Agent, name: str, container: str) -> bool:
 def test_every_example_is_here_and_valid() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.yaml")) == [
         "active-deadline.yaml",
+        "apparmor.yaml",
         "configmap-secret.yaml",
         "crash-loop.yaml",
         "dns-config.yaml",
@@ -55,6 +56,8 @@ def test_every_example_is_here_and_valid() -> None:
         "sidecar-containers.yaml",
         "sidecar-localhost.yaml",
         "startup-probe.yaml",
+        "sysctl-forbidden.yaml",
+        "sysctls.yaml",
         "termination-message.yaml",
     ]
 

@@ -11,9 +11,11 @@ from collections.abc import Callable
 import docker
 import pytest
 
+from minikubelet.node.admission import apparmor_enabled
 from tests.e2e.conftest import Agent
 from tests.e2e.pods import (
     container_processes,
+    engine_containers,
     find_event,
     pod,
     sh,
@@ -141,6 +143,45 @@ def test_host_namespaces(agent: Agent) -> None:
     assert lines[5] == "# Kubernetes-managed hosts file (host network)."
     status = agent.pod("host-ns")["status"]
     assert status["podIP"] == status["hostIP"] and status["podIPs"] == [{"ip": status["hostIP"]}]
+
+
+def test_safe_sysctls_are_set_in_the_pod_alone(agent: Agent) -> None:
+    with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as node_value:
+        before = node_value.read()
+    apply_example(agent, "sysctls.yaml")
+    lines = _lines(agent, "tuned", "app", lambda t: "listening on" in t)
+    assert lines == ["0", "40000\t40100", "listening on 80 as uid 1000"]
+    with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as node_value:
+        assert node_value.read() == before
+
+
+def test_a_sysctl_outside_the_safe_set_is_rejected(agent: Agent) -> None:
+    apply_example(agent, "sysctl-forbidden.yaml")
+    message = 'forbidden sysctl: "net.core.somaxconn" not allowlisted'
+    event = agent.wait_for(
+        lambda: find_event(agent, "somaxconn", "SysctlForbidden"), 30, "the rejection"
+    )
+    assert (event["type"], event["message"]) == ("Warning", message)
+    status = agent.pod("somaxconn")["status"]
+    assert (status["phase"], status["reason"], status["message"]) == (
+        "Failed",
+        "SysctlForbidden",
+        f"Pod was rejected: {message}",
+    )
+    assert not engine_containers(agent, agent.pod("somaxconn")["metadata"]["uid"])
+
+
+def test_an_apparmor_profile_runs_only_where_the_host_enforces_apparmor(agent: Agent) -> None:
+    apply_example(agent, "apparmor.yaml")
+    if apparmor_enabled():
+        wait_running(agent, "armored", "app")
+        return
+    event = agent.wait_for(lambda: find_event(agent, "armored", "AppArmor"), 30, "the rejection")
+    message = "Cannot enforce AppArmor: AppArmor is not enabled on the host"
+    assert (event["type"], event["message"]) == ("Warning", message)
+    status = agent.pod("armored")["status"]
+    assert (status["phase"], status["message"]) == ("Failed", f"Pod was rejected: {message}")
+    assert not engine_containers(agent, agent.pod("armored")["metadata"]["uid"])
 
 
 def test_share_process_namespace_shows_pause_as_pid_1(agent: Agent) -> None:

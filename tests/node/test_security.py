@@ -226,6 +226,9 @@ def _spec(**fields: Any) -> ContainerSpec:
         ),
         pytest.param({"security": ContainerSecurity(seccomp="runtime/default")},
                      {"security_opt": None}, id="RuntimeDefault is the engine's own profile"),
+        pytest.param({"security": ContainerSecurity(apparmor="unconfined")},
+                     {"security_opt": ["apparmor=unconfined"]},
+                     id="an AppArmor profile by name"),
     ],
 )  # fmt: skip
 def test_container_host_config(fields: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -237,6 +240,7 @@ def test_sandbox_host_config() -> None:
     plain = SandboxSpec(pod_uid="u", pod_name="p", namespace="n")
     assert sandbox_host_config(plain, "NET") == {
         "network_mode": "NET", "ipc_mode": "shareable", "pid_mode": None, "uts_mode": None,
+        "sysctls": None,
     }  # fmt: skip
     host = SandboxSpec(
         pod_uid="u", pod_name="p", namespace="n",
@@ -244,4 +248,12 @@ def test_sandbox_host_config() -> None:
     )  # fmt: skip
     assert sandbox_host_config(host, "NET") == {
         "network_mode": "host", "ipc_mode": "host", "pid_mode": "host", "uts_mode": "host",
+        "sysctls": None,
+    }  # fmt: skip
+    tuned = SandboxSpec(
+        pod_uid="u", pod_name="p", namespace="n",
+        sysctls=(("net.ipv4.ip_unprivileged_port_start", "0"), ("kernel.shm_rmid_forced", "1")),
+    )  # fmt: skip
+    assert sandbox_host_config(tuned, "NET")["sysctls"] == {
+        "net.ipv4.ip_unprivileged_port_start": "0", "kernel.shm_rmid_forced": "1",
     }  # fmt: skip

@@ -247,7 +247,8 @@ def _validate_spec(spec: PodSpec, path: Path) -> list[FieldError]:
         errs.append(not_supported(path.child("restartPolicy"), spec.restartPolicy, restart))
     errs += _validate_dns(spec, path)
     errs += validate_labels(spec.nodeSelector, path.child("nodeSelector"))
-    errs += validate_pod_security(spec.extra, path.child("securityContext"))
+    host_network = spec.hostNetwork is True
+    errs += validate_pod_security(spec.extra, host_network, path.child("securityContext"))
     errs += _validate_dns_config(spec, path.child("dnsConfig"))
     errs += _subdomain(spec.serviceAccountName, path.child("serviceAccountName"))
     errs += _subdomain(spec.nodeName, path.child("nodeName"))

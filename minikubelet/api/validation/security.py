@@ -7,12 +7,15 @@ not know when the container is created (`CreateContainerError`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from minikubelet.api.sysctls import sysctl_namespace
 from minikubelet.api.validation.field import (
     Bare,
     FieldError,
     Path,
+    duplicate,
     invalid,
     not_supported,
     required,
@@ -24,6 +27,10 @@ __all__ = ["validate_container_security", "validate_pod_security"]
 _MAX_ID = 2147483647
 _SECCOMP_TYPES = ("Localhost", "RuntimeDefault", "Unconfined")
 _CHANGE_POLICIES = ("OnRootMismatch", "Always")
+_SYSCTL_MAX = 253  # SysctlMaxLength
+_SYSCTL_SEGMENT = "[a-z0-9]([-_a-z0-9]*[a-z0-9])?"
+SYSCTL_PATTERN = rf"^({_SYSCTL_SEGMENT}[\./])*{_SYSCTL_SEGMENT}$"  # sysctlContainSlashRegexp
+_SYSCTL_NAME = re.compile(SYSCTL_PATTERN)
 
 
 def _ids(context: dict[str, Any], names: tuple[str, ...], path: Path) -> list[FieldError]:
@@ -51,7 +58,9 @@ def _seccomp(profile: Any, path: Path) -> list[FieldError]:
     return errs
 
 
-def validate_pod_security(spec_extra: dict[str, Any], path: Path) -> list[FieldError]:
+def validate_pod_security(
+    spec_extra: dict[str, Any], host_network: bool, path: Path
+) -> list[FieldError]:
     """`spec.securityContext` with the host namespaces the internal type folds into it (so
     upstream's path for shareProcessNamespace is `spec.securityContext.shareProcessNamespace`)."""
     context = spec_extra.get("securityContext")
@@ -65,10 +74,38 @@ def validate_pod_security(spec_extra: dict[str, Any], path: Path) -> list[FieldE
     if spec_extra.get("shareProcessNamespace") is True and spec_extra.get("hostPID") is True:
         detail = "ShareProcessNamespace and HostPID cannot both be enabled"
         errs.append(invalid(path.child("shareProcessNamespace"), True, detail))
+    if context.get("sysctls"):
+        host_ipc = spec_extra.get("hostIPC") is True
+        errs += _sysctls(context["sysctls"], host_network, host_ipc, path.child("sysctls"))
     policy = context.get("fsGroupChangePolicy")
     if isinstance(policy, str) and policy not in _CHANGE_POLICIES:
         errs.append(not_supported(path.child("fsGroupChangePolicy"), policy, _CHANGE_POLICIES))
     errs += _seccomp(context.get("seccompProfile"), path.child("seccompProfile"))
+    return errs
+
+
+def _sysctls(sysctls: Any, host_network: bool, host_ipc: bool, path: Path) -> list[FieldError]:
+    """`validateSysctls`: each name present, well formed and unique; a sysctl of the network
+    or IPC namespace not with the host's (`ValidateHostSysctl`: such a pod would change the
+    node's own)."""
+    errs: list[FieldError] = []
+    seen: set[str] = set()
+    for i, item in enumerate(sysctls if isinstance(sysctls, list) else []):
+        name = item.get("name") or "" if isinstance(item, dict) else ""
+        at = path.index(i).child("name")
+        if not name:
+            errs.append(required(at))
+        elif len(name) > _SYSCTL_MAX or not _SYSCTL_NAME.match(name):
+            detail = f"must have at most {_SYSCTL_MAX} characters and match regex {SYSCTL_PATTERN}"
+            errs.append(invalid(at, name, detail))
+        elif name in seen:
+            errs.append(duplicate(at, name))
+        namespace = sysctl_namespace(name)
+        if namespace == "net" and host_network:
+            errs.append(invalid(at, name, "may not be specified when 'hostNetwork' is true"))
+        elif namespace == "ipc" and host_ipc:
+            errs.append(invalid(at, name, "may not be specified when 'hostIPC' is true"))
+        seen.add(name)
     return errs
 
 

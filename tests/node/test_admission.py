@@ -1,0 +1,325 @@
+"""The kubelet's admission on this node (`node/admission.py`): the sysctl allowlist and AppArmor,
+as functions and through the whole node in virtual time (`rejectPod`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from minikubelet.api.codec import from_dict
+from minikubelet.api.models import Pod, PodStatus
+from minikubelet.api.sysctls import normalize, sysctl_namespace
+from minikubelet.node.admission import (
+    SAFE_SYSCTLS,
+    Rejection,
+    admit,
+    apparmor_enabled,
+    rejected_status,
+    rejection_of,
+)
+from minikubelet.node.security import container_security, pod_sysctls
+from minikubelet.node.worker import PodWorker
+from minikubelet.printers.pods import pod_row
+from tests.node.test_manager import Harness, anyio_backend, harness
+
+__all__ = ["anyio_backend", "harness"]  # the fixtures, used here by name
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+FORBIDDEN_SOMAXCONN = 'forbidden sysctl: "net.core.somaxconn" not allowlisted'
+NO_APPARMOR = "Cannot enforce AppArmor: AppArmor is not enabled on the host"
+
+
+def pod(*, annotations: dict[str, str] | None = None, **spec: Any) -> Pod:
+    container = spec.pop("container", {})
+    body = {
+        "metadata": {"name": "p", "annotations": annotations or {}},
+        "spec": {"containers": [{"name": "app", "image": "i", **container}], **spec},
+    }
+    return from_dict(Pod, body)
+
+
+def sysctls(*pairs: tuple[str, str]) -> dict[str, Any]:
+    return {"sysctls": [{"name": name, "value": value} for name, value in pairs]}
+
+
+# -- names ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "dotted", "namespace"),
+    [
+        ("net.ipv4.ip_local_port_range", "net.ipv4.ip_local_port_range", "net"),
+        ("net/ipv4/ip_local_port_range", "net.ipv4.ip_local_port_range", "net"),
+        ("net/ipv4/conf/eth0.100/rp_filter", "net.ipv4.conf.eth0/100.rp_filter", "net"),
+        ("kernel.shm_rmid_forced", "kernel.shm_rmid_forced", "ipc"),
+        ("kernel.sem", "kernel.sem", "ipc"),
+        ("kernel.msgmax", "kernel.msgmax", "ipc"),
+        ("fs.mqueue.msg_max", "fs.mqueue.msg_max", "ipc"),
+        ("kernel.semx", "kernel.semx", ""),  # kernel.sem is an exact name, not a prefix
+        ("vm.swappiness", "vm.swappiness", ""),
+    ],
+)
+def test_names_and_namespaces(name: str, dotted: str, namespace: str) -> None:
+    assert normalize(name) == dotted
+    assert sysctl_namespace(name) == namespace
+
+
+# -- the sysctl allowlist --------------------------------------------------------------------
+
+
+def test_every_safe_sysctl_is_admitted() -> None:
+    assert len(SAFE_SYSCTLS) == 12
+    context = sysctls(*((name, "1") for name in sorted(SAFE_SYSCTLS)))
+    assert admit(pod(securityContext=context), apparmor=False) is None
+
+
+@pytest.mark.parametrize(
+    ("context", "extra", "message"),
+    [
+        (sysctls(("net.core.somaxconn", "1024")), {}, FORBIDDEN_SOMAXCONN),
+        # the first refused one names the rejection, in the spec's order
+        (
+            sysctls(("net.ipv4.tcp_syncookies", "1"), ("kernel.msgmax", "1"), ("vm.x", "1")),
+            {},
+            'forbidden sysctl: "kernel.msgmax" not allowlisted',
+        ),
+        # written with slashes: named dotted, as the kubelet converts it
+        (
+            sysctls(("net/core/somaxconn", "1")),
+            {},
+            FORBIDDEN_SOMAXCONN,
+        ),
+        # the API server refuses these at create; an older pod could still carry them
+        (
+            sysctls(("kernel.shm_rmid_forced", "1")),
+            {"hostIPC": True},
+            'forbidden sysctl: "kernel.shm_rmid_forced" not allowed with host ipc enabled',
+        ),
+        (
+            sysctls(("net.ipv4.tcp_syncookies", "1")),
+            {"hostNetwork": True},
+            'forbidden sysctl: "net.ipv4.tcp_syncookies" not allowed with host net enabled',
+        ),
+    ],
+)
+def test_sysctls_outside_the_safe_set_are_refused(
+    context: dict[str, Any], extra: dict[str, Any], message: str
+) -> None:
+    refused = admit(pod(securityContext=context, **extra), apparmor=True)
+    assert refused == Rejection("SysctlForbidden", message)
+
+
+# -- AppArmor --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "annotations"),
+    [
+        ({"securityContext": {"appArmorProfile": {"type": "RuntimeDefault"}}}, {}),
+        (
+            {
+                "container": {
+                    "securityContext": {
+                        "appArmorProfile": {"type": "Localhost", "localhostProfile": "k8s-x"}
+                    }
+                }
+            },
+            {},
+        ),
+        ({}, {"container.apparmor.security.beta.kubernetes.io/app": "runtime/default"}),
+        (
+            {
+                "initContainers": [
+                    {
+                        "name": "i",
+                        "image": "i",
+                        "securityContext": {"appArmorProfile": {"type": "RuntimeDefault"}},
+                    }
+                ]
+            },
+            {},
+        ),
+    ],
+)
+def test_a_profile_cannot_be_enforced_without_apparmor(
+    spec: dict[str, Any], annotations: dict[str, str]
+) -> None:
+    target = pod(annotations=annotations, **spec)
+    assert admit(target, apparmor=False) == Rejection("AppArmor", NO_APPARMOR)
+    assert admit(target, apparmor=True) is None
+
+
+def test_unconfined_needs_no_apparmor() -> None:
+    unconfined = {"appArmorProfile": {"type": "Unconfined"}}
+    target = pod(
+        annotations={"container.apparmor.security.beta.kubernetes.io/app": "unconfined"},
+        securityContext=unconfined,
+        container={"securityContext": unconfined},
+    )
+    assert admit(target, apparmor=False) is None
+
+
+def test_sysctls_are_checked_before_apparmor() -> None:
+    context = {"appArmorProfile": {"type": "RuntimeDefault"}, **sysctls(("vm.x", "1"))}
+    refused = admit(pod(securityContext=context), apparmor=False)
+    assert refused is not None and refused.reason == "SysctlForbidden"
+
+
+def test_apparmor_is_enabled_only_with_securityfs_and_the_module_on(tmp_path: Path) -> None:
+    assert not apparmor_enabled(tmp_path)
+    (tmp_path / "sys/kernel/security/apparmor").mkdir(parents=True)
+    assert not apparmor_enabled(tmp_path)  # no module parameter to read
+    flag = tmp_path / "sys/module/apparmor/parameters/enabled"
+    flag.parent.mkdir(parents=True)
+    flag.write_text("N\n")
+    assert not apparmor_enabled(tmp_path)
+    flag.write_text("Y\n")
+    assert apparmor_enabled(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("spec", "annotations", "engine"),
+    [
+        ({}, {}, ""),
+        ({"securityContext": {"appArmorProfile": {"type": "RuntimeDefault"}}}, {}, ""),
+        ({"securityContext": {"appArmorProfile": {"type": "Unconfined"}}}, {}, "unconfined"),
+        # the container's field, else the annotation, else the pod's field
+        (
+            {
+                "securityContext": {"appArmorProfile": {"type": "Unconfined"}},
+                "container": {
+                    "securityContext": {
+                        "appArmorProfile": {"type": "Localhost", "localhostProfile": "k8s-x"}
+                    }
+                },
+            },
+            {"container.apparmor.security.beta.kubernetes.io/app": "unconfined"},
+            "k8s-x",
+        ),
+        (
+            {"securityContext": {"appArmorProfile": {"type": "RuntimeDefault"}}},
+            {"container.apparmor.security.beta.kubernetes.io/app": "localhost/k8s-y"},
+            "k8s-y",
+        ),
+    ],
+)
+def test_the_engine_gets_the_profile_where_the_host_enforces_apparmor(
+    spec: dict[str, Any], annotations: dict[str, str], engine: str
+) -> None:
+    target = pod(annotations=annotations, **spec)
+    container = (target.spec.containers or [])[0]
+    assert container_security(target, container, apparmor=True).apparmor == engine
+    assert container_security(target, container, apparmor=False).apparmor == ""
+
+
+# -- the status rejectPod writes ---------------------------------------------------------------
+
+
+def test_the_rejected_status_and_reading_it_back() -> None:
+    target = pod(securityContext=sysctls(("net.core.somaxconn", "1")))
+    target.status = PodStatus(phase="Pending", qosClass="BestEffort")
+    rejection = Rejection("SysctlForbidden", FORBIDDEN_SOMAXCONN)
+    status = rejected_status(target, rejection, NOW)
+    assert status == PodStatus(
+        phase="Failed",
+        reason="SysctlForbidden",
+        message=f"Pod was rejected: {FORBIDDEN_SOMAXCONN}",
+        startTime=NOW,
+        qosClass="BestEffort",
+    )
+    assert rejection_of(status) == rejection
+    assert rejection_of(PodStatus(phase="Failed", reason="DeadlineExceeded")) is None
+    assert rejection_of(PodStatus(phase="Pending", reason="SysctlForbidden")) is None
+
+
+def test_the_sandbox_gets_the_sysctls_dotted() -> None:
+    context = sysctls(("net/ipv4/ip_unprivileged_port_start", "0"), ("kernel.shm_rmid_forced", "1"))
+    assert pod_sysctls(pod(securityContext=context)) == (
+        ("net.ipv4.ip_unprivileged_port_start", "0"),
+        ("kernel.shm_rmid_forced", "1"),
+    )
+    assert pod_sysctls(pod()) == ()
+
+
+# -- through the node --------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_forbidden_sysctl_fails_the_pod_before_anything_runs(harness: Harness) -> None:
+    harness.apply("tuned", securityContext=sysctls(("net.core.somaxconn", "1024")))
+    await harness.until(lambda: harness.pod("tuned").get("status", {}).get("phase") == "Failed")
+    status = harness.pod("tuned")["status"]
+    assert set(status) == {"phase", "reason", "message", "startTime", "qosClass"}
+    assert (status["reason"], status["message"]) == (
+        "SysctlForbidden",
+        f"Pod was rejected: {FORBIDDEN_SOMAXCONN}",
+    )
+    (event,) = harness.events("SysctlForbidden")
+    assert (event["type"], event["message"], event["source"]["component"]) == (
+        "Warning",
+        FORBIDDEN_SOMAXCONN,
+        "kubelet",
+    )
+    assert [e["reason"] for e in harness.store.list("Event", "default")[0]] == [
+        "Scheduled",
+        "SysctlForbidden",
+    ]
+    row = pod_row(harness.pod("tuned"), harness.clock.utcnow())
+    assert row[1:4] == ["0/1", "SysctlForbidden", "0"]
+    assert not [c for c in harness.runtime.calls if c[0] == "run_sandbox"]
+    await harness.clock.advance(120)  # resyncs: no second event, nothing starts
+    await harness.settle()
+    assert len(harness.events("SysctlForbidden")) == 1
+    assert not harness.runtime.containers
+
+
+@pytest.mark.anyio
+async def test_a_safe_sysctl_reaches_the_sandbox(harness: Harness) -> None:
+    context = sysctls(("net.ipv4.ip_unprivileged_port_start", "0"))
+    harness.apply("tuned", securityContext=context)
+    await harness.until(lambda: harness.running())
+    (spec,) = [c[1][0] for c in harness.runtime.calls if c[0] == "run_sandbox"]
+    assert spec.sysctls == (("net.ipv4.ip_unprivileged_port_start", "0"),)
+
+
+@pytest.mark.anyio
+async def test_an_apparmor_profile_fails_the_pod_where_the_host_has_none(
+    harness: Harness,
+) -> None:
+    harness.node.apparmor = False
+    harness.apply("armored", securityContext={"appArmorProfile": {"type": "RuntimeDefault"}})
+    await harness.until(lambda: harness.events("AppArmor"))
+    status = harness.pod("armored")["status"]
+    assert (status["phase"], status["reason"], status["message"]) == (
+        "Failed",
+        "AppArmor",
+        f"Pod was rejected: {NO_APPARMOR}",
+    )
+    assert not harness.runtime.containers
+
+
+@pytest.mark.anyio
+async def test_a_rejected_pod_is_not_admitted_again_after_a_restart(harness: Harness) -> None:
+    harness.apply("tuned", securityContext=sysctls(("vm.x", "1")))
+    await harness.until(lambda: harness.events("SysctlForbidden"))
+    body = harness.pod("tuned")
+    # a new agent's worker for the pod: the store as the last one left it
+    worker = PodWorker(body["metadata"]["uid"], "default", "tuned", harness.node)
+    assert await worker.sync() == worker.resync
+    assert not worker.admitted
+    assert len(harness.events("SysctlForbidden")) == 1
+    assert harness.pod("tuned")["status"] == body["status"]
+
+
+@pytest.mark.anyio
+async def test_a_rejected_pod_is_deleted_at_once(harness: Harness) -> None:
+    harness.apply("tuned", securityContext=sysctls(("vm.x", "1")))
+    await harness.until(lambda: harness.events("SysctlForbidden"))
+    body = harness.pod("tuned")
+    body["metadata"]["deletionTimestamp"] = body["metadata"]["creationTimestamp"]
+    body["metadata"]["deletionGracePeriodSeconds"] = 30
+    harness.store.update("Pod", body, expected_rv=None)
+    await harness.until(lambda: not harness.store.list("Pod", "default")[0], within=5)
