@@ -151,6 +151,35 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         f'{_SC}.sysctls[2].name: Invalid value: "kernel.sem": '
         "may not be specified when 'hostIPC' is true",
     ]),
+    ("apparmor-profiles", {
+        "spec.securityContext": {"appArmorProfile": {"type": "Localhost"}},
+        "spec.containers.0.securityContext": {
+            "appArmorProfile": {"type": "RuntimeDefault", "localhostProfile": "x"},
+        },
+        "spec.initContainers": [
+            {"name": "a", "image": "i", "securityContext": {"appArmorProfile": {}}},
+            {"name": "b", "image": "i", "securityContext": {"appArmorProfile": {"type": "Strict"}}},
+            {"name": "c", "image": "i", "securityContext": {
+                "appArmorProfile": {"type": "Localhost", "localhostProfile": " k8s-x"}}},
+            {"name": "d", "image": "i", "securityContext": {
+                "appArmorProfile": {"type": "Localhost", "localhostProfile": ""}}},
+            {"name": "e", "image": "i", "securityContext": {
+                "appArmorProfile": {"type": "Unconfined"}}},
+        ],
+    }, [
+        f"{C}.securityContext.appArmorProfile.localhostProfile: Invalid value: \"x\": "
+        "can only be set when AppArmor type is Localhost",
+        "spec.initContainers[0].securityContext.appArmorProfile.type: Required value: "
+        "type is required when appArmorProfile is set",
+        "spec.initContainers[1].securityContext.appArmorProfile.type: Unsupported value: "
+        '"Strict": supported values: "Localhost", "RuntimeDefault", "Unconfined"',
+        "spec.initContainers[2].securityContext.appArmorProfile.localhostProfile: "
+        'Invalid value: " k8s-x": must not be padded with whitespace',
+        "spec.initContainers[3].securityContext.appArmorProfile.localhostProfile: "
+        "Required value: must be set when AppArmor type is Localhost",
+        f"{_SC}.appArmorProfile.localhostProfile: Required value: "
+        "must be set when AppArmor type is Localhost",
+    ]),
 ]  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from minikubelet.api.validation.field import (
     invalid,
     not_supported,
     required,
+    too_long,
 )
 from minikubelet.api.validation.names import inclusive_range_error
 
@@ -27,6 +28,8 @@ __all__ = ["validate_container_security", "validate_pod_security"]
 _MAX_ID = 2147483647
 _SECCOMP_TYPES = ("Localhost", "RuntimeDefault", "Unconfined")
 _CHANGE_POLICIES = ("OnRootMismatch", "Always")
+_APPARMOR_TYPES = ("Localhost", "RuntimeDefault", "Unconfined")
+_PROFILE_MAX = 4095  # PATH_MAX - 1
 _SYSCTL_MAX = 253  # SysctlMaxLength
 _SYSCTL_SEGMENT = "[a-z0-9]([-_a-z0-9]*[a-z0-9])?"
 SYSCTL_PATTERN = rf"^({_SYSCTL_SEGMENT}[\./])*{_SYSCTL_SEGMENT}$"  # sysctlContainSlashRegexp
@@ -58,6 +61,34 @@ def _seccomp(profile: Any, path: Path) -> list[FieldError]:
     return errs
 
 
+def _apparmor(profile: Any, path: Path) -> list[FieldError]:
+    """`ValidateAppArmorProfileField`."""
+    if not isinstance(profile, dict):
+        return []
+    kind = profile.get("type") or ""
+    name = profile.get("localhostProfile")
+    at = path.child("localhostProfile")
+    detail = "must be set when AppArmor type is Localhost"
+    if kind == "Localhost":
+        if name is None:
+            return [required(at, detail)]
+        errs: list[FieldError] = []
+        if name.strip() != name:
+            errs.append(invalid(at, name, "must not be padded with whitespace"))
+        elif not name:
+            errs.append(required(at, detail))
+        if len(name) > _PROFILE_MAX:
+            errs.append(too_long(at, name, _PROFILE_MAX))
+        return errs
+    if kind in ("RuntimeDefault", "Unconfined"):
+        if name is None:
+            return []
+        return [invalid(at, name, "can only be set when AppArmor type is Localhost")]
+    if not kind:
+        return [required(path.child("type"), "type is required when appArmorProfile is set")]
+    return [not_supported(path.child("type"), kind, _APPARMOR_TYPES)]
+
+
 def validate_pod_security(
     spec_extra: dict[str, Any], host_network: bool, path: Path
 ) -> list[FieldError]:
@@ -81,6 +112,7 @@ def validate_pod_security(
     if isinstance(policy, str) and policy not in _CHANGE_POLICIES:
         errs.append(not_supported(path.child("fsGroupChangePolicy"), policy, _CHANGE_POLICIES))
     errs += _seccomp(context.get("seccompProfile"), path.child("seccompProfile"))
+    errs += _apparmor(context.get("appArmorProfile"), path.child("appArmorProfile"))
     return errs
 
 
@@ -154,4 +186,5 @@ def validate_container_security(context: Any, path: Path) -> list[FieldError]:
                     "CAP_SYS_ADMIN"
                 )
                 errs.append(invalid(path, value, detail))
+    errs += _apparmor(context.get("appArmorProfile"), path.child("appArmorProfile"))
     return errs
