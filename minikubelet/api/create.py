@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from minikubelet.api.apparmor import apply_version_skew
 from minikubelet.api.codec import from_dict
 from minikubelet.api.defaults import default_pod
 from minikubelet.api.models import Pod, PodStatus
@@ -21,11 +22,13 @@ from minikubelet.api.qos import pod_qos_class
 from minikubelet.api.raw import MAX_OBJECT_BYTES
 from minikubelet.api.schema import check_pod
 from minikubelet.api.validation import invalid_error, validate_pod
+from minikubelet.api.warnings import create_warnings
 from minikubelet.errors import BadRequest, RequestEntityTooLarge, StatusError
 
 __all__ = [
     "POD_STRATEGY",
     "PodStrategy",
+    "create_with_warnings",
     "decode_pod",
     "generate_name",
     "prepare_create",
@@ -51,6 +54,17 @@ def prepare_create(
     new_uid: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> Pod:
     """Everything the API server does to a Pod before storing it; raises its StatusError."""
+    return create_with_warnings(body, namespace, now, new_uid)[0]
+
+
+def create_with_warnings(
+    body: dict[str, Any],
+    namespace: str,
+    now: datetime,
+    new_uid: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> tuple[Pod, list[str]]:
+    """`prepare_create`, and the warnings the API server sends with the created Pod: those of
+    PrepareForCreate (AppArmor's annotations), then WarningsOnCreate."""
     pod = decode_pod(body)
     meta = pod.metadata
     if not meta.namespace:
@@ -68,10 +82,11 @@ def prepare_create(
     if not meta.name and meta.generateName:
         meta.name = generate_name(meta.generateName)
     pod.status = PodStatus(phase="Pending", qosClass=pod_qos_class(pod))
+    warnings = apply_version_skew(pod)
     errors = validate_pod(pod)
     if errors:
         raise invalid_error("Pod", meta.name or "", errors)
-    return pod
+    return pod, warnings + create_warnings(pod)
 
 
 def generate_name(prefix: str) -> str:
@@ -91,8 +106,8 @@ class PodStrategy:
         from minikubelet.api.codec import to_dict
         from minikubelet.api.unacted import unacted_fields
 
-        pod = prepare_create(body, namespace, now)
-        return to_dict(pod), unacted_fields(pod)
+        pod, warnings = create_with_warnings(body, namespace, now)
+        return to_dict(pod), warnings + unacted_fields(pod)
 
     def update(
         self, old: dict[str, Any], body: dict[str, Any], now: datetime

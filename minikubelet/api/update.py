@@ -15,7 +15,9 @@ from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.create import decode_pod
 from minikubelet.api.models import Pod
 from minikubelet.api.validation import FieldError, Path, invalid_error, validate_pod
+from minikubelet.api.validation.apparmor import validate_annotation_updates
 from minikubelet.api.validation.field import forbidden, invalid
+from minikubelet.api.validation.pod import validate_pod_annotations
 
 __all__ = ["prepare_update", "validate_pod_update"]
 
@@ -54,6 +56,9 @@ def validate_pod_update(new: Pod, old: Pod) -> list[FieldError]:
         if new_meta.get(name) != old_meta.get(name):
             errors.append(invalid(meta.child(name), new_meta.get(name), "field is immutable"))
     errors += validate_pod(new, create=False)
+    # ValidatePodSpecificAnnotationUpdates, which validates the new annotations once more
+    errors += validate_annotation_updates(new, old, meta.child("annotations"))
+    errors += validate_pod_annotations(new, meta.child("annotations"))
     spec = Path("spec")
     for field in ("containers", "initContainers"):
         if len(getattr(new.spec, field) or []) != len(getattr(old.spec, field) or []):

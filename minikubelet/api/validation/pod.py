@@ -11,6 +11,8 @@ from typing import Any
 
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import ObjectMeta, Pod, PodSpec
+from minikubelet.api.validation.apparmor import validate_annotations as apparmor_annotations
+from minikubelet.api.validation.apparmor import validate_fields_match as apparmor_fields_match
 from minikubelet.api.validation.containers import (
     validate_containers,
     validate_ephemeral_containers,
@@ -37,7 +39,7 @@ from minikubelet.api.validation.names import (
 from minikubelet.api.validation.security import validate_pod_security
 from minikubelet.api.validation.volumes import validate_volumes
 
-__all__ = ["validate_labels", "validate_object_meta", "validate_pod"]
+__all__ = ["validate_labels", "validate_object_meta", "validate_pod", "validate_pod_annotations"]
 
 _ANNOTATIONS_LIMIT = 256 * 1024
 _MIRROR = "kubernetes.io/config.mirror"
@@ -101,7 +103,8 @@ def _valid_deletion_cost(value: str) -> bool:
     return digits.isascii() and digits.isdigit() and -_INT32 - 1 <= number <= _INT32
 
 
-def _validate_pod_annotations(pod: Pod, path: Path) -> list[FieldError]:
+def validate_pod_annotations(pod: Pod, path: Path) -> list[FieldError]:
+    """`ValidatePodSpecificAnnotations`."""
     table = pod.metadata.annotations or {}
     errs: list[FieldError] = []
     if _MIRROR in table and not pod.spec.nodeName:
@@ -110,6 +113,7 @@ def _validate_pod_annotations(pod: Pod, path: Path) -> list[FieldError]:
     if _DELETION_COST in table and not _valid_deletion_cost(table[_DELETION_COST]):
         value = table[_DELETION_COST]
         errs.append(invalid(path.key(_DELETION_COST), value, "must be a 32bit integer"))
+    errs += apparmor_annotations(pod, path)
     return errs
 
 
@@ -293,7 +297,7 @@ def validate_pod(pod: Pod, *, create: bool = True) -> list[FieldError]:
     """
     meta_path, spec_path = Path("metadata"), Path("spec")
     errs = validate_object_meta(pod.metadata, meta_path)
-    errs += _validate_pod_annotations(pod, meta_path.child("annotations"))
+    errs += validate_pod_annotations(pod, meta_path.child("annotations"))
     errs += _validate_spec(pod.spec, spec_path)
     errs += _validate_token_projections(pod.spec, spec_path.child("volumes"))
     errs += validate_image_whitespace(pod.spec.containers, spec_path.child("containers"))
@@ -303,4 +307,6 @@ def validate_pod(pod: Pod, *, create: bool = True) -> list[FieldError]:
     if pod.spec.nodeName and pod.spec.extra.get("schedulingGates"):
         detail = "cannot be set until all schedulingGates have been cleared"
         errs.append(forbidden(spec_path.child("nodeName"), detail))
+    if create:
+        errs += apparmor_fields_match(pod, spec_path)
     return errs
