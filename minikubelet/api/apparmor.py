@@ -22,6 +22,7 @@ __all__ = [
     "all_containers",
     "annotation_for",
     "apply_version_skew",
+    "field_for",
     "profile_of",
 ]
 
@@ -51,7 +52,7 @@ def annotation_for(profile: dict[str, Any]) -> str:
     return ""
 
 
-def _field_for(annotation: str) -> dict[str, Any] | None:
+def field_for(annotation: str) -> dict[str, Any] | None:
     """`apparmorFieldForAnnotation`; None for a value no valid field comes from."""
     if annotation == UNCONFINED:
         return {"type": "Unconfined"}
@@ -80,7 +81,7 @@ def apply_version_skew(pod: Pod) -> list[str]:
             continue
         if profile is not None:
             continue
-        field = _field_for(annotations[key])
+        field = field_for(annotations[key])
         if field is not None and field != pod_profile:
             context = dict(context) if isinstance(context, dict) else {}
             context["appArmorProfile"] = field

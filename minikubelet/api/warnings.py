@@ -20,6 +20,8 @@ from minikubelet.api.models import Container, ContainerPort, Pod, PodSpec
 from minikubelet.api.quantity import Quantity, QuantityError
 from minikubelet.api.validation.field import Path
 from minikubelet.api.validation.names import is_dns1123_label
+from minikubelet.api.validation.seccomp import CONTAINER_ANNOTATION as SECCOMP_CONTAINER
+from minikubelet.api.validation.seccomp import POD_ANNOTATION as SECCOMP_POD
 
 __all__ = ["create_warnings", "pod_warnings"]
 
@@ -62,8 +64,6 @@ _VOLUMES = (  # deprecated and removed volume plugins
 )
 # the Go field name upstream prints for each volume source (storageos is `storageOS` in Go)
 _VOLUME_PATH = {"storageos": "storageOS"}
-_SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
-_SECCOMP_CONTAINER = "container.seccomp.security.alpha.kubernetes.io/"
 _SECCOMP = 'non-functional in v1.27+; use the "seccompProfile" field instead'
 _NULL_SELECTOR = "a null labelSelector results in matching no pod"
 
@@ -113,8 +113,8 @@ def pod_warnings(pod: Pod) -> list[str]:
     for resource in ("memory", "ephemeral-storage"):
         found += _fractional(overhead.get(resource), spec_path.child("overhead").key(resource))
     context = extra.get("securityContext") or {}
-    if context.get("seccompProfile") is None and _SECCOMP_POD in annotations:
-        found.append(f"{annotations_path.key(_SECCOMP_POD)}: {_SECCOMP}")
+    if context.get("seccompProfile") is None and SECCOMP_POD in annotations:
+        found.append(f"{annotations_path.key(SECCOMP_POD)}: {_SECCOMP}")
     for container, at in _containers(spec, spec_path):
         found += _container(container, at, annotations, annotations_path)
     found += _ports(spec, spec_path)
@@ -246,7 +246,7 @@ def _container(
 ) -> list[str]:
     found = []
     context = container.extra.get("securityContext") or {}
-    key = _SECCOMP_CONTAINER + container.name
+    key = SECCOMP_CONTAINER + container.name
     if context.get("seccompProfile") is None and key in annotations:
         found.append(f"{annotations_path.key(key)}: {_SECCOMP}")
     resources = container.resources

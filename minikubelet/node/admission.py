@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from minikubelet.api.apparmor import ANNOTATION as APPARMOR_ANNOTATION
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.api.qos import pod_qos_class
 from minikubelet.api.sysctls import normalize, sysctl_namespace
-from minikubelet.node.security import APPARMOR_ANNOTATION
 
 __all__ = [
     "REJECTION_REASONS",

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from minikubelet.api.apparmor import ANNOTATION as APPARMOR_ANNOTATION
+from minikubelet.api.apparmor import field_for
 from minikubelet.api.models import Container, Pod
 from minikubelet.api.sysctls import normalize
 from minikubelet.runtime.types import ContainerSecurity, PodNamespaces
@@ -36,7 +38,6 @@ __all__ = [
 ]
 
 _MAX_ID = 2147483647
-APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"  # deprecated in 1.30
 # the pod-level fields a container inherits (securityContextFromPodSecurityContext)
 _FROM_POD = (
     "seLinuxOptions",
@@ -165,11 +166,7 @@ def _apparmor(pod: Pod, container: Container) -> str:
     profile = (_context(container.extra.get("securityContext")) or {}).get("appArmorProfile")
     if not profile:
         key = f"{APPARMOR_ANNOTATION}{container.name}"
-        annotation = (pod.metadata.annotations or {}).get(key, "")
-        if annotation == "unconfined":
-            profile = {"type": "Unconfined"}
-        elif annotation.startswith("localhost/") and annotation != "localhost/":
-            profile = {"type": "Localhost", "localhostProfile": annotation[len("localhost/") :]}
+        profile = field_for((pod.metadata.annotations or {}).get(key, ""))
     if not profile:
         pod_sc = _context(pod.spec.extra.get("securityContext")) or {}
         profile = pod_sc.get("appArmorProfile")

@@ -418,3 +418,52 @@ def test_apparmor_and_mirror_annotations_are_fixed_at_create() -> None:
     with pytest.raises(StatusError):
         prepare_update(stored, removed)
     assert prepare_update(stored, copy.deepcopy(stored)) is not None  # unchanged: fine
+
+
+# -- seccomp's annotations: checked, non-functional ----------------------------------------
+
+SECCOMP = "seccomp.security.alpha.kubernetes.io/pod"
+SECCOMP_APP = "container.seccomp.security.alpha.kubernetes.io/app"
+
+
+def test_seccomp_annotations_are_checked() -> None:
+    causes = invalid_causes(
+        body(metadata={"annotations": {SECCOMP: "strict", SECCOMP_APP: "localhost/../x"}})
+    )
+    # upstream names them with Child, not Key: a dot, no brackets
+    assert causes == [
+        f'metadata.annotations.{SECCOMP}: Invalid value: "strict": must be a valid seccomp profile',
+        f"metadata.annotations.{SECCOMP_APP}: Invalid value: \"../x\": must not contain '..'",
+    ]
+
+
+def test_seccomp_annotations_and_fields_must_agree_on_create() -> None:
+    causes = invalid_causes(
+        body(
+            metadata={"annotations": {SECCOMP: "unconfined", SECCOMP_APP: "localhost/a.json"}},
+            securityContext={"seccompProfile": {"type": "RuntimeDefault"}},
+            containers=[
+                {
+                    "name": "app",
+                    "image": "i",
+                    "securityContext": {
+                        "seccompProfile": {"type": "Localhost", "localhostProfile": "b.json"}
+                    },
+                }
+            ],
+        )
+    )
+    assert causes == [
+        "spec.securityContext.seccompProfile.type: Forbidden: seccomp type in annotation and "
+        "field must match",
+        "spec.containers[0].securityContext.seccompProfile.localhostProfile: Forbidden: seccomp "
+        "profile in annotation and field must match",
+    ]
+    # docker/default is RuntimeDefault's old name: they agree
+    _, warnings = create(
+        body(
+            metadata={"annotations": {SECCOMP: "docker/default"}},
+            securityContext={"seccompProfile": {"type": "RuntimeDefault"}},
+        )
+    )
+    assert warnings == []

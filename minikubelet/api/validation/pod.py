@@ -36,6 +36,8 @@ from minikubelet.api.validation.names import (
     is_valid_label_value,
     name_is_dns_subdomain,
 )
+from minikubelet.api.validation.seccomp import validate_annotations as seccomp_annotations
+from minikubelet.api.validation.seccomp import validate_fields_match as seccomp_fields_match
 from minikubelet.api.validation.security import validate_pod_security
 from minikubelet.api.validation.volumes import validate_volumes
 
@@ -113,6 +115,7 @@ def validate_pod_annotations(pod: Pod, path: Path) -> list[FieldError]:
     if _DELETION_COST in table and not _valid_deletion_cost(table[_DELETION_COST]):
         value = table[_DELETION_COST]
         errs.append(invalid(path.key(_DELETION_COST), value, "must be a 32bit integer"))
+    errs += seccomp_annotations(table, path)
     errs += apparmor_annotations(pod, path)
     return errs
 
@@ -308,5 +311,6 @@ def validate_pod(pod: Pod, *, create: bool = True) -> list[FieldError]:
         detail = "cannot be set until all schedulingGates have been cleared"
         errs.append(forbidden(spec_path.child("nodeName"), detail))
     if create:
+        errs += seccomp_fields_match(pod, spec_path)
         errs += apparmor_fields_match(pod, spec_path)
     return errs
