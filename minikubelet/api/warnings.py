@@ -12,12 +12,12 @@ in random order; here the order of the manifest's keys stands in for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Container, ContainerPort, Pod, PodSpec
 from minikubelet.api.quantity import Quantity, QuantityError
+from minikubelet.api.validation.containers import containers_with_path
 from minikubelet.api.validation.field import Path
 from minikubelet.api.validation.names import is_dns1123_label
 from minikubelet.api.validation.seccomp import CONTAINER_ANNOTATION as SECCOMP_CONTAINER
@@ -115,7 +115,7 @@ def pod_warnings(pod: Pod) -> list[str]:
     context = extra.get("securityContext") or {}
     if context.get("seccompProfile") is None and SECCOMP_POD in annotations:
         found.append(f"{annotations_path.key(SECCOMP_POD)}: {_SECCOMP}")
-    for container, at in _containers(spec, spec_path):
+    for container, at in containers_with_path(spec, spec_path):
         found += _container(container, at, annotations, annotations_path)
     found += _ports(spec, spec_path)
     grace = spec.terminationGracePeriodSeconds
@@ -128,17 +128,6 @@ def pod_warnings(pod: Pod) -> list[str]:
     for kind in ("podAffinity", "podAntiAffinity"):
         found += _pod_affinity(affinity.get(kind) or {}, spec_path.child("affinity").child(kind))
     return found
-
-
-def _containers(spec: PodSpec, spec_path: Path) -> Iterator[tuple[Container, Path]]:
-    """`VisitContainersWithPath`: init containers, then containers, then ephemeral ones."""
-    for field, items in (
-        ("initContainers", spec.initContainers or []),
-        ("containers", spec.containers or []),
-        ("ephemeralContainers", spec.ephemeral_containers()),
-    ):
-        for i, container in enumerate(items):
-            yield container, spec_path.child(field).index(i)
 
 
 def _node_affinity(affinity: dict[str, Any], path: Path) -> list[str]:
@@ -275,7 +264,7 @@ def _ports(spec: PodSpec, spec_path: Path) -> list[str]:
     protocol) declared twice, whose host side repeats, overlaps or is ambiguous."""
     found: list[str] = []
     seen: dict[str, list[tuple[Path, ContainerPort]]] = {}
-    for container, path in _containers(spec, spec_path):
+    for container, path in containers_with_path(spec, spec_path):
         for i, port in enumerate(container.ports or []):
             at = path.child("ports").index(i)
             host_ip, host_port = port.hostIP or "", port.hostPort or 0

@@ -17,6 +17,7 @@ from minikubelet.api.apparmor import (
 )
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Pod
+from minikubelet.api.validation.containers import containers_with_path
 from minikubelet.api.validation.field import FieldError, Path, forbidden, invalid
 
 __all__ = ["validate_annotation_updates", "validate_annotations", "validate_fields_match"]
@@ -48,28 +49,22 @@ def validate_fields_match(pod: Pod, spec_path: Path) -> list[FieldError]:
     pod_profile = profile_of(pod.spec.extra.get("securityContext"))
     annotations = pod.metadata.annotations or {}
     errs: list[FieldError] = []
-    groups = (
-        ("initContainers", pod.spec.initContainers or []),
-        ("containers", pod.spec.containers or []),
-        ("ephemeralContainers", pod.spec.ephemeral_containers()),
-    )
-    for group, containers in groups:
-        for i, container in enumerate(containers):
-            profile = profile_of(container.extra.get("securityContext")) or pod_profile
-            annotation = annotations.get(ANNOTATION + container.name)
-            if profile is None or annotation is None:
-                continue
-            at = spec_path.child(group).index(i).child("securityContext").child("appArmorProfile")
-            kind = profile.get("type")
-            if kind in ("Unconfined", "RuntimeDefault"):
-                if annotation != annotation_for(profile):
-                    errs.append(forbidden(at.child("type"), _TYPES_DIFFER))
-            elif kind == "Localhost":
-                if not annotation.startswith(LOCALHOST):
-                    errs.append(forbidden(at.child("type"), _TYPES_DIFFER))
-                elif annotation.removeprefix(LOCALHOST) != profile.get("localhostProfile"):
-                    detail = "apparmor profile in annotation and field must match"
-                    errs.append(forbidden(at.child("localhostProfile"), detail))
+    for container, path in containers_with_path(pod.spec, spec_path):
+        profile = profile_of(container.extra.get("securityContext")) or pod_profile
+        annotation = annotations.get(ANNOTATION + container.name)
+        if profile is None or annotation is None:
+            continue
+        at = path.child("securityContext").child("appArmorProfile")
+        kind = profile.get("type")
+        if kind in ("Unconfined", "RuntimeDefault"):
+            if annotation != annotation_for(profile):
+                errs.append(forbidden(at.child("type"), _TYPES_DIFFER))
+        elif kind == "Localhost":
+            if not annotation.startswith(LOCALHOST):
+                errs.append(forbidden(at.child("type"), _TYPES_DIFFER))
+            elif annotation.removeprefix(LOCALHOST) != profile.get("localhostProfile"):
+                detail = "apparmor profile in annotation and field must match"
+                errs.append(forbidden(at.child("localhostProfile"), detail))
     return errs
 
 

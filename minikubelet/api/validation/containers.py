@@ -6,9 +6,9 @@ The order of checks is upstream's, since it sets the order of `causes` a client 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from minikubelet.api.models import Container
+from minikubelet.api.models import Container, PodSpec
 from minikubelet.api.validation.env import validate_env, validate_env_from
 from minikubelet.api.validation.field import (
     FieldError,
@@ -30,7 +30,25 @@ from minikubelet.api.validation.resources import validate_resources
 from minikubelet.api.validation.security import validate_container_security
 from minikubelet.api.validation.volumes import validate_volume_mounts
 
-__all__ = ["validate_containers", "validate_image_whitespace", "validate_init_containers"]
+__all__ = [
+    "containers_with_path",
+    "validate_containers",
+    "validate_image_whitespace",
+    "validate_init_containers",
+]
+
+
+def containers_with_path(spec: PodSpec, spec_path: Path) -> Iterator[tuple[Container, Path]]:
+    """`VisitContainersWithPath`: init containers, then containers, then ephemeral ones, each
+    with its path under `spec_path`."""
+    for group, items in (
+        ("initContainers", spec.initContainers or []),
+        ("containers", spec.containers or []),
+        ("ephemeralContainers", spec.ephemeral_containers()),
+    ):
+        for i, container in enumerate(items):
+            yield container, spec_path.child(group).index(i)
+
 
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _INIT_FORBIDDEN = "may not be set for init containers without restartPolicy=Always"

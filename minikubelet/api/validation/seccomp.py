@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from minikubelet.api.models import Pod
+from minikubelet.api.validation.containers import containers_with_path
 from minikubelet.api.validation.field import FieldError, Path, forbidden, invalid
 from minikubelet.api.validation.volumes import local_descending
 
@@ -71,16 +72,10 @@ def validate_fields_match(pod: Pod, spec_path: Path) -> list[FieldError]:
     if isinstance(profile, dict) and POD_ANNOTATION in annotations:
         at = spec_path.child("securityContext").child("seccompProfile")
         errs += _match(annotations[POD_ANNOTATION], profile, at)
-    groups = (
-        ("initContainers", pod.spec.initContainers or []),
-        ("containers", pod.spec.containers or []),
-        ("ephemeralContainers", pod.spec.ephemeral_containers()),
-    )
-    for group, containers in groups:
-        for i, container in enumerate(containers):
-            own = (container.extra.get("securityContext") or {}).get("seccompProfile")
-            key = CONTAINER_ANNOTATION + container.name
-            if isinstance(own, dict) and key in annotations:
-                at = spec_path.child(group).index(i).child("securityContext")
-                errs += _match(annotations[key], own, at.child("seccompProfile"))
+    for container, path in containers_with_path(pod.spec, spec_path):
+        own = (container.extra.get("securityContext") or {}).get("seccompProfile")
+        key = CONTAINER_ANNOTATION + container.name
+        if isinstance(own, dict) and key in annotations:
+            at = path.child("securityContext").child("seccompProfile")
+            errs += _match(annotations[key], own, at)
     return errs
