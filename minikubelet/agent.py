@@ -34,6 +34,7 @@ import anyio
 import uvicorn
 from anyio.abc import TaskGroup, TaskStatus
 
+from minikubelet.api.sysctls import unsafe_sysctl_patterns
 from minikubelet.clock import Clock, RealClock
 from minikubelet.errors import MinikubeletError, report_error
 from minikubelet.node.manager import Node, NodeConfig, node_name_default
@@ -67,6 +68,7 @@ class AgentConfig:
     sandbox_pool: int = 2  # warm sandboxes kept ready for new pods; 0 turns them off
     nodeport_addresses: str = ""  # kube-proxy's --nodeport-addresses; empty: 127.0.0.1 only
     proxy_mode: str = "nftables"  # kube-proxy's --proxy-mode: nftables, or userspace listeners
+    allowed_unsafe_sysctls: tuple[str, ...] = ()  # the kubelet's --allowed-unsafe-sysctls
 
 
 def instance_id(paths: StatePaths) -> str:
@@ -131,6 +133,7 @@ async def serve(config: AgentConfig, runtime: Runtime, clock: Clock) -> None:
                 pods_dir=paths.pods,
                 cluster_dns=ensure_dns_service(store, clock.utcnow()),
                 sandbox_pool=config.sandbox_pool,
+                allowed_unsafe_sysctls=config.allowed_unsafe_sysctls,
             ),
         )
         deps = ApiDeps(
@@ -324,11 +327,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sandbox-pool", type=int, default=AgentConfig.sandbox_pool)
     parser.add_argument("--nodeport-addresses", default="")
     parser.add_argument("--proxy-mode", choices=PROXY_MODES, default=AgentConfig.proxy_mode)
+    parser.add_argument("--allowed-unsafe-sysctls", default="")
     args = parser.parse_args(argv)
     from minikubelet.services.nodeports import NodePortAddresses
 
     try:
         NodePortAddresses.parse(args.nodeport_addresses)  # refused before anything starts
+        unsafe_sysctls = unsafe_sysctl_patterns(args.allowed_unsafe_sysctls)
     except MinikubeletError as err:
         return report_error(err)
     config = AgentConfig(
@@ -338,6 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sandbox_pool=max(0, args.sandbox_pool),
         nodeport_addresses=args.nodeport_addresses,
         proxy_mode=args.proxy_mode,
+        allowed_unsafe_sysctls=unsafe_sysctls,
     )
     try:
         return run_agent(config)

@@ -22,8 +22,11 @@ __all__ = [
     "all_containers",
     "annotation_for",
     "apply_version_skew",
+    "container_profile",
     "field_for",
+    "from_annotation",
     "profile_of",
+    "windows",
 ]
 
 ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
@@ -52,21 +55,58 @@ def annotation_for(profile: dict[str, Any]) -> str:
     return ""
 
 
-def field_for(annotation: str) -> dict[str, Any] | None:
-    """`apparmorFieldForAnnotation`; None for a value no valid field comes from."""
+def from_annotation(annotation: str | None) -> dict[str, Any] | None:
+    """The kubelet's `getProfileFromPodAnnotations`: any `localhost/` value is a Localhost
+    profile, even an empty or padded name (admission refuses an empty one); None for another
+    value."""
     if annotation == UNCONFINED:
         return {"type": "Unconfined"}
     if annotation == RUNTIME_DEFAULT:
         return {"type": "RuntimeDefault"}
-    name = annotation.removeprefix(LOCALHOST)
-    if annotation.startswith(LOCALHOST) and name and name.strip() == name:
-        return {"type": "Localhost", "localhostProfile": name}
+    if annotation is not None and annotation.startswith(LOCALHOST):
+        return {"type": "Localhost", "localhostProfile": annotation.removeprefix(LOCALHOST)}
     return None
+
+
+def field_for(annotation: str) -> dict[str, Any] | None:
+    """The API server's `apparmorFieldForAnnotation`, kept only when the field it makes is
+    valid (`ValidateAppArmorProfileField`: a name, unpadded, at most 4095 bytes)."""
+    field = from_annotation(annotation)
+    name = (field or {}).get("localhostProfile")
+    if name is not None and (not name or name.strip() != name or len(name.encode()) > 4095):
+        return None
+    return field
+
+
+def container_profile(pod: Pod, container: Container) -> dict[str, Any] | None:
+    """The kubelet's `apparmor.GetProfile`: the container's field, else its annotation (a
+    static pod's may not be synced), else the pod's field."""
+    return (
+        profile_of(container.extra.get("securityContext"))
+        or from_annotation((pod.metadata.annotations or {}).get(ANNOTATION + container.name))
+        or profile_of(pod.spec.extra.get("securityContext"))
+    )
+
+
+def windows(pod: Pod) -> bool:
+    """`spec.os.name: windows`: AppArmor's skew and agreement checks skip such a pod."""
+    return ((pod.spec.extra.get("os") or {}).get("name")) == "windows"
+
+
+def _same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """`apiequality.Semantic.DeepEqual` of two profiles: a null field is an unset pointer."""
+
+    def set_fields(profile: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if profile is None else {k: v for k, v in profile.items() if v is not None}
+
+    return set_fields(a) == set_fields(b)
 
 
 def apply_version_skew(pod: Pod) -> list[str]:
     """Sync the pod's annotations and fields (PrepareForCreate); the warnings to send."""
     warnings: list[str] = []
+    if windows(pod):
+        return warnings
     pod_profile = profile_of(pod.spec.extra.get("securityContext"))
     annotations = dict(pod.metadata.annotations or {})
     ephemeral = pod.spec.extra.get("ephemeralContainers") or []
@@ -82,14 +122,14 @@ def apply_version_skew(pod: Pod) -> list[str]:
         if profile is not None:
             continue
         field = field_for(annotations[key])
-        if field is not None and field != pod_profile:
+        if field is not None and not _same(field, pod_profile):
             context = dict(context) if isinstance(context, dict) else {}
             context["appArmorProfile"] = field
             container.extra["securityContext"] = context
             for raw in ephemeral:  # ephemeral containers live as JSON in the spec's extra
                 if isinstance(raw, dict) and raw.get("name") == container.name:
                     raw["securityContext"] = context
-        if field is None or field != pod_profile:
+        if field is None or not _same(field, pod_profile):
             warnings.append(f"metadata.annotations[{key}]: {_DEPRECATED}")
     if annotations:
         pod.metadata.annotations = annotations

@@ -18,6 +18,7 @@ from minikubelet.api.validation import FieldError, Path, invalid_error, validate
 from minikubelet.api.validation.apparmor import validate_annotation_updates
 from minikubelet.api.validation.field import forbidden, invalid
 from minikubelet.api.validation.pod import validate_pod_annotations
+from minikubelet.api.validation.security import host_namespaced_sysctls
 
 __all__ = ["prepare_update", "validate_pod_update"]
 
@@ -55,7 +56,8 @@ def validate_pod_update(new: Pod, old: Pod) -> list[FieldError]:
     for name in _IMMUTABLE:
         if new_meta.get(name) != old_meta.get(name):
             errors.append(invalid(meta.child(name), new_meta.get(name), "field is immutable"))
-    errors += validate_pod(new, create=False)
+    kept = host_namespaced_sysctls(old.spec.extra, old.spec.hostNetwork is True)
+    errors += validate_pod(new, create=False, host_sysctls=kept)
     # ValidatePodSpecificAnnotationUpdates, which validates the new annotations once more
     errors += validate_annotation_updates(new, old, meta.child("annotations"))
     errors += validate_pod_annotations(new, meta.child("annotations"))

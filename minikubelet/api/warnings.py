@@ -91,7 +91,7 @@ def pod_warnings(pod: Pod) -> list[str]:
         if key in _NODE_LABELS:
             found.append(f"{spec_path.child('nodeSelector').key(key)}: {_NODE_LABELS[key]}")
     found += _node_affinity(extra.get("affinity") or {}, spec_path.child("affinity"))
-    for i, constraint in enumerate(extra.get("topologySpreadConstraints") or []):
+    for i, constraint in enumerate(_objects(extra.get("topologySpreadConstraints"))):
         at = spec_path.child("topologySpreadConstraints").index(i)
         key = constraint.get("topologyKey") or ""
         if key in _NODE_LABELS:
@@ -105,7 +105,7 @@ def pod_warnings(pod: Pod) -> list[str]:
     found += _duplicates(extra.get("hostAliases"), "ip", spec_path.child("hostAliases"), "ip")
     secrets = extra.get("imagePullSecrets")
     found += _duplicates(secrets, "name", spec_path.child("imagePullSecrets"), "name")
-    for i, secret in enumerate(secrets or []):
+    for i, secret in enumerate(_objects(secrets)):
         if not secret.get("name"):
             at = spec_path.child("imagePullSecrets").index(i).child("name")
             found.append(f"{at}: invalid empty name {go_quote('')}")
@@ -136,10 +136,10 @@ def _node_affinity(affinity: dict[str, Any], path: Path) -> list[str]:
     found: list[str] = []
     required = node.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
     terms = path.child("requiredDuringSchedulingIgnoredDuringExecution").child("nodeSelectorTerms")
-    for i, term in enumerate(required.get("nodeSelectorTerms") or []):
+    for i, term in enumerate(_objects(required.get("nodeSelectorTerms"))):
         found += _selector_term(term or {}, terms.index(i))
     preferred = path.child("preferredDuringSchedulingIgnoredDuringExecution")
-    for i, item in enumerate(node.get("preferredDuringSchedulingIgnoredDuringExecution") or []):
+    for i, item in enumerate(_objects(node.get("preferredDuringSchedulingIgnoredDuringExecution"))):
         found += _selector_term(
             item.get("preference") or {}, preferred.index(i).child("preference")
         )
@@ -149,7 +149,7 @@ def _node_affinity(affinity: dict[str, Any], path: Path) -> list[str]:
 def _selector_term(term: dict[str, Any], path: Path) -> list[str]:
     """`GetWarningsForNodeSelectorTerm`: deprecated keys in its match expressions."""
     found = []
-    for i, expression in enumerate(term.get("matchExpressions") or []):
+    for i, expression in enumerate(_objects(term.get("matchExpressions"))):
         key = expression.get("key") or ""
         if key in _NODE_LABELS:
             at = path.child("matchExpressions").index(i).child("key")
@@ -166,23 +166,23 @@ def _volumes(spec: PodSpec, path: Path) -> list[str]:
     tokens = {
         (item.get("serviceAccountToken") or {}).get("path")
         for volume in spec.volumes or []
-        for item in (volume.extra.get("projected") or {}).get("sources") or []
+        for item in _objects((volume.extra.get("projected") or {}).get("sources"))
         if item.get("serviceAccountToken")
     }
     if not tokens:
         return found
     for i, volume in enumerate(spec.volumes or []):
-        for item in (volume.extra.get("projected") or {}).get("sources") or []:
+        for item in _objects((volume.extra.get("projected") or {}).get("sources")):
             sources = path.index(i).child("projected").child("sources")
             # upstream names the secret source "secrets" and indexes items, not sources
             for kind, name in (("configMap", "configMap"), ("secret", "secrets")):
-                for j, key in enumerate((item.get(kind) or {}).get("items") or []):
+                for j, key in enumerate(_objects((item.get(kind) or {}).get("items"))):
                     if key.get("path") in tokens:
                         at = sources.child(name).index(j)
                         found.append(
                             f'{at}: has duplicated path with ServiceAccountToken "{key["path"]}"'
                         )
-            for j, key in enumerate((item.get("downwardAPI") or {}).get("items") or []):
+            for j, key in enumerate(_objects((item.get("downwardAPI") or {}).get("items"))):
                 if key.get("path") in tokens:
                     at = sources.child("downwardAPI").index(j)
                     found.append(
@@ -197,6 +197,13 @@ def _volumes(spec: PodSpec, path: Path) -> list[str]:
     return found
 
 
+def _objects(items: Any) -> list[dict[str, Any]]:
+    """A list of objects as Go decodes it: a null item is the zero value (an empty object)."""
+    if not isinstance(items, list):
+        return []
+    return [item if isinstance(item, dict) else {} for item in items]
+
+
 def _token_clash(path: Path, target: str) -> str:
     return f"{path}: has duplicated path with ServiceAccountToken {go_quote(target)}"
 
@@ -207,8 +214,8 @@ def _duplicates(items: Any, key: str, path: Path, child: str) -> list[str]:
         return []
     seen: set[str] = set()
     found = []
-    for i, item in enumerate(items):
-        value = str((item or {}).get(key) or "")
+    for i, item in enumerate(_objects(items)):
+        value = str(item.get(key) or "")
         if value in seen:
             found.append(f"{path.index(i).child(child)}: duplicate {key} {go_quote(value)}")
         seen.add(value)
@@ -294,13 +301,16 @@ def _go_port(port: ContainerPort) -> str:
 
 def _pod_affinity(affinity: dict[str, Any], path: Path) -> list[str]:
     found = []
-    required = path.child("requiredDuringSchedulingIgnoredDuringExecution")
-    for i, term in enumerate(affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or []):
-        if (term or {}).get("labelSelector") is None:
-            found.append(f"{required.index(i).child('labelSelector')}: {_NULL_SELECTOR}")
-    preferred = path.child("preferredDuringSchedulingIgnoredDuringExecution")
-    for i, term in enumerate(affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or []):
-        if ((term or {}).get("podAffinityTerm") or {}).get("labelSelector") is None:
-            at = preferred.index(i).child("podAffinityTerm").child("labelSelector")
+    required, preferred = (
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "preferredDuringSchedulingIgnoredDuringExecution",
+    )
+    for i, term in enumerate(_objects(affinity.get(required))):
+        if term.get("labelSelector") is None:
+            at = path.child(required).index(i).child("labelSelector")
+            found.append(f"{at}: {_NULL_SELECTOR}")
+    for i, weighted in enumerate(_objects(affinity.get(preferred))):
+        if (weighted.get("podAffinityTerm") or {}).get("labelSelector") is None:
+            at = path.child(preferred).index(i).child("podAffinityTerm").child("labelSelector")
             found.append(f"{at}: {_NULL_SELECTOR}")
     return found

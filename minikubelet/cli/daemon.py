@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 from minikubelet.api.kinds import NODE, POD
+from minikubelet.api.sysctls import unsafe_sysctl_patterns
 from minikubelet.cli.client import AgentUnavailable, ApiClient, start_detached
 from minikubelet.clock import poll
 from minikubelet.paths import StatePaths
@@ -52,6 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "or 'primary' (the node's InternalIP); default 127.0.0.1 only",
     )
     parser.add_argument(
+        "--allowed-unsafe-sysctls",
+        metavar="NAME[,PREFIX*]",
+        help="sysctls pods may set beyond the safe set, as the kubelet's flag (e.g. "
+        "'net.core.somaxconn,kernel.msg*'); each must be namespaced (net.*, kernel.shm*, "
+        "kernel.msg*, kernel.sem, fs.mqueue.*)",
+    )
+    parser.add_argument(
         "--proxy-mode",
         choices=PROXY_MODES,
         help="how Service traffic reaches the pods, as kube-proxy's flag: 'nftables' (the "
@@ -70,7 +78,7 @@ def _pid(paths: StatePaths) -> int | None:
 
 def _options(args: argparse.Namespace) -> list[str]:
     """This command's options for the agent (the CLI's autostart passes none)."""
-    passed = ("node_name", "listen", "nodeport_addresses", "proxy_mode")
+    passed = ("node_name", "listen", "nodeport_addresses", "proxy_mode", "allowed_unsafe_sysctls")
     options = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items() if k in passed and v]
     if args.sandbox_pool != DEFAULT_POOL:
         options.append(f"--sandbox-pool={args.sandbox_pool}")
@@ -123,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     paths = StatePaths.from_env()
     if args.action in ("run", "start"):
         NodePortAddresses.parse(args.nodeport_addresses)  # its error now, not in the log
+        unsafe_sysctl_patterns(args.allowed_unsafe_sysctls)
     if args.action == "run":
         if args.sandbox_pool < 0:
             print("error: --sandbox-pool must be 0 or more", file=sys.stderr)

@@ -12,44 +12,25 @@ schedules its own pods.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from minikubelet.api.apparmor import ANNOTATION as APPARMOR_ANNOTATION
-from minikubelet.api.gofmt import go_quote
+from minikubelet.api.apparmor import UNCONFINED, all_containers, container_profile, profile_of
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.api.qos import pod_qos_class
-from minikubelet.api.sysctls import normalize, sysctl_namespace
+from minikubelet.api.sysctls import SysctlAllowlist, safe_sysctls
 
 __all__ = [
     "REJECTION_REASONS",
-    "SAFE_SYSCTLS",
+    "Admission",
     "Rejection",
-    "admit",
     "apparmor_enabled",
     "rejected_status",
     "rejection_of",
 ]
 
-# `safe_sysctls.go` of 1.32: namespaced and isolated, so every pod may set them (the kubelet
-# drops the ones the running kernel lacks; all are older than the kernels Docker 20.10 needs).
-SAFE_SYSCTLS = frozenset(
-    {
-        "kernel.shm_rmid_forced",
-        "net.ipv4.ip_local_port_range",
-        "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range",
-        "net.ipv4.ip_unprivileged_port_start",
-        "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.tcp_keepalive_time",
-        "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl",
-        "net.ipv4.tcp_keepalive_probes",
-        "net.ipv4.tcp_rmem",
-        "net.ipv4.tcp_wmem",
-    }
-)
 SYSCTL_REASON = "SysctlForbidden"  # sysctl.ForbiddenReason
 APPARMOR_REASON = "AppArmor"  # lifecycle.AppArmorNotAdmittedReason
 REJECTION_REASONS = frozenset({SYSCTL_REASON, APPARMOR_REASON})
@@ -73,48 +54,64 @@ def apparmor_enabled(root: Path = Path("/")) -> bool:
         return False
 
 
-def admit(pod: Pod, apparmor: bool) -> Rejection | None:
-    """None when the pod may run here, else why not (the first handler that refuses it)."""
-    return _sysctls(pod) or _apparmor(pod, apparmor)
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The node's admit handlers that can refuse a pod, set up once at the agent's start."""
 
+    apparmor: bool = False  # the host enforces AppArmor
+    sysctls: SysctlAllowlist = field(default_factory=lambda: SysctlAllowlist.build(safe_sysctls()))
 
-def _sysctls(pod: Pod) -> Rejection | None:
-    """`patternAllowlist.Admit` with the safe set only (no `--allowed-unsafe-sysctls` here)."""
-    context = pod.spec.extra.get("securityContext") or {}
-    for item in context.get("sysctls") or []:
-        name = normalize(str(item.get("name") or ""))
-        namespace = sysctl_namespace(name)
-        if name not in SAFE_SYSCTLS:
-            error = f"{go_quote(name)} not allowlisted"
-        elif (namespace == "ipc" and pod.spec.extra.get("hostIPC") is True) or (
-            namespace == "net" and pod.spec.hostNetwork is True
-        ):
-            error = f"{go_quote(name)} not allowed with host {namespace} enabled"
-        else:
-            continue
-        return Rejection(SYSCTL_REASON, f"forbidden sysctl: {error}")
-    return None
+    def admit(self, pod: Pod, *, pending: bool = True) -> Rejection | None:
+        """None when the pod may run here, else why not (the first handler that refuses it).
+        `pending`: the pod's phase is Pending; AppArmor checks only those (a running pod's
+        profile was enforced when it started), the sysctl allowlist every pod."""
+        return self._sysctls(pod) or (self._apparmor(pod) if pending else None)
 
-
-def _apparmor(pod: Pod, enabled: bool) -> Rejection | None:
-    """`appArmorAdmitHandler`: a pod that asks for any profile but `Unconfined` (field or the
-    deprecated annotation) cannot run where the kernel has no AppArmor."""
-    if enabled or not _apparmor_required(pod):
+    def _sysctls(self, pod: Pod) -> Rejection | None:
+        context = pod.spec.extra.get("securityContext") or {}
+        host_network = pod.spec.hostNetwork is True
+        host_ipc = pod.spec.extra.get("hostIPC") is True
+        for item in context.get("sysctls") or []:
+            name = str((item or {}).get("name") or "") if isinstance(item, dict | None) else ""
+            refusal = self.sysctls.refusal(name, host_network, host_ipc)
+            if refusal is not None:
+                return Rejection(SYSCTL_REASON, f"forbidden sysctl: {refusal}")
         return None
-    return Rejection(APPARMOR_REASON, f"Cannot enforce AppArmor: {APPARMOR_DISABLED}")
+
+    def _apparmor(self, pod: Pod) -> Rejection | None:
+        """`appArmorAdmitHandler` with `validator.Validate`: a pod that asks for any profile
+        but Unconfined cannot run where the kernel has no AppArmor; where it has, a Localhost
+        profile needs a name."""
+        if not _apparmor_required(pod):
+            return None
+        if not self.apparmor:
+            return Rejection(APPARMOR_REASON, f"Cannot enforce AppArmor: {APPARMOR_DISABLED}")
+        for container in all_containers(pod):
+            profile = container_profile(pod, container) or {}
+            if (
+                profile.get("type") == "Localhost"
+                and not str(profile.get("localhostProfile") or "").strip()
+            ):
+                # upstream prints the profile pointer with %q; its address stands fixed here
+                message = (
+                    "Cannot enforce AppArmor: invalid empty AppArmor profile name: "
+                    '&{"Localhost" %!q(*string=0xc000000000)}'
+                )
+                return Rejection(APPARMOR_REASON, message)
+        return None
 
 
 def _apparmor_required(pod: Pod) -> bool:
+    """`isRequired`: any profile but Unconfined, in a field or the deprecated annotation."""
     contexts = [pod.spec.extra.get("securityContext")]
-    every = [*pod.spec.all_containers(), *pod.spec.ephemeral_containers()]
-    contexts += [c.extra.get("securityContext") for c in every]
+    contexts += [c.extra.get("securityContext") for c in all_containers(pod)]
     for context in contexts:
-        profile = (context or {}).get("appArmorProfile") or {}
+        profile = profile_of(context)
         if profile and profile.get("type") != "Unconfined":
             return True
     annotations = pod.metadata.annotations or {}
     return any(
-        value != "unconfined"
+        value != UNCONFINED
         for key, value in annotations.items()
         if key.startswith(APPARMOR_ANNOTATION)
     )

@@ -36,9 +36,10 @@ from anyio.abc import TaskGroup, TaskStatus
 
 from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
+from minikubelet.api.sysctls import SysctlAllowlist, safe_sysctls
 from minikubelet.clock import Clock
 from minikubelet.errors import NotFound, RuntimeFailure, StatusError
-from minikubelet.node.admission import apparmor_enabled
+from minikubelet.node.admission import Admission, apparmor_enabled
 from minikubelet.node.container_history import ContainerHistory
 from minikubelet.node.containers import PodContext
 from minikubelet.node.events import WARNING, EventRecorder
@@ -84,6 +85,7 @@ class NodeConfig:
     cluster_dns: str = ""  # the kubelet's clusterDNS: the pods' nameserver for ClusterFirst
     sandbox_pool: int = 0  # warm sandboxes kept ready (node/sandbox_pool.py); 0: none
     apparmor: bool | None = None  # whether the host enforces AppArmor; None: ask the kernel
+    allowed_unsafe_sysctls: tuple[str, ...] = ()  # the kubelet's --allowed-unsafe-sysctls
 
 
 class Node:
@@ -102,7 +104,10 @@ class Node:
         self.config = config
         self.name = config.name
         self.host_ip = ""
-        self.apparmor = apparmor_enabled() if config.apparmor is None else config.apparmor
+        self.admission = Admission(
+            apparmor=apparmor_enabled() if config.apparmor is None else config.apparmor,
+            sysctls=SysctlAllowlist.build([*safe_sysctls(), *config.allowed_unsafe_sysctls]),
+        )
         self.statuses = StatusCache()
         self.recorder = EventRecorder(store, config.name)
         self.volumes = ConfigVolumes(StoreObjects(store), self.recorder, clock, config.pods_dir)
@@ -169,7 +174,7 @@ class Node:
             allocatable=self.volumes.allocatable,
             services=lambda: self.store.list("Service", None)[0],
             cluster_dns=self.config.cluster_dns,
-            apparmor=self.apparmor,
+            apparmor=self.admission.apparmor,
         )
         return version
 

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minikubelet.api.apparmor import ANNOTATION as APPARMOR_ANNOTATION
-from minikubelet.api.apparmor import field_for
+from minikubelet.api.apparmor import container_profile
 from minikubelet.api.models import Container, Pod
 from minikubelet.api.sysctls import normalize
 from minikubelet.runtime.types import ContainerSecurity, PodNamespaces
@@ -160,20 +159,12 @@ def _user(sc: dict[str, Any], image_user: str) -> str | None:
 
 
 def _apparmor(pod: Pod, container: Container) -> str:
-    """`getAppArmorProfile` for Docker: the container's field, else the deprecated annotation,
-    else the pod's field (`apparmor.GetProfile`); RuntimeDefault is the engine's own profile
-    (docker-default), so only Unconfined and Localhost are named."""
-    profile = (_context(container.extra.get("securityContext")) or {}).get("appArmorProfile")
-    if not profile:
-        key = f"{APPARMOR_ANNOTATION}{container.name}"
-        profile = field_for((pod.metadata.annotations or {}).get(key, ""))
-    if not profile:
-        pod_sc = _context(pod.spec.extra.get("securityContext")) or {}
-        profile = pod_sc.get("appArmorProfile")
-    kind = profile.get("type") if isinstance(profile, dict) else None
-    if kind == "Unconfined":
+    """`getAppArmorProfile` for Docker (`apparmor.GetProfile`): RuntimeDefault is the engine's
+    own profile (docker-default), so only Unconfined and Localhost are named."""
+    profile = container_profile(pod, container) or {}
+    if profile.get("type") == "Unconfined":
         return "unconfined"
-    if kind == "Localhost" and isinstance(profile, dict):
+    if profile.get("type") == "Localhost":
         return str(profile.get("localhostProfile") or "")
     return ""
 

@@ -22,7 +22,7 @@ from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.clock import sleep_or_wake
 from minikubelet.errors import Conflict, NotFound, RuntimeFailure
-from minikubelet.node.admission import Rejection, admit, rejected_status, rejection_of
+from minikubelet.node.admission import Admission, Rejection, rejected_status, rejection_of
 from minikubelet.node.backoff import CrashLoopView
 from minikubelet.node.events import NORMAL, WARNING
 from minikubelet.node.executor import Executor, Fingerprint, Observed, SyncResult
@@ -87,7 +87,7 @@ class NodeView(Protocol):
 
     name: str
     host_ip: str
-    apparmor: bool
+    admission: Admission
     executor: Executor
     statuses: StatusCache
     volumes: ConfigVolumes
@@ -179,12 +179,19 @@ class PodWorker:
         if not pod.spec.nodeName:
             node.schedule(pod)
             return self.resync
+        observed = None
         if not self.admitted:
-            if self._admit(pod) is not None:
-                return self._hold_rejected(pod)
-            self.admitted = True
+            if self._admit(pod) is None:
+                self.admitted = True
+            else:
+                observed = await node.observe(self.uid)
+                if observed.sandbox is None and not observed.containers:
+                    return self._hold_rejected(pod, observed)
+                # Rejected with something of it running (the agent restarted, and the pod's
+                # sysctls are not allowed any more): its Failed phase stops it below, as the
+                # kubelet's pod worker stops a pod whose phase is terminal.
         terminal = pod.metadata.deletionTimestamp is not None
-        observed = await node.observe(self.uid)
+        observed = observed or await node.observe(self.uid)
         # Status before work (SyncPod's generateAPIPodStatus + SetPodStatus, and the same at the
         # start of SyncTerminatingPod): during a sandbox's creation, a slow pull or a volume
         # that cannot be set up yet the pod already reads ContainerCreating, with its
@@ -245,27 +252,30 @@ class PodWorker:
         return min([resync, *waits, *deadline])
 
     def _admit(self, pod: Pod) -> Rejection | None:
-        """`HandlePodAdditions`' admission, before the pod's first sync: a rejection the store
-        holds stands (the agent restarted after it); a pod already terminal or being deleted
-        is not admitted again (`IsPodTerminationRequested`, a terminal phase)."""
+        """`HandlePodAdditions`' admission, before the pod's first sync on this agent: a
+        rejection the store holds stands (the agent restarted after it); a pod already
+        terminal or being deleted is not admitted again (`IsPodTerminationRequested`, a
+        terminal phase)."""
         status = pod.status
         if (earlier := rejection_of(status)) is not None:
             return earlier
-        if pod.metadata.deletionTimestamp is not None or (
-            status is not None and status.phase in ("Succeeded", "Failed")
-        ):
+        phase = status.phase if status is not None else None
+        if pod.metadata.deletionTimestamp is not None or phase in ("Succeeded", "Failed"):
             return None
         node = self.node
-        rejection = admit(pod, node.apparmor)
+        rejection = node.admission.admit(pod, pending=phase in (None, "Pending"))
         if rejection is not None:  # rejectPod
             log.info("pod %s/%s rejected: %s", self.namespace, self.name, rejection.message)
             node.executor.recorder.pod(pod, WARNING, rejection.reason, rejection.message)
-            node.write_status(pod, rejected_status(pod, rejection, node.executor.clock.utcnow()))
+            rejected = rejected_status(pod, rejection, node.executor.clock.utcnow())
+            node.write_status(pod, rejected)
+            node.statuses.set(self.uid, rejected)
         return rejection
 
-    def _hold_rejected(self, pod: Pod) -> float | None:
-        """A rejected pod runs nothing, and once deleted it goes at once: it is terminal and
-        nothing of it runs (the API server gives such a pod no grace period anyway)."""
+    def _hold_rejected(self, pod: Pod, observed: Observed) -> float | None:
+        """A rejected pod of which nothing runs waits for its deletion, then goes at once: it
+        is terminal (the API server gives such a pod no grace period anyway)."""
+        self.synced_runtime = observed.fingerprint()
         if pod.metadata.deletionTimestamp is not None:
             self.node.remove_pod(pod)
             return None

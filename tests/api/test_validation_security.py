@@ -126,6 +126,7 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
             {"name": "a" * 254, "value": "1"},
             {"name": "kernel.msgmax", "value": "1"},
             {"name": "kernel.msgmax", "value": "2"},
+            {"name": "kernel.shm_rmid_forced\n", "value": "1"},
         ]},
     }, [
         f"{_SC}.sysctls[0].name: Required value",
@@ -133,6 +134,7 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         f'{_SC}.sysctls[2].name: Invalid value: "kernel..msgmax": {_SYSCTL}',
         f'{_SC}.sysctls[3].name: Invalid value: "{"a" * 254}": {_SYSCTL}',
         f'{_SC}.sysctls[5].name: Duplicate value: "kernel.msgmax"',
+        f'{_SC}.sysctls[6].name: Invalid value: "kernel.shm_rmid_forced\\n": {_SYSCTL}',
     ]),
     ("sysctls-of-the-host-namespaces", {
         "spec.hostNetwork": True,

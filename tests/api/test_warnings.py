@@ -467,3 +467,66 @@ def test_seccomp_annotations_and_fields_must_agree_on_create() -> None:
         )
     )
     assert warnings == []
+
+
+def test_null_items_are_empty_objects_as_go_decodes_them() -> None:
+    # a Helm template's `imagePullSecrets: [null]`: created, with the empty name warned about
+    assert warnings_of(imagePullSecrets=[None], serviceAccountName="default") == [
+        'spec.imagePullSecrets[0].name: invalid empty name ""'
+    ]
+    affinity = {
+        "nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [None]},
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [None]},
+    }
+    found = warnings_of(affinity=affinity)  # invalid, but the warnings must not crash first
+    assert (
+        found
+        == [
+            "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]."
+            "labelSelector: a null labelSelector results in matching no pod"
+        ]
+        or not found
+    )
+
+
+def test_apparmor_skew_edge_cases() -> None:
+    # a null localhostProfile is an unset pointer: the annotation equals the pod's profile
+    pod, warnings = create(
+        body(
+            metadata={"annotations": {APPARMOR + "app": "runtime/default"}},
+            securityContext={
+                "appArmorProfile": {"type": "RuntimeDefault", "localhostProfile": None}
+            },
+        )
+    )
+    assert warnings == [] and "securityContext" not in pod["spec"]["containers"][0]
+    # a name too long for the field: no field, only the warning (the annotation stays)
+    long_name = "p" * 4096
+    pod, warnings = create(
+        body(metadata={"annotations": {APPARMOR + "app": f"localhost/{long_name}"}})
+    )
+    assert warnings == [f"metadata.annotations[{APPARMOR}app]: {DEPRECATED}"]
+    assert "securityContext" not in pod["spec"]["containers"][0]
+    # a Windows pod is left alone
+    pod, warnings = create(
+        body(
+            os={"name": "windows"}, securityContext={"appArmorProfile": {"type": "RuntimeDefault"}}
+        )
+    )
+    assert APPARMOR + "app" not in (pod["metadata"].get("annotations") or {})
+
+
+def test_a_pod_stored_with_a_host_network_sysctl_can_still_be_updated() -> None:
+    """`AllowNamespacedSysctlsForHostNetAndHostIPC`: made before the API server refused it."""
+    manifest = body(
+        hostNetwork=True,
+        securityContext={"sysctls": [{"name": "net.ipv4.tcp_syncookies", "value": "1"}]},
+    )
+    with pytest.raises(StatusError):
+        create(manifest)
+    stored, _ = create(body(hostNetwork=True))
+    stored["spec"]["securityContext"] = manifest["spec"]["securityContext"]  # an older store
+    stored["metadata"]["resourceVersion"] = "1"
+    relabelled = copy.deepcopy(stored)
+    relabelled["metadata"]["labels"] = {"tier": "web"}
+    assert prepare_update(stored, relabelled).metadata.labels == {"tier": "web"}

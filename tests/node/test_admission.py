@@ -11,11 +11,17 @@ import pytest
 
 from minikubelet.api.codec import from_dict
 from minikubelet.api.models import Pod, PodStatus
-from minikubelet.api.sysctls import normalize, sysctl_namespace
+from minikubelet.api.sysctls import (
+    SysctlAllowlist,
+    normalize,
+    safe_sysctls,
+    sysctl_namespace,
+    unsafe_sysctl_patterns,
+)
+from minikubelet.errors import MinikubeletError
 from minikubelet.node.admission import (
-    SAFE_SYSCTLS,
+    Admission,
     Rejection,
-    admit,
     apparmor_enabled,
     rejected_status,
     rejection_of,
@@ -39,6 +45,11 @@ def pod(*, annotations: dict[str, str] | None = None, **spec: Any) -> Pod:
         "spec": {"containers": [{"name": "app", "image": "i", **container}], **spec},
     }
     return from_dict(Pod, body)
+
+
+def admit(target: Pod, apparmor: bool, unsafe: tuple[str, ...] = ()) -> Rejection | None:
+    allowlist = SysctlAllowlist.build([*safe_sysctls("6.1.0"), *unsafe])
+    return Admission(apparmor=apparmor, sysctls=allowlist).admit(target)
 
 
 def sysctls(*pairs: tuple[str, str]) -> dict[str, Any]:
@@ -71,9 +82,51 @@ def test_names_and_namespaces(name: str, dotted: str, namespace: str) -> None:
 
 
 def test_every_safe_sysctl_is_admitted() -> None:
-    assert len(SAFE_SYSCTLS) == 12
-    context = sysctls(*((name, "1") for name in sorted(SAFE_SYSCTLS)))
+    safe = safe_sysctls("6.1.0-28-amd64")
+    assert len(safe) == 12
+    context = sysctls(*((name, "1") for name in safe))
     assert admit(pod(securityContext=context), apparmor=False) is None
+
+
+def test_the_safe_set_follows_the_kernel() -> None:
+    assert "net.ipv4.tcp_rmem" not in safe_sysctls("4.14.0")  # namespaced in 4.15
+    assert "net.ipv4.tcp_fin_timeout" not in safe_sysctls("4.5.7")
+    assert "net.ipv4.tcp_keepalive_time" in safe_sysctls("4.5.7")
+    assert len(safe_sysctls("3.10.0")) == 5
+    assert len(safe_sysctls("not a release")) == 5  # unknown: only those that need none
+
+
+def test_unsafe_sysctls_the_node_allows() -> None:
+    assert unsafe_sysctl_patterns(" net.core.somaxconn, kernel.msg*,") == (
+        "net.core.somaxconn",
+        "kernel.msg*",
+    )
+    context = sysctls(("net.core.somaxconn", "1024"), ("kernel.msgmax", "65536"))
+    allowed = ("net.core.somaxconn", "kernel.msg*")
+    assert admit(pod(securityContext=context), apparmor=False, unsafe=allowed) is None
+    refused = admit(pod(securityContext=context, hostIPC=True), apparmor=False, unsafe=allowed)
+    assert refused == Rejection(
+        "SysctlForbidden",
+        'forbidden sysctl: "kernel.msgmax" not allowed with host ipc enabled',
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        ("vm.swappiness", 'the sysctl "vm.swappiness" are not known to be namespaced'),
+        ("kernel.*", 'the sysctls "kernel.*" are not known to be namespaced'),
+        (
+            "Net.Core",
+            'sysctl "Net.Core" must have at most 253 characters and match regex '
+            r"([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\./])*([a-z0-9][-_a-z0-9]*)?[a-z0-9*]",
+        ),
+    ],
+)
+def test_a_flag_the_kubelet_would_refuse(flag: str, message: str) -> None:
+    with pytest.raises(MinikubeletError) as caught:
+        unsafe_sysctl_patterns(flag)
+    assert str(caught.value) == f"invalid --allowed-unsafe-sysctls: {message}"
 
 
 @pytest.mark.parametrize(
@@ -108,7 +161,7 @@ def test_every_safe_sysctl_is_admitted() -> None:
 def test_sysctls_outside_the_safe_set_are_refused(
     context: dict[str, Any], extra: dict[str, Any], message: str
 ) -> None:
-    refused = admit(pod(securityContext=context, **extra), apparmor=True)
+    refused = admit(pod(securityContext=context, **extra), True)
     assert refused == Rejection("SysctlForbidden", message)
 
 
@@ -289,7 +342,7 @@ async def test_a_safe_sysctl_reaches_the_sandbox(harness: Harness) -> None:
 async def test_an_apparmor_profile_fails_the_pod_where_the_host_has_none(
     harness: Harness,
 ) -> None:
-    harness.node.apparmor = False
+    harness.node.admission = Admission(apparmor=False)
     harness.apply("armored", securityContext={"appArmorProfile": {"type": "RuntimeDefault"}})
     await harness.until(lambda: harness.events("AppArmor"))
     status = harness.pod("armored")["status"]
@@ -323,3 +376,65 @@ async def test_a_rejected_pod_is_deleted_at_once(harness: Harness) -> None:
     body["metadata"]["deletionGracePeriodSeconds"] = 30
     harness.store.update("Pod", body, expected_rv=None)
     await harness.until(lambda: not harness.store.list("Pod", "default")[0], within=5)
+
+
+def test_an_empty_localhost_profile_is_refused_where_apparmor_is_enforced() -> None:
+    # `localhost/` passes the API server (it only warns) and reaches the kubelet's parser
+    target = pod(annotations={"container.apparmor.security.beta.kubernetes.io/app": "localhost/"})
+    refused = admit(target, apparmor=True)
+    assert refused is not None and refused.reason == "AppArmor"
+    assert refused.message.startswith(
+        "Cannot enforce AppArmor: invalid empty AppArmor profile name: "
+    )
+    container = (target.spec.containers or [])[0]
+    padded = pod(
+        annotations={"container.apparmor.security.beta.kubernetes.io/app": "localhost/ k8s-x"}
+    )
+    assert admit(padded, apparmor=True) is None  # the engine refuses that name itself
+    assert container_security(padded, container, apparmor=True).apparmor == " k8s-x"
+
+
+def test_apparmor_is_not_checked_again_for_a_running_pod() -> None:
+    target = pod(securityContext={"appArmorProfile": {"type": "RuntimeDefault"}})
+    assert Admission(apparmor=False).admit(target, pending=False) is None
+    assert Admission(apparmor=False).admit(target, pending=True) is not None
+
+
+@pytest.mark.anyio
+async def test_a_running_pod_whose_sysctl_is_no_longer_allowed_is_stopped(
+    harness: Harness,
+) -> None:
+    """An agent restarted without the --allowed-unsafe-sysctls its pod ran with: the kubelet
+    admits every pod again, fails this one and stops what runs of it."""
+    allowing = SysctlAllowlist.build([*safe_sysctls(), "net.core.somaxconn"])
+    harness.node.admission = Admission(sysctls=allowing)
+    harness.apply("tuned", securityContext=sysctls(("net.core.somaxconn", "1024")))
+    await harness.until(lambda: harness.running())
+    assert not harness.events("SysctlForbidden")
+    harness.node.admission = Admission()  # the safe set only
+    body = harness.pod("tuned")
+    worker = PodWorker(body["metadata"]["uid"], "default", "tuned", harness.node)
+    harness.node.workers[worker.uid] = worker  # as the restarted agent's, in place of the old
+    await worker.sync()
+    await harness.until(lambda: not harness.running(), within=30)
+    status = harness.pod("tuned")["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "SysctlForbidden")
+    assert status["message"] == f"Pod was rejected: {FORBIDDEN_SOMAXCONN}"
+    assert len(harness.events("SysctlForbidden")) == 1
+
+
+@pytest.mark.anyio
+async def test_an_apparmor_pod_that_runs_is_not_rejected_after_a_restart(
+    harness: Harness,
+) -> None:
+    harness.node.admission = Admission(apparmor=True)
+    harness.apply("armored", securityContext={"appArmorProfile": {"type": "RuntimeDefault"}})
+    await harness.until(lambda: harness.running())
+    await harness.until(lambda: harness.pod("armored")["status"].get("phase") == "Running")
+    harness.node.admission = Admission(apparmor=False)
+    body = harness.pod("armored")
+    worker = PodWorker(body["metadata"]["uid"], "default", "armored", harness.node)
+    await worker.sync()
+    assert worker.admitted
+    assert harness.pod("armored")["status"]["phase"] == "Running"
+    assert not harness.events("AppArmor")

@@ -14,6 +14,7 @@ from minikubelet.api.apparmor import (
     all_containers,
     annotation_for,
     profile_of,
+    windows,
 )
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Pod
@@ -46,6 +47,8 @@ def validate_annotations(pod: Pod, path: Path) -> list[FieldError]:
 def validate_fields_match(pod: Pod, spec_path: Path) -> list[FieldError]:
     """`validateAppArmorAnnotationsAndFieldsMatchOnCreate`: where a container has both, its
     annotation and its profile (its own, else the pod's) agree."""
+    if windows(pod):
+        return []
     pod_profile = profile_of(pod.spec.extra.get("securityContext"))
     annotations = pod.metadata.annotations or {}
     errs: list[FieldError] = []

@@ -226,8 +226,9 @@ def _validate_host_network(spec: PodSpec, path: Path) -> list[FieldError]:
     return errs
 
 
-def _validate_spec(spec: PodSpec, path: Path) -> list[FieldError]:
-    """`ValidatePodSpec`, in its order, for the fields minikubelet models or reads from extra."""
+def _validate_spec(spec: PodSpec, path: Path, host_sysctls: bool = False) -> list[FieldError]:
+    """`ValidatePodSpec`, in its order, for the fields minikubelet models or reads from extra.
+    `host_sysctls`: `AllowNamespacedSysctlsForHostNetAndHostIPC`."""
     errs: list[FieldError] = []
     if spec.terminationGracePeriodSeconds is None:
         errs.append(required(path.child("terminationGracePeriodSeconds")))
@@ -255,7 +256,9 @@ def _validate_spec(spec: PodSpec, path: Path) -> list[FieldError]:
     errs += _validate_dns(spec, path)
     errs += validate_labels(spec.nodeSelector, path.child("nodeSelector"))
     host_network = spec.hostNetwork is True
-    errs += validate_pod_security(spec.extra, host_network, path.child("securityContext"))
+    errs += validate_pod_security(
+        spec.extra, host_network, path.child("securityContext"), host_sysctls=host_sysctls
+    )
     errs += _validate_dns_config(spec, path.child("dnsConfig"))
     errs += _subdomain(spec.serviceAccountName, path.child("serviceAccountName"))
     errs += _subdomain(spec.nodeName, path.child("nodeName"))
@@ -290,10 +293,11 @@ def _validate_token_projections(spec: PodSpec, path: Path) -> list[FieldError]:
     return errs
 
 
-def validate_pod(pod: Pod, *, create: bool = True) -> list[FieldError]:
+def validate_pod(pod: Pod, *, create: bool = True, host_sysctls: bool = False) -> list[FieldError]:
     """All errors `ValidatePodCreate` reports for a defaulted Pod, in the API server's order
     (`create=False`: the spec and metadata checks an update repeats, which allow ephemeral
-    containers).
+    containers; `host_sysctls`: an update of a pod stored with a network or IPC sysctl beside
+    the host's namespace keeps it).
 
     Call it after name generation (a `generateName` pod must already carry its generated name,
     as upstream's BeforeCreate does), so a bad prefix fails both generateName and name.
@@ -301,7 +305,7 @@ def validate_pod(pod: Pod, *, create: bool = True) -> list[FieldError]:
     meta_path, spec_path = Path("metadata"), Path("spec")
     errs = validate_object_meta(pod.metadata, meta_path)
     errs += validate_pod_annotations(pod, meta_path.child("annotations"))
-    errs += _validate_spec(pod.spec, spec_path)
+    errs += _validate_spec(pod.spec, spec_path, host_sysctls)
     errs += _validate_token_projections(pod.spec, spec_path.child("volumes"))
     errs += validate_image_whitespace(pod.spec.containers, spec_path.child("containers"))
     errs += validate_image_whitespace(pod.spec.initContainers, spec_path.child("initContainers"))

@@ -23,7 +23,7 @@ from minikubelet.api.validation.field import (
 )
 from minikubelet.api.validation.names import inclusive_range_error
 
-__all__ = ["validate_container_security", "validate_pod_security"]
+__all__ = ["host_namespaced_sysctls", "validate_container_security", "validate_pod_security"]
 
 _MAX_ID = 2147483647
 _SECCOMP_TYPES = ("Localhost", "RuntimeDefault", "Unconfined")
@@ -77,7 +77,7 @@ def _apparmor(profile: Any, path: Path) -> list[FieldError]:
             errs.append(invalid(at, name, "must not be padded with whitespace"))
         elif not name:
             errs.append(required(at, detail))
-        if len(name) > _PROFILE_MAX:
+        if len(name.encode()) > _PROFILE_MAX:
             errs.append(too_long(at, name, _PROFILE_MAX))
         return errs
     if kind in ("RuntimeDefault", "Unconfined"):
@@ -90,7 +90,7 @@ def _apparmor(profile: Any, path: Path) -> list[FieldError]:
 
 
 def validate_pod_security(
-    spec_extra: dict[str, Any], host_network: bool, path: Path
+    spec_extra: dict[str, Any], host_network: bool, path: Path, *, host_sysctls: bool = False
 ) -> list[FieldError]:
     """`spec.securityContext` with the host namespaces the internal type folds into it (so
     upstream's path for shareProcessNamespace is `spec.securityContext.shareProcessNamespace`)."""
@@ -107,6 +107,8 @@ def validate_pod_security(
         errs.append(invalid(path.child("shareProcessNamespace"), True, detail))
     if context.get("sysctls"):
         host_ipc = spec_extra.get("hostIPC") is True
+        if host_sysctls:  # AllowNamespacedSysctlsForHostNetAndHostIPC
+            host_network = host_ipc = False
         errs += _sysctls(context["sysctls"], host_network, host_ipc, path.child("sysctls"))
     policy = context.get("fsGroupChangePolicy")
     if isinstance(policy, str) and policy not in _CHANGE_POLICIES:
@@ -114,6 +116,18 @@ def validate_pod_security(
     errs += _seccomp(context.get("seccompProfile"), path.child("seccompProfile"))
     errs += _apparmor(context.get("appArmorProfile"), path.child("appArmorProfile"))
     return errs
+
+
+def host_namespaced_sysctls(spec_extra: dict[str, Any], host_network: bool) -> bool:
+    """Whether a stored pod has a sysctl of a namespace it shares with the host (made before the
+    API server refused them): its updates may keep it (`GetValidationOptionsFromPodSpecAndMeta`)."""
+    context = spec_extra.get("securityContext") or {}
+    host_ipc = spec_extra.get("hostIPC") is True
+    for item in context.get("sysctls") or []:
+        namespace = sysctl_namespace(str((item or {}).get("name") or ""))
+        if (namespace == "net" and host_network) or (namespace == "ipc" and host_ipc):
+            return True
+    return False
 
 
 def _sysctls(sysctls: Any, host_network: bool, host_ipc: bool, path: Path) -> list[FieldError]:
@@ -127,7 +141,7 @@ def _sysctls(sysctls: Any, host_network: bool, host_ipc: bool, path: Path) -> li
         at = path.index(i).child("name")
         if not name:
             errs.append(required(at))
-        elif len(name) > _SYSCTL_MAX or not _SYSCTL_NAME.match(name):
+        elif len(name) > _SYSCTL_MAX or not _SYSCTL_NAME.fullmatch(name):
             detail = f"must have at most {_SYSCTL_MAX} characters and match regex {SYSCTL_PATTERN}"
             errs.append(invalid(at, name, detail))
         elif name in seen:
