@@ -119,6 +119,16 @@ class PodStrategy:
         pod = prepare_update(old, body)
         return to_dict(pod), unacted_fields(pod)
 
+    def check_status(self, old: dict[str, Any], body: dict[str, Any]) -> None:
+        """The pods/status subresource's update: the stored Pod with the sent status decodes
+        (types, unknown fields) and passes `validatePodConditions`."""
+        from minikubelet.api.update import validate_status_update
+
+        pod = decode_pod({**old, "status": body.get("status")})
+        errors = validate_status_update(pod)
+        if errors:
+            raise invalid_error("Pod", pod.metadata.name or "", errors)
+
     def delete_grace(self, obj: dict[str, Any], requested: int | None) -> int:
         """`CheckGracefulDelete`: the option, else the spec's; 0 off-node or when terminal."""
         spec = obj.get("spec") or {}

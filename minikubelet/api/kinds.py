@@ -286,7 +286,7 @@ POD = register(
             "exec": Subresource(("create", "get"), "PodExecOptions"),
             "log": Subresource(("get",)),
             "portforward": Subresource(("create", "get"), "PodPortForwardOptions"),
-            "status": Subresource(("get", "update")),
+            "status": Subresource(("get", "patch", "update")),
         },
         categories=("all",),
         fields=_META_FIELDS.union(

@@ -14,7 +14,6 @@ __all__ = ["unacted_fields"]
 _POD_FIELDS = (
     "affinity",
     "runtimeClassName",
-    "readinessGates",
     "resourceClaims",
 )
 _CONTAINER_FIELDS = ("resizePolicy", "volumeDevices")

@@ -17,6 +17,7 @@ from minikubelet.api.models import Pod
 from minikubelet.api.validation import FieldError, Path, invalid_error, validate_pod
 from minikubelet.api.validation.apparmor import validate_annotation_updates
 from minikubelet.api.validation.field import forbidden, invalid
+from minikubelet.api.validation.names import is_qualified_name
 from minikubelet.api.validation.pod import validate_pod_annotations
 from minikubelet.api.validation.security import host_namespaced_sysctls
 
@@ -112,3 +113,20 @@ def _spec_diff(old: Pod, new: Pod) -> str:
             lines.append(f"+  {key}: {json.dumps(after.get(key), sort_keys=True)},")
     lines.append("  }")
     return "\n".join(lines)
+
+
+_SYSTEM_CONDITIONS = ("PodScheduled", "Ready", "Initialized")
+
+
+def validate_status_update(new: Pod) -> list[FieldError]:
+    """`validatePodConditions`, the part of `ValidatePodStatusUpdate` a client's status write
+    can get wrong here (only the status is stored; the object's metadata and spec stay):
+    condition types are qualified names but the system ones (upstream's path is
+    `metadata.conditions[i].Type`)."""
+    errors: list[FieldError] = []
+    for i, condition in enumerate((new.status.conditions if new.status else None) or []):
+        if condition.type in _SYSTEM_CONDITIONS:
+            continue
+        at = Path("metadata").child("conditions").index(i).child("Type")
+        errors += [invalid(at, condition.type, m) for m in is_qualified_name(condition.type)]
+    return errors

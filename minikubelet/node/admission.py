@@ -4,7 +4,8 @@ AppArmor (`pkg/kubelet/lifecycle/handlers.go`, `pkg/security/apparmor/validate.g
 
 A refused pod is failed as `rejectPod` fails it: a Warning event with the handler's reason and
 message, and a status of only phase `Failed`, that reason, `Pod was rejected: <message>`, the
-QoS class and a start time (the status manager's). No sandbox, container or volume is made.
+QoS class and a start time (the status manager's). No sandbox, container or volume is made;
+what already runs (a pod admitted again after an agent restart) is stopped by the phase.
 The other handlers (eviction, resources, node affinity of a preset nodeName, node shutdown)
 cannot refuse a pod here: the node has no eviction thresholds, no allocatable to exhaust, and
 schedules its own pods.

@@ -56,6 +56,7 @@ from minikubelet.prober.manager import ProbeManager
 from minikubelet.prober.once import run_once
 from minikubelet.prober.runner import engine_runner
 from minikubelet.runtime.types import CALLER_RANK, ExecStream, Instance, InstanceState, Runtime
+from minikubelet.status.conditions import KUBELET_CONDITIONS
 from minikubelet.status.generate import (
     FAILED_SCHEDULING_MESSAGE,
     node_selector_matches,
@@ -235,8 +236,21 @@ class Node:
         return Observed(newest, sandboxes[1:], containers)
 
     def write_status(self, pod: Pod, status: PodStatus) -> None:
+        """The status manager's write (`mergePodStatus`): the conditions the kubelet does not
+        own are kept as the API holds them now (a readiness gate's, set by someone else since
+        the sync read the pod), first, then the kubelet's own."""
+        body = to_dict(status)
         try:
-            self.store.update_status("Pod", pod.namespace, pod.name, to_dict(status))
+            stored = self.store.get("Pod", pod.namespace, pod.name).get("status") or {}
+            theirs = [
+                c for c in stored.get("conditions") or [] if c.get("type") not in KUBELET_CONDITIONS
+            ]
+            if theirs:
+                ours = [
+                    c for c in body.get("conditions") or [] if c.get("type") in KUBELET_CONDITIONS
+                ]
+                body["conditions"] = [*theirs, *ours]
+            self.store.update_status("Pod", pod.namespace, pod.name, body)
         except NotFound:
             pass
 
@@ -368,8 +382,11 @@ class Node:
         if event_type == "DELETED":
             self._pod_fingerprints.pop(uid, None)
             return True
+        # metadata, spec, and the conditions the kubelet does not own: a readiness gate's
+        # condition set by a client syncs the pod at once (`NeedToReconcilePodReadiness`)
+        theirs = _not_kubelets((obj.get("status") or {}).get("conditions"))
         current = json.dumps(
-            [{k: v for k, v in meta.items() if k != "resourceVersion"}, obj.get("spec")],
+            [{k: v for k, v in meta.items() if k != "resourceVersion"}, obj.get("spec"), theirs],
             sort_keys=True,
         )
         if self._pod_fingerprints.get(uid) == current:
@@ -444,3 +461,12 @@ class Node:
             await self.executor.remove_container(instance.id)
         for instance in [i for i in orphans if i.sandbox]:
             await self.runtime.remove_sandbox(instance.id)
+
+
+def _not_kubelets(conditions: Any, *, invert: bool = False) -> list[dict[str, Any]]:
+    """The pod conditions (JSON) the kubelet does not own; `invert`: those it owns."""
+    return [
+        c
+        for c in conditions or []
+        if isinstance(c, dict) and (c.get("type") in KUBELET_CONDITIONS) == invert
+    ]

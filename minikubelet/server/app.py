@@ -68,6 +68,7 @@ def _streaming(name: str) -> KindHandler:
 SUBRESOURCES: dict[tuple[str, str], KindHandler] = {
     ("status", "GET"): objects.get_object,
     ("status", "PUT"): objects.replace_status,
+    ("status", "PATCH"): objects.patch_status,
     ("log", "GET"): pods.pod_log,
     ("ephemeralcontainers", "GET"): objects.get_object,
     ("ephemeralcontainers", "PUT"): pods.pod_ephemeral_put,

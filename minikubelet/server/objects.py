@@ -142,12 +142,39 @@ async def patch_object(request: Request, deps: ApiDeps, kind: Kind) -> Response:
 
 
 async def replace_status(request: Request, deps: ApiDeps, kind: Kind) -> Response:
-    p = request.path_params
+    """PUT on the status subresource: only the sent object's status is kept (the status
+    strategies' PrepareForUpdate keeps the rest of the stored object)."""
     body = await read_body(request)
+    return _store_status(request, deps, kind, deps.store.get(*_key(request, kind)), body)
+
+
+async def patch_status(request: Request, deps: ApiDeps, kind: Kind) -> Response:
+    """PATCH on the status subresource (`kubectl patch --subresource=status`): the patch over
+    the stored object, then the PUT's rules."""
+    patch = await read_patch(request)
+    old = deps.store.get(*_key(request, kind))
+    content_type = request.headers.get("content-type", "")
+    merged = apply_patch(content_type, with_kind(old, kind.kind), patch, kind.kind)
+    return _store_status(request, deps, kind, old, merged)
+
+
+def _key(request: Request, kind: Kind) -> tuple[str, str, str]:
+    p = request.path_params
+    return kind.kind, p.get("namespace", ""), p["name"]
+
+
+def _store_status(
+    request: Request, deps: ApiDeps, kind: Kind, old: dict[str, Any], body: dict[str, Any]
+) -> Response:
     status = body.get("status")
     if not isinstance(status, dict):
         raise BadRequest("status must be an object")
-    updated = deps.store.update_status(kind.kind, p.get("namespace", ""), p["name"], status)
+    check_status = getattr(_strategy(kind, deps), "check_status", None)
+    if check_status is not None:
+        check_status(old, body)  # raises the API server's error
+    if _dry_run(request):
+        return json_response(with_kind({**old, "status": status}, kind.kind))
+    updated = deps.store.update_status(*_key(request, kind), status)
     return json_response(with_kind(updated, kind.kind))
 
 

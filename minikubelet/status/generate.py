@@ -62,8 +62,11 @@ def _conditions(
     phase: str,
     now: datetime,
 ) -> list[PodCondition]:
-    """Kept (not kubelet-owned) conditions first, then the five in the 1.32 order."""
-    previous = old.conditions or []
+    """Kept (not kubelet-owned) conditions first, then the five in the 1.32 order. The kept
+    ones are the API's (`generateAPIPodStatus` preserves `pod.Status.Conditions` not owned by
+    the kubelet): a readiness gate's condition set with `kubectl patch --subresource=status`
+    counts at once."""
+    previous = (pod.status.conditions if pod.status is not None else old.conditions) or []
     kept = [c for c in previous if c.type not in KUBELET_CONDITIONS]
     ready_to_start = "True" if ready_to_start_containers(pod, sandbox) else "False"
     made = [

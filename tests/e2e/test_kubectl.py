@@ -242,6 +242,39 @@ def test_apply_configures_an_existing_pod_with_a_strategic_merge_patch(
     node.kubectl("delete", "pod", "conf", "--wait=false")
 
 
+def test_a_readiness_gate_set_with_a_status_patch_and_the_api_servers_warnings(
+    node: Node, tmp_path: Path
+) -> None:
+    gate = "example.com/feature-1"
+    manifest = pod("gated", sh("c", "exec sleep 300"), readinessGates=[{"conditionType": gate}])
+    manifest["spec"]["containers"][0]["env"] = [
+        {"name": "MODE", "value": "a"},
+        {"name": "MODE", "value": "b"},
+    ]
+    created = node.kubectl("apply", "-f", _manifest(tmp_path, "gated", manifest))
+    assert created.stderr == (
+        'Warning: spec.containers[0].env[1]: hides previous definition of "MODE", which may be '
+        "dropped when using apply\n"
+    )
+    node.agent.wait_for(
+        lambda: _condition(node, "gated", "ContainersReady") == "True", 60, "containers ready"
+    )
+    row = node.kubectl("get", "pod", "gated", "-o", "wide").stdout.splitlines()[1].split()
+    assert row[1] == "1/1" and row[-1] == "0/1"  # READY, READINESS GATES
+    assert _condition(node, "gated", "Ready") == "False"
+    patch = json.dumps({"status": {"conditions": [{"type": gate, "status": "True"}]}})
+    node.kubectl("patch", "pod", "gated", "--subresource=status", "-p", patch)
+    node.agent.wait_for(lambda: _condition(node, "gated", "Ready") == "True", 10, "Ready")
+    row = node.kubectl("get", "pod", "gated", "-o", "wide").stdout.splitlines()[1].split()
+    assert row[-1] == "1/1"
+    node.kubectl("delete", "pod", "gated", "--wait=false")
+
+
+def _condition(node: Node, name: str, kind: str) -> str | None:
+    found = (node.agent.pod(name).get("status") or {}).get("conditions") or []
+    return next((c["status"] for c in found if c["type"] == kind), None)
+
+
 @pytest.mark.parametrize("version", ["1.27", "1.33"])
 def test_oldest_and_newest_clients(node: Node, tmp_path: Path, version: str) -> None:
     """1.29+ validate through OpenAPI v3; 1.27 and 1.28 read only the protobuf OpenAPI v2,

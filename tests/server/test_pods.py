@@ -232,3 +232,39 @@ def test_a_body_nested_deeper_than_the_decoder_goes_is_a_bad_request(
     assert response.json()["message"] == (
         "the body of the request was in an unknown format: exceeded max depth"
     )
+
+
+def test_status_patch_sets_a_readiness_gates_condition(api: TestClient) -> None:
+    """`kubectl patch pod web --subresource=status`: only the status changes."""
+    api.post(PODS, json=manifest(readinessGates=[{"conditionType": "example.com/ready"}]))
+    gate = {"type": "example.com/ready", "status": "True"}
+    merge = {"Content-Type": "application/merge-patch+json"}
+    response = api.patch(
+        f"{PODS}/web/status",
+        json={"spec": {"restartPolicy": "Never"}, "status": {"conditions": [gate]}},
+        headers=merge,
+    )
+    assert response.status_code == 200
+    stored = api.get(f"{PODS}/web").json()
+    assert stored["status"]["conditions"] == [gate]
+    assert stored["spec"]["restartPolicy"] == "Always"  # the status strategy keeps the spec
+    strategic = {"Content-Type": "application/strategic-merge-patch+json"}
+    other = {"type": "example.com/other", "status": "False"}
+    api.patch(f"{PODS}/web/status", json={"status": {"conditions": [other]}}, headers=strategic)
+    types = [c["type"] for c in api.get(f"{PODS}/web").json()["status"]["conditions"]]
+    assert sorted(types) == ["example.com/other", "example.com/ready"]  # merged by type
+
+
+def test_status_patch_refuses_a_condition_type_that_is_no_qualified_name(
+    api: TestClient,
+) -> None:
+    api.post(PODS, json=manifest())
+    response = api.patch(
+        f"{PODS}/web/status",
+        json={"status": {"conditions": [{"type": "not ok!", "status": "True"}]}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 422
+    (cause,) = response.json()["details"]["causes"]
+    assert cause["field"] == "metadata.conditions[0].Type"
+    assert cause["message"].startswith('Invalid value: "not ok!": name part must consist of')
