@@ -77,7 +77,7 @@ def _decode(hint: Any, value: Any) -> Any:
     if hint is Quantity:
         return Quantity.parse(value)
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return from_dict(hint, value)
+        return from_dict(hint, value if value is not None else {})  # null: Go's zero value
     return value
 
 

@@ -66,6 +66,8 @@ from minikubelet.store import Store
 
 __all__ = ["Node", "NodeConfig", "node_name_default"]
 
+_OWN_WRITES = 8  # a pod's status writes remembered, more than its events can lag behind
+
 log = logging.getLogger("minikubelet.node")
 HOUSEKEEPING = 2.0
 
@@ -132,6 +134,8 @@ class Node:
         self.engine_up = True
         # pod uid → its metadata and spec (JSON) at its last event
         self._pod_fingerprints: dict[str, str] = {}
+        # pod uid → the fingerprints of the statuses this node wrote last (`write_status`)
+        self._own_writes: dict[str, list[str]] = {}
         self._tg: TaskGroup | None = None
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -237,22 +241,26 @@ class Node:
 
     def write_status(self, pod: Pod, status: PodStatus) -> None:
         """The status manager's write (`mergePodStatus`): the conditions the kubelet does not
-        own are kept as the API holds them now (a readiness gate's, set by someone else since
-        the sync read the pod), first, then the kubelet's own."""
+        own are those the API holds now (a readiness gate's, set or removed by someone else
+        since the sync read the pod), first, then the kubelet's own. The pod's fingerprint
+        takes this write, so only someone else's change of the status wakes its worker."""
         body = to_dict(status)
         try:
             stored = self.store.get("Pod", pod.namespace, pod.name).get("status") or {}
-            theirs = [
-                c for c in stored.get("conditions") or [] if c.get("type") not in KUBELET_CONDITIONS
+            conditions = [
+                *_conditions(stored.get("conditions"), kubelet=False),
+                *_conditions(body.get("conditions"), kubelet=True),
             ]
-            if theirs:
-                ours = [
-                    c for c in body.get("conditions") or [] if c.get("type") in KUBELET_CONDITIONS
-                ]
-                body["conditions"] = [*theirs, *ours]
-            self.store.update_status("Pod", pod.namespace, pod.name, body)
+            body.pop("conditions", None)
+            if conditions:
+                body["conditions"] = conditions
+            written = self.store.update_status("Pod", pod.namespace, pod.name, body)
         except NotFound:
-            pass
+            return
+        uid = str((written.get("metadata") or {}).get("uid") or "")
+        own = self._own_writes.setdefault(uid, [])
+        own.append(_fingerprint(written))
+        del own[:-_OWN_WRITES]
 
     def remove_pod(self, pod: Pod) -> None:
         """The last step of a graceful delete: the API object goes, with a uid precondition."""
@@ -359,6 +367,7 @@ class Node:
             self.workers.pop(worker.uid, None)
             self.statuses.forget(worker.uid)
             self._pod_fingerprints.pop(worker.uid, None)
+            self._own_writes.pop(worker.uid, None)
 
     async def _follow_pods(self) -> None:
         since: str | None = None
@@ -381,18 +390,14 @@ class Node:
         uid = str(meta.get("uid") or "")
         if event_type == "DELETED":
             self._pod_fingerprints.pop(uid, None)
+            self._own_writes.pop(uid, None)
             return True
-        # metadata, spec, and the conditions the kubelet does not own: a readiness gate's
-        # condition set by a client syncs the pod at once (`NeedToReconcilePodReadiness`)
-        theirs = _not_kubelets((obj.get("status") or {}).get("conditions"))
-        current = json.dumps(
-            [{k: v for k, v in meta.items() if k != "resourceVersion"}, obj.get("spec"), theirs],
-            sort_keys=True,
-        )
+        current = _fingerprint(obj)
         if self._pod_fingerprints.get(uid) == current:
             return False
         self._pod_fingerprints[uid] = current
-        return True
+        # a status this node wrote is no news, even when its event comes after a later write
+        return current not in self._own_writes.get(uid, ())
 
     async def _follow_runtime(self) -> None:
         """Engine events wake the pods they concern; a lost stream is reopened, at most every
@@ -463,10 +468,19 @@ class Node:
             await self.runtime.remove_sandbox(instance.id)
 
 
-def _not_kubelets(conditions: Any, *, invert: bool = False) -> list[dict[str, Any]]:
-    """The pod conditions (JSON) the kubelet does not own; `invert`: those it owns."""
+def _conditions(conditions: Any, *, kubelet: bool) -> list[dict[str, Any]]:
+    """The pod conditions (JSON) the kubelet owns, or those it does not."""
     return [
         c
         for c in conditions or []
-        if isinstance(c, dict) and (c.get("type") in KUBELET_CONDITIONS) == invert
+        if isinstance(c, dict) and (c.get("type") in KUBELET_CONDITIONS) == kubelet
     ]
+
+
+def _fingerprint(obj: dict[str, Any]) -> str:
+    """What wakes a pod's worker when it changes: metadata (not the resourceVersion), spec
+    and the status's conditions; a client's condition (a readiness gate's) syncs the pod at
+    once (`NeedToReconcilePodReadiness`), and so does a client that overwrote the kubelet's."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
+    conditions = (obj.get("status") or {}).get("conditions")
+    return json.dumps([meta, obj.get("spec"), conditions], sort_keys=True)

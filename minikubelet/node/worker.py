@@ -350,7 +350,11 @@ class PodWorker:
             startup_passed=node.probes.startup_passed(self.uid),
             waiting=self.reasons,
         )
-        if previous is None or to_dict(status) != to_dict(previous):
+        written = to_dict(status)
+        # also when the API holds another status than this node's last (a client overwrote
+        # it): the status manager's reconcile writes it again (`needsReconcile`)
+        stored = to_dict(pod.status or PodStatus())
+        if previous is None or written != to_dict(previous) or written != stored:
             node.write_status(pod, status)
         node.statuses.set(self.uid, status)
 

@@ -174,7 +174,9 @@ def _store_status(
         check_status(old, body)  # raises the API server's error
     if _dry_run(request):
         return json_response(with_kind({**old, "status": status}, kind.kind))
-    updated = deps.store.update_status(*_key(request, kind), status)
+    sent = body.get("metadata") or {}
+    expected = sent.get("resourceVersion") if isinstance(sent, dict) else None
+    updated = deps.store.update_status(*_key(request, kind), status, expected_rv=expected or None)
     return json_response(with_kind(updated, kind.kind))
 
 

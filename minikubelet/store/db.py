@@ -245,15 +245,24 @@ class Store:
             return txn.put(kind, body, before)
 
     def update_status(
-        self, kind: str, namespace: str, name: str, status: Mapping[str, Any]
+        self,
+        kind: str,
+        namespace: str,
+        name: str,
+        status: Mapping[str, Any],
+        *,
+        expected_rv: str | None = None,
     ) -> JSON:
-        """Replace only `.status` (the status subresource); no write when it is unchanged."""
+        """Replace only `.status` (the status subresource); no write when it is unchanged.
+        `expected_rv`: the resourceVersion the writer read, a precondition (Conflict)."""
         namespace = namespace_of(kind, namespace)
         with self._write() as txn:
             before = txn.row(kind, namespace, name)
             if before is None:
                 raise not_found(kind, name)
             body = before.body()
+            if expected_rv is not None and expected_rv != str(before.rv):
+                raise stale_conflict(kind, name)
             if body.get("status") == status:
                 return body
             body["status"] = copy.deepcopy(dict(status))

@@ -268,3 +268,21 @@ def test_status_patch_refuses_a_condition_type_that_is_no_qualified_name(
     (cause,) = response.json()["details"]["causes"]
     assert cause["field"] == "metadata.conditions[0].Type"
     assert cause["message"].startswith('Invalid value: "not ok!": name part must consist of')
+
+
+def test_a_stale_status_write_conflicts_and_a_null_condition_is_invalid(api: TestClient) -> None:
+    created = api.post(PODS, json=manifest()).json()
+    stale = {**created, "status": {"phase": "Running"}}
+    assert api.put(f"{PODS}/web/status", json=stale).status_code == 200  # its version: fine
+    again = api.put(f"{PODS}/web/status", json=stale)  # the same version, now old
+    assert again.status_code == 409
+    assert again.json()["message"].startswith(
+        'Operation cannot be fulfilled on pods "web": the object has been modified'
+    )
+    response = api.patch(
+        f"{PODS}/web/status",
+        json={"status": {"conditions": [None]}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 422  # Go's zero value: an empty type
+    assert response.json()["details"]["causes"][0]["field"] == "metadata.conditions[0].Type"
