@@ -202,6 +202,11 @@ def _pods() -> dict[str, JSON]:
         "no-image": pod("no-image", {"name": "app", "image": "minikubelet/absent:0"}),
         "config-error": pod("config-error", sh("app", sleeper, env=[missing])),
         "multi": multi,
+        "gated": pod(
+            "gated",
+            sh("app", sleeper),
+            readinessGates=[{"conditionType": "example.com/feature-1"}],
+        ),
         "sysctl-forbidden": pod(
             "sysctl-forbidden",
             sh("app", sleeper),
@@ -250,6 +255,7 @@ _SETTLED: dict[str, Callable[[JSON], object]] = {
         all(s.get("ready") for s in p["status"].get("containerStatuses") or [])
         and len(p["status"].get("containerStatuses") or []) == 2
     ),
+    "gated": lambda p: _conditions(p).get("ContainersReady") == "True",
     "sysctl-forbidden": lambda p: p["status"].get("reason") == "SysctlForbidden",
     "terminating": _running("app"),
 }
