@@ -37,6 +37,7 @@ __all__ = [
     "Conflict",
     "ContainerNotFound",
     "ContainerStartError",
+    "Forbidden",
     "ImagePullError",
     "InternalError",
     "RuntimeFailure",
@@ -136,6 +137,13 @@ class AlreadyExists(StatusError):
 
     reason = "AlreadyExists"
     code = 409
+
+
+class Forbidden(StatusError):
+    """403: an admission plugin refused the request (`admission.NewForbidden`)."""
+
+    reason = "Forbidden"
+    code = 403
 
 
 class Conflict(StatusError):

@@ -17,13 +17,14 @@ from typing import Any
 from minikubelet.api.apparmor import apply_version_skew
 from minikubelet.api.codec import from_dict
 from minikubelet.api.defaults import default_pod
+from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.api.qos import pod_qos_class
 from minikubelet.api.raw import MAX_OBJECT_BYTES
 from minikubelet.api.schema import check_pod
 from minikubelet.api.validation import invalid_error, validate_pod
 from minikubelet.api.warnings import create_warnings
-from minikubelet.errors import BadRequest, RequestEntityTooLarge, StatusError
+from minikubelet.errors import BadRequest, Forbidden, RequestEntityTooLarge, StatusError
 
 __all__ = [
     "POD_STRATEGY",
@@ -62,9 +63,12 @@ def create_with_warnings(
     namespace: str,
     now: datetime,
     new_uid: Callable[[], str] = lambda: str(uuid.uuid4()),
+    *,
+    admission: bool = False,
 ) -> tuple[Pod, list[str]]:
     """`prepare_create`, and the warnings the API server sends with the created Pod: those of
-    PrepareForCreate (AppArmor's annotations), then WarningsOnCreate."""
+    PrepareForCreate (AppArmor's annotations), then WarningsOnCreate. `admission`: run the
+    admission plugins too (a request to the server; kubectl's client-side dry run runs none)."""
     pod = decode_pod(body)
     meta = pod.metadata
     if not meta.namespace:
@@ -73,6 +77,8 @@ def create_with_warnings(
         raise BadRequest(
             "the namespace of the provided object does not match the namespace sent on the request"
         )
+    if admission:  # mutating admission, before BeforeCreate's checks and name generation
+        admit_pod(pod)
     if meta.resourceVersion:
         raise StatusError("resourceVersion should not be set on objects to be created")
     meta.uid = new_uid()
@@ -89,6 +95,21 @@ def create_with_warnings(
     return pod, warnings + create_warnings(pod)
 
 
+def admit_pod(pod: Pod) -> None:
+    """The API server's admission plugins that can refuse a Pod here, after defaulting and
+    before validation: `RuntimeClass` (this node has no RuntimeClass objects, so a pod naming
+    one is refused as a cluster without it refuses it)."""
+    name = str(pod.spec.extra.get("runtimeClassName") or "")
+    if name:
+        meta = pod.metadata
+        target = meta.name or meta.generateName or "Unknown"  # extractResourceName
+        reason = f"pod rejected: RuntimeClass {go_quote(name)} not found"
+        raise Forbidden(
+            f"pods {go_quote(target)} is forbidden: {reason}",
+            details={"name": target, "kind": "pods"},
+        )
+
+
 def generate_name(prefix: str) -> str:
     """`generateName[:58]` plus five characters from the API server's alphabet."""
     return prefix[:58] + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
@@ -103,10 +124,21 @@ class PodStrategy:
     def create(
         self, body: dict[str, Any], namespace: str, now: datetime
     ) -> tuple[dict[str, Any], list[str]]:
+        return self._create(body, namespace, now, admission=True)
+
+    def create_local(
+        self, body: dict[str, Any], namespace: str, now: datetime
+    ) -> tuple[dict[str, Any], list[str]]:
+        """`create` without the admission plugins: a client-side dry run reaches no server."""
+        return self._create(body, namespace, now, admission=False)
+
+    def _create(
+        self, body: dict[str, Any], namespace: str, now: datetime, *, admission: bool
+    ) -> tuple[dict[str, Any], list[str]]:
         from minikubelet.api.codec import to_dict
         from minikubelet.api.unacted import unacted_fields
 
-        pod, warnings = create_with_warnings(body, namespace, now)
+        pod, warnings = create_with_warnings(body, namespace, now, admission=admission)
         return to_dict(pod), warnings + unacted_fields(pod)
 
     def update(

@@ -13,7 +13,6 @@ __all__ = ["unacted_fields"]
 
 _POD_FIELDS = (
     "affinity",
-    "runtimeClassName",
     "resourceClaims",
 )
 _CONTAINER_FIELDS = ("resizePolicy", "volumeDevices")

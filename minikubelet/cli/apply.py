@@ -160,7 +160,8 @@ def _local(kind: Kind, body: dict[str, Any], namespace: str) -> tuple[dict[str, 
     strategy = kind.load("strategy")
     from minikubelet.clock import RealClock  # only the client-side dry run defaults locally
 
-    stored, _ = strategy.create(json.loads(json.dumps(body)), namespace, RealClock().utcnow())
+    create = getattr(strategy, "create_local", strategy.create)  # no admission plugins
+    stored, _ = create(json.loads(json.dumps(body)), namespace, RealClock().utcnow())
     return body, f"{kind.qualified}/{stored['metadata']['name']} created (dry run)"
 
 

@@ -286,3 +286,24 @@ def test_a_stale_status_write_conflicts_and_a_null_condition_is_invalid(api: Tes
     )
     assert response.status_code == 422  # Go's zero value: an empty type
     assert response.json()["details"]["causes"][0]["field"] == "metadata.conditions[0].Type"
+
+
+def test_a_runtime_class_the_node_does_not_have_is_refused_at_admission(
+    api: TestClient,
+) -> None:
+    """The RuntimeClass admission plugin: this node has none, as a cluster without it."""
+    response = api.post(PODS, json=manifest(runtimeClassName="gvisor"))
+    assert response.status_code == 403
+    body = response.json()
+    assert (body["reason"], body["message"]) == (
+        "Forbidden",
+        'pods "web" is forbidden: pod rejected: RuntimeClass "gvisor" not found',
+    )
+    assert body["details"] == {"name": "web", "kind": "pods"}
+    generated = manifest(runtimeClassName="kata")
+    generated["metadata"] = {"generateName": "web-"}
+    response = api.post(PODS, json=generated)  # admission runs before the name is generated
+    assert response.json()["message"].startswith('pods "web-" is forbidden')
+    # admission runs after decoding: a body that does not decode is still a 400
+    broken = manifest(runtimeClassName="gvisor", restartPolicy=3)
+    assert api.post(PODS, json=broken).status_code == 400
