@@ -109,7 +109,6 @@ def apply_version_skew(pod: Pod) -> list[str]:
         return warnings
     pod_profile = profile_of(pod.spec.extra.get("securityContext"))
     annotations = dict(pod.metadata.annotations or {})
-    ephemeral = pod.spec.extra.get("ephemeralContainers") or []
     for container in all_containers(pod):
         key = ANNOTATION + container.name
         context = container.extra.get("securityContext")
@@ -125,10 +124,8 @@ def apply_version_skew(pod: Pod) -> list[str]:
         if field is not None and not _same(field, pod_profile):
             context = dict(context) if isinstance(context, dict) else {}
             context["appArmorProfile"] = field
+            # (an ephemeral container's copy goes nowhere: a create carrying one is refused)
             container.extra["securityContext"] = context
-            for raw in ephemeral:  # ephemeral containers live as JSON in the spec's extra
-                if isinstance(raw, dict) and raw.get("name") == container.name:
-                    raw["securityContext"] = context
         if field is None or not _same(field, pod_profile):
             warnings.append(f"metadata.annotations[{key}]: {_DEPRECATED}")
     if annotations:

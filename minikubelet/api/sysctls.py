@@ -23,6 +23,7 @@ __all__ = [
     "Namespace",
     "SysctlAllowlist",
     "normalize",
+    "in_host_namespace",
     "safe_sysctls",
     "sysctl_namespace",
     "unsafe_sysctl_patterns",
@@ -54,6 +55,12 @@ def sysctl_namespace(name: str) -> Namespace:
     if name in _EXACT:
         return _EXACT[name]
     return next((ns for prefix, ns in _PREFIXES if name.startswith(prefix)), "")
+
+
+def in_host_namespace(namespace: Namespace, host_network: bool, host_ipc: bool) -> bool:
+    """Whether a sysctl of `namespace` would be set in a namespace the pod shares with the
+    node (`ValidateHostSysctl`, and the allowlist's own check): the node's own value."""
+    return (namespace == "net" and host_network) or (namespace == "ipc" and host_ipc)
 
 
 # `safe_sysctls.go` of 1.32: namespaced and isolated, so every pod may set them; the kernel
@@ -133,7 +140,7 @@ class SysctlAllowlist:
             namespace = next((ns for p, ns in self.prefixes.items() if name.startswith(p)), None)
         if namespace is None:
             return f"{go_quote(name)} not allowlisted"
-        if (namespace == "ipc" and host_ipc) or (namespace == "net" and host_network):
+        if in_host_namespace(namespace, host_network, host_ipc):
             return f"{go_quote(name)} not allowed with host {namespace} enabled"
         return None
 

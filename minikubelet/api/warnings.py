@@ -90,7 +90,8 @@ def pod_warnings(pod: Pod) -> list[str]:
     for key in spec.nodeSelector or {}:
         if key in _NODE_LABELS:
             found.append(f"{spec_path.child('nodeSelector').key(key)}: {_NODE_LABELS[key]}")
-    found += _node_affinity(extra.get("affinity") or {}, spec_path.child("affinity"))
+    affinity = extra.get("affinity") or {}
+    found += _node_affinity(affinity, spec_path.child("affinity"))
     for i, constraint in enumerate(_objects(extra.get("topologySpreadConstraints"))):
         at = spec_path.child("topologySpreadConstraints").index(i)
         key = constraint.get("topologyKey") or ""
@@ -124,7 +125,6 @@ def pod_warnings(pod: Pod) -> list[str]:
             f"{spec_path.child('terminationGracePeriodSeconds')}: must be >= 0; negative values "
             "are invalid and will be treated as 1"
         )
-    affinity = extra.get("affinity") or {}
     for kind in ("podAffinity", "podAntiAffinity"):
         found += _pod_affinity(affinity.get(kind) or {}, spec_path.child("affinity").child(kind))
     return found
@@ -137,7 +137,7 @@ def _node_affinity(affinity: dict[str, Any], path: Path) -> list[str]:
     required = node.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
     terms = path.child("requiredDuringSchedulingIgnoredDuringExecution").child("nodeSelectorTerms")
     for i, term in enumerate(_objects(required.get("nodeSelectorTerms"))):
-        found += _selector_term(term or {}, terms.index(i))
+        found += _selector_term(term, terms.index(i))
     preferred = path.child("preferredDuringSchedulingIgnoredDuringExecution")
     for i, item in enumerate(_objects(node.get("preferredDuringSchedulingIgnoredDuringExecution"))):
         found += _selector_term(
@@ -178,22 +178,13 @@ def _volumes(spec: PodSpec, path: Path) -> list[str]:
             for kind, name in (("configMap", "configMap"), ("secret", "secrets")):
                 for j, key in enumerate(_objects((item.get(kind) or {}).get("items"))):
                     if key.get("path") in tokens:
-                        at = sources.child(name).index(j)
-                        found.append(
-                            f'{at}: has duplicated path with ServiceAccountToken "{key["path"]}"'
-                        )
+                        found.append(_token_clash(sources.child(name).index(j), key["path"]))
             for j, key in enumerate(_objects((item.get("downwardAPI") or {}).get("items"))):
                 if key.get("path") in tokens:
-                    at = sources.child("downwardAPI").index(j)
-                    found.append(
-                        f'{at}: has duplicated path with ServiceAccountToken "{key["path"]}"'
-                    )
+                    found.append(_token_clash(sources.child("downwardAPI").index(j), key["path"]))
             bundle = item.get("clusterTrustBundle") or {}
             if bundle and bundle.get("path") in tokens:
-                at = sources.child("ClusterTrustBundle")
-                found.append(
-                    f'{at}: has duplicated path with ServiceAccountToken "{bundle["path"]}"'
-                )
+                found.append(_token_clash(sources.child("ClusterTrustBundle"), bundle["path"]))
     return found
 
 

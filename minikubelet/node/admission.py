@@ -73,7 +73,7 @@ class Admission:
         host_network = pod.spec.hostNetwork is True
         host_ipc = pod.spec.extra.get("hostIPC") is True
         for item in context.get("sysctls") or []:
-            name = str((item or {}).get("name") or "") if isinstance(item, dict | None) else ""
+            name = str(item.get("name") or "") if isinstance(item, dict) else ""
             refusal = self.sysctls.refusal(name, host_network, host_ipc)
             if refusal is not None:
                 return Rejection(SYSCTL_REASON, f"forbidden sysctl: {refusal}")

@@ -132,7 +132,7 @@ class Node:
         self.workers: dict[str, PodWorker] = {}
         self._taken = 0  # pods taken so far: the rank of the next pod worker's engine calls
         self.engine_up = True
-        # pod uid → its metadata and spec (JSON) at its last event
+        # pod uid → its fingerprint (`_fingerprint`: metadata, spec, conditions) at its last event
         self._pod_fingerprints: dict[str, str] = {}
         # pod uid → the fingerprints of the statuses this node wrote last (`write_status`)
         self._own_writes: dict[str, list[str]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from minikubelet.api.sysctls import sysctl_namespace
+from minikubelet.api.sysctls import in_host_namespace, sysctl_namespace
 from minikubelet.api.validation.field import (
     Bare,
     FieldError,
@@ -124,8 +124,8 @@ def host_namespaced_sysctls(spec_extra: dict[str, Any], host_network: bool) -> b
     context = spec_extra.get("securityContext") or {}
     host_ipc = spec_extra.get("hostIPC") is True
     for item in context.get("sysctls") or []:
-        namespace = sysctl_namespace(str((item or {}).get("name") or ""))
-        if (namespace == "net" and host_network) or (namespace == "ipc" and host_ipc):
+        name = str((item or {}).get("name") or "")
+        if in_host_namespace(sysctl_namespace(name), host_network, host_ipc):
             return True
     return False
 
@@ -147,10 +147,9 @@ def _sysctls(sysctls: Any, host_network: bool, host_ipc: bool, path: Path) -> li
         elif name in seen:
             errs.append(duplicate(at, name))
         namespace = sysctl_namespace(name)
-        if namespace == "net" and host_network:
-            errs.append(invalid(at, name, "may not be specified when 'hostNetwork' is true"))
-        elif namespace == "ipc" and host_ipc:
-            errs.append(invalid(at, name, "may not be specified when 'hostIPC' is true"))
+        if in_host_namespace(namespace, host_network, host_ipc):
+            shared = "hostNetwork" if namespace == "net" else "hostIPC"
+            errs.append(invalid(at, name, f"may not be specified when '{shared}' is true"))
         seen.add(name)
     return errs
 
