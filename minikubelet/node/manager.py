@@ -45,11 +45,16 @@ from minikubelet.node.containers import PodContext
 from minikubelet.node.events import WARNING, EventRecorder
 from minikubelet.node.executor import Executor, Observed, listed_fingerprint
 from minikubelet.node.logs import last_lines, open_logs
-from minikubelet.node.node_status import register_node, set_node_ready
+from minikubelet.node.node_status import (
+    machine_capacity,
+    node_allocatable,
+    register_node,
+    set_node_ready,
+)
 from minikubelet.node.sandbox_pool import SandboxPool, spares_of
 from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.termination_message import TerminationMessages
-from minikubelet.node.volumes import ConfigVolumes, StoreObjects
+from minikubelet.node.volumes import ConfigVolumes, StoreObjects, allocatable_quantities
 from minikubelet.node.worker import PodWorker
 from minikubelet.prober.history import HistoryWriter
 from minikubelet.prober.manager import ProbeManager
@@ -113,7 +118,14 @@ class Node:
         )
         self.statuses = StatusCache()
         self.recorder = EventRecorder(store, config.name)
-        self.volumes = ConfigVolumes(StoreObjects(store), self.recorder, clock, config.pods_dir)
+        self.capacity = machine_capacity(config.pods_dir)
+        self.volumes = ConfigVolumes(
+            StoreObjects(store),
+            self.recorder,
+            clock,
+            config.pods_dir,
+            allocatable_quantities(node_allocatable(self.capacity)),
+        )
         self.history = HistoryWriter(store.probes.write, clock)  # writes off the loop
         self.probes = ProbeManager(
             clock,
@@ -143,7 +155,9 @@ class Node:
         answers (the API keeps serving meanwhile)."""
         version = await self._connect()
         self.engine_up = version is not None
-        register_node(self.store, self.name, self.host_ip, version, self.clock.utcnow())
+        register_node(
+            self.store, self.name, self.host_ip, version, self.clock.utcnow(), self.capacity
+        )
         async with anyio.create_task_group() as tg:
             self._tg = tg
             watches = (

@@ -1,8 +1,10 @@
-"""The Node object (`kubelet_node_status.go`): registration, labels, addresses, node info, and
-the Ready condition, which follows the container engine (`container runtime is down`)."""
+"""The Node object (`kubelet_node_status.go`): registration, labels, addresses, node info,
+capacity and allocatable, and the conditions: the three pressures (none here: the node evicts
+nothing) and Ready, which follows the container engine (`container runtime is down`)."""
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import uuid
@@ -12,13 +14,89 @@ from typing import Any
 
 from minikubelet import KUBERNETES_VERSION
 from minikubelet.api.codec import format_time
+from minikubelet.api.quantity import Quantity
+from minikubelet.api.raw import JSON
 from minikubelet.errors import NotFound
 from minikubelet.store import Store
 
-__all__ = ["register_node", "set_node_ready"]
+__all__ = ["machine_capacity", "node_allocatable", "register_node", "set_node_ready"]
 
 READY = ("True", "KubeletReady", "kubelet is posting ready status")
 NOT_READY = ("False", "KubeletNotReady", "container runtime is down")
+# setters.go MemoryPressureCondition, DiskPressureCondition, PIDPressureCondition: False, as
+# the eviction manager reports while no threshold is crossed
+PRESSURES = (
+    ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+    ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+)
+MAX_PODS = 110  # the kubelet's --max-pods default
+# the kubelet's default hard eviction thresholds, which allocatable leaves aside
+# (`memory.available<100Mi`, `nodefs.available<10%`)
+EVICTION_MEMORY = 100 * 1024 * 1024
+EVICTION_NODEFS_PERCENT = 0.1
+
+
+def _binary(value: int) -> str:
+    """A byte count as `resource.NewQuantity(v, BinarySI)` prints it: the largest power of
+    1024 that divides it (`24683792Ki`), else the bare number."""
+    suffixes = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+    power = 0
+    while value and value % 1024 == 0 and power < len(suffixes) - 1:
+        value //= 1024
+        power += 1
+    return f"{value}{suffixes[power]}"
+
+
+def _memory_bytes() -> int:
+    try:
+        found = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
+    except OSError:
+        return 0
+    return int(found.group(1)) * 1024 if found else 0
+
+
+def _fs_bytes(root: Path) -> int:
+    """The size of the filesystem holding `root` (its nearest existing ancestor)."""
+    for path in (root, *root.parents):
+        try:
+            stat = os.statvfs(path)
+        except OSError:
+            continue
+        return stat.f_blocks * stat.f_frsize
+    return 0
+
+
+def machine_capacity(root: Path) -> dict[str, str]:
+    """The node's capacity as cadvisor's machine info gives it to the kubelet: CPUs, MemTotal,
+    the size of the filesystem holding the kubelet's root directory (`root`), the huge page
+    sizes the kernel offers (none reserved) and the pod limit."""
+    capacity = {
+        "cpu": str(os.cpu_count() or 1),
+        "ephemeral-storage": _binary(_fs_bytes(root)),
+        "memory": _binary(_memory_bytes()),
+        "pods": str(MAX_PODS),
+    }
+    try:
+        sizes = [p.name for p in Path("/sys/kernel/mm/hugepages").iterdir()]
+    except OSError:
+        sizes = []
+    for size in sizes:
+        found = re.fullmatch(r"hugepages-(\d+)kB", size)
+        if found:
+            capacity[f"hugepages-{_binary(int(found.group(1)) * 1024)}"] = "0"
+    return dict(sorted(capacity.items()))
+
+
+def node_allocatable(capacity: dict[str, str]) -> dict[str, str]:
+    """Capacity less the hard eviction thresholds (`GetNodeAllocatableAbsolute` with no
+    kube- or system-reserved): 100Mi of memory and 10% of the root filesystem."""
+    allocatable = dict(capacity)
+    memory = Quantity.parse(capacity["memory"]).value()
+    allocatable["memory"] = _binary(max(memory - EVICTION_MEMORY, 0))
+    storage = Quantity.parse(capacity["ephemeral-storage"]).value()
+    allocatable["ephemeral-storage"] = _binary(storage - int(storage * EVICTION_NODEFS_PERCENT))
+    return allocatable
 
 
 def arch() -> str:
@@ -35,11 +113,20 @@ def _os_image() -> str:
     return found.group(1) if found else "Linux"
 
 
-def _ready_condition(ready: bool, now: datetime) -> dict[str, Any]:
-    status, reason, message = READY if ready else NOT_READY
+def _first_line(*paths: str) -> str:
+    """The first of `paths` that reads, as cadvisor reads machine-id, product_uuid, boot_id."""
+    for path in paths:
+        try:
+            return Path(path).read_text().strip()
+        except OSError:
+            continue
+    return ""
+
+
+def _condition(type_: str, status: str, reason: str, message: str, now: datetime) -> JSON:
     stamp = format_time(now)
     return {
-        "type": "Ready",
+        "type": type_,
         "status": status,
         "lastHeartbeatTime": stamp,
         "lastTransitionTime": stamp,
@@ -48,11 +135,23 @@ def _ready_condition(ready: bool, now: datetime) -> dict[str, Any]:
     }
 
 
+def _ready_condition(ready: bool, now: datetime) -> JSON:
+    return _condition("Ready", *(READY if ready else NOT_READY), now)
+
+
 def _status(
-    name: str, host_ip: str, runtime_version: str, ready: bool, now: datetime
-) -> dict[str, Any]:
+    name: str,
+    host_ip: str,
+    runtime_version: str,
+    ready: bool,
+    now: datetime,
+    capacity: dict[str, str],
+) -> JSON:
+    pressures = [_condition(t, "False", reason, message, now) for t, reason, message in PRESSURES]
     return {
-        "conditions": [_ready_condition(ready, now)],
+        "capacity": capacity,
+        "allocatable": node_allocatable(capacity),
+        "conditions": [*pressures, _ready_condition(ready, now)],
         "addresses": [
             {"type": "InternalIP", "address": host_ip},
             {"type": "Hostname", "address": name},
@@ -65,18 +164,26 @@ def _status(
             "architecture": arch(),
             "kernelVersion": platform.release(),
             "osImage": _os_image(),
-            "machineID": "",
-            "systemUUID": "",
-            "bootID": "",
+            "machineID": _first_line("/etc/machine-id", "/var/lib/dbus/machine-id"),
+            "systemUUID": _first_line("/sys/class/dmi/id/product_uuid").lower(),
+            "bootID": _first_line("/proc/sys/kernel/random/boot_id"),
         },
     }
 
 
 def register_node(
-    store: Store, name: str, host_ip: str, runtime_version: str | None, now: datetime
+    store: Store,
+    name: str,
+    host_ip: str,
+    runtime_version: str | None,
+    now: datetime,
+    capacity: dict[str, str] | None = None,
 ) -> None:
-    """Create or refresh the Node; user labels are kept. No runtime version: NotReady."""
-    status = _status(name, host_ip, runtime_version or "", runtime_version is not None, now)
+    """Create or refresh the Node; user labels are kept. No runtime version: NotReady.
+    `capacity` defaults to this machine's, its storage that of `/`."""
+    found = machine_capacity(Path("/")) if capacity is None else capacity
+    ready = runtime_version is not None
+    status = _status(name, host_ip, runtime_version or "", ready, now, found)
     try:
         store.get("Node", "", name)
     except NotFound:

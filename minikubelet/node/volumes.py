@@ -21,8 +21,6 @@ container is created, and never change.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -39,12 +37,13 @@ from minikubelet.node.atomic_writer import PathError, write_payload
 from minikubelet.node.events import WARNING, EventRecorder
 from minikubelet.node.host_path import HostPathError
 from minikubelet.node.host_path import set_up as set_up_host_path
+from minikubelet.node.node_status import machine_capacity, node_allocatable
 from minikubelet.node.ownership import set_volume_ownership
 from minikubelet.node.projection import CONFIG_VOLUMES, VolumeError, payload
 from minikubelet.node.security import fs_group_of
 from minikubelet.store import Store
 
-__all__ = ["ConfigVolumes", "StoreObjects", "node_allocatable", "referenced"]
+__all__ = ["ConfigVolumes", "StoreObjects", "allocatable_quantities", "referenced"]
 
 Ref = tuple[str, str, str]  # kind, namespace, name
 _FIRST_RETRY = 0.5  # exponentialbackoff: initialDurationBeforeRetry
@@ -64,18 +63,10 @@ class StoreObjects:
             return None
 
 
-def node_allocatable() -> dict[str, Quantity]:
-    """What a container without limits reads through resourceFieldRef: this machine's CPUs and
-    memory (the node reserves nothing for system daemons)."""
-    found = {"cpu": Quantity.parse(str(os.cpu_count() or 1))}
-    try:
-        meminfo = Path("/proc/meminfo").read_text()
-    except OSError:
-        return found
-    total = re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.M)
-    if total:
-        found["memory"] = Quantity.parse(str(int(total.group(1)) * 1024))
-    return found
+def allocatable_quantities(allocatable: dict[str, str]) -> dict[str, Quantity]:
+    """What a container without limits reads through resourceFieldRef: the node's
+    allocatable CPU and memory (`node_status.node_allocatable`)."""
+    return {name: Quantity.parse(allocatable[name]) for name in ("cpu", "memory")}
 
 
 def _volume_refs(namespace: str, volume: JSON) -> list[Ref]:
@@ -140,7 +131,10 @@ class ConfigVolumes:
         self.recorder = recorder
         self.clock = clock
         self.pods_dir = pods_dir
-        self.allocatable = allocatable if allocatable is not None else node_allocatable()
+        if allocatable is None:
+            capacity = machine_capacity(Path("/"))
+            allocatable = allocatable_quantities(node_allocatable(capacity))
+        self.allocatable = allocatable
         self.users: dict[str, set[Ref]] = {}  # pod uid -> what it reads
         self.retries: dict[str, _Retry] = {}
         self.host_paths: dict[str, set[str]] = {}  # pod uid -> its hostPath volumes set up

@@ -24,6 +24,7 @@ from minikubelet.server.fieldvalidation import drop_unknown, validation_mode, wa
 from minikubelet.server.patch import apply_patch, read_patch
 from minikubelet.server.responses import json_response, query_int, read_body
 from minikubelet.server.watch import list_or_watch, table_or_object, with_kind
+from minikubelet.store.selectors import FieldSelector
 
 __all__ = [
     "create_object",
@@ -37,21 +38,17 @@ __all__ = [
 ]
 
 
-def field_selector(request: Request, allowed: frozenset[str]) -> dict[str, str] | None:
-    """`a=b,c==d` into a dict; unknown fields are refused as the API server does."""
+def field_selector(request: Request, allowed: frozenset[str]) -> FieldSelector | None:
+    """The request's `fieldSelector`; unknown fields are refused as the API server does."""
     raw = request.query_params.get("fieldSelector")
     if not raw:
         return None
-    selector: dict[str, str] = {}
-    for term in raw.split(","):
-        key, sep, value = term.replace("==", "=").partition("=")
-        if not sep or "!" in key:
-            raise BadRequest(f"invalid selector: '{raw}'; can't understand '{term}'")
+    selector = FieldSelector.parse(raw)
+    for key in selector.paths():
         if key not in allowed:
             raise BadRequest(
                 f'"{key}" is not a known field selector: only "{", ".join(sorted(allowed))}"'
             )
-        selector[key] = value
     return selector
 
 

@@ -16,6 +16,7 @@ from minikubelet.api.validation.field import FieldError, Path, forbidden, invali
 from minikubelet.printers.tables import table
 from minikubelet.server.responses import json_response, query_int
 from minikubelet.store import Store
+from minikubelet.store.selectors import Fields
 
 __all__ = ["list_or_watch", "table_or_list", "table_or_object", "wants_table", "with_kind"]
 
@@ -101,7 +102,7 @@ async def list_or_watch(
     namespace: str | None,
     now: Callable[[], datetime],
     *,
-    field_selector: dict[str, str] | None = None,
+    field_selector: Fields | None = None,
     keep: Filter | None = None,
 ) -> Response:
     """A `<Kind>List`, or with `watch=true` a stream of `{"type", "object"}` lines."""

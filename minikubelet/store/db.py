@@ -44,7 +44,7 @@ from minikubelet.errors import BadRequest
 from minikubelet.store.events import dedup_key, event_name, new_event, repeat_event, unix_nanos
 from minikubelet.store.probes import ProbeLog
 from minikubelet.store.schema import StoreError, connect
-from minikubelet.store.selectors import matches_fields, parse_label_selector
+from minikubelet.store.selectors import Fields, matches_fields, parse_label_selector
 from minikubelet.store.txn import (
     Row,
     Txn,
@@ -195,7 +195,7 @@ class Store:
         kind: str,
         namespace: str | None,
         label_selector: str | None = None,
-        field_selector: Mapping[str, str] | None = None,
+        field_selector: Fields | None = None,
     ) -> tuple[_Items, str]:
         """Objects sorted by namespace then name, and the revision they were read at."""
         selector = parse_label_selector(label_selector)
@@ -355,7 +355,7 @@ class Store:
         since_rv: str | None,
         *,
         label_selector: str | None = None,
-        field_selector: Mapping[str, str] | None = None,
+        field_selector: Fields | None = None,
         buffer: int | None = None,
     ) -> Watcher:
         """Watch `kind` (in `namespace`, or all): see `watch.py` for the guarantees.

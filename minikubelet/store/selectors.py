@@ -11,8 +11,10 @@ Label selector grammar (`k8s.io/apimachinery/pkg/labels`, the subset kubectl use
                   | "!" key                                  the label does not exist
 
 `!=` and `notin` also match objects without the label, as in Kubernetes.
-A field selector is a mapping of dotted paths to values (`{"spec.nodeName": "n1"}`); a missing
-field reads as "" and booleans as "true"/"false", which is how the API server compares them.
+A field selector (`k8s.io/apimachinery/pkg/fields`) is terms joined by commas, each a dotted
+path, `=`/`==` or `!=`, and a value (`spec.nodeName=n1,status.phase!=Failed`): a
+`FieldSelector`, or a mapping of paths to the values they must equal. A missing field reads as
+"" and booleans as "true"/"false", which is how the API server compares them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 from minikubelet.errors import BadRequest
 
 __all__ = [
+    "FieldSelector",
+    "Fields",
     "LabelSelector",
     "Requirement",
     "field_value",
@@ -130,6 +134,37 @@ def field_value(obj: Mapping[str, Any], path: str) -> str:
     return str(current)
 
 
-def matches_fields(obj: Mapping[str, Any], selector: Mapping[str, str] | None) -> bool:
-    """True when every `path: value` of the field selector holds for `obj`."""
+@dataclass(frozen=True)
+class FieldSelector:
+    """Parsed field selector terms: (path, equal, value), equal False for `!=`."""
+
+    terms: tuple[tuple[str, bool, str], ...]
+
+    @classmethod
+    def parse(cls, raw: str) -> FieldSelector:
+        """`parseSelector`: each comma-separated term split at its first `!=`, `==` or `=`."""
+        terms: list[tuple[str, bool, str]] = []
+        for term in raw.split(","):
+            found = re.search(r"!=|==|=", term)
+            if found is None:
+                raise BadRequest(f"invalid selector: '{raw}'; can't understand '{term}'")
+            path, value = term[: found.start()], term[found.end() :]
+            terms.append((path, found.group() != "!=", value))
+        return cls(tuple(terms))
+
+    def get(self, path: str) -> str | None:
+        """The value an equality term pins `path` to, if one does."""
+        return next((v for p, equal, v in self.terms if p == path and equal), None)
+
+    def paths(self) -> list[str]:
+        return [path for path, _, _ in self.terms]
+
+
+Fields = Mapping[str, str] | FieldSelector
+
+
+def matches_fields(obj: Mapping[str, Any], selector: Fields | None) -> bool:
+    """True when every term of the field selector holds for `obj`."""
+    if isinstance(selector, FieldSelector):
+        return all((field_value(obj, p) == v) == equal for p, equal, v in selector.terms)
     return all(field_value(obj, path) == want for path, want in (selector or {}).items())

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -27,6 +27,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from minikubelet.api.raw import JSON
 from minikubelet.errors import StatusError
+from minikubelet.store.selectors import Fields
 
 __all__ = [
     "Change",
@@ -81,7 +82,7 @@ class Scope:
     involved: str | None = None
 
     @classmethod
-    def of(cls, kind: str, namespace: str | None, fields: Mapping[str, str] | None) -> Scope:
+    def of(cls, kind: str, namespace: str | None, fields: Fields | None) -> Scope:
         fields = fields or {}
         involved = fields.get("involvedObject.uid") if kind == "Event" else None
         return cls(kind, namespace, fields.get("metadata.name"), involved)

@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from minikubelet.errors import BadRequest
-from minikubelet.store.selectors import field_value, matches_fields, parse_label_selector
+from minikubelet.store.selectors import (
+    FieldSelector,
+    field_value,
+    matches_fields,
+    parse_label_selector,
+)
 
 LABELS = {"app": "web", "tier": "front", "env": ""}
 
@@ -84,3 +89,23 @@ def test_matches_fields() -> None:
     assert matches_fields(POD, {"metadata.name": "web", "status.phase": "Running"})
     assert not matches_fields(POD, {"metadata.name": "web", "status.phase": "Pending"})
     assert matches_fields(POD, {"status.podIP": ""})
+
+
+def test_field_selectors_with_not_equal_as_kubectl_describe_node_sends() -> None:
+    """`kubectl describe node` lists the node's pods with
+    `spec.nodeName=N,status.phase!=Succeeded,status.phase!=Failed`."""
+    raw = "metadata.name=web,status.phase!=Succeeded,status.phase!=Failed"
+    selector = FieldSelector.parse(raw)
+    assert selector.get("metadata.name") == "web" and selector.get("status.phase") is None
+    assert matches_fields(POD, selector)
+    assert not matches_fields(POD, FieldSelector.parse("status.phase!=Running"))
+    assert matches_fields(POD, FieldSelector.parse("status.phase==Running"))
+    assert matches_fields(POD, FieldSelector.parse("spec.nodeName!=n2"))
+
+
+def test_a_field_selector_term_without_an_operator_is_refused() -> None:
+    with pytest.raises(BadRequest) as caught:
+        FieldSelector.parse("metadata.name=web,status.phase")
+    assert str(caught.value) == (
+        "invalid selector: 'metadata.name=web,status.phase'; can't understand 'status.phase'"
+    )

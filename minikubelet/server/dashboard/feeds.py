@@ -4,7 +4,7 @@ list-then-watch over the store, so a stream lists once at connect and then follo
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from anyio.abc import ObjectSendStream
 from minikubelet.api.raw import JSON
 from minikubelet.clock import Clock
 from minikubelet.store import Store
+from minikubelet.store.selectors import Fields
 
 __all__ = ["KEEPALIVE", "Listed", "keepalive", "list_and_watch", "sse"]
 
@@ -33,7 +34,7 @@ class Listed:
 
 
 async def list_and_watch(
-    store: Store, kind: str, namespace: str | None, fields: Mapping[str, str] | None = None
+    store: Store, kind: str, namespace: str | None, fields: Fields | None = None
 ) -> AsyncIterator[Listed | tuple[str, JSON]]:
     """`Listed` first, then each change as (type, object); `Listed` again only when the watch
     cannot resume where it stopped (410 Expired), so one list per gap, never one per change.
