@@ -1,21 +1,41 @@
-"""The Node's strategy: the node agent writes the object; clients may change its labels.
+"""The Node's strategy: the node agent writes the object; clients change what kubectl changes.
 
-`kubectl label node` patches `metadata.labels`; that is the one change a client makes to this
-node, so an update keeps the stored Node and takes the labels of the patched body, validated as
-the API server validates ObjectMeta labels.
+`kubectl label node` patches `metadata.labels`, `kubectl annotate` its annotations,
+`kubectl cordon`/`uncordon` `spec.unschedulable`, `kubectl taint` `spec.taints`: an update
+keeps the stored Node and takes those fields of the patched body, validated as the API
+server validates them (`ValidateNodeUpdate`: labels, annotations, `validateNodeTaints`).
+The node lifecycle controller's part follows at once: a cordoned node carries the
+`node.kubernetes.io/unschedulable:NoSchedule` taint (`TaintNodesByCondition`), an
+uncordoned one loses it.
 """
 
 from __future__ import annotations
 
 import copy
 from datetime import datetime
+from typing import Any
 
+from minikubelet.api.codec import format_time
+from minikubelet.api.gofmt import go_quote
 from minikubelet.api.raw import JSON
 from minikubelet.api.strategy import ObjectStrategy
-from minikubelet.api.validation.field import Path, invalid_error
+from minikubelet.api.validation.field import (
+    Bare,
+    FieldError,
+    Path,
+    duplicate,
+    invalid,
+    invalid_error,
+    not_supported,
+    required,
+)
+from minikubelet.api.validation.names import is_qualified_name, is_valid_label_value
 from minikubelet.api.validation.pod import validate_labels
 
-__all__ = ["NODE_STRATEGY", "NodeStrategy"]
+__all__ = ["NODE_STRATEGY", "UNSCHEDULABLE_TAINT", "NodeStrategy"]
+
+UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 
 class NodeStrategy(ObjectStrategy):
@@ -23,17 +43,76 @@ class NodeStrategy(ObjectStrategy):
     namespaced = False
 
     def update(self, old: JSON, body: JSON, now: datetime) -> tuple[JSON, list[str]]:
-        labels = {
-            str(k): str(v)
-            for k, v in ((body.get("metadata") or {}).get("labels") or {}).items()
-            if v is not None
-        }
+        meta = body.get("metadata") or {}
+        spec = body.get("spec") or {}
+        labels = _strings(meta.get("labels"))
+        taints = [t if isinstance(t, dict) else {} for t in spec.get("taints") or []]
         errors = validate_labels(labels, Path("metadata").child("labels"))
+        errors += validate_taints(taints, Path("spec").child("taints"))
         if errors:
             raise invalid_error("Node", str(old["metadata"]["name"]), errors)
         new = copy.deepcopy(old)
         new["metadata"]["labels"] = labels
+        annotations = _strings(meta.get("annotations"))
+        if annotations:
+            new["metadata"]["annotations"] = annotations
+        else:
+            new["metadata"].pop("annotations", None)
+        new_spec: JSON = {k: v for k, v in (old.get("spec") or {}).items() if k != "taints"}
+        new_spec.pop("unschedulable", None)
+        unschedulable = spec.get("unschedulable") is True
+        if unschedulable:
+            new_spec["unschedulable"] = True
+        kept = [t for t in taints if t.get("key") != UNSCHEDULABLE_TAINT or unschedulable]
+        if unschedulable and not any(t.get("key") == UNSCHEDULABLE_TAINT for t in kept):
+            stamp = format_time(now)
+            kept.append({"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule", "timeAdded": stamp})
+        if kept:
+            new_spec["taints"] = kept
+        new["spec"] = new_spec
         return new, []
+
+
+def validate_taints(taints: list[JSON], path: Path) -> list[FieldError]:
+    """`validateNodeTaints`: the key a qualified name, the value a label value, the effect
+    one of three, and no two taints with the same key and effect."""
+    errs: list[FieldError] = []
+    seen: set[tuple[str, str]] = set()
+    for i, taint in enumerate(taints):
+        at = path.index(i)
+        key, value = str(taint.get("key") or ""), str(taint.get("value") or "")
+        effect = str(taint.get("effect") or "")
+        errs += [invalid(at.child("key"), key, msg) for msg in is_qualified_name(key)]
+        problems = is_valid_label_value(value)
+        if problems:
+            errs.append(invalid(at.child("value"), value, ";".join(problems)))
+        if not effect:
+            errs.append(required(at.child("effect")))
+        elif effect not in TAINT_EFFECTS:
+            errs.append(not_supported(at.child("effect"), effect, TAINT_EFFECTS))
+        if (key, effect) in seen:
+            error = duplicate(at, _go_taint(taint))
+            errs.append(FieldError(error.type, error.field, error.bad_value, _UNIQUE))
+            continue
+        seen.add((key, effect))
+    return errs
+
+
+_UNIQUE = "taints must be unique by key and effect pair"
+
+
+def _go_taint(taint: JSON) -> Bare:
+    """The taint as Go's %#v prints a `core.Taint` (a set timeAdded is a pointer there)."""
+    fields = ", ".join(
+        f"{name}:{go_quote(str(taint.get(name.lower()) or ''))}"
+        for name in ("Key", "Value", "Effect")
+    )
+    added = "(*v1.Time)(nil)" if taint.get("timeAdded") is None else "(*v1.Time)(0xc000000000)"
+    return Bare(f"core.Taint{{{fields}, TimeAdded:{added}}}")
+
+
+def _strings(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (value or {}).items() if v is not None}
 
 
 NODE_STRATEGY = NodeStrategy()

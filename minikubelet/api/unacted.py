@@ -11,10 +11,7 @@ from minikubelet.api.models import Container, Pod
 
 __all__ = ["unacted_fields"]
 
-_POD_FIELDS = (
-    "affinity",
-    "resourceClaims",
-)
+_POD_FIELDS = ("resourceClaims",)
 _CONTAINER_FIELDS = ("resizePolicy", "volumeDevices")
 # securityContext fields the node does not act on (the rest: `node/security.py`)
 _POD_SECURITY = ("seLinuxOptions", "seLinuxChangePolicy")

@@ -1,40 +1,49 @@
 """The kubelet's admission of a pod (`canAdmitPod`), for the handlers that can refuse one on this
-node, in the kubelet's order: the sysctl allowlist (`pkg/kubelet/sysctl/allowlist.go`), then
-AppArmor (`pkg/kubelet/lifecycle/handlers.go`, `pkg/security/apparmor/validate.go`).
+node, in the kubelet's order: the sysctl allowlist (`pkg/kubelet/sysctl/allowlist.go`), the
+predicates (`pkg/kubelet/lifecycle/predicate.go`: the scheduler's `AdmissionCheck`, for pods
+that name the node themselves), then AppArmor (`pkg/kubelet/lifecycle/handlers.go`,
+`pkg/security/apparmor/validate.go`).
 
 A refused pod is failed as `rejectPod` fails it: a Warning event with the handler's reason and
 message, and a status of only phase `Failed`, that reason, `Pod was rejected: <message>`, the
 QoS class and a start time (the status manager's). No sandbox, container or volume is made;
 what already runs (a pod admitted again after an agent restart) is stopped by the phase.
-The other handlers (eviction, resources, node affinity of a preset nodeName, node shutdown)
-cannot refuse a pod here: the node has no eviction thresholds, no allocatable to exhaust, and
-schedules its own pods.
+The other handlers (eviction, node shutdown) cannot refuse a pod here: the node evicts
+nothing and does not shut down under its pods.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from minikubelet.api.apparmor import ANNOTATION as APPARMOR_ANNOTATION
 from minikubelet.api.apparmor import UNCONFINED, all_containers, container_profile, profile_of
+from minikubelet.api.codec import to_dict
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.api.qos import pod_qos_class
+from minikubelet.api.raw import JSON
 from minikubelet.api.sysctls import SysctlAllowlist, safe_sysctls
+from minikubelet.node.scheduler import node_affinity_matches, port_conflict, shortages, tolerated
 
 __all__ = [
     "REJECTION_REASONS",
     "Admission",
     "Rejection",
     "apparmor_enabled",
+    "predicates",
     "rejected_status",
     "rejection_of",
 ]
 
 SYSCTL_REASON = "SysctlForbidden"  # sysctl.ForbiddenReason
 APPARMOR_REASON = "AppArmor"  # lifecycle.AppArmorNotAdmittedReason
-REJECTION_REASONS = frozenset({SYSCTL_REASON, APPARMOR_REASON})
+PREDICATE_REASONS = frozenset(
+    {"NodeAffinity", "NodePorts", "TaintToleration", "OutOfcpu", "OutOfmemory", "OutOfpods"}
+)
+REJECTION_REASONS = frozenset({SYSCTL_REASON, APPARMOR_REASON, *PREDICATE_REASONS})
 REJECTED_PREFIX = "Pod was rejected: "
 APPARMOR_DISABLED = "AppArmor is not enabled on the host"  # validateHost
 
@@ -62,11 +71,23 @@ class Admission:
     apparmor: bool = False  # the host enforces AppArmor
     sysctls: SysctlAllowlist = field(default_factory=lambda: SysctlAllowlist.build(safe_sysctls()))
 
-    def admit(self, pod: Pod, *, pending: bool = True) -> Rejection | None:
+    def admit(
+        self,
+        pod: Pod,
+        *,
+        pending: bool = True,
+        node: JSON | None = None,
+        others: Sequence[JSON] = (),
+    ) -> Rejection | None:
         """None when the pod may run here, else why not (the first handler that refuses it).
         `pending`: the pod's phase is Pending; AppArmor checks only those (a running pod's
-        profile was enforced when it started), the sysctl allowlist every pod."""
-        return self._sysctls(pod) or (self._apparmor(pod) if pending else None)
+        profile was enforced when it started), the sysctl allowlist every pod. With the
+        `node`, the predicates run too, beside `others`, the pods admitted before."""
+        return (
+            self._sysctls(pod)
+            or (predicates(to_dict(pod), node, others) if node is not None else None)
+            or (self._apparmor(pod) if pending else None)
+        )
 
     def _sysctls(self, pod: Pod) -> Rejection | None:
         context = pod.spec.extra.get("securityContext") or {}
@@ -100,6 +121,32 @@ class Admission:
                 )
                 return Rejection(APPARMOR_REASON, message)
         return None
+
+
+def predicates(pod: JSON, node: JSON, others: Sequence[JSON]) -> Rejection | None:
+    """`predicateAdmitHandler` with `generalFilter`: the first of the scheduler's
+    `AdmissionCheck` failures (resources, node affinity, host ports), then a NoExecute taint
+    the pod does not tolerate. A pod the node scheduled itself passes them all; one that named
+    the node in `spec.nodeName` may not."""
+    for shortage in shortages(pod, node, others):
+        message = (
+            f"Node didn't have enough resource: {shortage.resource}, requested: "
+            f"{shortage.requested}, used: {shortage.used}, capacity: {shortage.capacity}"
+        )
+        return Rejection(f"OutOf{shortage.resource}", message)
+    spec = pod.get("spec") or {}
+    if not node_affinity_matches(spec, node):
+        reason = "node(s) didn't match Pod's node affinity/selector"
+        return Rejection("NodeAffinity", f"Predicate NodeAffinity failed: {reason}")
+    if port_conflict(spec, others):
+        reason = "node(s) didn't have free ports for the requested pod ports"
+        return Rejection("NodePorts", f"Predicate NodePorts failed: {reason}")
+    tolerations = [t for t in spec.get("tolerations") or [] if isinstance(t, dict)]
+    for taint in (node.get("spec") or {}).get("taints") or []:
+        if taint.get("effect") == "NoExecute" and not tolerated(tolerations, taint):
+            reason = "node(s) had taints that the pod didn't tolerate"
+            return Rejection("TaintToleration", f"Predicate TaintToleration failed: {reason}")
+    return None
 
 
 def _apparmor_required(pod: Pod) -> bool:

@@ -13,8 +13,9 @@ through the node's status cache (`status_cache.py`), reports through the node's 
 recorder and wakes pod workers through `Node.wake`.
 
 The scheduler's part is here too, as one node needs it: a pod without `nodeName` is bound to
-this node when its nodeSelector matches the node's labels, else it stays Pending with the
-scheduler's FailedScheduling event.
+this node when it fits (`scheduler.py`: nodeSelector and node affinity, taints, host ports,
+requests, topology spread, pod affinity), else it stays Pending with the scheduler's
+FailedScheduling event, and is tried again as the scheduler's queue would try it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from anyio.abc import TaskGroup, TaskStatus
 
 from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
+from minikubelet.api.raw import JSON
 from minikubelet.api.sysctls import SysctlAllowlist, safe_sysctls
 from minikubelet.clock import Clock
 from minikubelet.errors import NotFound, RuntimeFailure, StatusError
@@ -52,6 +54,7 @@ from minikubelet.node.node_status import (
     set_node_ready,
 )
 from minikubelet.node.sandbox_pool import SandboxPool, spares_of
+from minikubelet.node.scheduler import Attempt, filter_node
 from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.termination_message import TerminationMessages
 from minikubelet.node.volumes import ConfigVolumes, StoreObjects, allocatable_quantities
@@ -62,11 +65,7 @@ from minikubelet.prober.once import run_once
 from minikubelet.prober.runner import engine_runner
 from minikubelet.runtime.types import CALLER_RANK, ExecStream, Instance, InstanceState, Runtime
 from minikubelet.status.conditions import KUBELET_CONDITIONS
-from minikubelet.status.generate import (
-    FAILED_SCHEDULING_MESSAGE,
-    node_selector_matches,
-    unschedulable_status,
-)
+from minikubelet.status.generate import unschedulable_status
 from minikubelet.store import Store
 
 __all__ = ["Node", "NodeConfig", "node_name_default"]
@@ -148,6 +147,8 @@ class Node:
         self._pod_fingerprints: dict[str, str] = {}
         # pod uid → the fingerprints of the statuses this node wrote last (`write_status`)
         self._own_writes: dict[str, list[str]] = {}
+        # pod uid → its last failed scheduling attempt (`scheduler.Attempt`)
+        self._attempts: dict[str, Attempt] = {}
         self._tg: TaskGroup | None = None
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -284,22 +285,59 @@ class Node:
             pass
 
     def schedule(self, pod: Pod) -> bool:
-        """Bind `pod` to this node when its nodeSelector matches, else record why not."""
-        labels = self.store.get("Node", "", self.name)["metadata"].get("labels") or {}
-        if not node_selector_matches(pod.spec.nodeSelector, labels):
-            self.scheduler.pod(pod, WARNING, "FailedScheduling", FAILED_SCHEDULING_MESSAGE)
-            previous = pod.status or PodStatus(phase="Pending")
-            now = self.clock.utcnow()
-            self.write_status(
-                pod, unschedulable_status(pod, FAILED_SCHEDULING_MESSAGE, now, previous)
-            )
+        """The scheduler's turn for a pod without a node: bind it here when it fits
+        (`scheduler.filter_node`), else say why (FailedScheduling, PodScheduled False). A pod
+        that did not fit is tried again when its queue lets it (`scheduler.Attempt.due`)."""
+        uid = pod.metadata.uid or ""
+        try:
+            raw = self.store.get("Pod", pod.namespace, pod.name)
+        except NotFound:
             return False
-        body = self.store.get("Pod", pod.namespace, pod.name)
-        body["spec"]["nodeName"] = self.name
-        self.store.update("Pod", body, expected_rv=body["metadata"]["resourceVersion"])
+        node = self.store.get("Node", "", self.name)
+        others = self.bound_pods(exclude=uid)
+        now = self.clock.monotonic()
+        last = self._attempts.get(uid)
+        if last is not None and not last.due(raw, node, others, now):
+            return False
+        unfit = filter_node(raw, node, others)
+        if unfit is not None:
+            message = unfit.message(raw)
+            self.scheduler.pod(pod, WARNING, "FailedScheduling", message)
+            previous = pod.status or PodStatus(phase="Pending")
+            written = unschedulable_status(pod, message, self.clock.utcnow(), previous)
+            if written != pod.status:  # updatePod writes only a changed condition
+                self.write_status(pod, written)
+            count = last.count + 1 if last is not None else 1
+            seen = {str(o["metadata"].get("uid")): o for o in others}
+            self._attempts[uid] = Attempt(now, count, unfit, raw, node, seen)
+            return False
+        self._attempts.pop(uid, None)
+        raw["spec"]["nodeName"] = self.name
+        self.store.update("Pod", raw, expected_rv=raw["metadata"]["resourceVersion"])
         message = f"Successfully assigned {pod.namespace}/{pod.name} to {self.name}"
         self.scheduler.pod(pod, "Normal", "Scheduled", message)
         return True
+
+    def node_object(self) -> JSON:
+        return self.store.get("Node", "", self.name)
+
+    def admitted_pods(self, exclude: str) -> list[JSON]:
+        """The pods this node admitted and that have not finished (the kubelet's active
+        pods, `OtherPods` of its admission)."""
+        admitted = {uid for uid, worker in self.workers.items() if worker.admitted}
+        return [p for p in self.bound_pods(exclude) if p["metadata"].get("uid") in admitted]
+
+    def bound_pods(self, exclude: str = "") -> list[JSON]:
+        """The pods bound to this node and not finished, as the scheduler's cache holds them
+        (its informer reads `status.phase!=Succeeded,status.phase!=Failed`)."""
+        pods, _ = self.store.list("Pod", None)
+        return [
+            p
+            for p in pods
+            if (p.get("spec") or {}).get("nodeName") == self.name
+            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            and p["metadata"].get("uid") != exclude
+        ]
 
     async def pod_logs(
         self, pod: dict[str, Any], container: str, options: dict[str, Any]
@@ -382,6 +420,7 @@ class Node:
             self.statuses.forget(worker.uid)
             self._pod_fingerprints.pop(worker.uid, None)
             self._own_writes.pop(worker.uid, None)
+            self._attempts.pop(worker.uid, None)
 
     async def _follow_pods(self) -> None:
         since: str | None = None

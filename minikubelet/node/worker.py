@@ -20,6 +20,7 @@ from anyio.abc import TaskGroup
 
 from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
+from minikubelet.api.raw import JSON
 from minikubelet.clock import sleep_or_wake
 from minikubelet.errors import Conflict, NotFound, RuntimeFailure
 from minikubelet.node.admission import Admission, Rejection, rejected_status, rejection_of
@@ -104,6 +105,10 @@ class NodeView(Protocol):
     def remove_pod(self, pod: Pod) -> None: ...
 
     def schedule(self, pod: Pod) -> bool: ...
+
+    def node_object(self) -> JSON: ...
+
+    def admitted_pods(self, exclude: str) -> list[JSON]: ...
 
 
 @dataclass
@@ -263,7 +268,12 @@ class PodWorker:
         if pod.metadata.deletionTimestamp is not None or phase in ("Succeeded", "Failed"):
             return None
         node = self.node
-        rejection = node.admission.admit(pod, pending=phase in (None, "Pending"))
+        rejection = node.admission.admit(
+            pod,
+            pending=phase in (None, "Pending"),
+            node=node.node_object(),
+            others=node.admitted_pods(exclude=self.uid),
+        )
         if rejection is not None:  # rejectPod
             log.info("pod %s/%s rejected: %s", self.namespace, self.name, rejection.message)
             node.executor.recorder.pod(pod, WARNING, rejection.reason, rejection.message)

@@ -4,17 +4,13 @@ Pure functions (no I/O, no clock reads); `generate_status` is the one entry poin
 """
 
 from minikubelet.status.generate import (
-    FAILED_SCHEDULING_MESSAGE,
     generate_status,
-    node_selector_matches,
     unschedulable_status,
 )
 from minikubelet.status.phase import get_phase
 
 __all__ = [
-    "FAILED_SCHEDULING_MESSAGE",
     "generate_status",
     "get_phase",
-    "node_selector_matches",
     "unschedulable_status",
 ]

@@ -29,23 +29,10 @@ from minikubelet.status.instances import newest_first
 from minikubelet.status.phase import TERMINAL, get_phase
 
 __all__ = [
-    "FAILED_SCHEDULING_MESSAGE",
     "generate_status",
-    "node_selector_matches",
     "ready_to_start_containers",
     "unschedulable_status",
 ]
-
-FAILED_SCHEDULING_MESSAGE = (
-    "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
-    "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
-)
-"""The 1.32 scheduler's `FitError` for a nodeSelector mismatch on a one-node cluster."""
-
-
-def node_selector_matches(selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
-    """nodeSelector semantics: every key present on the node with exactly that value."""
-    return all(labels.get(key) == value for key, value in (selector or {}).items())
 
 
 def ready_to_start_containers(pod: Pod, sandbox: SandboxInfo | None) -> bool:

@@ -23,6 +23,7 @@ from minikubelet.node.admission import (
     Admission,
     Rejection,
     apparmor_enabled,
+    predicates,
     rejected_status,
     rejection_of,
 )
@@ -438,3 +439,66 @@ async def test_an_apparmor_pod_that_runs_is_not_rejected_after_a_restart(
     assert worker.admitted
     assert harness.pod("armored")["status"]["phase"] == "Running"
     assert not harness.events("AppArmor")
+
+
+# -- the predicates, for a pod that names the node itself -----------------------------------
+
+
+NODE: dict[str, Any] = {
+    "metadata": {"name": "node1", "labels": {"kubernetes.io/hostname": "node1"}},
+    "spec": {},
+    "status": {"allocatable": {"cpu": "2", "memory": "1Gi", "pods": "110"}},
+}
+
+
+def raw(name: str = "p", **spec: Any) -> dict[str, Any]:
+    containers = spec.pop("containers", [{"name": "app", "image": "i"}])
+    return {"metadata": {"name": name, "uid": name}, "spec": {"containers": containers, **spec}}
+
+
+def test_the_predicates_in_admission_checks_order() -> None:
+    """`generalFilter`: resources first (the numbers in millicores and bytes), node affinity,
+    host ports, then NoExecute taints; the first failure is the rejection."""
+    big = [{"name": "app", "image": "i", "resources": {"requests": {"cpu": "3"}}}]
+    assert predicates(raw(containers=big, nodeSelector={"disk": "ssd"}), NODE, []) == Rejection(
+        "OutOfcpu",
+        "Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 2000",
+    )
+    half = [{"name": "app", "image": "i", "resources": {"requests": {"memory": "600Mi"}}}]
+    assert predicates(raw(containers=half), NODE, [raw("other", containers=half)]) == Rejection(
+        "OutOfmemory",
+        "Node didn't have enough resource: memory, requested: 629145600, used: 629145600,"
+        " capacity: 1073741824",
+    )
+    assert predicates(raw(nodeSelector={"disk": "ssd"}), NODE, []) == Rejection(
+        "NodeAffinity",
+        "Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector",
+    )
+    port = [{"name": "app", "image": "i", "ports": [{"containerPort": 80, "hostPort": 80}]}]
+    assert predicates(raw(containers=port), NODE, [raw("other", containers=port)]) == Rejection(
+        "NodePorts",
+        "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports",
+    )
+    tainted = {**NODE, "spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]}}
+    assert predicates(raw(), tainted, []) is None  # the kubelet minds NoExecute only
+    tainted["spec"]["taints"].append({"key": "k", "effect": "NoExecute"})
+    assert predicates(raw(), tainted, []) == Rejection(
+        "TaintToleration",
+        "Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate",
+    )
+    assert predicates(raw(tolerations=[{"key": "k", "operator": "Exists"}]), tainted, []) is None
+
+
+@pytest.mark.anyio
+async def test_a_pod_naming_the_node_that_does_not_match_it_is_rejected(harness: Harness) -> None:
+    harness.apply("pinned", nodeName="node1", nodeSelector={"disk": "ssd"})
+    await harness.until(lambda: harness.pod("pinned").get("status", {}).get("phase") == "Failed")
+    status = harness.pod("pinned")["status"]
+    assert (status["reason"], status["message"]) == (
+        "NodeAffinity",
+        "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node"
+        " affinity/selector",
+    )
+    assert [e["reason"] for e in harness.store.list("Event", "default")[0]] == ["NodeAffinity"]
+    assert not harness.runtime.containers
+    assert pod_row(harness.pod("pinned"), harness.clock.utcnow())[2] == "NodeAffinity"

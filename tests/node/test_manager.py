@@ -277,6 +277,46 @@ async def test_unschedulable_pod_waits_for_a_label(harness: Harness) -> None:
     assert harness.pod("picky")["spec"]["nodeName"] == "node1"
 
 
+def _count(harness: Harness, reason: str) -> int:
+    return sum(int(e.get("count") or 1) for e in harness.events(reason))
+
+
+@pytest.mark.anyio
+async def test_an_unschedulable_pod_is_tried_again_as_the_queue_would(harness: Harness) -> None:
+    """One FailedScheduling per attempt, and an attempt only when a change may help or
+    after 5 minutes unschedulable, not at every housekeeping poke: a pod blocked by the
+    running pod's anti-affinity is tried again at the 5-minute flush, as in 1.32, whose
+    InterPodAffinity has no queueing hint for the deletion of that pod."""
+    web = {"app": "web"}
+    term = {"labelSelector": {"matchLabels": web}, "topologyKey": "kubernetes.io/hostname"}
+    required = {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+    harness.apply("a", affinity={"podAntiAffinity": required})
+    await harness.until(lambda: harness.running())
+    a = harness.pod("a")
+    a["metadata"]["labels"] = web
+    harness.store.update("Pod", a, expected_rv=None)
+    harness.apply("b")
+    b = harness.pod("b")
+    b["metadata"]["labels"] = web
+    harness.store.update("Pod", b, expected_rv=None)
+    await harness.until(lambda: harness.events("FailedScheduling"))
+    (event,) = harness.events("FailedScheduling")
+    assert event["message"] == (
+        "0/1 nodes are available: 1 node(s) didn't satisfy existing pods anti-affinity rules. "
+        "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    )
+    await harness.clock.advance(120)
+    await harness.settle()
+    assert _count(harness, "FailedScheduling") == 1
+    harness.store.delete("Pod", "default", "a")
+    await harness.clock.advance(60)
+    await harness.settle()
+    assert not harness.pod("b")["spec"].get("nodeName")  # no hint for it: still waiting
+    await harness.until(lambda: harness.pod("b")["spec"].get("nodeName"), step=2, within=130)
+    assert _count(harness, "FailedScheduling") == 1
+    assert harness.events("Scheduled")
+
+
 @pytest.mark.anyio
 async def test_a_new_sandbox_keeps_the_restart_count(harness: Harness) -> None:
     """The engine restarted (every container stopped, sandbox included): the kubelet makes a

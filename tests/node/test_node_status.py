@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from minikubelet.node.node_status import machine_capacity, node_allocatable, register_node
 from minikubelet.clock import FakeClock
+from minikubelet.node.node_status import machine_capacity, node_allocatable, register_node
 from minikubelet.store import Store
 
 NOW = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)

@@ -28,9 +28,7 @@ from minikubelet.api.models import (
 )
 from minikubelet.runtime.types import ContainerInfo, InstanceState, SandboxInfo
 from minikubelet.status import (
-    FAILED_SCHEDULING_MESSAGE,
     generate_status,
-    node_selector_matches,
     unschedulable_status,
 )
 
@@ -741,6 +739,9 @@ def test_condition_order_and_kept_conditions() -> None:
     assert (status.conditions or [])[-1].lastTransitionTime == t(1)
 
 
+FAILED_SCHEDULING_MESSAGE = "0/1 nodes are available: 1 node(s) were unschedulable."
+
+
 def test_unschedulable() -> None:
     pod = base_pod()
     status = unschedulable_status(pod, FAILED_SCHEDULING_MESSAGE, t(10.5), None)
@@ -751,23 +752,3 @@ def test_unschedulable() -> None:
     }  # fmt: skip
     again = unschedulable_status(pod, FAILED_SCHEDULING_MESSAGE, t(99), status)
     assert again.conditions and again.conditions[0].lastTransitionTime == t(10)
-    assert FAILED_SCHEDULING_MESSAGE == (
-        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
-        "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
-    )
-
-
-@pytest.mark.parametrize(
-    ("selector", "labels", "matches"),
-    [
-        (None, {}, True),
-        ({}, {"a": "b"}, True),
-        ({"disktype": "ssd"}, {"disktype": "ssd", "kubernetes.io/os": "linux"}, True),
-        ({"disktype": "ssd"}, {"disktype": "hdd"}, False),
-        ({"disktype": "ssd"}, {}, False),
-    ],
-)
-def test_node_selector(
-    selector: dict[str, str] | None, labels: dict[str, str], matches: bool
-) -> None:
-    assert node_selector_matches(selector, labels) is matches
