@@ -1,8 +1,9 @@
 """The API server's create pipeline for a Pod body, in its order (kubelet-reference Part 4 §0).
 
 size limit → strict decoding → defaulting → namespace → system fields → PrepareForCreate
-(status reset, QoS) → validation. Each step's failure is the StatusError the API server answers
-with; the caller (the server, or `--dry-run` in the CLI) decides what to do with the Pod.
+(status reset, QoS, affinity's matchLabelKeys merge, AppArmor's skew) → validation. Each step's
+failure is the StatusError the API server answers with; the caller (the server, or `--dry-run`
+in the CLI) decides what to do with the Pod.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "create_with_warnings",
     "decode_pod",
     "generate_name",
+    "mutate_pod_affinity",
     "prepare_create",
 ]
 
@@ -88,11 +90,54 @@ def create_with_warnings(
     if not meta.name and meta.generateName:
         meta.name = generate_name(meta.generateName)
     pod.status = PodStatus(phase="Pending", qosClass=pod_qos_class(pod))
+    mutate_pod_affinity(pod)
     warnings = apply_version_skew(pod)
     errors = validate_pod(pod)
     if errors:
         raise invalid_error("Pod", meta.name or "", errors)
     return pod, warnings + create_warnings(pod)
+
+
+def mutate_pod_affinity(pod: Pod) -> None:
+    """`mutatePodAffinity` (PrepareForCreate; MatchLabelKeysInPodAffinity, on in 1.32): each
+    (anti-)affinity term with a labelSelector gets `key In [value]` for each matchLabelKeys
+    key the pod's labels have, then `key NotIn [value]` for each mismatchLabelKeys key,
+    appended to its matchExpressions (the key lists stay)."""
+    affinity = pod.spec.extra.get("affinity")
+    if not isinstance(affinity, dict):
+        return
+    # a fresh copy: `extra` shares its dicts with the caller's body, which may even hold one
+    # term object in two places (Go's decoded terms never alias)
+    affinity = json.loads(json.dumps(affinity))
+    labels = pod.metadata.labels or {}
+    for kind in ("podAffinity", "podAntiAffinity"):
+        terms = affinity.get(kind)
+        if not isinstance(terms, dict):
+            continue
+        preferred = terms.get("preferredDuringSchedulingIgnoredDuringExecution")
+        for weighted in preferred if isinstance(preferred, list) else []:
+            if isinstance(weighted, dict) and isinstance(weighted.get("podAffinityTerm"), dict):
+                _merge_label_keys(weighted["podAffinityTerm"], labels)
+        required = terms.get("requiredDuringSchedulingIgnoredDuringExecution")
+        for term in required if isinstance(required, list) else []:
+            if isinstance(term, dict):
+                _merge_label_keys(term, labels)
+    pod.spec.extra["affinity"] = affinity
+
+
+def _merge_label_keys(term: dict[str, Any], labels: dict[str, str]) -> None:
+    """`applyMatchLabelKeysAndMismatchLabelKeys`: a null selector matches nothing and stays."""
+    selector = term.get("labelSelector")
+    if not isinstance(selector, dict):
+        return
+    for field, operator in (("matchLabelKeys", "In"), ("mismatchLabelKeys", "NotIn")):
+        keys = term.get(field)
+        for item in keys if isinstance(keys, list) else []:
+            key = item if isinstance(item, str) else ""  # a null key is Go's ""
+            if key in labels:
+                requirement = {"key": key, "operator": operator, "values": [labels[key]]}
+                expressions = selector.get("matchExpressions") or []
+                selector["matchExpressions"] = [*expressions, requirement]
 
 
 def admit_pod(pod: Pod) -> None:

@@ -402,25 +402,9 @@ class _Term:
         namespace_selector = term.get("namespaceSelector")
         if not namespaces and namespace_selector is None:
             namespaces = frozenset([_namespace(owner)])
+        # matchLabelKeys/mismatchLabelKeys are in the selector already: the API server
+        # merged them at create (`mutatePodAffinity`); the 1.32 scheduler reads the selector
         selector = term.get("labelSelector")
-        owner_labels = _labels(owner)
-        extra = [
-            *(
-                {"key": k, "operator": "In", "values": [owner_labels[k]]}
-                for k in term.get("matchLabelKeys") or []
-                if k in owner_labels
-            ),
-            *(
-                {"key": k, "operator": "NotIn", "values": [owner_labels[k]]}
-                for k in term.get("mismatchLabelKeys") or []
-                if k in owner_labels
-            ),
-        ]
-        if selector is not None and extra:
-            selector = {
-                **selector,
-                "matchExpressions": [*_objects(selector.get("matchExpressions")), *extra],
-            }
         return cls(selector, namespaces, namespace_selector, str(term.get("topologyKey") or ""))
 
     def matches(self, pod: JSON) -> bool:

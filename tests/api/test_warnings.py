@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from minikubelet.api.codec import to_dict
-from minikubelet.api.create import create_with_warnings
+from minikubelet.api.create import create_with_warnings, decode_pod
+from minikubelet.api.defaults import default_pod
 from minikubelet.api.update import prepare_update
+from minikubelet.api.warnings import pod_warnings
 from minikubelet.errors import StatusError
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -478,15 +480,15 @@ def test_null_items_are_empty_objects_as_go_decodes_them() -> None:
         "nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [None]},
         "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [None]},
     }
-    found = warnings_of(affinity=affinity)  # invalid, but the warnings must not crash first
-    assert (
-        found
-        == [
-            "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]."
-            "labelSelector: a null labelSelector results in matching no pod"
-        ]
-        or not found
-    )
+    # invalid (a weight of 0, an empty topologyKey), so a create answers 422 and no warning, as
+    # BeforeCreate validates before WarningsOnCreate; the warnings alone must not crash on it
+    with pytest.raises(StatusError):
+        create(body(affinity=affinity))
+    pod = default_pod(decode_pod(body(affinity=affinity)))
+    assert pod_warnings(pod) == [
+        "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]."
+        "labelSelector: a null labelSelector results in matching no pod"
+    ]
 
 
 def test_apparmor_skew_edge_cases() -> None:

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from minikubelet.api.codec import from_dict
+from minikubelet.api.create import mutate_pod_affinity
+from minikubelet.api.models import Pod
 from minikubelet.api.raw import JSON
 from minikubelet.node.scheduler import Attempt, filter_node, pod_requests
 
@@ -286,11 +289,18 @@ def test_pod_anti_affinity_the_pods_own_and_the_others() -> None:
     assert fits(plain, node(), [listed])
 
 
-def test_match_label_keys_in_pod_anti_affinity() -> None:
-    term = anti(APP_WEB, matchLabelKeys=["rev"])
-    new = pod("b", {"app": "web", "rev": "2"}, affinity=term)
+def test_match_label_keys_in_pod_anti_affinity_as_the_api_server_merged_them() -> None:
+    new = pod("b", {"app": "web", "rev": "2"})
+    new["spec"]["affinity"] = anti(APP_WEB, matchLabelKeys=["rev"])
+    mutate_pod_affinity_json(new)
     assert fits(new, node(), [pod("a", {"app": "web", "rev": "1"})])
     assert not fits(new, node(), [pod("a", {"app": "web", "rev": "2"})])
+
+
+def mutate_pod_affinity_json(body: JSON) -> None:
+    model = from_dict(Pod, body)
+    mutate_pod_affinity(model)
+    body["spec"]["affinity"] = model.spec.extra["affinity"]
 
 
 def test_preemption_policy_never() -> None:

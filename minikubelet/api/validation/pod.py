@@ -11,6 +11,10 @@ from typing import Any
 
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import ObjectMeta, Pod, PodSpec
+from minikubelet.api.validation.affinity import (
+    validate_affinity,
+    validate_topology_spread_constraints,
+)
 from minikubelet.api.validation.apparmor import validate_annotations as apparmor_annotations
 from minikubelet.api.validation.apparmor import validate_fields_match as apparmor_fields_match
 from minikubelet.api.validation.containers import (
@@ -259,7 +263,10 @@ def _validate_spec(spec: PodSpec, path: Path, host_sysctls: bool = False) -> lis
     errs += validate_pod_security(
         spec.extra, host_network, path.child("securityContext"), host_sysctls=host_sysctls
     )
+    errs += validate_affinity(spec.extra.get("affinity"), path.child("affinity"))
     errs += _validate_dns_config(spec, path.child("dnsConfig"))
+    spread = spec.extra.get("topologySpreadConstraints")
+    errs += validate_topology_spread_constraints(spread, path.child("topologySpreadConstraints"))
     errs += _subdomain(spec.serviceAccountName, path.child("serviceAccountName"))
     errs += _subdomain(spec.nodeName, path.child("nodeName"))
     deadline = spec.activeDeadlineSeconds
