@@ -49,6 +49,7 @@ def test_every_example_is_here_and_valid() -> None:
         "lifecycle-hooks.yaml",
         "node-selector.yaml",
         "oom.yaml",
+        "pod-anti-affinity.yaml",
         "privileged.yaml",
         "run-as-non-root.yaml",
         "security-context.yaml",
@@ -106,6 +107,23 @@ def test_node_selector_waits_for_the_label(agent: Agent) -> None:
         "PATCH", "/api/v1/nodes/e2e-node", body={"metadata": {"labels": {"disk": "ssd"}}}
     )
     agent.wait_for(lambda: ready(agent, "wants-ssd", "app"), 60, "wants-ssd running")
+
+
+def test_the_second_replica_waits_for_the_first_to_go(agent: Agent) -> None:
+    first, second = load_paths([str(EXAMPLES / "pod-anti-affinity.yaml")])
+    agent.apply(first.body)
+    agent.wait_for(lambda: agent.pod("web-1")["spec"].get("nodeName"), 30, "web-1 bound")
+    agent.apply(second.body)
+    agent.wait_for(lambda: find_event(agent, "web-2", "FailedScheduling"), 30, "FailedScheduling")
+    event = find_event(agent, "web-2", "FailedScheduling")
+    assert event is not None and event["message"] == (
+        "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules. "
+        "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    )
+    agent.wait_for(lambda: ready(agent, "web-1", "app"), 60, "web-1 running")
+    assert agent.pod("web-2")["status"]["phase"] == "Pending"
+    agent.api.request("DELETE", "/api/v1/namespaces/default/pods/web-1")
+    agent.wait_for(lambda: ready(agent, "web-2", "app"), 60, "web-2 running")
 
 
 def test_memory_limit_is_oom_killed(agent: Agent) -> None:

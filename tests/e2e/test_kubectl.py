@@ -25,7 +25,7 @@ import yaml
 from minikubelet.cli.client import ApiClient
 from minikubelet.paths import StatePaths
 from tests.e2e.conftest import ROOT, Agent, _cleanup_engine, _wait_healthy
-from tests.e2e.pods import BASE, pod, sh, status_of, terminated, wait_running
+from tests.e2e.pods import BASE, find_event, pod, sh, status_of, terminated, wait_running
 
 pytestmark = pytest.mark.e2e
 
@@ -354,3 +354,34 @@ def test_logs_follow_streams_and_ends_with_the_container(node: Node) -> None:
     # the engine saw the exit first; the status follows on the agent's next relist
     node.agent.wait_for(lambda: terminated(node.agent.pod("ticker"), "c"), 10, "c terminated")
     node.kubectl("delete", "pod", "ticker", "--wait=false")
+
+
+def test_cordon_keeps_a_new_pod_pending_and_describe_node_counts_the_pods(node: Node) -> None:
+    """`kubectl cordon`: the node carries the unschedulable taint and a new pod waits with the
+    scheduler's words; `uncordon` lets it run. `kubectl describe node` lists it (its pods
+    field selector has `!=` terms) beside the node's capacity and allocatable."""
+    node.kubectl("cordon", "e2e-node")
+    try:
+        run = ["run", "cordoned", f"--image={BASE}", "--restart=Never", "--command"]
+        node.kubectl(*run, "--", "sleep", "3600")
+        event = node.agent.wait_for(
+            lambda: find_event(node.agent, "cordoned", "FailedScheduling"), 30, "FailedScheduling"
+        )
+        assert event["message"] == (
+            "0/1 nodes are available: 1 node(s) were unschedulable. "
+            "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+        )
+        cordoned = node.kubectl("describe", "node", "e2e-node").stdout
+        assert "Taints:             node.kubernetes.io/unschedulable:NoSchedule\n" in cordoned
+        assert "Unschedulable:      true\n" in cordoned
+        got = node.kubectl("get", "node", "e2e-node").stdout.splitlines()[1].split()
+        assert got[1] == "Ready,SchedulingDisabled"
+    finally:
+        node.kubectl("uncordon", "e2e-node")
+    wait_running(node.agent, "cordoned", "cordoned")
+    described = node.kubectl("describe", "node", "e2e-node").stdout
+    assert "Non-terminated Pods:          (1 in total)\n" in described
+    assert "  default                     cordoned" in described
+    assert "Capacity:\n  cpu:" in described and "  pods:               110\n" in described
+    assert "Allocated resources:" in described and "Taints:             <none>\n" in described
+    node.kubectl("delete", "pod", "cordoned", "--grace-period=1")
