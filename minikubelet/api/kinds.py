@@ -414,3 +414,13 @@ ENDPOINT_SLICE = register(
         describer="minikubelet.printers.describe_services:describe_endpoint_slice",
     )
 )
+LEASE = register(
+    Kind(
+        kind="Lease",
+        plural="leases",
+        singular="lease",
+        group="coordination.k8s.io",
+        verbs=("get", "list", "watch"),
+        table="minikubelet.printers.tables:LEASE_TABLE",
+    )
+)

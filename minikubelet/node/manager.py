@@ -48,9 +48,11 @@ from minikubelet.node.events import WARNING, EventRecorder
 from minikubelet.node.executor import Executor, Observed, listed_fingerprint
 from minikubelet.node.logs import last_lines, open_logs
 from minikubelet.node.node_status import (
+    LEASE_RENEW,
     machine_capacity,
     node_allocatable,
     register_node,
+    renew_lease,
     set_node_ready,
 )
 from minikubelet.node.sandbox_pool import SandboxPool, spares_of
@@ -171,6 +173,7 @@ class Node:
             tg.start_soon(self._follow_pods)
             tg.start_soon(self._follow_runtime)
             tg.start_soon(self._housekeeping)
+            tg.start_soon(self._lease)
             tg.start_soon(self.volumes.follow, self.store, self.wake)
             if self.pool is not None:
                 tg.start_soon(self.pool.run)
@@ -470,6 +473,13 @@ class Node:
                     log.warning("engine events: %s; reconnecting", exc)
                 failing = True
             await self.clock.sleep(5.0 if failing else 1.0)
+
+    async def _lease(self) -> None:
+        """The node's lease, renewed every 10 s while the agent runs (the kubelet's
+        `nodelease` controller): `kubectl describe node` reads it."""
+        while True:
+            renew_lease(self.store, self.name, self.clock.utcnow())
+            await self.clock.sleep(LEASE_RENEW)
 
     async def _housekeeping(self) -> None:
         """Every 2 s: back-off GC, the relist (PLEG) that wakes the pods whose containers

@@ -14,12 +14,20 @@ from typing import Any
 
 from minikubelet import KUBERNETES_VERSION
 from minikubelet.api.codec import format_time
+from minikubelet.api.history import micro_time
 from minikubelet.api.quantity import Quantity
 from minikubelet.api.raw import JSON
 from minikubelet.errors import NotFound
 from minikubelet.store import Store
 
-__all__ = ["machine_capacity", "node_allocatable", "register_node", "set_node_ready"]
+__all__ = [
+    "LEASE_NAMESPACE",
+    "machine_capacity",
+    "node_allocatable",
+    "register_node",
+    "renew_lease",
+    "set_node_ready",
+]
 
 READY = ("True", "KubeletReady", "kubelet is posting ready status")
 NOT_READY = ("False", "KubeletNotReady", "container runtime is down")
@@ -223,3 +231,33 @@ def set_node_ready(
             "containerRuntimeVersion": runtime_version,
         }
     store.update_status("Node", "", name, status)
+
+
+LEASE_NAMESPACE = "kube-node-lease"
+LEASE_DURATION = 40  # the kubelet's --node-lease-duration-seconds
+LEASE_RENEW = LEASE_DURATION / 4  # `renewIntervalFraction`: every 10 s
+
+
+def renew_lease(store: Store, name: str, now: datetime) -> None:
+    """The kubelet's node lease (`nodelease` controller): `kube-node-lease/<node>`, held by
+    the node, owned by its Node, its renewTime the last renewal."""
+    renewed = micro_time(now)
+    try:
+        lease = store.get("Lease", LEASE_NAMESPACE, name)
+    except NotFound:
+        node = store.get("Node", "", name)
+        owner = {"apiVersion": "v1", "kind": "Node", "name": name}
+        owner["uid"] = node["metadata"]["uid"]
+        meta = {
+            "name": name,
+            "namespace": LEASE_NAMESPACE,
+            "uid": str(uuid.uuid4()),
+            "creationTimestamp": format_time(now),
+            "ownerReferences": [owner],
+        }
+        spec = {"holderIdentity": name, "leaseDurationSeconds": LEASE_DURATION}
+        body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": meta}
+        store.create("Lease", {**body, "spec": {**spec, "renewTime": renewed}})
+        return
+    lease["spec"] = {**(lease.get("spec") or {}), "renewTime": renewed}
+    store.update("Lease", lease, expected_rv=None)

@@ -17,6 +17,7 @@ from minikubelet.printers.duration import age
 
 __all__ = [
     "EVENT_TABLE",
+    "LEASE_TABLE",
     "NAMESPACE_TABLE",
     "NODE_TABLE",
     "Column",
@@ -151,6 +152,15 @@ NAMESPACE_TABLE = TablePrinter(
     namespace_row,
 )
 NODE_TABLE = TablePrinter(NODE_COLUMNS, node_row)
+# printers.go `leaseColumnDefinitions` / `printLease`
+LEASE_TABLE = TablePrinter(
+    [("Name", "string", "name", 0), ("Holder", "string", "", 0), ("Age", "string", "", 0)],
+    lambda obj, now: [
+        (obj.get("metadata") or {}).get("name", ""),
+        (obj.get("spec") or {}).get("holderIdentity") or "",
+        age(_time((obj.get("metadata") or {}).get("creationTimestamp")), now),
+    ],
+)
 # A kind without a printer of its own gets the API server's default Table (`Name`, `Age`).
 _DEFAULT_TABLE = TablePrinter(
     [("Name", "string", "name", 0), ("Created At", "date", "", 0)],

@@ -7,7 +7,8 @@ aggregated discovery (`as=APIGroupDiscoveryList`) but accepts plain `APIVersions
 from the registry of kinds (`api/kinds.py`): core/v1 under `/api/v1`, each other group version
 under `/apis/GROUP/VERSION`.
 
-Namespaces are not stored: the node has `default` and every namespace a pod lives in, which is
+Namespaces are not stored: the node has the four a cluster starts with (`default`,
+`kube-node-lease`, `kube-public`, `kube-system`) and every namespace a pod lives in, which is
 what `kubectl get ns` and clients that read a namespace before using it need.
 """
 
@@ -100,6 +101,9 @@ async def api_resources(request: Request, deps: ApiDeps) -> Response:
     return json_response({**body, "resources": resources})
 
 
+SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+
+
 def _namespace(name: str, created: str) -> dict[str, Any]:
     return {
         "kind": "Namespace",
@@ -117,14 +121,15 @@ def _namespace(name: str, created: str) -> dict[str, Any]:
 
 
 def namespaces(deps: ApiDeps) -> dict[str, dict[str, Any]]:
-    """`default` (as old as the node) and each namespace with pods (as old as its oldest)."""
+    """The cluster's own four (as old as the node) and each namespace with pods (as old as
+    its oldest)."""
     now = format_time(deps.clock.utcnow())
     try:
         node = deps.store.get("Node", "", deps.node_name)
         born = str(node["metadata"].get("creationTimestamp") or now)
     except NotFound:
         born = now
-    oldest: dict[str, str] = {"default": born}
+    oldest = dict.fromkeys(SYSTEM_NAMESPACES, born)
     pods, _ = deps.store.list("Pod", None)
     for pod in pods:
         meta = pod.get("metadata") or {}

@@ -6,7 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from minikubelet.clock import FakeClock
-from minikubelet.node.node_status import machine_capacity, node_allocatable, register_node
+from minikubelet.node.node_status import (
+    machine_capacity,
+    node_allocatable,
+    register_node,
+    renew_lease,
+)
 from minikubelet.store import Store
 
 NOW = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
@@ -56,3 +61,22 @@ def test_the_node_reports_capacity_and_the_three_pressures_before_ready(tmp_path
         ("Ready", "True", "KubeletReady"),
     ]
     assert status["conditions"][2]["message"] == "kubelet has sufficient PID available"
+
+
+def test_the_node_lease_is_created_then_renewed(tmp_path: Path) -> None:
+    later = datetime(2026, 12, 4, 18, 0, 10, 250000, tzinfo=UTC)
+    with Store.open(tmp_path / "state.db", FakeClock()) as store:
+        register_node(store, "node1", "10.89.0.1", "docker://20.10.24", NOW, CAPACITY)
+        renew_lease(store, "node1", NOW)
+        renew_lease(store, "node1", later)
+        lease = store.get("Lease", "kube-node-lease", "node1")
+        node_uid = store.get("Node", "", "node1")["metadata"]["uid"]
+    assert lease["spec"] == {
+        "holderIdentity": "node1",
+        "leaseDurationSeconds": 40,
+        "renewTime": "2026-12-04T18:00:10.250000Z",
+    }
+    assert lease["metadata"]["creationTimestamp"] == "2026-12-04T18:00:00Z"
+    assert lease["metadata"]["ownerReferences"] == [
+        {"apiVersion": "v1", "kind": "Node", "name": "node1", "uid": node_uid}
+    ]

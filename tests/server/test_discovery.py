@@ -34,12 +34,18 @@ def test_legacy_discovery_answers_plain_json_even_when_aggregated_is_preferred(
     assert versions.status_code == 200
     assert versions.json()["kind"] == "APIVersions" and versions.json()["versions"] == ["v1"]
     groups = api.get("/apis", headers={"Accept": AGGREGATED}).json()
+    coordination = {"groupVersion": "coordination.k8s.io/v1", "version": "v1"}
     discovery = {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}
     assert groups == {
         "kind": "APIGroupList",
         "apiVersion": "v1",
         "groups": [
-            {"name": "discovery.k8s.io", "versions": [discovery], "preferredVersion": discovery}
+            {
+                "name": "coordination.k8s.io",
+                "versions": [coordination],
+                "preferredVersion": coordination,
+            },
+            {"name": "discovery.k8s.io", "versions": [discovery], "preferredVersion": discovery},
         ],
     }
 
@@ -62,18 +68,19 @@ def test_api_v1_lists_resources_with_verbs_and_short_names(api: TestClient) -> N
     assert {"create", "get", "list", "update", "watch"} <= set(by_name["secrets"]["verbs"])
 
 
-def test_namespaces_are_default_and_those_with_pods(api: TestClient) -> None:
+def test_namespaces_are_the_clusters_own_and_those_with_pods(api: TestClient) -> None:
     pod = {"metadata": {"name": "a"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
     assert api.post("/api/v1/namespaces/team/pods", json=pod).status_code == 201
     names = [n["metadata"]["name"] for n in api.get("/api/v1/namespaces").json()["items"]]
-    assert names == ["default", "team"]
+    assert names == ["default", "kube-node-lease", "kube-public", "kube-system", "team"]
     one = api.get("/api/v1/namespaces/team").json()
     assert (one["kind"], one["status"]["phase"]) == ("Namespace", "Active")
     missing = api.get("/api/v1/namespaces/nope")
     assert (missing.status_code, missing.json()["message"]) == (404, 'namespaces "nope" not found')
     table = api.get("/api/v1/namespaces", headers={"Accept": TABLE}).json()
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Status", "Age"]
-    assert [r["cells"][:2] for r in table["rows"]] == [["default", "Active"], ["team", "Active"]]
+    rows = [r["cells"][:2] for r in table["rows"]]
+    assert rows[::4] == [["default", "Active"], ["team", "Active"]]
 
 
 def _v3(api: TestClient) -> dict[str, Any]:
