@@ -34,3 +34,14 @@ class EventRecorder:
             field = "initContainers" if init else "containers"
             involved["fieldPath"] = f"spec.{field}{{{container}}}"
         self.store.record_event(pod.namespace, involved, type_, reason, message, self.source)
+
+    def node(self, reason: str, message: str, type_: str = NORMAL) -> None:
+        """One event on the node, in `default`, as the kubelet's `nodeRef` names it: the
+        node's name as its uid (`kubectl describe node` looks for both uids)."""
+        name = self.source["host"]
+        involved = {"kind": "Node", "name": name, "uid": name}
+        self.store.record_event("default", involved, type_, reason, message, self.source)
+
+    def node_status(self, reason: str) -> None:
+        """`recordNodeStatusEvent`: `Node NAME status is now: REASON`."""
+        self.node(reason, f"Node {self.source['host']} status is now: {reason}")

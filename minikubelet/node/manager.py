@@ -158,9 +158,17 @@ class Node:
         answers (the API keeps serving meanwhile)."""
         version = await self._connect()
         self.engine_up = version is not None
-        register_node(
+        self.recorder.node("Starting", "Starting kubelet.")
+        changed = register_node(
             self.store, self.name, self.host_ip, version, self.clock.utcnow(), self.capacity
         )
+        ready = [r for r in changed if r in ("NodeReady", "NodeNotReady")]
+        for reason in changed:
+            if reason not in ready:
+                self.recorder.node_status(reason)
+        self.recorder.node("NodeAllocatableEnforced", "Updated Node Allocatable limit across pods")
+        for reason in ready:
+            self.recorder.node_status(reason)
         async with anyio.create_task_group() as tg:
             self._tg = tg
             watches = (
@@ -474,11 +482,24 @@ class Node:
                 failing = True
             await self.clock.sleep(5.0 if failing else 1.0)
 
+    def _ready_changed(self, reason: str | None) -> None:
+        if reason is not None:
+            self.recorder.node_status(reason)
+
     async def _lease(self) -> None:
         """The node's lease, renewed every 10 s while the agent runs (the kubelet's
-        `nodelease` controller): `kubectl describe node` reads it."""
+        `nodelease` controller): `kubectl describe node` reads it. The same beat notices a
+        cordon or an uncordon (`recordNodeSchedulableEvent`)."""
+        schedulable = True  # `lastNodeUnschedulable` starts false
         while True:
             renew_lease(self.store, self.name, self.clock.utcnow())
+            spec = self.store.get("Node", "", self.name).get("spec") or {}
+            now_schedulable = not spec.get("unschedulable")
+            if now_schedulable != schedulable:
+                self.recorder.node_status(
+                    "NodeSchedulable" if now_schedulable else "NodeNotSchedulable"
+                )
+            schedulable = now_schedulable
             await self.clock.sleep(LEASE_RENEW)
 
     async def _housekeeping(self) -> None:
@@ -495,13 +516,17 @@ class Node:
                 if self.engine_up:
                     log.warning("the container engine went away: %s", exc)
                     self.engine_up = False
-                    set_node_ready(self.store, self.name, False, self.clock.utcnow())
+                    self._ready_changed(
+                        set_node_ready(self.store, self.name, False, self.clock.utcnow())
+                    )
             else:
                 if not self.engine_up:
                     version = await self._connect()
                     self.engine_up = version is not None
-                    set_node_ready(
-                        self.store, self.name, self.engine_up, self.clock.utcnow(), version
+                    self._ready_changed(
+                        set_node_ready(
+                            self.store, self.name, self.engine_up, self.clock.utcnow(), version
+                        )
                     )
             for worker in list(self.workers.values()):
                 if not worker.last_pod or not worker.last_pod.spec.nodeName:

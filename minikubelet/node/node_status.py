@@ -186,14 +186,16 @@ def register_node(
     runtime_version: str | None,
     now: datetime,
     capacity: dict[str, str] | None = None,
-) -> None:
+) -> list[str]:
     """Create or refresh the Node; user labels are kept. No runtime version: NotReady.
-    `capacity` defaults to this machine's, its storage that of `/`."""
+    `capacity` defaults to this machine's, its storage that of `/`. Returns the node
+    events the kubelet's condition setters record: every condition of a new node, a Ready
+    that changed; a condition that did not change keeps its transition time."""
     found = machine_capacity(Path("/")) if capacity is None else capacity
     ready = runtime_version is not None
     status = _status(name, host_ip, runtime_version or "", ready, now, found)
     try:
-        store.get("Node", "", name)
+        old = store.get("Node", "", name)
     except NotFound:
         labels = {
             "kubernetes.io/hostname": name,
@@ -210,19 +212,35 @@ def register_node(
         }
         node = {"apiVersion": "v1", "kind": "Node", "metadata": meta, "spec": {}}
         store.create("Node", {**node, "status": status})
-        return
+        # the events say Node where the conditions say Kubelet (`NodeHasSufficientMemory`)
+        pressures = [reason.replace("Kubelet", "Node", 1) for _, reason, _ in PRESSURES]
+        return [*pressures, _ready_reason(ready)]
+    before = {c.get("type"): c for c in (old.get("status") or {}).get("conditions") or []}
+    changed = []
+    for condition in status["conditions"]:
+        earlier = before.get(condition["type"]) or {}
+        if earlier.get("status") == condition["status"]:
+            condition["lastTransitionTime"] = earlier.get("lastTransitionTime")
+        elif condition["type"] == "Ready":
+            changed.append(_ready_reason(ready))
     store.update_status("Node", "", name, status)
+    return changed
+
+
+def _ready_reason(ready: bool) -> str:
+    return "NodeReady" if ready else "NodeNotReady"
 
 
 def set_node_ready(
     store: Store, name: str, ready: bool, now: datetime, runtime_version: str | None = None
-) -> None:
-    """Flip the Ready condition when the engine goes away or comes back (no write otherwise)."""
+) -> str | None:
+    """Flip the Ready condition when the engine goes away or comes back (no write otherwise);
+    the node event it is worth (`NodeReady`, `NodeNotReady`), if any."""
     status = dict(store.get("Node", "", name).get("status") or {})
     conditions = status.get("conditions") or []
     current: dict[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
     if current.get("status") == ("True" if ready else "False"):
-        return
+        return None
     others = [c for c in conditions if c.get("type") != "Ready"]
     status["conditions"] = [*others, _ready_condition(ready, now)]
     if runtime_version:
@@ -231,6 +249,7 @@ def set_node_ready(
             "containerRuntimeVersion": runtime_version,
         }
     store.update_status("Node", "", name, status)
+    return _ready_reason(ready)
 
 
 LEASE_NAMESPACE = "kube-node-lease"

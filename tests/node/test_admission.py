@@ -317,10 +317,7 @@ async def test_a_forbidden_sysctl_fails_the_pod_before_anything_runs(harness: Ha
         FORBIDDEN_SOMAXCONN,
         "kubelet",
     )
-    assert [e["reason"] for e in harness.store.list("Event", "default")[0]] == [
-        "Scheduled",
-        "SysctlForbidden",
-    ]
+    assert harness.reasons() == ["Scheduled", "SysctlForbidden"]
     row = pod_row(harness.pod("tuned"), harness.clock.utcnow())
     assert row[1:4] == ["0/1", "SysctlForbidden", "0"]
     assert not [c for c in harness.runtime.calls if c[0] == "run_sandbox"]
@@ -499,6 +496,6 @@ async def test_a_pod_naming_the_node_that_does_not_match_it_is_rejected(harness:
         "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node"
         " affinity/selector",
     )
-    assert [e["reason"] for e in harness.store.list("Event", "default")[0]] == ["NodeAffinity"]
+    assert harness.reasons() == ["NodeAffinity"]
     assert not harness.runtime.containers
     assert pod_row(harness.pod("pinned"), harness.clock.utcnow())[2] == "NodeAffinity"

@@ -100,6 +100,14 @@ class Harness:
         items = self.store.list("Event", "default")[0]
         return [e for e in items if e["reason"] == reason]
 
+    def reasons(self, kind: str = "Pod") -> list[str]:
+        """The reasons of the events on pods (or on the node), oldest first."""
+        items = self.store.list("Event", "default")[0]
+        found = [e for e in items if e["involvedObject"]["kind"] == kind]
+        return [
+            e["reason"] for e in sorted(found, key=lambda e: e["metadata"]["creationTimestamp"])
+        ]
+
     async def settle(self) -> None:
         """Let every task run until all wait on the clock, the store or the fake engine, and
         no worker thread is running (its end wakes a task, which may start another)."""
@@ -150,8 +158,32 @@ async def test_create_runs_the_pod(harness: Harness) -> None:
     pod = harness.pod("web")
     assert pod["spec"]["nodeName"] == "node1"
     assert pod["status"]["podIP"].startswith("10.89.0.")
-    reasons = [e["reason"] for e in harness.store.list("Event", "default")[0]]
-    assert reasons == ["Scheduled", "Pulled", "Created", "Started"]
+    assert harness.reasons() == ["Scheduled", "Pulled", "Created", "Started"]
+
+
+@pytest.mark.anyio
+async def test_the_node_records_its_start_its_conditions_and_a_cordon(harness: Harness) -> None:
+    """The kubelet's node events, in `default` with the node's name as uid: its start, each
+    condition of the new node, the allocatable enforced, Ready; a cordon at the next beat."""
+    await harness.settle()
+    assert harness.reasons("Node") == [
+        "Starting",
+        "NodeHasSufficientMemory",
+        "NodeHasNoDiskPressure",
+        "NodeHasSufficientPID",
+        "NodeAllocatableEnforced",
+        "NodeReady",
+    ]
+    (ready,) = harness.events("NodeReady")
+    assert ready["message"] == "Node node1 status is now: NodeReady"
+    assert ready["involvedObject"] == {"kind": "Node", "name": "node1", "uid": "node1"}
+    assert ready["source"] == {"component": "kubelet", "host": "node1"}
+    node = harness.store.get("Node", "", "node1")
+    node["spec"]["unschedulable"] = True
+    harness.store.update("Node", node, expected_rv=None)
+    await harness.until(lambda: harness.events("NodeNotSchedulable"), step=1, within=11)
+    lease = harness.store.get("Lease", "kube-node-lease", "node1")
+    assert lease["spec"]["holderIdentity"] == "node1"
 
 
 @pytest.mark.anyio
