@@ -80,11 +80,36 @@ def _not_running(item: JSON) -> str | None:
     return None
 
 
+def _gate_opened(pod: JSON) -> JSON | None:
+    """The readiness gate that let the pod turn Ready: its condition turned True no earlier
+    than ContainersReady did (RFC 3339 seconds compare as text)."""
+    gates = [
+        str(g.get("conditionType") or "")
+        for g in (pod.get("spec") or {}).get("readinessGates") or []
+    ]
+    conditions = {str(c.get("type")): c for c in (pod.get("status") or {}).get("conditions") or []}
+    opened = [conditions[g] for g in gates if conditions.get(g, {}).get("status") == "True"]
+    if not opened:
+        return None
+    last = max(opened, key=lambda c: str(c.get("lastTransitionTime") or ""))
+    containers = str((conditions.get("ContainersReady") or {}).get("lastTransitionTime") or "")
+    if str(last.get("lastTransitionTime") or "") < containers:
+        return None
+    words = ": ".join(x for x in (last.get("reason"), last.get("message")) if x)
+    summary = f"readiness gate {last.get('type')} is True" + (f" ({words})" if words else "")
+    return {"summary": summary}
+
+
 def ready_cause(pod: JSON, status: str, crossed: Crossed) -> JSON:
-    """Why Ready became `status`: for True the readiness runs that passed; for False the first
-    container that is not running, failed its readiness probe or is being killed."""
+    """Why Ready became `status`: for True the readiness gate whose condition turned True last,
+    if none of the containers became ready after it, else the readiness runs that passed; for
+    False the first container that is not running, failed its readiness probe or is being
+    killed."""
     items = (pod.get("status") or {}).get("containerStatuses") or []
     if status == "True":
+        gate = _gate_opened(pod)
+        if gate is not None:
+            return gate
         runs = [(i["name"], crossed(i["name"], "readiness")) for i in items]
         passed = [(n, r) for n, r in runs if r and r[-1].get("result") == "success"]
         if passed:

@@ -143,3 +143,22 @@ RUNNING: JSON = {"state": {"running": {}}}
 )
 def test_ready_cause(pod: JSON, status: str, runs: dict[Any, Any], summary: str) -> None:
     assert ready_cause(pod, status, crossed(runs))["summary"] == summary
+
+
+def test_ready_because_a_readiness_gate_opened() -> None:
+    """A client set the gate's condition after the containers were ready: the gate is why,
+    not the readiness run that passed before it."""
+    gated = _pod(_status(ready=True, **RUNNING))
+    gated["spec"] = {"readinessGates": [{"conditionType": "example.com/lb"}]}
+    gated["status"]["conditions"] = [
+        {"type": "example.com/lb", "status": "True", "lastTransitionTime": "2026-12-04T10:00:09Z",
+         "reason": "Registered", "message": "in the pool"},
+        {"type": "ContainersReady", "status": "True", "lastTransitionTime": "2026-12-04T10:00:05Z"},
+    ]  # fmt: skip
+    runs = {("web", "readiness"): READY_RUN}
+    cause = ready_cause(gated, "True", crossed(runs))
+    assert cause == {"summary": "readiness gate example.com/lb is True (Registered: in the pool)"}
+    gated["status"]["conditions"][1]["lastTransitionTime"] = "2026-12-04T10:00:10Z"
+    assert ready_cause(gated, "True", crossed(runs))["summary"] == (
+        "readiness probe: success 1 of 1"
+    )
