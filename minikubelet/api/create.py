@@ -140,19 +140,85 @@ def _merge_label_keys(term: dict[str, Any], labels: dict[str, str]) -> None:
                 selector["matchExpressions"] = [*expressions, requirement]
 
 
+# the PriorityClasses every cluster has (`scheduling.SystemPriorityClasses`)
+SYSTEM_PRIORITY_CLASSES = {
+    "system-node-critical": 2000001000,
+    "system-cluster-critical": 2000000000,
+}
+DEFAULT_TOLERATIONS = (  # DefaultTolerationSeconds: not-ready, then unreachable, for 300 s
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+     "tolerationSeconds": 300},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+     "tolerationSeconds": 300},
+)  # fmt: skip
+
+
 def admit_pod(pod: Pod) -> None:
-    """The API server's admission plugins that can refuse a Pod here, after defaulting and
-    before validation: `RuntimeClass` (this node has no RuntimeClass objects, so a pod naming
-    one is refused as a cluster without it refuses it)."""
+    """The API server's admission plugins that act on a Pod here, in the 1.32 order, after
+    defaulting and before validation: `Priority` (the pod's priority from its class: 0 and
+    PreemptLowerPriority without one; this node has only the two system classes),
+    `DefaultTolerationSeconds` (300 s on the not-ready and unreachable taints) and
+    `RuntimeClass` (this node has no RuntimeClass objects, so a pod naming one is refused as a
+    cluster without it refuses it)."""
+    _admit_priority(pod)
+    _default_tolerations(pod)
     name = str(pod.spec.extra.get("runtimeClassName") or "")
     if name:
-        meta = pod.metadata
-        target = meta.name or meta.generateName or "Unknown"  # extractResourceName
-        reason = f"pod rejected: RuntimeClass {go_quote(name)} not found"
-        raise Forbidden(
-            f"pods {go_quote(target)} is forbidden: {reason}",
-            details={"name": target, "kind": "pods"},
+        raise _forbidden(pod, f"pod rejected: RuntimeClass {go_quote(name)} not found")
+
+
+def _forbidden(pod: Pod, reason: str) -> Forbidden:
+    """`admission.NewForbidden` on a pod: 403, `pods "NAME" is forbidden: REASON`."""
+    meta = pod.metadata
+    target = meta.name or meta.generateName or "Unknown"  # extractResourceName
+    return Forbidden(
+        f"pods {go_quote(target)} is forbidden: {reason}",
+        details={"name": target, "kind": "pods"},
+    )
+
+
+def _admit_priority(pod: Pod) -> None:
+    """`priority.admitPod` on create: the class's value (a class that does not exist is
+    refused), which a priority the client set must equal, and its preemption policy."""
+    spec = pod.spec.extra
+    name = str(spec.get("priorityClassName") or "")
+    if name and name not in SYSTEM_PRIORITY_CLASSES:
+        raise _forbidden(pod, f"no PriorityClass with name {name} was found")
+    priority = SYSTEM_PRIORITY_CLASSES.get(name, 0)
+    given = spec.get("priority")
+    if given is not None and given != priority:
+        raise _forbidden(
+            pod,
+            f"the integer value of priority ({given}) must not be provided in pod spec; "
+            f"priority admission controller computed {priority} from the given PriorityClass "
+            "name",
         )
+    spec["priority"] = priority
+    policy = spec.get("preemptionPolicy")
+    if policy is not None and policy != "PreemptLowerPriority":
+        raise _forbidden(
+            pod,
+            f"the string value of PreemptionPolicy ({policy}) must not be provided in pod spec; "
+            "priority admission controller computed PreemptLowerPriority from the given "
+            "PriorityClass name",
+        )
+    spec["preemptionPolicy"] = "PreemptLowerPriority"
+
+
+def _default_tolerations(pod: Pod) -> None:
+    """`defaulttolerationseconds`: unless the pod tolerates them already (an empty key or
+    effect counts), the two NoExecute taints a failing node gets, for 300 s."""
+    tolerations = [t for t in pod.spec.extra.get("tolerations") or [] if isinstance(t, dict)]
+    added = list(pod.spec.extra.get("tolerations") or [])
+    for default in DEFAULT_TOLERATIONS:
+        if not any(
+            (t.get("key") or "") in ("", default["key"])
+            and (t.get("effect") or "") in ("", "NoExecute")
+            for t in tolerations
+        ):
+            added.append(dict(default))
+    if added:
+        pod.spec.extra["tolerations"] = added
 
 
 def generate_name(prefix: str) -> str:

@@ -42,6 +42,9 @@ def prepare_update(old_body: dict[str, Any], body: dict[str, Any]) -> Pod:
             setattr(new.metadata, name, getattr(old.metadata, name))
     new.metadata.namespace = new.metadata.namespace or old.metadata.namespace
     new.metadata.resourceVersion = old.metadata.resourceVersion
+    for key in ("priority", "preemptionPolicy"):  # the Priority plugin's part of an update
+        if new.spec.extra.get(key) is None and old.spec.extra.get(key) is not None:
+            new.spec.extra[key] = old.spec.extra[key]
     new.status = old.status
     errors = validate_pod_update(new, old)
     if errors:

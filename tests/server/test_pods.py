@@ -307,3 +307,49 @@ def test_a_runtime_class_the_node_does_not_have_is_refused_at_admission(
     # admission runs after decoding: a body that does not decode is still a 400
     broken = manifest(runtimeClassName="gvisor", restartPolicy=3)
     assert api.post(PODS, json=broken).status_code == 400
+
+
+def test_the_priority_and_default_toleration_seconds_admission_plugins(api: TestClient) -> None:
+    """What every cluster's admission adds to a pod, as `describe` then shows it: priority 0
+    and PreemptLowerPriority without a class, the two 300 s NoExecute tolerations."""
+    created = api.post(PODS, json=manifest()).json()
+    spec = created["spec"]
+    assert (spec["priority"], spec["preemptionPolicy"]) == (0, "PreemptLowerPriority")
+    assert spec["tolerations"] == [
+        {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+         "tolerationSeconds": 300},
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+         "tolerationSeconds": 300},
+    ]  # fmt: skip
+    # a PUT without the priority keeps it (the plugin's part of an update)
+    body = {**created, "spec": {**spec}}
+    body["spec"].pop("priority")
+    body["spec"].pop("preemptionPolicy")
+    assert api.put(f"{PODS}/web", json=body).json()["spec"]["priority"] == 0
+    critical = manifest(
+        priorityClassName="system-node-critical", tolerations=[{"operator": "Exists"}]
+    )
+    critical["metadata"] = {"name": "critical"}
+    spec = api.post(PODS, json=critical).json()["spec"]
+    assert spec["priority"] == 2000001000 and spec["tolerations"] == [{"operator": "Exists"}]
+    for extra, message in (
+        ({"priorityClassName": "high"}, "no PriorityClass with name high was found"),
+        (
+            {"priority": 5},
+            "the integer value of priority (5) must not be provided in pod spec; priority "
+            "admission controller computed 0 from the given PriorityClass name",
+        ),
+        (
+            {"preemptionPolicy": "Never"},
+            "the string value of PreemptionPolicy (Never) must not be provided in pod spec; "
+            "priority admission controller computed PreemptLowerPriority from the given "
+            "PriorityClass name",
+        ),
+    ):
+        refused = manifest(**extra)
+        refused["metadata"] = {"name": "refused"}
+        response = api.post(PODS, json=refused)
+        assert (response.status_code, response.json()["message"]) == (
+            403,
+            f'pods "refused" is forbidden: {message}',
+        )
