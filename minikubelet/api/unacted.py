@@ -16,7 +16,16 @@ _CONTAINER_FIELDS = ("resizePolicy", "volumeDevices")
 # securityContext fields the node does not act on (the rest: `node/security.py`)
 _POD_SECURITY = ("seLinuxOptions", "seLinuxChangePolicy")
 _CONTAINER_SECURITY = ("seLinuxOptions",)
-_SUPPORTED_VOLUMES = ("emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected")
+# a persistentVolumeClaim is acted on: the scheduler finds no such claim (`node/scheduler.py`)
+_SUPPORTED_VOLUMES = (
+    "emptyDir",
+    "hostPath",
+    "configMap",
+    "secret",
+    "downwardAPI",
+    "projected",
+    "persistentVolumeClaim",
+)
 _SUPPORTED_PROJECTIONS = ("configMap", "secret", "downwardAPI")
 _MESSAGE = "not acted on by minikubelet: the pod runs as if it were not set"
 

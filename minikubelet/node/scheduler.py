@@ -8,6 +8,7 @@ plugins that can say no on a node with no volumes to bind, in their order:
     NodeUnschedulable   spec.unschedulable (`kubectl cordon`), unless tolerated
     TaintToleration     a NoSchedule/NoExecute taint no toleration tolerates
     NodeAffinity        nodeSelector and required node affinity
+    VolumeRestrictions  its PreFilter: a PersistentVolumeClaim that does not exist (all here)
     NodePorts           a hostPort another pod on the node holds
     NodeResourcesFit    requests beyond allocatable, or more pods than the node takes
     PodTopologySpread   DoNotSchedule constraints: the node lacks the key, or the skew
@@ -77,6 +78,18 @@ def fit_error(reasons: Sequence[str], postfix: str, *, prefilter: bool = False) 
 def filter_node(pod: JSON, node: JSON, others: Sequence[JSON]) -> Unfit | None:
     """None when `pod` fits `node`, beside `others` (the pods bound to it and not finished)."""
     spec = pod.get("spec") or {}
+    # the PreFilters first, for the whole cluster: NodeAffinity's node names, then
+    # VolumeRestrictions' reading of each claim (this node serves none)
+    names = _node_names(spec)
+    if names is not None and not names:
+        return Unfit("NodeAffinity", ("pod affinity terms conflict",), prefilter=True)
+    claim = _missing_claim(spec)
+    if claim:
+        reason = f'persistentvolumeclaim "{claim}" not found'
+        return Unfit("VolumeRestrictions", (reason,), prefilter=True)
+    if names is not None and (node.get("metadata") or {}).get("name") not in names:
+        # the PreFilter kept other nodes only: this one is never filtered, "absent"
+        return Unfit("NodeAffinity", ("node(s) didn't satisfy plugin(s) [NodeAffinity]",))
     node_spec = node.get("spec") or {}
     tolerations = _objects(spec.get("tolerations"))
     if node_spec.get("unschedulable") and not tolerated(
@@ -88,12 +101,6 @@ def filter_node(pod: JSON, node: JSON, others: Sequence[JSON]) -> Unfit | None:
             key, value = taint.get("key") or "", taint.get("value") or ""
             reason = f"node(s) had untolerated taint {{{key}: {value}}}"
             return Unfit("TaintToleration", (reason,))
-    names = _node_names(spec)
-    if names is not None and not names:
-        return Unfit("NodeAffinity", ("pod affinity terms conflict",), prefilter=True)
-    if names is not None and (node.get("metadata") or {}).get("name") not in names:
-        # the PreFilter kept other nodes only: this one is "absent", with this status
-        return Unfit("NodeAffinity", ("node(s) didn't satisfy plugin(s) [NodeAffinity]",))
     if not node_affinity_matches(spec, node):
         return Unfit("NodeAffinity", ("node(s) didn't match Pod's node affinity/selector",))
     if port_conflict(spec, others):
@@ -207,6 +214,18 @@ def _requirement(expression: JSON, labels: Mapping[str, str]) -> bool:
             return False
         return have > want if operator == "Gt" else have < want
     return False
+
+
+# VolumeRestrictions
+
+
+def _missing_claim(spec: Mapping[str, Any]) -> str:
+    """The first PersistentVolumeClaim the pod mounts: none exists on this node."""
+    for volume in _objects(spec.get("volumes")):
+        claim = volume.get("persistentVolumeClaim")
+        if isinstance(claim, dict):
+            return str(claim.get("claimName") or "")
+    return ""
 
 
 # NodePorts

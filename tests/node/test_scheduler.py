@@ -124,6 +124,20 @@ def test_match_fields_on_the_node_name() -> None:
     )
 
 
+def test_a_claim_the_node_does_not_have_fails_the_prefilter() -> None:
+    """VolumeRestrictions' PreFilter reads the claim before any node is filtered: its message
+    has no count, and comes before a taint or a selector that would also refuse the pod."""
+    volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": "mysql-pv-claim"}}]
+    tainted = node(taints=[{"key": "k", "effect": "NoSchedule"}])
+    assert message(pod(volumes=volumes, nodeSelector={"disk": "ssd"}), tainted) == (
+        '0/1 nodes are available: persistentvolumeclaim "mysql-pv-claim" not found. ' + NOT_HELPFUL
+    )
+    other = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node2"]}]}
+    assert message(pod(affinity=node_terms(other)), tainted).startswith(
+        "0/1 nodes are available: 1 node(s) didn't satisfy plugin(s) [NodeAffinity]."
+    )
+
+
 def test_taints_then_cordon_in_the_plugins_order() -> None:
     taint = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
     tainted = node(taints=[taint])
