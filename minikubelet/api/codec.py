@@ -84,10 +84,13 @@ def _decode(hint: Any, value: Any) -> Any:
 def to_dict(obj: Any) -> JSON:
     """The Kubernetes JSON shape of a model object: None omitted, extra merged back in."""
     out: JSON = {}
+    always = getattr(type(obj), "ALWAYS", ())
     for name in _fields(type(obj)):
         value = getattr(obj, name)
         if value is not None:
             out[name] = _encode(value)
+        elif name in always:
+            out[name] = None
     extra = getattr(obj, "extra", None)
     if extra:
         out.update(extra)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from minikubelet.api.quantity import Quantity
 from minikubelet.api.raw import JSON
@@ -254,6 +255,9 @@ class PodSpec:
 
 @dataclass(kw_only=True, slots=True)
 class PodCondition:
+    # metav1.Time is a struct: `omitempty` never drops it, and a zero one is `null`
+    ALWAYS: ClassVar[tuple[str, ...]] = ("lastProbeTime", "lastTransitionTime")
+
     type: str = ""
     status: str = ""
     lastProbeTime: datetime | None = None

@@ -237,6 +237,7 @@ CASES = [
                 "status": "False",
                 "reason": "ContainersNotReady",
                 "message": UNREADY,
+                "lastProbeTime": None,
                 "lastTransitionTime": NOW,
             },
             "conditions.Ready.reason": "ContainersNotReady",
@@ -346,6 +347,7 @@ CASES = [
                 "type": "Initialized",
                 "status": "True",
                 "reason": "PodCompleted",
+                "lastProbeTime": None,
                 "lastTransitionTime": NOW,
             },
             "conditions.Ready.reason": "PodCompleted",
@@ -748,7 +750,8 @@ def test_unschedulable() -> None:
     assert to_dict(status) == {
         "phase": "Pending",
         "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                        "message": FAILED_SCHEDULING_MESSAGE, "lastTransitionTime": ts(10)}],
+                        "message": FAILED_SCHEDULING_MESSAGE, "lastProbeTime": None,
+                        "lastTransitionTime": ts(10)}],
     }  # fmt: skip
     again = unschedulable_status(pod, FAILED_SCHEDULING_MESSAGE, t(99), status)
     assert again.conditions and again.conditions[0].lastTransitionTime == t(10)
