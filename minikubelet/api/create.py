@@ -19,7 +19,7 @@ from minikubelet.api.apparmor import apply_version_skew
 from minikubelet.api.codec import from_dict
 from minikubelet.api.defaults import default_pod
 from minikubelet.api.gofmt import go_quote
-from minikubelet.api.models import Pod, PodStatus
+from minikubelet.api.models import Pod, PodCondition, PodStatus
 from minikubelet.api.qos import pod_qos_class
 from minikubelet.api.raw import MAX_OBJECT_BYTES
 from minikubelet.api.schema import check_pod
@@ -90,6 +90,8 @@ def create_with_warnings(
     if not meta.name and meta.generateName:
         meta.name = generate_name(meta.generateName)
     pod.status = PodStatus(phase="Pending", qosClass=pod_qos_class(pod))
+    if pod.spec.extra.get("schedulingGates"):  # applySchedulingGatedCondition
+        pod.status.conditions = [SCHEDULING_GATED]
     mutate_pod_affinity(pod)
     warnings = apply_version_skew(pod)
     errors = validate_pod(pod)
@@ -151,6 +153,14 @@ DEFAULT_TOLERATIONS = (  # DefaultTolerationSeconds: not-ready, then unreachable
     {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
      "tolerationSeconds": 300},
 )  # fmt: skip
+
+
+SCHEDULING_GATED = PodCondition(
+    type="PodScheduled",
+    status="False",
+    reason="SchedulingGated",
+    message="Scheduling is blocked due to non-empty scheduling gates",
+)
 
 
 def admit_pod(pod: Pod) -> None:

@@ -3,7 +3,8 @@
 `kubectl label node` patches `metadata.labels`, `kubectl annotate` its annotations,
 `kubectl cordon`/`uncordon` `spec.unschedulable`, `kubectl taint` `spec.taints`: an update
 keeps the stored Node and takes those fields of the patched body, validated as the API
-server validates them (`ValidateNodeUpdate`: labels, annotations, `validateNodeTaints`).
+server validates them (`ValidateNodeUpdate`: labels, annotations, `validateNodeTaints`); a
+field of the wrong JSON type is the decoding error a bad patch gets (400).
 The node lifecycle controller's part follows at once: a cordoned node carries the
 `node.kubernetes.io/unschedulable:NoSchedule` taint (`TaintNodesByCondition`), an
 uncordoned one loses it.
@@ -30,7 +31,8 @@ from minikubelet.api.validation.field import (
     required,
 )
 from minikubelet.api.validation.names import is_qualified_name, is_valid_label_value
-from minikubelet.api.validation.pod import validate_labels
+from minikubelet.api.validation.pod import validate_annotations, validate_labels
+from minikubelet.errors import BadRequest
 
 __all__ = ["NODE_STRATEGY", "UNSCHEDULABLE_TAINT", "NodeStrategy"]
 
@@ -43,17 +45,21 @@ class NodeStrategy(ObjectStrategy):
     namespaced = False
 
     def update(self, old: JSON, body: JSON, now: datetime) -> tuple[JSON, list[str]]:
-        meta = body.get("metadata") or {}
-        spec = body.get("spec") or {}
-        labels = _strings(meta.get("labels"))
-        taints = [t if isinstance(t, dict) else {} for t in spec.get("taints") or []]
+        meta = _typed(body.get("metadata"), dict, "ObjectMeta", "metadata", "v1.ObjectMeta")
+        spec = _typed(body.get("spec"), dict, "Node", "spec", "v1.NodeSpec")
+        labels = _strings(_typed(meta.get("labels"), dict, "ObjectMeta", "metadata.labels", _MAP))
+        annotations = _strings(
+            _typed(meta.get("annotations"), dict, "ObjectMeta", "metadata.annotations", _MAP)
+        )
+        raw_taints = _typed(spec.get("taints"), list, "NodeSpec", "spec.taints", "[]v1.Taint")
+        taints = [t if isinstance(t, dict) else {} for t in raw_taints]
         errors = validate_labels(labels, Path("metadata").child("labels"))
+        errors += validate_annotations(annotations, Path("metadata").child("annotations"))
         errors += validate_taints(taints, Path("spec").child("taints"))
         if errors:
             raise invalid_error("Node", str(old["metadata"]["name"]), errors)
         new = copy.deepcopy(old)
         new["metadata"]["labels"] = labels
-        annotations = _strings(meta.get("annotations"))
         if annotations:
             new["metadata"]["annotations"] = annotations
         else:
@@ -109,6 +115,25 @@ def _go_taint(taint: JSON) -> Bare:
     )
     added = "(*v1.Time)(nil)" if taint.get("timeAdded") is None else "(*v1.Time)(0xc000000000)"
     return Bare(f"core.Taint{{{fields}, TimeAdded:{added}}}")
+
+
+_MAP = "map[string]string"
+
+
+def _typed(value: Any, kind: type, struct: str, field: str, go_type: str) -> Any:
+    """`value`, or its zero value when null; a value of another JSON type is the decoding
+    error the API server answers a bad patch with (400)."""
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        found = {bool: "bool", str: "string", list: "array", dict: "object"}.get(
+            type(value), "number"
+        )
+        raise BadRequest(
+            f"json: cannot unmarshal {found} into Go struct field {struct}.{field} of type "
+            f"{go_type}"
+        )
+    return value
 
 
 def _strings(value: Any) -> dict[str, str]:

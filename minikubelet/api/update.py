@@ -71,8 +71,26 @@ def validate_pod_update(new: Pod, old: Pod) -> list[FieldError]:
             detail = "pod updates may not add or remove containers"
             return [*errors, forbidden(spec.child(field), detail)]
     errors += _deadline_errors(new, old)
+    errors += _gates_errors(new, old)
     if _mutable_stripped(new) != _mutable_stripped(old):
         errors.append(forbidden(spec, SPEC_FORBIDDEN + "\n" + _spec_diff(old, new)))
+    return errors
+
+
+def _gates_errors(new: Pod, old: Pod) -> list[FieldError]:
+    """`validateOnlyDeletedSchedulingGates`: a scheduling gate may go, none may come."""
+    path = Path("spec").child("schedulingGates")
+    before = {
+        str(g.get("name"))
+        for g in old.spec.extra.get("schedulingGates") or []
+        if isinstance(g, dict)
+    }
+    errors = []
+    for i, gate in enumerate(new.spec.extra.get("schedulingGates") or []):
+        name = str(gate.get("name") if isinstance(gate, dict) else "")
+        if name not in before:
+            detail = f"only deletion is allowed, but found new scheduling gate '{name}'"
+            errors.append(forbidden(path.index(i).child("name"), detail))
     return errors
 
 
@@ -100,6 +118,7 @@ def _mutable_stripped(pod: Pod) -> dict[str, Any]:
             container.pop("image", None)
     spec.pop("activeDeadlineSeconds", None)
     spec.pop("tolerations", None)
+    spec.pop("schedulingGates", None)  # only removals: `_gates_errors`
     grace = spec.get("terminationGracePeriodSeconds")
     if isinstance(grace, int) and grace < 0:
         spec["terminationGracePeriodSeconds"] = 1

@@ -26,7 +26,13 @@ from minikubelet.api.models import Pod, PodStatus
 from minikubelet.api.qos import pod_qos_class
 from minikubelet.api.raw import JSON
 from minikubelet.api.sysctls import SysctlAllowlist, safe_sysctls
-from minikubelet.node.scheduler import node_affinity_matches, port_conflict, shortages, tolerated
+from minikubelet.node.scheduler import (
+    node_affinity_matches,
+    objects,
+    port_conflict,
+    shortages,
+    tolerated,
+)
 
 __all__ = [
     "REJECTION_REASONS",
@@ -40,8 +46,14 @@ __all__ = [
 
 SYSCTL_REASON = "SysctlForbidden"  # sysctl.ForbiddenReason
 APPARMOR_REASON = "AppArmor"  # lifecycle.AppArmorNotAdmittedReason
+OS_SELECTOR = (
+    "PodOSSelectorNodeLabelDoesNotMatch",
+    "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label",
+)
+OS_FIELD = ("PodOSNotSupported", "Failed to admit pod as the OS field doesn't match node OS")
+# the predicates' reasons; a resource's is `OutOf<resource>` (`OutOfcpu`, `OutOfpods`...)
 PREDICATE_REASONS = frozenset(
-    {"NodeAffinity", "NodePorts", "TaintToleration", "OutOfcpu", "OutOfmemory", "OutOfpods"}
+    {"NodeAffinity", "NodePorts", "TaintToleration", OS_SELECTOR[0], OS_FIELD[0]}
 )
 REJECTION_REASONS = frozenset({SYSCTL_REASON, APPARMOR_REASON, *PREDICATE_REASONS})
 REJECTED_PREFIX = "Pod was rejected: "
@@ -127,8 +139,15 @@ def predicates(pod: JSON, node: JSON, others: Sequence[JSON]) -> Rejection | Non
     """`predicateAdmitHandler` with `generalFilter`: the first of the scheduler's
     `AdmissionCheck` failures (resources, node affinity, host ports), then a NoExecute taint
     the pod does not tolerate. A pod the node scheduled itself passes them all; one that named
-    the node in `spec.nodeName` may not."""
-    for shortage in shortages(pod, node, others):
+    the node in `spec.nodeName` may not. First the two checks no preemption could help: the
+    pod's `kubernetes.io/os` label and its `spec.os` (this node runs Linux); and extended
+    resources the node does not have are left out (`removeMissingExtendedResources`)."""
+    if (pod.get("metadata") or {}).get("labels", {}).get(OS_LABEL, "linux") != "linux":
+        return Rejection(*OS_SELECTOR)
+    if ((pod.get("spec") or {}).get("os") or {}).get("name", "linux") != "linux":
+        return Rejection(*OS_FIELD)
+    allocatable = (node.get("status") or {}).get("allocatable") or {}
+    for shortage in shortages(_without_missing_extended(pod, allocatable), node, others):
         message = (
             f"Node didn't have enough resource: {shortage.resource}, requested: "
             f"{shortage.requested}, used: {shortage.used}, capacity: {shortage.capacity}"
@@ -141,12 +160,36 @@ def predicates(pod: JSON, node: JSON, others: Sequence[JSON]) -> Rejection | Non
     if port_conflict(spec, others):
         reason = "node(s) didn't have free ports for the requested pod ports"
         return Rejection("NodePorts", f"Predicate NodePorts failed: {reason}")
-    tolerations = [t for t in spec.get("tolerations") or [] if isinstance(t, dict)]
-    for taint in (node.get("spec") or {}).get("taints") or []:
+    tolerations = objects(spec.get("tolerations"))
+    for taint in objects((node.get("spec") or {}).get("taints")):
         if taint.get("effect") == "NoExecute" and not tolerated(tolerations, taint):
             reason = "node(s) had taints that the pod didn't tolerate"
             return Rejection("TaintToleration", f"Predicate TaintToleration failed: {reason}")
     return None
+
+
+OS_LABEL = "kubernetes.io/os"
+
+
+def _without_missing_extended(pod: JSON, allocatable: JSON) -> JSON:
+    """The pod with the requests for extended resources the node lacks taken out: the
+    kubelet admits such a pod where a device plugin would provide them."""
+
+    def kept(name: str) -> bool:
+        native = "/" not in name or name.startswith("kubernetes.io/")
+        return native or name.startswith("hugepages-") or name in allocatable
+
+    spec = dict(pod.get("spec") or {})
+    for group in ("initContainers", "containers"):
+        containers = []
+        for container in spec.get(group) or []:
+            resources = dict(container.get("resources") or {})
+            requests = resources.get("requests") or {}
+            resources["requests"] = {k: v for k, v in requests.items() if kept(str(k))}
+            containers.append({**container, "resources": resources})
+        if group in spec:
+            spec[group] = containers
+    return {**pod, "spec": spec}
 
 
 def _apparmor_required(pod: Pod) -> bool:
@@ -180,7 +223,10 @@ def rejected_status(pod: Pod, rejection: Rejection, now: datetime) -> PodStatus:
 
 def rejection_of(status: PodStatus | None) -> Rejection | None:
     """The rejection a stored status records (an agent restarted after it), or None."""
-    if status is None or status.phase != "Failed" or status.reason not in REJECTION_REASONS:
+    if status is None or status.phase != "Failed":
+        return None
+    reason = status.reason or ""
+    if reason not in REJECTION_REASONS and not reason.startswith("OutOf"):
         return None
     message = (status.message or "").removeprefix(REJECTED_PREFIX)
-    return Rejection(status.reason, message)
+    return Rejection(reason, message)

@@ -27,7 +27,7 @@ import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ import anyio
 import anyio.abc
 from anyio.abc import TaskGroup, TaskStatus
 
-from minikubelet.api.codec import from_dict, to_dict
+from minikubelet.api.codec import format_time, from_dict, to_dict
 from minikubelet.api.models import Pod, PodStatus
 from minikubelet.api.raw import JSON
 from minikubelet.api.sysctls import SysctlAllowlist, safe_sysctls
@@ -56,7 +56,7 @@ from minikubelet.node.node_status import (
     set_node_ready,
 )
 from minikubelet.node.sandbox_pool import SandboxPool, spares_of
-from minikubelet.node.scheduler import Attempt, filter_node
+from minikubelet.node.scheduler import Attempt, filter_node, slim
 from minikubelet.node.status_cache import StatusCache
 from minikubelet.node.termination_message import TerminationMessages
 from minikubelet.node.volumes import ConfigVolumes, StoreObjects, allocatable_quantities
@@ -72,6 +72,7 @@ from minikubelet.store import Store
 
 __all__ = ["Node", "NodeConfig", "node_name_default"]
 
+DEFAULT_SCHEDULER = "default-scheduler"
 _OWN_WRITES = 8  # a pod's status writes remembered, more than its events can lag behind
 
 log = logging.getLogger("minikubelet.node")
@@ -149,8 +150,10 @@ class Node:
         self._pod_fingerprints: dict[str, str] = {}
         # pod uid → the fingerprints of the statuses this node wrote last (`write_status`)
         self._own_writes: dict[str, list[str]] = {}
-        # pod uid → its last failed scheduling attempt (`scheduler.Attempt`)
+        # pod uid → its last failed scheduling attempt (`scheduler.Attempt`), and the count
+        # of pod events seen, which tells an attempt whether anything changed since
         self._attempts: dict[str, Attempt] = {}
+        self._pod_events = 0
         self._tg: TaskGroup | None = None
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -300,27 +303,36 @@ class Node:
         (`scheduler.filter_node`), else say why (FailedScheduling, PodScheduled False). A pod
         that did not fit is tried again when its queue lets it (`scheduler.Attempt.due`)."""
         uid = pod.metadata.uid or ""
+        if pod.spec.extra.get("schedulingGates"):
+            return False  # PreEnqueue's SchedulingGates: not even queued
+        if (pod.spec.extra.get("schedulerName") or DEFAULT_SCHEDULER) != DEFAULT_SCHEDULER:
+            return False  # another scheduler's pod: `responsibleForPod`
         try:
             raw = self.store.get("Pod", pod.namespace, pod.name)
         except NotFound:
             return False
         node = self.store.get("Node", "", self.name)
-        others = self.bound_pods(exclude=uid)
         now = self.clock.monotonic()
+        # what the hints would compare has not changed: no pod event, the same node
+        marker = (self._pod_events, node["metadata"].get("resourceVersion"))
         last = self._attempts.get(uid)
+        if last is not None and last.waiting(now, marker):
+            return False
+        others = self.bound_pods(exclude=uid)
         if last is not None and not last.due(raw, node, others, now):
+            self._attempts[uid] = replace(last, marker=marker)
             return False
         unfit = filter_node(raw, node, others)
         if unfit is not None:
-            message = unfit.message(raw)
+            message = unfit.message()
             self.scheduler.pod(pod, WARNING, "FailedScheduling", message)
             previous = pod.status or PodStatus(phase="Pending")
             written = unschedulable_status(pod, message, self.clock.utcnow(), previous)
             if written != pod.status:  # updatePod writes only a changed condition
                 self.write_status(pod, written)
             count = last.count + 1 if last is not None else 1
-            seen = {str(o["metadata"].get("uid")): o for o in others}
-            self._attempts[uid] = Attempt(now, count, unfit, raw, node, seen)
+            seen = {str(o["metadata"].get("uid")): slim(o) for o in others}
+            self._attempts[uid] = Attempt(now, count, unfit, raw, node, seen, marker)
             return False
         self._attempts.pop(uid, None)
         raw["spec"]["nodeName"] = self.name
@@ -332,11 +344,18 @@ class Node:
     def node_object(self) -> JSON:
         return self.store.get("Node", "", self.name)
 
-    def admitted_pods(self, exclude: str) -> list[JSON]:
-        """The pods this node admitted and that have not finished (the kubelet's active
-        pods, `OtherPods` of its admission)."""
-        admitted = {uid for uid, worker in self.workers.items() if worker.admitted}
-        return [p for p in self.bound_pods(exclude) if p["metadata"].get("uid") in admitted]
+    def admitted_before(self, pod: Pod) -> list[JSON]:
+        """The pods the kubelet's admission counts beside `pod` (`OtherPods`): those bound
+        here, not finished, and created before it, as the kubelet admits its pods in the
+        order of their creation (`HandlePodAdditions`), at its start as at any other time."""
+        stamp = pod.metadata.creationTimestamp
+        mine = (format_time(stamp) if stamp else "", pod.name)
+
+        def older(other: JSON) -> bool:
+            meta = other["metadata"]
+            return (str(meta.get("creationTimestamp") or ""), str(meta.get("name"))) < mine
+
+        return [p for p in self.bound_pods(pod.metadata.uid or "") if older(p)]
 
     def bound_pods(self, exclude: str = "") -> list[JSON]:
         """The pods bound to this node and not finished, as the scheduler's cache holds them
@@ -441,6 +460,7 @@ class Node:
                 async for event_type, obj in watcher:
                     if event_type == "ERROR":
                         break
+                    self._pod_events += 1
                     worker = self._worker(obj)
                     if worker is not None and self._changed(event_type, obj):
                         worker.poke()

@@ -9,13 +9,14 @@ import platform
 import re
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from minikubelet import KUBERNETES_VERSION
 from minikubelet.api.codec import format_time
 from minikubelet.api.history import micro_time
-from minikubelet.api.quantity import Quantity
+from minikubelet.api.quantity import Format, Quantity
 from minikubelet.api.raw import JSON
 from minikubelet.errors import NotFound
 from minikubelet.store import Store
@@ -46,14 +47,9 @@ EVICTION_NODEFS_PERCENT = 0.1
 
 
 def _binary(value: int) -> str:
-    """A byte count as `resource.NewQuantity(v, BinarySI)` prints it: the largest power of
-    1024 that divides it (`24683792Ki`), else the bare number."""
-    suffixes = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
-    power = 0
-    while value and value % 1024 == 0 and power < len(suffixes) - 1:
-        value //= 1024
-        power += 1
-    return f"{value}{suffixes[power]}"
+    """A byte count as `resource.NewQuantity(v, BinarySI)` prints it (`24683792Ki`, or the
+    bare number when 1024 does not divide it)."""
+    return str(Quantity(Decimal(value), Format.BINARY_SI))
 
 
 def _memory_bytes() -> int:
@@ -212,6 +208,7 @@ def register_node(
         }
         node = {"apiVersion": "v1", "kind": "Node", "metadata": meta, "spec": {}}
         store.create("Node", {**node, "status": status})
+        _sync_not_ready_taint(store, name, ready)
         # the events say Node where the conditions say Kubelet (`NodeHasSufficientMemory`)
         pressures = [reason.replace("Kubelet", "Node", 1) for _, reason, _ in PRESSURES]
         return [*pressures, _ready_reason(ready)]
@@ -224,7 +221,29 @@ def register_node(
         elif condition["type"] == "Ready":
             changed.append(_ready_reason(ready))
     store.update_status("Node", "", name, status)
+    _sync_not_ready_taint(store, name, ready)
     return changed
+
+
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+
+
+def _sync_not_ready_taint(store: Store, name: str, ready: bool) -> None:
+    """The node lifecycle controller's `TaintNodesByCondition`: a node whose Ready is not
+    True carries `node.kubernetes.io/not-ready:NoSchedule`, which keeps new pods off it (the
+    NoExecute taint that would evict running ones after 300 s is not set: nothing here
+    evicts)."""
+    node = store.get("Node", "", name)
+    spec = node.get("spec") or {}
+    taints = [t for t in spec.get("taints") or [] if t.get("key") != NOT_READY_TAINT]
+    if not ready:
+        taints.append({"key": NOT_READY_TAINT, "effect": "NoSchedule"})
+    if taints == (spec.get("taints") or []):
+        return
+    node["spec"] = (
+        {**spec, "taints": taints} if taints else {k: v for k, v in spec.items() if k != "taints"}
+    )
+    store.update("Node", node, expected_rv=None)
 
 
 def _ready_reason(ready: bool) -> str:
@@ -249,6 +268,7 @@ def set_node_ready(
             "containerRuntimeVersion": runtime_version,
         }
     store.update_status("Node", "", name, status)
+    _sync_not_ready_taint(store, name, ready)
     return _ready_reason(ready)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from minikubelet.api.nodes import UNSCHEDULABLE_TAINT
 from minikubelet.api.quantity import Quantity, QuantityError
 from minikubelet.api.raw import JSON
+from minikubelet.store.selectors import Requirement
 
 __all__ = [
     "NOT_HELPFUL",
@@ -36,6 +37,7 @@ __all__ = [
     "filter_node",
     "fit_error",
     "node_affinity_matches",
+    "objects",
     "pod_requests",
     "port_conflict",
     "shortages",
@@ -57,14 +59,11 @@ class Unfit:
     resolvable: bool = False
     prefilter: bool = False
 
-    def message(self, pod: JSON) -> str:
-        """`FitError.Error()`, with DefaultPreemption's PostFilter message after it: every pod
-        here has priority 0, so there is never a victim to take."""
-        if (pod.get("spec") or {}).get("preemptionPolicy") == "Never":
-            postfix = "preemption: not eligible due to preemptionPolicy=Never."
-        else:
-            why = NO_VICTIMS if self.resolvable else NOT_HELPFUL
-            postfix = f"preemption: 0/1 nodes are available: 1 {why}."
+    def message(self) -> str:
+        """`FitError.Error()`, with DefaultPreemption's PostFilter message after it: this
+        node never preempts (a pod without a class has priority 0, as every other pod)."""
+        why = NO_VICTIMS if self.resolvable else NOT_HELPFUL
+        postfix = f"preemption: 0/1 nodes are available: 1 {why}."
         return fit_error(self.reasons, postfix, prefilter=self.prefilter)
 
 
@@ -91,12 +90,12 @@ def filter_node(pod: JSON, node: JSON, others: Sequence[JSON]) -> Unfit | None:
         # the PreFilter kept other nodes only: this one is never filtered, "absent"
         return Unfit("NodeAffinity", ("node(s) didn't satisfy plugin(s) [NodeAffinity]",))
     node_spec = node.get("spec") or {}
-    tolerations = _objects(spec.get("tolerations"))
+    tolerations = objects(spec.get("tolerations"))
     if node_spec.get("unschedulable") and not tolerated(
         tolerations, {"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule"}
     ):
         return Unfit("NodeUnschedulable", ("node(s) were unschedulable",))
-    for taint in _objects(node_spec.get("taints")):
+    for taint in objects(node_spec.get("taints")):
         if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerated(tolerations, taint):
             key, value = taint.get("key") or "", taint.get("value") or ""
             reason = f"node(s) had untolerated taint {{{key}: {value}}}"
@@ -157,7 +156,7 @@ def node_affinity_matches(spec: Mapping[str, Any], node: JSON) -> bool:
         return True
     fields = {"metadata.name": str(meta.get("name") or "")}
     return any(
-        _term_matches(term, labels, fields) for term in _objects(affinity.get("nodeSelectorTerms"))
+        _term_matches(term, labels, fields) for term in objects(affinity.get("nodeSelectorTerms"))
     )
 
 
@@ -167,14 +166,14 @@ def _node_names(spec: Mapping[str, Any]) -> set[str] | None:
     affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
         "requiredDuringSchedulingIgnoredDuringExecution"
     )
-    terms = _objects((affinity or {}).get("nodeSelectorTerms"))
+    terms = objects((affinity or {}).get("nodeSelectorTerms"))
     if not terms:
         return None
     union: set[str] = set()
     for term in terms:
         named = [
             {str(v) for v in f.get("values") or []}
-            for f in _objects(term.get("matchFields"))
+            for f in objects(term.get("matchFields"))
             if f.get("key") == "metadata.name" and f.get("operator") == "In"
         ]
         if not named:
@@ -184,8 +183,8 @@ def _node_names(spec: Mapping[str, Any]) -> set[str] | None:
 
 
 def _term_matches(term: JSON, labels: Mapping[str, str], fields: Mapping[str, str]) -> bool:
-    expressions = _objects(term.get("matchExpressions"))
-    field_expressions = _objects(term.get("matchFields"))
+    expressions = objects(term.get("matchExpressions"))
+    field_expressions = objects(term.get("matchFields"))
     if not expressions and not field_expressions:
         return False
     return all(_requirement(e, labels) for e in expressions) and all(
@@ -193,21 +192,18 @@ def _term_matches(term: JSON, labels: Mapping[str, str], fields: Mapping[str, st
     )
 
 
+_OPERATORS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
+
+
 def _requirement(expression: JSON, labels: Mapping[str, str]) -> bool:
-    """A node selector requirement (`labels.Requirement.Matches`), Gt/Lt as integers."""
+    """A selector requirement (`labels.Requirement.Matches`); a node selector's Gt and Lt
+    compare integers, and an operator it does not know matches nothing."""
     key = str(expression.get("key") or "")
-    operator = expression.get("operator")
+    operator = str(expression.get("operator") or "")
     values = [str(v) for v in expression.get("values") or []]
-    present = key in labels
-    if operator == "In":
-        return present and labels[key] in values
-    if operator == "NotIn":
-        return not present or labels[key] not in values
-    if operator == "Exists":
-        return present
-    if operator == "DoesNotExist":
-        return not present
-    if operator in ("Gt", "Lt") and present and len(values) == 1:
+    if operator in _OPERATORS:
+        return Requirement(key, _OPERATORS[operator], frozenset(values)).matches(labels)
+    if operator in ("Gt", "Lt") and key in labels and len(values) == 1:
         try:
             have, want = int(labels[key]), int(values[0])
         except ValueError:
@@ -221,7 +217,7 @@ def _requirement(expression: JSON, labels: Mapping[str, str]) -> bool:
 
 def _missing_claim(spec: Mapping[str, Any]) -> str:
     """The first PersistentVolumeClaim the pod mounts: none exists on this node."""
-    for volume in _objects(spec.get("volumes")):
+    for volume in objects(spec.get("volumes")):
         claim = volume.get("persistentVolumeClaim")
         if isinstance(claim, dict):
             return str(claim.get("claimName") or "")
@@ -235,8 +231,8 @@ def _host_ports(spec: Mapping[str, Any]) -> list[tuple[str, str, int]]:
     """(hostIP, protocol, hostPort) of each app container port with a hostPort (1.32 reads
     `spec.containers` only)."""
     found = []
-    for container in _objects(spec.get("containers")):
-        for port in _objects(container.get("ports")):
+    for container in objects(spec.get("containers")):
+        for port in objects(container.get("ports")):
             host_port = int(port.get("hostPort") or 0)
             if host_port > 0:
                 ip = port.get("hostIP") or "0.0.0.0"
@@ -286,11 +282,11 @@ def pod_requests(spec: Mapping[str, Any]) -> dict[str, Decimal]:
     """`resourcehelper.PodRequests`: the app containers and sidecars summed, or the largest
     init container with the sidecars started before it, whichever is more; plus overhead."""
     total: dict[str, Decimal] = {}
-    for container in _objects(spec.get("containers")):
+    for container in objects(spec.get("containers")):
         total = _add(total, _requests(container))
     sidecars: dict[str, Decimal] = {}
     inits: dict[str, Decimal] = {}
-    for container in _objects(spec.get("initContainers")):
+    for container in objects(spec.get("initContainers")):
         own = _requests(container)
         if container.get("restartPolicy") == "Always":
             total = _add(total, own)
@@ -357,7 +353,7 @@ def _topology_spread(pod: JSON, node: JSON, others: Sequence[JSON]) -> Unfit | N
     spec = pod.get("spec") or {}
     constraints = [
         c
-        for c in _objects(spec.get("topologySpreadConstraints"))
+        for c in objects(spec.get("topologySpreadConstraints"))
         if c.get("whenUnsatisfiable") == "DoNotSchedule"
     ]
     if not constraints:
@@ -396,7 +392,7 @@ def _spread_selector(constraint: JSON, own_labels: Mapping[str, str]) -> JSON | 
     if selector is None or not keys:
         return selector
     expressions = [
-        *_objects(selector.get("matchExpressions")),
+        *objects(selector.get("matchExpressions")),
         *({"key": k, "operator": "In", "values": [own_labels[k]]} for k in keys),
     ]
     return {**selector, "matchExpressions": expressions}
@@ -442,7 +438,7 @@ class _Term:
 def _terms(pod: JSON, kind: str) -> list[_Term]:
     affinity = ((pod.get("spec") or {}).get("affinity") or {}).get(kind) or {}
     required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
-    return [_Term.of(term, pod) for term in _objects(required)]
+    return [_Term.of(term, pod) for term in objects(required)]
 
 
 def _inter_pod_affinity(pod: JSON, node: JSON, others: Sequence[JSON]) -> Unfit | None:
@@ -481,7 +477,7 @@ def _selector_matches(selector: JSON | None, labels: Mapping[str, str]) -> bool:
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
             return False
-    return all(_requirement(e, labels) for e in _objects(selector.get("matchExpressions")))
+    return all(_requirement(e, labels) for e in objects(selector.get("matchExpressions")))
 
 
 def _empty(selector: JSON | None) -> bool:
@@ -490,7 +486,7 @@ def _empty(selector: JSON | None) -> bool:
     return selector is None or not (selector.get("matchLabels") or selector.get("matchExpressions"))
 
 
-def _objects(value: Any) -> list[JSON]:
+def objects(value: Any) -> list[JSON]:
     return [item for item in value or [] if isinstance(item, dict)]
 
 
@@ -513,18 +509,27 @@ UNSCHEDULABLE_TIMEOUT = 300.0  # DefaultPodMaxInUnschedulablePodsDuration
 
 @dataclass(frozen=True)
 class Attempt:
-    """A failed scheduling attempt, and the cluster as that attempt saw it."""
+    """A failed scheduling attempt, and what of the cluster its queueing hints compare: the
+    node and, of each pod bound then, only what a hint reads (`slim`)."""
 
     at: float  # the clock's monotonic seconds
     count: int  # the pod's attempts so far
     unfit: Unfit
     pod: JSON
     node: JSON
-    others: Mapping[str, JSON]  # uid -> pod
+    others: Mapping[str, JSON]  # uid -> `slim(pod)`
+    marker: Any = None  # the caller's mark of the cluster's state: unchanged, nothing to do
 
     def backoff(self) -> float:
         """1 s, doubling per attempt, at most 10 s (`calculateBackoffDuration`)."""
         return float(min(INITIAL_BACKOFF * 2 ** (self.count - 1), MAX_BACKOFF))
+
+    def waiting(self, now: float, marker: Any = None) -> bool:
+        """True while the pod certainly stays where it is, before reading the cluster: its
+        back-off is not over, or nothing changed (the same `marker`), short of the flush."""
+        if now - self.at >= UNSCHEDULABLE_TIMEOUT:
+            return False
+        return now - self.at < self.backoff() or (marker is not None and marker == self.marker)
 
     def due(self, pod: JSON, node: JSON, others: Sequence[JSON], now: float) -> bool:
         """Whether the pod goes back to the active queue: after 5 minutes unschedulable
@@ -534,7 +539,7 @@ class Attempt:
             return True
         if now - self.at < self.backoff():
             return False
-        return self._hinted(pod, node, {_uid(o): o for o in others})
+        return self._hinted(pod, node, {_uid(o): slim(o) for o in others})
 
     def _hinted(self, pod: JSON, node: JSON, others: Mapping[str, JSON]) -> bool:
         plugin = self.unfit.plugin
@@ -545,6 +550,8 @@ class Attempt:
             # plugin that refused the pod would now let it through
             now = filter_node(pod, node, ())
             return (node_changed or pod_changed) and (now is None or now.plugin != plugin)
+        if plugin == "VolumeRestrictions":  # only a claim's arrival, which never comes here
+            return False
         gone = [o for uid, o in self.others.items() if uid not in others]
         if plugin == "NodePorts":  # a deleted pod that held a conflicting host port
             return any(port_conflict(pod.get("spec") or {}, [o]) for o in gone)
@@ -568,13 +575,31 @@ class Attempt:
         return node_changed or pod_changed or bool(changed)
 
 
+def slim(pod: JSON) -> JSON:
+    """What the queueing hints read of a bound pod: its identity, labels and host ports."""
+    meta = pod.get("metadata") or {}
+    containers = [
+        {"ports": c.get("ports")} for c in objects((pod.get("spec") or {}).get("containers"))
+    ]
+    return {
+        "metadata": {k: meta.get(k) for k in ("uid", "name", "namespace", "labels")},
+        "spec": {"containers": containers},
+    }
+
+
+def _matches_all(terms: Sequence[_Term], pod: JSON) -> bool:
+    """`podMatchesAllAffinityTerms`: false for no terms."""
+    return bool(terms) and all(term.matches(pod) for term in terms)
+
+
 def _affinity_hint(
     pod: JSON, node: JSON, node_changed: bool, changed: Sequence[tuple[JSON | None, JSON | None]]
 ) -> bool:
-    """InterPodAffinity's hints: a pod added or relabelled that now matches every affinity
-    term, or no longer matches an anti-affinity term; a deleted pod that matched one; a node
-    relabelled that has a term's topology key. Deleting the pod whose own anti-affinity kept
-    this one out is not among them: 1.32 waits for the 5-minute flush then."""
+    """InterPodAffinity's 1.32 hints: a pod added, or relabelled so that it now matches all
+    the affinity terms; a pod relabelled so that it no longer matches all the anti-affinity
+    terms, or deleted while it did; a node relabelled that has a term's topology key.
+    Deleting the pod whose own anti-affinity kept this one out is not among them: 1.32 waits
+    for the 5-minute flush then."""
     affinity = _terms(pod, "podAffinity")
     anti = _terms(pod, "podAntiAffinity")
     if node_changed:
@@ -582,10 +607,11 @@ def _affinity_hint(
         if any(t.topology_key in labels for t in (*affinity, *anti)):
             return True
     for old, new in changed:
-        if new is not None and affinity and all(t.matches(new) for t in affinity):
-            return True
-        if old is not None and any(t.matches(old) for t in anti):
-            if new is None or not any(t.matches(new) for t in anti):
+        if new is not None and _matches_all(affinity, new):
+            if old is None or not _matches_all(affinity, old):
+                return True
+        if old is not None and _matches_all(anti, old):
+            if new is None or not _matches_all(anti, new):
                 return True
     return False
 
@@ -595,7 +621,7 @@ def _spread_matches(pod: JSON, other: JSON) -> bool:
     own = _labels(pod)
     return _namespace(other) == _namespace(pod) and any(
         _selector_matches(_spread_selector(c, own), _labels(other))
-        for c in _objects((pod.get("spec") or {}).get("topologySpreadConstraints"))
+        for c in objects((pod.get("spec") or {}).get("topologySpreadConstraints"))
     )
 
 

@@ -108,7 +108,7 @@ class NodeView(Protocol):
 
     def node_object(self) -> JSON: ...
 
-    def admitted_pods(self, exclude: str) -> list[JSON]: ...
+    def admitted_before(self, pod: Pod) -> list[JSON]: ...
 
 
 @dataclass
@@ -272,7 +272,7 @@ class PodWorker:
             pod,
             pending=phase in (None, "Pending"),
             node=node.node_object(),
-            others=node.admitted_pods(exclude=self.uid),
+            others=node.admitted_before(pod),
         )
         if rejection is not None:  # rejectPod
             log.info("pod %s/%s rejected: %s", self.namespace, self.name, rejection.message)

@@ -31,8 +31,17 @@ __all__ = [
 
 
 def resource(kind: str) -> str:
-    """The lower-case plural used in API messages; ValueError for a kind the store does not keep."""
-    return _entry(kind).plural
+    """The resource as API messages name it (`GroupResource.String()`: `pods`,
+    `endpointslices.discovery.k8s.io`); ValueError for a kind the store does not keep."""
+    entry = _entry(kind)
+    return f"{entry.plural}.{entry.group}" if entry.group else entry.plural
+
+
+def details(kind: str, name: str) -> dict[str, str]:
+    """A Status's details for one object: its name, its group if any, its resource."""
+    entry = _entry(kind)
+    group = {"group": entry.group} if entry.group else {}
+    return {"name": name, **group, "kind": entry.plural}
 
 
 def _entry(kind: str) -> Kind:
@@ -58,7 +67,7 @@ def uid_conflict(kind: str, namespace: str, name: str, wanted: str, actual: str)
     """The API server's words for a failed UID precondition (storage.NewInvalidObjError wrapped
     by InterpretDeleteError/InterpretUpdateError in NewConflict)."""
     entry = _entry(kind)
-    plural, prefix = entry.plural, entry.etcd_prefix
+    plural, prefix = resource(kind), entry.etcd_prefix
     key = (
         f"/registry/{prefix}/{namespace}/{name}"
         if entry.namespaced
@@ -68,7 +77,7 @@ def uid_conflict(kind: str, namespace: str, name: str, wanted: str, actual: str)
         f'Operation cannot be fulfilled on {plural} "{name}": StorageError: invalid object, '
         f"Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: "
         f"UID in precondition: {wanted}, UID in object meta: {actual}",
-        details={"name": name, "kind": plural},
+        details=details(kind, name),
     )
 
 
@@ -77,13 +86,13 @@ def stale_conflict(kind: str, name: str) -> Conflict:
     return Conflict(
         f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified; '
         "please apply your changes to the latest version and try again",
-        details={"name": name, "kind": plural},
+        details=details(kind, name),
     )
 
 
 def not_found(kind: str, name: str) -> NotFound:
     plural = resource(kind)
-    return NotFound(f'{plural} "{name}" not found', details={"name": name, "kind": plural})
+    return NotFound(f'{plural} "{name}" not found', details=details(kind, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +154,7 @@ class Txn:
             except sqlite3.IntegrityError:
                 plural = resource(kind)
                 raise AlreadyExists(
-                    f'{plural} "{name}" already exists', details={"name": name, "kind": plural}
+                    f'{plural} "{name}" already exists', details=details(kind, name)
                 ) from None
         else:
             self.conn.execute(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from minikubelet.api.nodes import NODE_STRATEGY
-from minikubelet.errors import Invalid
+from minikubelet.errors import BadRequest, Invalid
 
 NOW = datetime(2026, 12, 4, 18, 30, tzinfo=UTC)
 STORED: dict[str, Any] = {
@@ -78,3 +78,39 @@ def test_taints_are_taken_and_validated() -> None:
         "taints must be unique by key and effect pair"
     ) in str(caught.value)
     assert "spec.taints[3]" not in str(caught.value)
+
+
+MAP = "map[string]string"
+ANNOTATIONS = "ObjectMeta.metadata.annotations"
+LABELS = "ObjectMeta.metadata.labels"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "spec", "message"),
+    [
+        ({}, {"taints": 5}, "number into Go struct field NodeSpec.spec.taints of type []v1.Taint"),
+        ({"labels": ["x"]}, {}, f"array into Go struct field {LABELS} of type {MAP}"),
+        ({"annotations": "x"}, {}, f"string into Go struct field {ANNOTATIONS} of type {MAP}"),
+    ],
+)  # fmt: skip
+def test_a_patch_of_the_wrong_type_is_a_bad_request(
+    metadata: dict[str, Any], spec: dict[str, Any], message: str
+) -> None:
+    body = patched(**spec)
+    body["metadata"] = {**body["metadata"], **metadata}
+    with pytest.raises(BadRequest) as caught:
+        NODE_STRATEGY.update(STORED, body, NOW)
+    assert str(caught.value) == "json: cannot unmarshal " + message
+
+
+def test_annotations_are_kept_and_validated() -> None:
+    body = patched()
+    body["metadata"]["annotations"] = {"example.com/owner": "me"}
+    annotated, _ = NODE_STRATEGY.update(STORED, body, NOW)
+    assert annotated["metadata"]["annotations"] == {"example.com/owner": "me"}
+    body["metadata"]["annotations"] = {"bad key!": "v"}
+    with pytest.raises(Invalid) as caught:
+        NODE_STRATEGY.update(STORED, body, NOW)
+    assert str(caught.value).startswith(
+        'Node "node1" is invalid: metadata.annotations: Invalid value: "bad key!": name part'
+    )

@@ -30,7 +30,7 @@ from minikubelet.node.admission import (
 from minikubelet.node.security import container_security, pod_sysctls
 from minikubelet.node.worker import PodWorker
 from minikubelet.printers.pods import pod_row
-from tests.node.test_manager import Harness, anyio_backend, harness
+from tests.node.test_manager import IMAGE, Harness, anyio_backend, harness
 
 __all__ = ["anyio_backend", "harness"]  # the fixtures, used here by name
 
@@ -499,3 +499,36 @@ async def test_a_pod_naming_the_node_that_does_not_match_it_is_rejected(harness:
     assert harness.reasons() == ["NodeAffinity"]
     assert not harness.runtime.containers
     assert pod_row(harness.pod("pinned"), harness.clock.utcnow())[2] == "NodeAffinity"
+
+
+def test_the_os_checks_and_extended_resources_the_node_lacks() -> None:
+    """Before the resources: the pod's `kubernetes.io/os` label, then its `spec.os`; an
+    extended resource the node does not have is left out (a device plugin may bring it)."""
+    labelled = raw()
+    labelled["metadata"]["labels"] = {"kubernetes.io/os": "windows"}
+    assert predicates(labelled, NODE, []) == Rejection(
+        "PodOSSelectorNodeLabelDoesNotMatch",
+        "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label",
+    )
+    assert predicates(raw(os={"name": "windows"}), NODE, []) == Rejection(
+        "PodOSNotSupported", "Failed to admit pod as the OS field doesn't match node OS"
+    )
+    assert predicates(raw(os={"name": "linux"}), NODE, []) is None
+    gpu = [{"name": "app", "image": "i", "resources": {"requests": {"example.com/gpu": "1"}}}]
+    assert predicates(raw(containers=gpu), NODE, []) is None
+
+
+@pytest.mark.anyio
+async def test_pods_are_admitted_in_the_order_they_were_created(harness: Harness) -> None:
+    """Two pods naming the node, on the same host port: the newer one is refused, whichever
+    worker runs first, as the kubelet admits in creation order."""
+    port = [{"name": "app", "image": IMAGE, "ports": [{"containerPort": 80, "hostPort": 80}]}]
+    await harness.clock.advance(5)
+    harness.apply("aa-newer", nodeName="node1", containers=port)  # its worker starts first
+    older = harness.apply("zz-older", nodeName="node1", containers=port)
+    older["metadata"]["creationTimestamp"] = "2000-01-01T00:00:00Z"  # as if an agent restarted
+    harness.store.update("Pod", older, expected_rv=None)
+    await harness.until(lambda: harness.pod("aa-newer").get("status", {}).get("phase") == "Failed")
+    assert harness.pod("aa-newer")["status"]["reason"] == "NodePorts"
+    await harness.until(lambda: harness.running())
+    assert harness.pod("zz-older")["status"]["phase"] == "Running"

@@ -350,6 +350,26 @@ async def test_an_unschedulable_pod_is_tried_again_as_the_queue_would(harness: H
 
 
 @pytest.mark.anyio
+async def test_gated_pods_and_another_schedulers_pods_are_not_scheduled(
+    harness: Harness,
+) -> None:
+    """A pod with scheduling gates is not even queued (PreEnqueue), one for another scheduler
+    is not this scheduler's: both stay Pending with no event; a gate removed, it runs."""
+    harness.apply("gated", schedulingGates=[{"name": "example.com/wait"}])
+    harness.apply("theirs", schedulerName="my-scheduler")
+    await harness.clock.advance(30)
+    await harness.settle()
+    assert not harness.events("FailedScheduling") and not harness.events("Scheduled")
+    assert not harness.pod("gated")["spec"].get("nodeName")
+    assert not harness.pod("theirs")["spec"].get("nodeName")
+    gated = harness.pod("gated")
+    del gated["spec"]["schedulingGates"]
+    harness.store.update("Pod", gated, expected_rv=None)
+    await harness.until(lambda: harness.pod("gated")["spec"].get("nodeName"), step=1, within=5)
+    assert not harness.pod("theirs")["spec"].get("nodeName")
+
+
+@pytest.mark.anyio
 async def test_a_new_sandbox_keeps_the_restart_count(harness: Harness) -> None:
     """The engine restarted (every container stopped, sandbox included): the kubelet makes a
     new sandbox and restarts the containers, RESTARTS up and the last state the dead

@@ -11,6 +11,7 @@ from minikubelet.node.node_status import (
     node_allocatable,
     register_node,
     renew_lease,
+    set_node_ready,
 )
 from minikubelet.store import Store
 
@@ -80,3 +81,16 @@ def test_the_node_lease_is_created_then_renewed(tmp_path: Path) -> None:
     assert lease["metadata"]["ownerReferences"] == [
         {"apiVersion": "v1", "kind": "Node", "name": "node1", "uid": node_uid}
     ]
+
+
+def test_a_node_that_is_not_ready_carries_the_not_ready_taint(tmp_path: Path) -> None:
+    """`TaintNodesByCondition`: NoSchedule while Ready is not True, gone when it is."""
+    with Store.open(tmp_path / "state.db", FakeClock()) as store:
+        register_node(store, "node1", "", None, NOW, CAPACITY)  # no engine: NotReady
+        taints = store.get("Node", "", "node1")["spec"]["taints"]
+        assert taints == [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]
+        assert set_node_ready(store, "node1", True, NOW, "docker://20.10.24") == "NodeReady"
+        assert "taints" not in store.get("Node", "", "node1")["spec"]
+        assert set_node_ready(store, "node1", True, NOW) is None
+        assert set_node_ready(store, "node1", False, NOW) == "NodeNotReady"
+        assert store.get("Node", "", "node1")["spec"]["taints"] == taints

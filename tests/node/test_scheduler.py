@@ -41,7 +41,7 @@ def pod(
 def message(p: JSON, n: JSON, others: list[JSON] | None = None) -> str:
     unfit = filter_node(p, n, others or [])
     assert unfit is not None
-    return unfit.message(p)
+    return unfit.message()
 
 
 def fits(p: JSON, n: JSON, others: list[JSON] | None = None) -> bool:
@@ -317,14 +317,6 @@ def mutate_pod_affinity_json(body: JSON) -> None:
     body["spec"]["affinity"] = model.spec.extra["affinity"]
 
 
-def test_preemption_policy_never() -> None:
-    p = pod(nodeSelector={"disk": "ssd"}, preemptionPolicy="Never")
-    assert message(p, node()) == (
-        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
-        "preemption: not eligible due to preemptionPolicy=Never."
-    )
-
-
 def attempt(p: JSON, n: JSON, others: list[JSON], at: float = 0.0, count: int = 1) -> Attempt:
     unfit = filter_node(p, n, others)
     assert unfit is not None
@@ -364,3 +356,43 @@ def test_queueing_hints_for_pods_that_go() -> None:
     waiting = attempt(follower, node(), [])
     assert not waiting.due(follower, node(), [pod("x", {"app": "db"})], 5)
     assert waiting.due(follower, node(), [pod("w", {"app": "web"})], 5)
+
+
+def test_a_missing_claim_waits_for_the_flush_whatever_else_changes() -> None:
+    """VolumeRestrictions has no hint a pod or node event satisfies: only the 5-minute flush
+    tries the pod again, however many pods come and go."""
+    volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]
+    p = pod(volumes=volumes)
+    last = attempt(p, node(), [pod("a")])
+    assert not last.due(p, node({"x": "y"}), [pod("b"), pod("c")], 60)
+    assert last.due(p, node(), [], 300)
+
+
+def test_anti_affinity_hints_read_all_the_terms() -> None:
+    """1.32's `podMatchesAllAffinityTerms`: a deleted pod moves the pending one only if it
+    matched every anti-affinity term."""
+    two_terms = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": APP_WEB, "topologyKey": HOSTNAME},
+                {"labelSelector": {"matchLabels": {"tier": "db"}}, "topologyKey": HOSTNAME},
+            ]
+        }
+    }
+    pending = pod("p", affinity=two_terms)
+    web = pod("w", {"app": "web"})
+    last = attempt(pending, node(), [web])
+    assert not last.due(pending, node(), [], 5)  # web matched one term of two
+    both = pod("b", {"app": "web", "tier": "db"})
+    assert attempt(pending, node(), [both]).due(pending, node(), [], 5)
+
+
+def test_the_queue_waits_without_reading_the_cluster_while_nothing_changed() -> None:
+    p = pod(nodeSelector={"disk": "ssd"})
+    unfit = filter_node(p, node(), [])
+    assert unfit is not None
+    last = Attempt(0.0, 3, unfit, p, node(), {}, marker=(7, "12"))
+    assert last.waiting(3.0)  # the back-off of a third attempt: 4 s
+    assert last.waiting(60.0, (7, "12"))  # nothing changed since
+    assert not last.waiting(60.0, (8, "12"))  # a pod event: read the cluster
+    assert not last.waiting(300.0, (7, "12"))  # the flush

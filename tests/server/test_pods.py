@@ -353,3 +353,27 @@ def test_the_priority_and_default_toleration_seconds_admission_plugins(api: Test
             403,
             f'pods "refused" is forbidden: {message}',
         )
+
+
+def test_scheduling_gates_mark_the_pod_and_may_only_be_removed(api: TestClient) -> None:
+    gated = manifest(schedulingGates=[{"name": "example.com/a"}, {"name": "example.com/b"}])
+    created = api.post(PODS, json=gated).json()
+    assert created["status"]["conditions"] == [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "lastProbeTime": None,
+            "lastTransitionTime": None,
+            "reason": "SchedulingGated",
+            "message": "Scheduling is blocked due to non-empty scheduling gates",
+        }
+    ]
+    added = {**created, "spec": {**created["spec"], "schedulingGates": [{"name": "example.com/c"}]}}
+    response = api.put(f"{PODS}/web", json=added)
+    assert response.status_code == 422
+    assert (
+        "spec.schedulingGates[0].name: Forbidden: only deletion is allowed, but found new "
+        "scheduling gate 'example.com/c'" in response.json()["message"]
+    )
+    fewer = {**created, "spec": {**created["spec"], "schedulingGates": [{"name": "example.com/b"}]}}
+    assert api.put(f"{PODS}/web", json=fewer).status_code == 200

@@ -151,6 +151,13 @@ ERROR_CASES = [
         {"name": "n9", "kind": "nodes"},
     ),
     (
+        "missing lease: the group in the message and the details (`GroupResource.String()`)",
+        lambda s: s.get("Lease", "kube-node-lease", "n9"),
+        NotFound,
+        'leases.coordination.k8s.io "n9" not found',
+        {"name": "n9", "group": "coordination.k8s.io", "kind": "leases"},
+    ),
+    (
         "missing event",
         lambda s: s.delete("Event", "default", "e"),
         NotFound,

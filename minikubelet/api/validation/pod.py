@@ -64,7 +64,7 @@ def validate_labels(labels: dict[str, str] | None, path: Path) -> list[FieldErro
     return errs
 
 
-def _validate_annotations(annotations: dict[str, str] | None, path: Path) -> list[FieldError]:
+def validate_annotations(annotations: dict[str, str] | None, path: Path) -> list[FieldError]:
     """Keys are checked lower-cased (BadValue is the original key); the total size is capped."""
     table = annotations or {}
     errs: list[FieldError] = []
@@ -93,7 +93,7 @@ def validate_object_meta(meta: ObjectMeta, path: Path) -> list[FieldError]:
     if meta.generation is not None and meta.generation < 0:
         errs.append(invalid(path.child("generation"), meta.generation, _NEGATIVE))
     errs += validate_labels(meta.labels, path.child("labels"))
-    errs += _validate_annotations(meta.annotations, path.child("annotations"))
+    errs += validate_annotations(meta.annotations, path.child("annotations"))
     return errs
 
 
