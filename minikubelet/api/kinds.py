@@ -354,6 +354,7 @@ NODE = register(
         storage="minions",  # nodes live under /registry/minions in etcd
         table="minikubelet.printers.tables:NODE_TABLE",
         strategy="minikubelet.api.nodes:NODE_STRATEGY",
+        describer="minikubelet.printers.describe_node:DESCRIBE_NODE",
     )
 )
 CONFIG_MAP = register(

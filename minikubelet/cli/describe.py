@@ -1,9 +1,9 @@
 """`describe TYPE [NAME...]`: fetch the objects and their events, print them as kubectl does.
 
 Describe is client-side in kubectl, so it is here too: GET the object (or the list), then the
-events with kubectl's three-term field selector, then the kind's describer (its registry entry
-names it). Like kubectl, a single `describe TYPE NAME` that is not found describes every object
-whose name starts with NAME.
+events with kubectl's field selector (a node's searched twice) and what else the kind's
+describer names, then the describer (its registry entry names it). Like kubectl, a single
+`describe TYPE NAME` that is not found describes every object whose name starts with NAME.
 """
 
 from __future__ import annotations
@@ -11,14 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from minikubelet.api.kinds import EVENT, Kind, by_kind
+from minikubelet.api.kinds import EVENT, NODE, Kind, by_kind
 from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
 from minikubelet.cli.render import format_status_error
 from minikubelet.cli.resolve import resolve
-from minikubelet.errors import ManifestError, NotFound, StatusError
+from minikubelet.errors import Forbidden, ManifestError, NotFound, StatusError
+
+if TYPE_CHECKING:
+    from minikubelet.printers.describe_node import Lookup
 
 __all__ = ["add_arguments", "run"]
 
@@ -72,30 +75,53 @@ def _describable(word: str) -> Kind:
     return kind
 
 
+def _search_events(
+    client: agent.ApiClient, name: str, namespace: str, uid: str, kind: str = ""
+) -> list[JSON]:
+    """kubectl's `searchEvents`: name, namespace, uid (and kind, when given), in the object's
+    namespace; a cluster-scoped object's (namespace "") in every namespace."""
+    terms = [f"involvedObject.kind={kind}"] if kind else []
+    terms += [
+        f"involvedObject.name={name}",
+        f"involvedObject.namespace={namespace}",
+        f"involvedObject.uid={uid}",
+    ]
+    path = EVENT.path(namespace or None)
+    return list(client.request("GET", path, fieldSelector=",".join(terms)).get("items") or [])
+
+
 def _events_for(client: agent.ApiClient, pod: JSON) -> list[JSON]:
-    """kubectl's `searchEvents`: name, namespace and uid (a mirror pod's is its annotation)."""
+    """A pod's events (a mirror pod's uid is its annotation)."""
     meta = pod["metadata"]
     uid = (meta.get("annotations") or {}).get(MIRROR_ANNOTATION) or meta.get("uid", "")
-    selector = (
-        f"involvedObject.name={meta['name']},involvedObject.namespace={meta['namespace']},"
-        f"involvedObject.uid={uid}"
-    )
-    path = EVENT.path(meta.get("namespace") or "default")
-    return list(client.request("GET", path, fieldSelector=selector).get("items") or [])
+    return _search_events(client, meta["name"], meta["namespace"], uid)
 
 
-def _events_by_pod(client: agent.ApiClient, pods: list[JSON], everywhere: bool) -> list[list[JSON]]:
-    """The events of many pods from one list call (the same result as one search per pod)."""
-    if len(pods) == 1:
-        return [_events_for(client, pods[0])]
-    namespace = pods[0]["metadata"].get("namespace") or "default" if pods else "default"
+def _node_events(client: agent.ApiClient, node: JSON) -> list[JSON]:
+    """NodeDescriber's two searches, merged: by the node's uid (controllers' events), then by
+    its name as the uid (the kubelet's `nodeRef`)."""
+    name, uid = node["metadata"]["name"], node["metadata"].get("uid", "")
+    by_uid = _search_events(client, name, "", uid, NODE.kind)
+    return by_uid + _search_events(client, name, "", name, NODE.kind)
+
+
+def _events_by_object(
+    client: agent.ApiClient, kind: Kind, objs: list[JSON], everywhere: bool
+) -> list[list[JSON]]:
+    """The events of each object: a node's by NodeDescriber's two searches; those of many pods
+    from one list call (the same result as one search per pod)."""
+    if kind is NODE:
+        return [_node_events(client, node) for node in objs]
+    if len(objs) == 1:
+        return [_events_for(client, objs[0])]
+    namespace = objs[0]["metadata"].get("namespace") or "default" if objs else "default"
     path = EVENT.path(None if everywhere else namespace)
     grouped: dict[tuple[str, str, str], list[JSON]] = defaultdict(list)
     for event in client.request("GET", path).get("items") or []:
         obj = event.get("involvedObject") or {}
         grouped[(obj.get("namespace", ""), obj.get("name", ""), obj.get("uid", ""))].append(event)
     found = []
-    for pod in pods:
+    for pod in objs:
         meta = pod["metadata"]
         uid = (meta.get("annotations") or {}).get(MIRROR_ANNOTATION) or meta.get("uid", "")
         found.append(grouped.get((meta.get("namespace", ""), meta["name"], uid), []))
@@ -115,7 +141,7 @@ def _render(
         return [
             describe(obj, None, now, tz=None, **kw) for obj, kw in zip(objs, extras, strict=True)
         ]
-    events = _events_by_pod(client, objs, args.all_namespaces)
+    events = _events_by_object(client, kind, objs, args.all_namespaces)
     return [
         describe(obj, found, now, tz=None, **kw)
         for obj, found, kw in zip(objs, events, extras, strict=True)
@@ -123,14 +149,33 @@ def _render(
 
 
 def _related(client: agent.ApiClient, describe: Any, obj: JSON) -> dict[str, Any]:
-    """What a describer reads besides the object and its events (a Service: its
-    EndpointSlices), as it names them: a kind and a label selector in the object's namespace."""
+    """What a describer reads besides the object and its events, as it names them: `related`
+    (a Service: its EndpointSlices), a kind and a label selector in the object's namespace;
+    `lookups` (a Node: its Lease and its pods), one read per keyword argument."""
+    lookups = getattr(describe, "lookups", None)
+    if lookups is not None:
+        return {key: _lookup(client, wanted) for key, wanted in lookups(obj).items()}
     related = getattr(describe, "related", None)
     if related is None:
         return {}
     kind_name, selector = related(obj)
     path = by_kind(kind_name).path(obj["metadata"].get("namespace") or "default")
     return {"related": client.request("GET", path, labelSelector=selector).get("items") or []}
+
+
+def _lookup(client: agent.ApiClient, wanted: Lookup) -> Any:
+    """An object, or the Status error its GET met (kubectl prints it in place); a list's
+    items, or None when forbidden (kubectl's `not authorized`)."""
+    path = by_kind(wanted.kind).path(wanted.namespace, wanted.name)
+    try:
+        found = client.request("GET", path, fieldSelector=wanted.field_selector)
+    except StatusError as err:
+        if wanted.name is not None:
+            return err
+        if isinstance(err, Forbidden):
+            return None
+        raise
+    return found if wanted.name is not None else found.get("items") or []
 
 
 def _by_prefix(client: agent.ApiClient, kind: Kind, namespace: str, prefix: str) -> list[JSON]:
@@ -151,11 +196,8 @@ def run(args: argparse.Namespace) -> int:
             path = kind.path(None if args.all_namespaces else namespace)
             objs = client.request("GET", path, labelSelector=args.selector or None)["items"]
             if not objs:
-                where = (
-                    ""
-                    if args.all_namespaces or not kind.namespaced
-                    else f" in {namespace} namespace."
-                )
+                # kubectl names the namespace even for a cluster-scoped kind (nodes)
+                where = "" if args.all_namespaces else f" in {namespace} namespace."
                 print(f"No resources found{where}", file=sys.stderr)
                 return 0
             sys.stdout.write("\n\n".join(_render(client, kind, objs, args)))

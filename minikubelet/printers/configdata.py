@@ -17,10 +17,9 @@ from minikubelet.api.codec import parse_time
 from minikubelet.api.gobase64 import decode
 from minikubelet.api.raw import JSON
 from minikubelet.printers.describe_fields import annotation_lines, label_lines
-from minikubelet.printers.describe_sections import event_rows
+from minikubelet.printers.describe_sections import events_block, layout
 from minikubelet.printers.duration import age
 from minikubelet.printers.tables import TablePrinter
-from minikubelet.printers.tabwriter import TabWriter
 
 __all__ = [
     "CONFIG_MAP_COLUMNS",
@@ -33,7 +32,6 @@ __all__ = [
     "secret_row",
 ]
 
-_ESCAPES = str.maketrans({"\x1b": "^[", "\r": "\\r"})  # printers.WriteEscaped
 
 CONFIG_MAP_COLUMNS: list[tuple[str, str, str, int]] = [
     ("Name", "string", "name", 0),
@@ -69,7 +67,8 @@ SECRET_TABLE = TablePrinter(SECRET_COLUMNS, secret_row)
 
 
 def _layout(text: str) -> str:
-    return TabWriter(0, 2).format(text.translate(_ESCAPES)) if text else ""
+    """`layout` for text already cut into lines (each ending in a newline)."""
+    return layout(text.split("\n")[:-1])
 
 
 def _header(obj: JSON) -> str:
@@ -109,10 +108,5 @@ def describe_config_map(
     for key in sorted(binary):
         text += f"{key}: {len(decode(binary[key]))} bytes\n"
     text += "\n"
-    if events is None:
-        return _layout(text)
-    if not events:
-        return _layout(text + "Events:\t<none>\n")
-    table = "Events:\n  Type\tReason\tAge\tFrom\tMessage\n  ----\t------\t----\t----\t-------\n"
-    table += "".join(row + "\n" for row in event_rows(events, now))
-    return _layout(text) + _layout(table)
+    inline, table = events_block(events, now)
+    return _layout(text + "".join(line + "\n" for line in inline)) + layout(table)

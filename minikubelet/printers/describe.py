@@ -26,12 +26,14 @@ from minikubelet.printers.describe_fields import (
     since,
     toleration_lines,
 )
-from minikubelet.printers.describe_sections import event_rows, topology_lines, volume_lines
-from minikubelet.printers.tabwriter import TabWriter
+from minikubelet.printers.describe_sections import (
+    events_block,
+    layout,
+    topology_lines,
+    volume_lines,
+)
 
 __all__ = ["describe_pod", "describe_pods"]
-
-_ESCAPES = str.maketrans({"\x1b": "^[", "\r": "\\r"})  # printers.WriteEscaped
 
 
 def describe_pod(
@@ -58,17 +60,8 @@ def describe_pod(
     lines.extend(label_lines("Node-Selectors", spec.get("nodeSelector")))
     lines.extend(toleration_lines(spec.get("tolerations")))
     lines.extend(topology_lines(spec.get("topologySpreadConstraints")))
-    table: list[str] = []
-    if events is not None and not events:
-        lines.append("Events:\t<none>")
-    elif events:
-        table = [
-            "Events:",
-            "  Type\tReason\tAge\tFrom\tMessage",
-            "  ----\t------\t----\t----\t-------",
-        ]
-        table.extend(event_rows(events, now))
-    return _layout(lines) + _layout(table)
+    inline, table = events_block(events, now)
+    return layout(lines + inline) + layout(table)
 
 
 def describe_pods(
@@ -76,13 +69,6 @@ def describe_pods(
 ) -> str:
     """Several pods, as `describe pods` prints them: each text, then `\\n\\n` before the next."""
     return "\n\n".join(describe_pod(pod, events, now, **kw) for pod, events in described)
-
-
-def _layout(lines: list[str]) -> str:
-    if not lines:
-        return ""
-    text = "".join(line + "\n" for line in lines).translate(_ESCAPES)
-    return TabWriter(0, 2).format(text)
 
 
 def _header(pod: JSON, now: datetime, tz: tzinfo | None) -> list[str]:

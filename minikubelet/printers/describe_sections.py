@@ -11,8 +11,9 @@ from typing import Any
 from minikubelet.api.raw import JSON
 from minikubelet.api.rfc3339 import parse_time
 from minikubelet.printers.describe_fields import go_bool, parse_quantity, quantity_text, since
+from minikubelet.printers.tabwriter import TabWriter
 
-__all__ = ["event_rows", "topology_lines", "volume_lines"]
+__all__ = ["event_rows", "events_block", "layout", "topology_lines", "volume_lines"]
 
 _F = "    "  # a volume's fields are at LEVEL_2
 
@@ -180,3 +181,25 @@ def event_rows(events: list[JSON], now: datetime) -> list[str]:
             f"  {event.get('type', '')}\t{event.get('reason', '')}\t{age}\t{source}\t{message}"
         )
     return rows
+
+
+_ESCAPES = str.maketrans({"\x1b": "^[", "\r": "\\r"})  # printers.WriteEscaped
+
+
+def layout(lines: list[str]) -> str:
+    """The Go tabwriter over the lines (minwidth 0, padding 2), as `tabbedString` lays them
+    out, after `WriteEscaped`; alignment is per run of lines that hold a tab."""
+    if not lines:
+        return ""
+    return TabWriter(0, 2).format("".join(line + "\n" for line in lines).translate(_ESCAPES))
+
+
+def events_block(events: list[JSON] | None, now: datetime) -> tuple[list[str], list[str]]:
+    """`DescribeEvents`: nothing for `--show-events=false`; `Events:\t<none>` joins the
+    block above; a table is flushed apart."""
+    if events is None:
+        return [], []
+    if not events:
+        return ["Events:\t<none>"], []
+    table = ["Events:", "  Type\tReason\tAge\tFrom\tMessage", "  ----\t------\t----\t----\t-------"]
+    return [], table + event_rows(events, now)

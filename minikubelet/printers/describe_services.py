@@ -14,9 +14,8 @@ from datetime import datetime, tzinfo
 
 from minikubelet.api.raw import JSON
 from minikubelet.printers.describe_fields import annotation_lines, label_lines
-from minikubelet.printers.describe_sections import event_rows
+from minikubelet.printers.describe_sections import events_block, layout
 from minikubelet.printers.services import format_labels, join_host_port
-from minikubelet.printers.tabwriter import TabWriter
 
 __all__ = [
     "DESCRIBE_SERVICE",
@@ -28,24 +27,6 @@ __all__ = [
 ]
 
 _MAX = 3
-_ESCAPES = str.maketrans({"\x1b": "^[", "\r": "\\r"})  # printers.WriteEscaped
-
-
-def _layout(lines: list[str]) -> str:
-    """The Go tabwriter over the lines (minwidth 0, padding 2), as `tabbedString` lays them out."""
-    if not lines:
-        return ""
-    return TabWriter(0, 2).format("".join(line + "\n" for line in lines).translate(_ESCAPES))
-
-
-def _events(events: list[JSON] | None, now: datetime) -> tuple[list[str], list[str]]:
-    """`DescribeEvents`: `Events:\\t<none>` joins the block above; a table is flushed apart."""
-    if events is None:
-        return [], []
-    if not events:
-        return ["Events:\t<none>"], []
-    table = ["Events:", "  Type\tReason\tAge\tFrom\tMessage", "  ----\t------\t----\t----\t-------"]
-    return [], table + event_rows(events, now)
 
 
 def _head(obj: JSON) -> list[str]:
@@ -147,8 +128,8 @@ def describe_service(
         lines.append(f"HealthCheck NodePort:\t{spec['healthCheckNodePort']}")
     if spec.get("loadBalancerSourceRanges"):
         lines.append(f"LoadBalancer Source Ranges:\t{','.join(spec['loadBalancerSourceRanges'])}")
-    inline, table = _events(events, now)
-    return _layout(lines + inline) + _layout(table)
+    inline, table = events_block(events, now)
+    return layout(lines + inline) + layout(table)
 
 
 def describe_endpoints(
@@ -166,8 +147,8 @@ def describe_endpoints(
                 name = port.get("name") or "<unset>"
                 lines.append(f"    {name}\t{port.get('port', 0)}\t{port.get('protocol', '')}")
         lines.append("")
-    inline, table = _events(events, now)
-    return _layout(lines + inline) + _layout(table)
+    inline, table = events_block(events, now)
+    return layout(lines + inline) + layout(table)
 
 
 def describe_endpoint_slice(
@@ -205,8 +186,8 @@ def describe_endpoint_slice(
                 lines.append(f"    TargetRef:\t{target.get('kind', '')}/{target.get('name', '')}")
             lines.append(f"    NodeName:\t{endpoint.get('nodeName') or '<unset>'}")
             lines.append(f"    Zone:\t{endpoint.get('zone') or '<unset>'}")
-    inline, table = _events(events, now)
-    return _layout(lines + inline) + _layout(table)
+    inline, table = events_block(events, now)
+    return layout(lines + inline) + layout(table)
 
 
 class ServiceDescriber:

@@ -1,8 +1,11 @@
-"""kubectl is the oracle for `minikubelet describe pod`: on one live agent, pods in every state
-the status tests cover, and for each one `kubectl describe pod X` (1.32, through the kubeconfig
-the agent prints) beside `minikubelet describe pod X`, run at the same moment. They must be
-byte-identical once what moves between two runs is masked: the values of the events table's Age
-column and the `(lasts …)` of a Terminating pod, nothing else.
+"""kubectl is the oracle for `minikubelet describe pod` and `describe node`: on one live agent,
+pods in every state the status tests cover, and for each one `kubectl describe pod X` (1.32,
+through the kubeconfig the agent prints) beside `minikubelet describe pod X`, run at the same
+moment; then the node that runs them, `kubectl describe node NAME` and `describe nodes`. They
+must be byte-identical once what moves between two runs is masked: the values of the events
+table's Age column and the `(lasts …)` of a Terminating pod; in the node's text, the Lease's
+`RenewTime` and the Conditions' `LastHeartbeatTime` (the agent renews and heartbeats every few
+seconds), nothing else.
 
 The oldest (1.27) and newest (1.33) installed clients print `get pods`, `get pods -o wide` and
 `describe` the same way for these pods, but for the release difference the reference lists
@@ -39,6 +42,8 @@ from tests.e2e.test_kubectl import Node, listening_node
 pytestmark = pytest.mark.e2e
 
 _LASTS = re.compile(r"\(lasts [^)]*\)")
+_RENEW = re.compile(r"^(  RenewTime: +)\S.*$")
+_RFC1123Z = re.compile(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}")
 
 
 def _pods() -> dict[str, JSON]:
@@ -144,9 +149,10 @@ def _pods() -> dict[str, JSON]:
             {"operator": "Exists"},
             {"key": "slow", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30},
         ],
-        priorityClassName="high",
+        # the Priority admission plugin refuses a class the cluster does not have, and a
+        # priority other than its class's: a system class, whose value it sets
+        priorityClassName="system-cluster-critical",
         serviceAccountName="builder",
-        priority=1000,
         volumes=[
             {"name": "conf", "configMap": {"name": "settings", "defaultMode": 420}},
             {"name": "creds", "secret": {"secretName": "creds", "optional": True}},
@@ -263,9 +269,10 @@ _SETTLED: dict[str, Callable[[JSON], object]] = {
 
 def _mask(text: str) -> str:
     """The events table's Age column (header and values) becomes `<age>`; `(lasts …)` loses
-    its duration. Nothing else changes."""
+    its duration; a node's Lease RenewTime and its conditions' LastHeartbeatTime (a fixed-width
+    column) become `<time>`. Nothing else changes."""
     out: list[str] = []
-    age = -1
+    age = beat = -1
     for line in text.split("\n"):
         if re.match(r"^  Type +Reason +Age +From +Message$", line):
             age = line.index("Age")
@@ -273,7 +280,13 @@ def _mask(text: str) -> str:
             cell = re.match(r"\S+(?: \(x\d+ over \S+\))? +", line[age:])
             if cell is not None:
                 line = line[:age] + "<age>  " + line[age + cell.end() :]
-        out.append(_LASTS.sub("(lasts <age>)", line))
+        if re.match(r"^  Type +Status +LastHeartbeatTime +LastTransitionTime ", line):
+            beat = line.index("LastHeartbeatTime")
+        elif not line.startswith("  "):
+            beat = -1
+        elif beat >= 0 and _RFC1123Z.match(line, beat):
+            line = _RFC1123Z.sub("<time>", line, count=1)
+        out.append(_RENEW.sub(r"\1<time>", _LASTS.sub("(lasts <age>)", line)))
     return "\n".join(out)
 
 
@@ -397,6 +410,18 @@ def test_describe_is_byte_identical_to_kubectl(oracle: Node) -> None:
     both = _compare(oracle, ["kubectl", "describe", "pods"], ["describe", "pods"])
     if both is not None:
         differences.append(both)
+    assert not differences, "\n\n".join(differences)
+
+
+def test_describe_node_is_byte_identical_to_kubectl(oracle: Node) -> None:
+    """The node running the oracle's pods: its Lease, conditions, the pods that have not
+    ended with their requests and limits, the totals, and its events (both searches)."""
+    differences = []
+    name = oracle.agent.api.request("GET", "/api/v1/nodes")["items"][0]["metadata"]["name"]
+    for args in (["node", name], ["nodes"]):
+        found = _compare(oracle, ["kubectl", "describe", *args], ["describe", *args])
+        if found is not None:
+            differences.append(found)
     assert not differences, "\n\n".join(differences)
 
 
