@@ -1,7 +1,8 @@
 """The API server's create pipeline for a Pod body, in its order (kubelet-reference Part 4 §0).
 
 size limit → strict decoding → defaulting → namespace → system fields → PrepareForCreate
-(status reset, QoS, affinity's matchLabelKeys merge, AppArmor's skew) → validation. Each step's
+(the fields of gates 1.32 keeps off dropped, status reset, QoS, affinity's matchLabelKeys
+merge, AppArmor's skew) → validation. Each step's
 failure is the StatusError the API server answers with; the caller (the server, or `--dry-run`
 in the CLI) decides what to do with the Pod.
 """
@@ -18,6 +19,7 @@ from typing import Any
 from minikubelet.api.apparmor import apply_version_skew
 from minikubelet.api.codec import from_dict
 from minikubelet.api.defaults import default_pod
+from minikubelet.api.disabled import drop_disabled_fields
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Pod, PodCondition, PodStatus
 from minikubelet.api.qos import pod_qos_class
@@ -89,6 +91,7 @@ def create_with_warnings(
     meta.deletionGracePeriodSeconds = None
     if not meta.name and meta.generateName:
         meta.name = generate_name(meta.generateName)
+    drop_disabled_fields(pod)
     pod.status = PodStatus(phase="Pending", qosClass=pod_qos_class(pod))
     if pod.spec.extra.get("schedulingGates"):  # applySchedulingGatedCondition
         pod.status.conditions = [SCHEDULING_GATED]

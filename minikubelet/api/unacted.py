@@ -11,10 +11,10 @@ from minikubelet.api.models import Container, Pod
 
 __all__ = ["unacted_fields"]
 
-_POD_FIELDS = ("resourceClaims",)
-_CONTAINER_FIELDS = ("resizePolicy", "volumeDevices")
+# (the fields of the gates 1.32 keeps off never get here: `disabled.py` drops them)
+_CONTAINER_FIELDS = ("volumeDevices",)
 # securityContext fields the node does not act on (the rest: `node/security.py`)
-_POD_SECURITY = ("seLinuxOptions", "seLinuxChangePolicy")
+_POD_SECURITY = ("seLinuxOptions",)
 _CONTAINER_SECURITY = ("seLinuxOptions",)
 # a persistentVolumeClaim is acted on: the scheduler finds no such claim (`node/scheduler.py`)
 _SUPPORTED_VOLUMES = (
@@ -33,13 +33,8 @@ _MESSAGE = "not acted on by minikubelet: the pod runs as if it were not set"
 def unacted_fields(pod: Pod) -> list[str]:
     """One warning per field that is set but not acted on, with its path."""
     spec = pod.spec
-    found = [f"spec.{name}" for name in _POD_FIELDS if _set(spec.extra.get(name))]
-    if spec.extra.get("hostUsers") is False:
-        found.append("spec.hostUsers")
     pod_sc = spec.extra.get("securityContext") or {}
-    found += [f"spec.securityContext.{n}" for n in _POD_SECURITY if _set(pod_sc.get(n))]
-    if pod_sc.get("supplementalGroupsPolicy") == "Strict":
-        found.append("spec.securityContext.supplementalGroupsPolicy")
+    found = [f"spec.securityContext.{n}" for n in _POD_SECURITY if _set(pod_sc.get(n))]
     for group in ("initContainers", "containers"):
         for i, container in enumerate(getattr(spec, group) or []):
             found += _container(container, f"spec.{group}[{i}]")
@@ -60,8 +55,6 @@ def _container(container: Container, path: str) -> list[str]:
     found = [f"{path}.{name}" for name in _CONTAINER_FIELDS if _set(container.extra.get(name))]
     context = container.extra.get("securityContext") or {}
     found += [f"{path}.securityContext.{n}" for n in _CONTAINER_SECURITY if _set(context.get(n))]
-    if context.get("procMount") not in (None, "Default"):
-        found.append(f"{path}.securityContext.procMount")
     return found
 
 

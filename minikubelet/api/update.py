@@ -13,6 +13,7 @@ from typing import Any
 
 from minikubelet.api.codec import from_dict, to_dict
 from minikubelet.api.create import decode_pod
+from minikubelet.api.disabled import drop_disabled_fields
 from minikubelet.api.models import Pod
 from minikubelet.api.validation import FieldError, Path, invalid_error, validate_pod
 from minikubelet.api.validation.apparmor import validate_annotation_updates
@@ -42,6 +43,7 @@ def prepare_update(old_body: dict[str, Any], body: dict[str, Any]) -> Pod:
             setattr(new.metadata, name, getattr(old.metadata, name))
     new.metadata.namespace = new.metadata.namespace or old.metadata.namespace
     new.metadata.resourceVersion = old.metadata.resourceVersion
+    drop_disabled_fields(new, old)
     for key in ("priority", "preemptionPolicy"):  # the Priority plugin's part of an update
         if new.spec.extra.get(key) is None and old.spec.extra.get(key) is not None:
             new.spec.extra[key] = old.spec.extra[key]

@@ -46,19 +46,11 @@ def pod(**spec: Any) -> Pod:
         pytest.param(
             pod(
                 securityContext={"seLinuxOptions": {"level": "s0"}},
-                hostUsers=False,
-                container={
-                    "securityContext": {
-                        "seLinuxOptions": {"level": "s0"},
-                        "procMount": "Unmasked",
-                    }
-                },
+                container={"securityContext": {"seLinuxOptions": {"level": "s0"}}},
             ),
             [
-                "spec.hostUsers",
                 "spec.securityContext.seLinuxOptions",
                 "spec.containers[0].securityContext.seLinuxOptions",
-                "spec.containers[0].securityContext.procMount",
             ],
             id="security fields not acted on",
         ),
