@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["manifests.py", "apply.py"]
+BENCHES = ["manifests.py", "scheduler.py", "apply.py"]
 
 
 def main() -> int:
