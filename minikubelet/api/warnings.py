@@ -17,6 +17,7 @@ from typing import Any
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import Container, ContainerPort, Pod, PodSpec
 from minikubelet.api.quantity import Quantity, QuantityError
+from minikubelet.api.raw import go_objects
 from minikubelet.api.validation.containers import containers_with_path
 from minikubelet.api.validation.field import Path
 from minikubelet.api.validation.names import is_dns1123_label
@@ -92,7 +93,7 @@ def pod_warnings(pod: Pod) -> list[str]:
             found.append(f"{spec_path.child('nodeSelector').key(key)}: {_NODE_LABELS[key]}")
     affinity = extra.get("affinity") or {}
     found += _node_affinity(affinity, spec_path.child("affinity"))
-    for i, constraint in enumerate(_objects(extra.get("topologySpreadConstraints"))):
+    for i, constraint in enumerate(go_objects(extra.get("topologySpreadConstraints"))):
         at = spec_path.child("topologySpreadConstraints").index(i)
         key = constraint.get("topologyKey") or ""
         if key in _NODE_LABELS:
@@ -106,7 +107,7 @@ def pod_warnings(pod: Pod) -> list[str]:
     found += _duplicates(extra.get("hostAliases"), "ip", spec_path.child("hostAliases"), "ip")
     secrets = extra.get("imagePullSecrets")
     found += _duplicates(secrets, "name", spec_path.child("imagePullSecrets"), "name")
-    for i, secret in enumerate(_objects(secrets)):
+    for i, secret in enumerate(go_objects(secrets)):
         if not secret.get("name"):
             at = spec_path.child("imagePullSecrets").index(i).child("name")
             found.append(f"{at}: invalid empty name {go_quote('')}")
@@ -136,10 +137,12 @@ def _node_affinity(affinity: dict[str, Any], path: Path) -> list[str]:
     found: list[str] = []
     required = node.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
     terms = path.child("requiredDuringSchedulingIgnoredDuringExecution").child("nodeSelectorTerms")
-    for i, term in enumerate(_objects(required.get("nodeSelectorTerms"))):
+    for i, term in enumerate(go_objects(required.get("nodeSelectorTerms"))):
         found += _selector_term(term, terms.index(i))
     preferred = path.child("preferredDuringSchedulingIgnoredDuringExecution")
-    for i, item in enumerate(_objects(node.get("preferredDuringSchedulingIgnoredDuringExecution"))):
+    for i, item in enumerate(
+        go_objects(node.get("preferredDuringSchedulingIgnoredDuringExecution"))
+    ):
         found += _selector_term(
             item.get("preference") or {}, preferred.index(i).child("preference")
         )
@@ -149,7 +152,7 @@ def _node_affinity(affinity: dict[str, Any], path: Path) -> list[str]:
 def _selector_term(term: dict[str, Any], path: Path) -> list[str]:
     """`GetWarningsForNodeSelectorTerm`: deprecated keys in its match expressions."""
     found = []
-    for i, expression in enumerate(_objects(term.get("matchExpressions"))):
+    for i, expression in enumerate(go_objects(term.get("matchExpressions"))):
         key = expression.get("key") or ""
         if key in _NODE_LABELS:
             at = path.child("matchExpressions").index(i).child("key")
@@ -166,33 +169,26 @@ def _volumes(spec: PodSpec, path: Path) -> list[str]:
     tokens = {
         (item.get("serviceAccountToken") or {}).get("path")
         for volume in spec.volumes or []
-        for item in _objects((volume.extra.get("projected") or {}).get("sources"))
+        for item in go_objects((volume.extra.get("projected") or {}).get("sources"))
         if item.get("serviceAccountToken")
     }
     if not tokens:
         return found
     for i, volume in enumerate(spec.volumes or []):
-        for item in _objects((volume.extra.get("projected") or {}).get("sources")):
+        for item in go_objects((volume.extra.get("projected") or {}).get("sources")):
             sources = path.index(i).child("projected").child("sources")
             # upstream names the secret source "secrets" and indexes items, not sources
             for kind, name in (("configMap", "configMap"), ("secret", "secrets")):
-                for j, key in enumerate(_objects((item.get(kind) or {}).get("items"))):
+                for j, key in enumerate(go_objects((item.get(kind) or {}).get("items"))):
                     if key.get("path") in tokens:
                         found.append(_token_clash(sources.child(name).index(j), key["path"]))
-            for j, key in enumerate(_objects((item.get("downwardAPI") or {}).get("items"))):
+            for j, key in enumerate(go_objects((item.get("downwardAPI") or {}).get("items"))):
                 if key.get("path") in tokens:
                     found.append(_token_clash(sources.child("downwardAPI").index(j), key["path"]))
             bundle = item.get("clusterTrustBundle") or {}
             if bundle and bundle.get("path") in tokens:
                 found.append(_token_clash(sources.child("ClusterTrustBundle"), bundle["path"]))
     return found
-
-
-def _objects(items: Any) -> list[dict[str, Any]]:
-    """A list of objects as Go decodes it: a null item is the zero value (an empty object)."""
-    if not isinstance(items, list):
-        return []
-    return [item if isinstance(item, dict) else {} for item in items]
 
 
 def _token_clash(path: Path, target: str) -> str:
@@ -205,7 +201,7 @@ def _duplicates(items: Any, key: str, path: Path, child: str) -> list[str]:
         return []
     seen: set[str] = set()
     found = []
-    for i, item in enumerate(_objects(items)):
+    for i, item in enumerate(go_objects(items)):
         value = str(item.get(key) or "")
         if value in seen:
             found.append(f"{path.index(i).child(child)}: duplicate {key} {go_quote(value)}")
@@ -296,11 +292,11 @@ def _pod_affinity(affinity: dict[str, Any], path: Path) -> list[str]:
         "requiredDuringSchedulingIgnoredDuringExecution",
         "preferredDuringSchedulingIgnoredDuringExecution",
     )
-    for i, term in enumerate(_objects(affinity.get(required))):
+    for i, term in enumerate(go_objects(affinity.get(required))):
         if term.get("labelSelector") is None:
             at = path.child(required).index(i).child("labelSelector")
             found.append(f"{at}: {_NULL_SELECTOR}")
-    for i, weighted in enumerate(_objects(affinity.get(preferred))):
+    for i, weighted in enumerate(go_objects(affinity.get(preferred))):
         if (weighted.get("podAffinityTerm") or {}).get("labelSelector") is None:
             at = path.child(preferred).index(i).child("podAffinityTerm").child("labelSelector")
             found.append(f"{at}: {_NULL_SELECTOR}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minikubelet.api.raw import go_objects
 from minikubelet.api.validation.field import (
     FieldError,
     Path,
@@ -54,13 +55,6 @@ def _object(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _objects(items: Any) -> list[dict[str, Any]]:
-    """A list of structs as Go decodes it: a null item is the zero value."""
-    if not isinstance(items, list):
-        return []
-    return [item if isinstance(item, dict) else {} for item in items]
-
-
 def _strings(items: Any) -> list[str]:
     if not isinstance(items, list):
         return []
@@ -98,7 +92,7 @@ def validate_label_selector(
     table = {k: _text(v) for k, v in labels.items()} if isinstance(labels, dict) else None
     errs = validate_labels(table, path.child("matchLabels"))
     expressions = path.child("matchExpressions")
-    for i, requirement in enumerate(_objects(found.get("matchExpressions"))):
+    for i, requirement in enumerate(go_objects(found.get("matchExpressions"))):
         errs += _selector_requirement(requirement, expressions.index(i), allow_invalid_label_value)
     return errs
 
@@ -150,13 +144,13 @@ def _node_affinity(node: dict[str, Any], path: Path) -> list[FieldError]:
     selector = _object(node.get(_REQUIRED))
     if selector is not None:  # a pointer: present but empty is still checked
         terms_path = path.child(_REQUIRED).child("nodeSelectorTerms")
-        terms = _objects(selector.get("nodeSelectorTerms"))
+        terms = go_objects(selector.get("nodeSelectorTerms"))
         if not terms:
             errs.append(required(terms_path, "must have at least one node selector term"))
         for i, term in enumerate(terms):
             errs += _node_selector_term(term, terms_path.index(i))
     preferred = path.child(_PREFERRED)
-    for i, item in enumerate(_objects(node.get(_PREFERRED))):
+    for i, item in enumerate(go_objects(node.get(_PREFERRED))):
         weight = _number(item.get("weight"))
         if not 0 < weight <= 100:
             errs.append(invalid(preferred.index(i).child("weight"), weight, _WEIGHT))
@@ -168,9 +162,9 @@ def _node_affinity(node: dict[str, Any], path: Path) -> list[FieldError]:
 def _node_selector_term(term: dict[str, Any], path: Path) -> list[FieldError]:
     """`ValidateNodeSelectorTerm`: an empty term is no error."""
     errs: list[FieldError] = []
-    for j, req in enumerate(_objects(term.get("matchExpressions"))):
+    for j, req in enumerate(go_objects(term.get("matchExpressions"))):
         errs += _node_requirement(req, path.child("matchExpressions").index(j))
-    for j, req in enumerate(_objects(term.get("matchFields"))):
+    for j, req in enumerate(go_objects(term.get("matchFields"))):
         errs += _node_field_requirement(req, path.child("matchFields").index(j))
     return errs
 
@@ -220,9 +214,9 @@ def _pod_affinity(affinity: dict[str, Any], allow: bool, path: Path) -> list[Fie
     """`validatePodAffinity` and `validatePodAntiAffinity` (the same body): required terms,
     then weighted ones."""
     errs: list[FieldError] = []
-    for i, term in enumerate(_objects(affinity.get(_REQUIRED))):
+    for i, term in enumerate(go_objects(affinity.get(_REQUIRED))):
         errs += _pod_affinity_term(term, allow, path.child(_REQUIRED).index(i))
-    for j, weighted in enumerate(_objects(affinity.get(_PREFERRED))):
+    for j, weighted in enumerate(go_objects(affinity.get(_PREFERRED))):
         at = path.child(_PREFERRED).index(j)
         weight = _number(weighted.get("weight"))
         if not 0 < weight <= 100:
@@ -263,7 +257,7 @@ def _match_label_keys(
         last_index = {key: i for i, key in enumerate(match)}  # a repeated key: its last index
         labels = selector.get("matchLabels")
         seen = set(labels) if isinstance(labels, dict) else set()
-        for expression in _objects(selector.get("matchExpressions")):
+        for expression in go_objects(selector.get("matchExpressions")):
             key = _text(expression.get("key"))
             if key in last_index and key in seen:
                 # upstream's path lacks `.matchLabelKeys`: `<term>[i]`
@@ -296,7 +290,7 @@ def validate_topology_spread_constraints(
 ) -> list[FieldError]:
     """`validateTopologySpreadConstraints`. `allow_invalid_selector`:
     `AllowInvalidTopologySpreadConstraintLabelSelector` (false on create)."""
-    items = _objects(constraints)
+    items = go_objects(constraints)
     errs: list[FieldError] = []
     for i, constraint in enumerate(items):
         errs += _constraint(constraint, items[i + 1 :], path.index(i), allow_invalid_selector)
@@ -354,7 +348,9 @@ def _spread_label_keys(
     else:
         labels = selector.get("matchLabels")
         in_selector.update(labels if isinstance(labels, dict) else ())
-        in_selector.update(_text(e.get("key")) for e in _objects(selector.get("matchExpressions")))
+        in_selector.update(
+            _text(e.get("key")) for e in go_objects(selector.get("matchExpressions"))
+        )
     for i, key in enumerate(keys):
         errs += _label_name(key, path.index(i))
         if key in in_selector:

@@ -10,6 +10,7 @@ from typing import Any
 
 from minikubelet.api.models import EnvVar, ObjectFieldSelector
 from minikubelet.api.quantity import Quantity, QuantityError
+from minikubelet.api.raw import go_objects
 from minikubelet.api.validation.field import (
     FieldError,
     Path,
@@ -209,8 +210,7 @@ def _validate_env_source(ref: Any, path: Path) -> list[FieldError]:
 def validate_env_from(items: Any, path: Path) -> list[FieldError]:
     """The one-source errors sit at `envFrom` itself, without the index."""
     errs: list[FieldError] = []
-    for i, item in enumerate(items if isinstance(items, list) else []):
-        item = item if isinstance(item, dict) else {}
+    for i, item in enumerate(go_objects(items)):
         item_path = path.index(i)
         prefix = item.get("prefix") or ""
         if prefix:

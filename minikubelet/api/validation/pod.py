@@ -11,6 +11,7 @@ from typing import Any
 
 from minikubelet.api.gofmt import go_quote
 from minikubelet.api.models import ObjectMeta, Pod, PodSpec
+from minikubelet.api.raw import go_objects
 from minikubelet.api.validation.affinity import (
     validate_affinity,
     validate_topology_spread_constraints,
@@ -188,8 +189,8 @@ def _go_toleration(item: dict[str, Any]) -> Any:
 
 def _validate_tolerations(items: Any, path: Path) -> list[FieldError]:
     errs: list[FieldError] = []
-    for i, item in enumerate(items if isinstance(items, list) else []):
-        errs += _validate_toleration(item if isinstance(item, dict) else {}, path.index(i))
+    for i, item in enumerate(go_objects(items)):
+        errs += _validate_toleration(item, path.index(i))
     return errs
 
 
