@@ -18,7 +18,7 @@ from typing import Any
 
 from minikubelet.api.codec import format_time
 from minikubelet.api.gofmt import go_quote
-from minikubelet.api.raw import JSON
+from minikubelet.api.raw import JSON, go_objects
 from minikubelet.api.strategy import ObjectStrategy
 from minikubelet.api.validation.field import (
     Bare,
@@ -34,7 +34,7 @@ from minikubelet.api.validation.names import is_qualified_name, is_valid_label_v
 from minikubelet.api.validation.pod import validate_annotations, validate_labels
 from minikubelet.errors import BadRequest
 
-__all__ = ["NODE_STRATEGY", "UNSCHEDULABLE_TAINT", "NodeStrategy"]
+__all__ = ["NODE_STRATEGY", "UNSCHEDULABLE_TAINT", "NodeStrategy", "condition_taint"]
 
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -52,7 +52,7 @@ class NodeStrategy(ObjectStrategy):
             _typed(meta.get("annotations"), dict, "ObjectMeta", "metadata.annotations", _MAP)
         )
         raw_taints = _typed(spec.get("taints"), list, "NodeSpec", "spec.taints", "[]v1.Taint")
-        taints = [t if isinstance(t, dict) else {} for t in raw_taints]
+        taints = go_objects(raw_taints)
         errors = validate_labels(labels, Path("metadata").child("labels"))
         errors += validate_annotations(annotations, Path("metadata").child("annotations"))
         errors += validate_taints(taints, Path("spec").child("taints"))
@@ -64,19 +64,31 @@ class NodeStrategy(ObjectStrategy):
             new["metadata"]["annotations"] = annotations
         else:
             new["metadata"].pop("annotations", None)
-        new_spec: JSON = {k: v for k, v in (old.get("spec") or {}).items() if k != "taints"}
-        new_spec.pop("unschedulable", None)
+        new_spec: JSON = {
+            k: v for k, v in (old.get("spec") or {}).items() if k not in ("taints", "unschedulable")
+        }
         unschedulable = spec.get("unschedulable") is True
         if unschedulable:
             new_spec["unschedulable"] = True
-        kept = [t for t in taints if t.get("key") != UNSCHEDULABLE_TAINT or unschedulable]
-        if unschedulable and not any(t.get("key") == UNSCHEDULABLE_TAINT for t in kept):
-            stamp = format_time(now)
-            kept.append({"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule", "timeAdded": stamp})
-        if kept:
-            new_spec["taints"] = kept
-        new["spec"] = new_spec
+        new_spec["taints"] = taints
+        new["spec"] = condition_taint(
+            new_spec, UNSCHEDULABLE_TAINT, unschedulable, added=format_time(now)
+        )
         return new, []
+
+
+def condition_taint(spec: JSON, key: str, present: bool, *, added: str | None = None) -> JSON:
+    """The node lifecycle controller's `TaintNodesByCondition` for one condition: `spec`
+    with a `KEY:NoSchedule` taint while `present` (one already there kept as it is; a new
+    one with `added` as its timeAdded, if given), without it otherwise; no empty list."""
+    taints = [t for t in go_objects(spec.get("taints")) if t.get("key") != key or present]
+    if present and not any(t.get("key") == key for t in taints):
+        taint: JSON = {"key": key, "effect": "NoSchedule"}
+        if added is not None:
+            taint["timeAdded"] = added
+        taints.append(taint)
+    rest = {k: v for k, v in spec.items() if k != "taints"}
+    return {**rest, "taints": taints} if taints else rest
 
 
 def validate_taints(taints: list[JSON], path: Path) -> list[FieldError]:

@@ -16,6 +16,7 @@ from typing import Any
 from minikubelet import KUBERNETES_VERSION
 from minikubelet.api.codec import format_time
 from minikubelet.api.history import micro_time
+from minikubelet.api.nodes import condition_taint
 from minikubelet.api.quantity import Format, Quantity
 from minikubelet.api.raw import JSON
 from minikubelet.errors import NotFound
@@ -229,21 +230,15 @@ NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 
 
 def _sync_not_ready_taint(store: Store, name: str, ready: bool) -> None:
-    """The node lifecycle controller's `TaintNodesByCondition`: a node whose Ready is not
-    True carries `node.kubernetes.io/not-ready:NoSchedule`, which keeps new pods off it (the
-    NoExecute taint that would evict running ones after 300 s is not set: nothing here
-    evicts)."""
+    """`TaintNodesByCondition` for Ready: a node whose Ready is not True carries
+    `node.kubernetes.io/not-ready:NoSchedule`, which keeps new pods off it (the NoExecute
+    taint that would evict running ones after 300 s is not set: nothing here evicts)."""
     node = store.get("Node", "", name)
     spec = node.get("spec") or {}
-    taints = [t for t in spec.get("taints") or [] if t.get("key") != NOT_READY_TAINT]
-    if not ready:
-        taints.append({"key": NOT_READY_TAINT, "effect": "NoSchedule"})
-    if taints == (spec.get("taints") or []):
-        return
-    node["spec"] = (
-        {**spec, "taints": taints} if taints else {k: v for k, v in spec.items() if k != "taints"}
-    )
-    store.update("Node", node, expected_rv=None)
+    synced = condition_taint(spec, NOT_READY_TAINT, not ready)
+    if synced != spec:
+        node["spec"] = synced
+        store.update("Node", node, expected_rv=None)
 
 
 def _ready_reason(ready: bool) -> str:

@@ -149,24 +149,25 @@ def node_affinity_matches(spec: Mapping[str, Any], node: JSON) -> bool:
     for key, value in (spec.get("nodeSelector") or {}).items():
         if labels.get(key) != value:
             return False
+    terms = _required_node_terms(spec)
+    if terms is None:
+        return True
+    fields = {"metadata.name": str(meta.get("name") or "")}
+    return any(_term_matches(term, labels, fields) for term in terms)
+
+
+def _required_node_terms(spec: Mapping[str, Any]) -> list[JSON] | None:
+    """The required node selector's terms; None when the pod has no required selector."""
     affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
         "requiredDuringSchedulingIgnoredDuringExecution"
     )
-    if not affinity:
-        return True
-    fields = {"metadata.name": str(meta.get("name") or "")}
-    return any(
-        _term_matches(term, labels, fields) for term in objects(affinity.get("nodeSelectorTerms"))
-    )
+    return objects(affinity.get("nodeSelectorTerms")) if affinity else None
 
 
 def _node_names(spec: Mapping[str, Any]) -> set[str] | None:
     """NodeAffinity's PreFilter: when every required term names nodes (`matchFields`
     metadata.name In), the union over the terms of each term's intersection; else None."""
-    affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution"
-    )
-    terms = objects((affinity or {}).get("nodeSelectorTerms"))
+    terms = _required_node_terms(spec)
     if not terms:
         return None
     union: set[str] = set()
@@ -362,9 +363,7 @@ def _topology_spread(pod: JSON, node: JSON, others: Sequence[JSON]) -> Unfit | N
     if any(str(c.get("topologyKey") or "") not in labels for c in constraints):
         reason = "node(s) didn't match pod topology spread constraints (missing required label)"
         return Unfit("PodTopologySpread", (reason,))
-    meta = pod.get("metadata") or {}
-    namespace = meta.get("namespace") or "default"
-    own_labels: Mapping[str, str] = meta.get("labels") or {}
+    namespace, own_labels = _namespace(pod), _labels(pod)
     for constraint in constraints:
         selector = _spread_selector(constraint, own_labels)
         matching = sum(
