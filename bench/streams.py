@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 from cli import BenchError, kubectl_version, machine, minikubelet_cli, run, timed
 from kubectl import _direct_kubectl, listening_agent
 
@@ -187,22 +188,50 @@ def _engine_exec(client: Any, cid: str) -> float:
     return time.perf_counter() - started
 
 
+def _node_exec(helper: Any, plan: dict[str, Any]) -> float:
+    """Seconds of the node's own exec (`runtime/_direct`: what the agent now does for an exec
+    instead of asking the engine), from this process: start `true`, read to its exit code."""
+
+    async def once() -> None:
+        session = await helper.start(plan, stdin=False)
+        if session is None:
+            raise BenchError("the node's exec could not enter the container")
+        try:
+            while await session.read() is not None:
+                pass
+            if await session.wait() != 0:
+                raise BenchError("the node's exec of `true` did not exit 0")
+        finally:
+            await session.aclose()
+
+    started = time.perf_counter()
+    anyio.run(once)
+    return time.perf_counter() - started
+
+
 def _exec(cli: str, cid: str, env: dict[str, str], rounds: int) -> dict[str, Any]:
     """Every client rotated every round. Beside the three execs, what they cannot go below:
     `kubectl version --client` (kubectl's own start, no request) and the engine's part of an
     exec; their sum is kubectl exec's floor on this machine, whatever the node does. And where
     Docker's runc keeps the container's state here, the OCI runtime's own `runc exec` with no
-    engine at all (what a node could reach only by bypassing the engine): the floor of any
-    exec path built on the container runtime."""
+    engine at all. And the node's own exec, which the agent uses where it reproduces runc's
+    (`runtime/_direct`), from this process: kubectl's start plus that is kubectl exec's floor
+    through this node."""
     import docker
 
+    from minikubelet.runtime._direct import Helper, target_of, with_command
+
     client = docker.from_env()
+    pid = int(client.api.inspect_container(cid)["State"]["Pid"])
+    helper = Helper()
+    plan = with_command(target_of(pid).plan, ["true"], tty=False)
     commands = {
         "docker exec": ["docker", "exec", cid, "true"],
         "minikubelet exec": [cli, "exec", "bench-streams", "--", "true"],
         "kubectl exec": [_direct_kubectl(), "exec", "bench-streams", "--", "true"],
         "kubectl version --client": [_direct_kubectl(), "version", "--client"],
         "engine's part": [],
+        "node's part (no engine)": [],
     }
     if (RUNC_ROOT / cid / "state.json").exists() and shutil.which("runc"):
         commands["runc exec, no engine"] = ["runc", "--root", str(RUNC_ROOT), "exec", cid, "true"]
@@ -212,11 +241,17 @@ def _exec(cli: str, cid: str, env: dict[str, str], rounds: int) -> dict[str, Any
         for index in range(rounds + 2):
             for name in _rotated(order, index):
                 cmd = commands[name]
-                took = timed(cmd, env) if cmd else _engine_exec(client, cid)
+                if cmd:
+                    took = timed(cmd, env)
+                elif name == "engine's part":
+                    took = _engine_exec(client, cid)
+                else:
+                    took = _node_exec(helper, plan)
                 if index >= 2:  # two warm-up rounds
                     samples[name].append(took)
     finally:
         client.close()
+        helper.close()
     return {
         name: {
             "p50_ms": statistics.median(v) * 1000,
@@ -317,6 +352,10 @@ def main() -> int:
         for title, exec_part in [
             ("kubectl exec's floor (kubectl's start + the engine's part)", "engine's part"),
             ("... with no engine (kubectl's start + runc exec)", "runc exec, no engine"),
+            (
+                "... through this node (kubectl's start + the node's part)",
+                "node's part (no engine)",
+            ),
         ]:
             if exec_part in e:
                 floor = e["kubectl version --client"]["p50_ms"] + e[exec_part]["p50_ms"]

@@ -11,6 +11,7 @@ bytes move on the event loop either way (`_exec_stream`).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
@@ -23,6 +24,14 @@ import anyio.to_thread
 from minikubelet.api.raw import JSON as Raw
 from minikubelet.clock import Clock
 from minikubelet.errors import ContainerNotFound, RuntimeFailure, RuntimeUnavailable
+from minikubelet.runtime._direct import (
+    DirectExec,
+    Helper,
+    Target,
+    Unsupported,
+    target_of,
+    with_command,
+)
 from minikubelet.runtime._docker_json import container_gone
 from minikubelet.runtime._engine_http import EngineError, EngineHTTP, unix_socket_path
 from minikubelet.runtime._exec_stream import (
@@ -43,6 +52,7 @@ from minikubelet.runtime.types import ExecResult, ExecStream
 __all__ = ["Sessions", "engine_failure"]
 
 DIAL_TIMEOUT = 10.0
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -66,6 +76,8 @@ class Sessions:
     _api_version: str | None
     _podman: bool
     _engine_http: EngineHTTP | None | bool = False  # False: not decided yet
+    _helper: Helper | None
+    _targets: dict[str, Target | None]
 
     async def _engine(self) -> EngineHTTP | None:
         """The engine's API on the event loop, once a client learnt its version; None when
@@ -117,7 +129,8 @@ class Sessions:
         ):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(drain, session)
-                await self._running(exec_id, done)
+                if exec_id is not None:  # the engine's: it may not run yet
+                    await self._running(exec_id, done)
                 with anyio.move_on_after(timeout) as deadline:
                     await done.wait()
                 tg.cancel_scope.cancel()
@@ -175,8 +188,19 @@ class Sessions:
     @contextlib.asynccontextmanager
     async def _exec_session(
         self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
-    ) -> AsyncIterator[tuple[str, RawExec]]:
-        """A started exec and its id; leaving before its exit code kills the process."""
+    ) -> AsyncIterator[tuple[str | None, RawExec | DirectExec]]:
+        """A started exec and the engine's id for it (None for one started without the
+        engine, `_direct`); leaving before its exit code kills the process."""
+        direct = await self._direct_exec(container_id, argv, stdin=stdin, tty=tty)
+        if direct is not None:
+            try:
+                yield None, direct
+            finally:
+                with anyio.CancelScope(shield=True):
+                    if direct.exited is None:
+                        await direct.kill()
+                    await direct.aclose()
+            return
         call = partial(self._call, gate=self._sessions)
         engine = await self._engine()
         if engine is None:
@@ -202,6 +226,41 @@ class Sessions:
                 if session.exited is None:  # the client left first: no process stays behind
                     await self._kill_exec(exec_id)
                 await session.aclose()
+
+    async def _direct_exec(
+        self, container_id: str, argv: list[str], *, stdin: bool, tty: bool
+    ) -> DirectExec | None:
+        """The process started without the engine (`_direct`), or None: the engine's exec
+        then, which also says what is wrong (a container gone, not running)."""
+        if self._helper is None or self._podman or not argv:
+            return None
+        target = self._targets.get(container_id)
+        if target is not None and not target.alive():
+            target = self._targets.pop(container_id)  # restarted: plan it again
+        if container_id not in self._targets:
+            target = await self._target(container_id)
+        if target is None:
+            return None
+        return await self._helper.start(with_command(target.plan, argv, tty), stdin=stdin)
+
+    async def _target(self, container_id: str) -> Target | None:
+        try:
+            state = (await self._inspect(container_id)).get("State") or {}
+        except RuntimeFailure:
+            return None  # the engine's exec says it in its words
+        pid = int(state.get("Pid") or 0)
+        if not state.get("Running") or pid <= 0:
+            return None
+        try:
+            target: Target | None = await anyio.to_thread.run_sync(target_of, pid)
+        except (Unsupported, OSError, ValueError, KeyError) as exc:
+            log.info("exec into %s goes through the engine: %s", container_id[:12], exc)
+            target = None
+        self._targets[container_id] = target
+        return target
+
+    def _forget_target(self, container_id: str) -> None:
+        self._targets.pop(container_id, None)
 
     async def _resize_exec(self, exec_id: str, width: int, height: int) -> None:
         await self._call(lambda c: c.exec_resize(exec_id, height, width), gate=self._sessions)

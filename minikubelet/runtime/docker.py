@@ -61,6 +61,7 @@ from minikubelet.errors import (
     RuntimeUnavailable,
 )
 from minikubelet.runtime._cgroup import CGROUP_ROOT, enable_oom_group
+from minikubelet.runtime._direct import Helper, Target
 from minikubelet.runtime._docker_json import (
     EVENT_ACTIONS,
     container_gone,
@@ -151,6 +152,7 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
         network_subnet: str | None = None,
         pull_timeout: float = 300.0,
         clock: Clock | None = None,
+        direct_exec: bool = True,
     ) -> None:
         self.instance_id = instance_id
         self._clock = clock or RealClock()
@@ -176,6 +178,9 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
         self._sessions = _Gate(anyio.CapacityLimiter(8))  # exec/attach/port-forward sessions
         self._stops = _Gate(anyio.CapacityLimiter(_STOPS), pool=_STOPS + 2)
         self._netns: dict[str, tuple[str, int]] = {}  # sandboxes dialed into (`Sessions.dial`)
+        # exec without the engine where runc's result is reproduced (`_direct`; `Sessions`)
+        self._helper: Helper | None = Helper() if direct_exec else None
+        self._targets: dict[str, Target | None] = {}
         # claimed warm sandbox id -> its pod's hostname; a container created in one -> the same
         self._spare_hosts: dict[str, str] = {}
         self._rehost: dict[str, str] = {}
@@ -444,6 +449,7 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
             if "already in progress" not in str(exc):
                 raise
         self._oom.forget(container_id)
+        self._forget_target(container_id)
 
     async def list_containers(self, pod_uid: str | None = None) -> list[ContainerInfo]:
         ids = await self._list_ids("container", *_of_pod(pod_uid))
@@ -511,6 +517,8 @@ class DockerRuntime(Sessions, Sandboxes, Logs, Teardown):
 
     async def close(self) -> None:
         self._oom.close()
+        if self._helper is not None:
+            self._helper.close()
         for gate in (self._control, self._sessions, self._streams, self._stops):
             client, gate.client = gate.client, None
             if client is not None:
