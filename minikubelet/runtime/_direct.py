@@ -227,6 +227,7 @@ class Helper:
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
+        self._sending = anyio.Lock()  # one task waits on the control socket at a time
 
     def _ensure(self) -> socket.socket:
         if self._process is not None and self._process.poll() is None and self._control:
@@ -240,12 +241,23 @@ class Helper:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
             )
+        ours.setblocking(False)
         self._control = ours
         return ours
 
+    async def _send(self, plan: dict[str, Any], fds: list[int]) -> None:
+        async with self._sending:
+            control = self._ensure()
+            message = [json.dumps(plan).encode()]
+            while True:
+                try:
+                    socket.send_fds(control, message, fds)
+                    return
+                except BlockingIOError:
+                    await anyio.wait_writable(control)
+
     async def start(self, plan: dict[str, Any], *, stdin: bool) -> DirectExec | None:
         """The process started (None when the helper could not enter: nothing ran)."""
-        control = self._ensure()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setblocking(False)
         pipes: list[tuple[int, int]] = []
@@ -255,12 +267,13 @@ class Helper:
             else:
                 pipes = [os.pipe() if stdin else _null_pipe(), os.pipe(), os.pipe()]
                 passed = [theirs.fileno(), pipes[0][0], pipes[1][1], pipes[2][1]]
-            await anyio.wait_writable(control)
-            socket.send_fds(control, [json.dumps(plan).encode()], passed)
-        except BaseException:
+            await self._send(plan, passed)
+        except BaseException as exc:
             ours.close()
             for read, write in pipes:
                 _close(read, write)
+            if isinstance(exc, OSError):  # the helper just died: the engine's exec this time
+                return None
             raise
         finally:
             theirs.close()

@@ -239,3 +239,22 @@ async def test_what_runc_exec_would_do_otherwise_goes_through_the_engine(
     assert container_id in harness.runtime._targets
     assert not _direct_used(harness.runtime, container_id)
     assert result == ExecResult(0, result.output, False, result.output, b"")
+
+
+async def test_execs_started_together_all_run(pair: tuple[DockerHarness, DockerRuntime]) -> None:
+    """Forty at once (a node's exec probes coming due together): one task at a time waits on
+    the helper's socket, none is refused, each gets its own output and exit code."""
+    harness, _ = pair
+    container_id = await _container(harness, UNCONFINED)
+    results: dict[int, ExecResult] = {}
+
+    async def one(index: int) -> None:
+        argv = ["sh", "-c", f"echo {index}; exit {index % 5}"]
+        results[index] = await harness.runtime.exec(container_id, argv, 30)
+
+    async with anyio.create_task_group() as tg:
+        for index in range(40):
+            tg.start_soon(one, index)
+    assert {i: (r.exit_code, r.output) for i, r in results.items()} == {
+        i: (i % 5, f"{i}\n".encode()) for i in range(40)
+    }
