@@ -233,6 +233,9 @@ def become(plan: dict[str, Any], stdio: list[int], sock: socket.socket) -> None:
         raise StartFailure(
             f'chdir to cwd ("{cwd}") set in config.json failed: {go_errno(exc.errno or 0)}'
         ) from exc
+    argv, env = plan["argv"], plan["env"]
+    if not any(entry.startswith("HOME=") for entry in env):  # runc's setupUser, still root
+        env = [*env, f"HOME={home_of(uid)}"]
     caps = plan["caps"]
     for cap in range(_last_cap() + 1):
         if not caps["bounding"] >> cap & 1:
@@ -258,10 +261,7 @@ def become(plan: dict[str, Any], stdio: list[int], sock: socket.socket) -> None:
     if plan["no_new_privs"]:
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
     os.umask(plan["umask"])
-    argv, env = plan["argv"], plan["env"]
-    if not any(entry.startswith("HOME=") for entry in env):
-        env = [*env, f"HOME={home_of(uid)}"]
-    path = look_path(argv[0], env)
+    path = look_path(argv[0], env)  # as the user, as runc's Execv looks it up
     for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD):
         signal.signal(number, signal.SIG_DFL)  # Python ignores the first two; exec keeps that
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
