@@ -270,8 +270,8 @@ class Helper:
             await self._send(plan, passed)
         except BaseException as exc:
             ours.close()
-            for read, write in pipes:
-                _close(read, write)
+            if pipes:  # our ends; the helper's are closed below either way
+                _close(pipes[0][1], pipes[1][0], pipes[2][0])
             if isinstance(exc, OSError):  # the helper just died: the engine's exec this time
                 return None
             raise
@@ -386,7 +386,10 @@ class DirectExec:
                 if fd != self._master:
                     _close(fd)
             if self._outputs:
-                await _readable(list(self._outputs))
+                try:
+                    await _readable(list(self._outputs))
+                except anyio.ClosedResourceError:  # the terminal closed under us
+                    return None
         return None
 
     async def write(self, data: bytes) -> None:
@@ -402,7 +405,8 @@ class DirectExec:
     async def close_stdin(self) -> None:
         """A pipe's EOF; a terminal has no half-close: containerd's shim closes the console
         when an exec's stdin ends (the process gets its hangup), and so does this."""
-        if self._tty:
+        if self._tty and self._master >= 0:
+            anyio.notify_closing(self._master)  # a read waiting on it ends, before the close
             _close(self._master)
             self._stdin, self._outputs, self._master = -1, {}, -1
         elif self._stdin >= 0:
