@@ -18,11 +18,12 @@ import pytest
 
 from minikubelet.runtime import ExecResult, InstanceState
 from minikubelet.runtime.docker import DockerRuntime
-from minikubelet.runtime.types import ContainerSecurity, ExecStream
+from minikubelet.runtime.types import ContainerSecurity, ExecStream, PodNamespaces
 from tests.runtime.conftest import DockerHarness, remove_instance
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
+POD_OWN = PodNamespaces()  # the pod's own network, PID and IPC namespaces
 UNCONFINED = ContainerSecurity(seccomp="unconfined")  # the kubelet's default (no --seccomp-default)
 SECURITIES = {
     "root": UNCONFINED,
@@ -74,9 +75,15 @@ async def pair(instance: str) -> AsyncIterator[tuple[DockerHarness, DockerRuntim
         await engine.close()
 
 
-async def _container(harness: DockerHarness, security: ContainerSecurity) -> str:
-    sandbox = await harness.sandbox()
-    spec = harness.spec(sandbox, "c", command=("sleep", "600"), security=security)
+async def _container(
+    harness: DockerHarness,
+    security: ContainerSecurity,
+    namespaces: PodNamespaces = POD_OWN,
+) -> str:
+    sandbox = await harness.sandbox(namespaces=namespaces)
+    spec = harness.spec(
+        sandbox, "c", command=("sleep", "600"), security=security, namespaces=namespaces
+    )
     container_id = await harness.run(spec)
     await harness.wait_state(container_id, InstanceState.RUNNING)
     return container_id
@@ -106,6 +113,34 @@ async def test_a_process_sees_what_runc_exec_gives_it(
     )
     assert direct.stdout == expected.stdout
     assert b"a session leader" in (direct.stdout or b"")
+
+
+@pytest.mark.parametrize(
+    "namespaces",
+    [PodNamespaces(share_pid=True), PodNamespaces(host_network=True, host_ipc=True)],
+    ids=["shareProcessNamespace", "hostNetwork-hostIPC"],
+)
+async def test_the_pods_namespaces_are_the_ones_entered(
+    pair: tuple[DockerHarness, DockerRuntime], namespaces: PodNamespaces
+) -> None:
+    """A pod sharing one PID namespace (pause as PID 1) or the host's network and IPC: the
+    process is where runc exec puts it, and sees the same processes and interfaces."""
+    harness, engine = pair
+    container_id = await _container(harness, UNCONFINED, namespaces)
+    survey = [
+        "sh",
+        "-c",
+        "for n in /proc/self/ns/*; do echo $n $(readlink $n); done;"
+        " cat /proc/1/cmdline | tr '\\000' ' '; echo; cat /proc/net/dev | cut -d: -f1 | sort",
+    ]
+    direct = await harness.runtime.exec(container_id, survey, 10)
+    assert isinstance(harness.runtime, DockerRuntime)
+    assert _direct_used(harness.runtime, container_id)
+    expected = await engine.exec(container_id, survey, 10)
+    assert (direct.exit_code, direct.output) == (expected.exit_code, expected.output)
+    assert direct.exit_code == 0 and direct.output
+    first = b"catatonit" if namespaces.share_pid else b"sleep 600"
+    assert first in direct.output, direct.output
 
 
 async def test_a_terminal_is_the_containers_and_the_users(
