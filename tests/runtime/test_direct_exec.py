@@ -293,3 +293,25 @@ async def test_execs_started_together_all_run(pair: tuple[DockerHarness, DockerR
     assert {i: (r.exit_code, r.output) for i, r in results.items()} == {
         i: (i % 5, f"{i}\n".encode()) for i in range(40)
     }
+
+
+async def test_a_helper_that_died_is_started_again_and_none_outlives_the_runtime(
+    instance: str,
+) -> None:
+    harness = DockerHarness(instance)
+    runtime = harness.runtime
+    assert isinstance(runtime, DockerRuntime) and runtime._helper is not None
+    try:
+        container_id = await _container(harness, UNCONFINED)
+        assert (await runtime.exec(container_id, ["true"], 5)).exit_code == 0
+        first = runtime._helper._process
+        assert first is not None
+        first.kill()
+        first.wait(timeout=10)
+        result = await runtime.exec(container_id, ["sh", "-c", "echo again"], 5)
+        assert (result.exit_code, result.output) == (0, b"again\n")
+        second = runtime._helper._process
+        assert second is not None and second.pid != first.pid
+    finally:
+        await runtime.close()
+    assert second.poll() is not None, "the helper outlived its runtime"
