@@ -9,6 +9,7 @@ engine (`docker save | load`), which takes a few seconds and pulls nothing.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import resource
 import shutil
@@ -61,6 +62,13 @@ class PrivateEngine:
     def host(self) -> str:
         return f"unix://{self.socket}"
 
+    @property
+    def bridge(self) -> str:
+        """The private dockerd's default bridge, a link of its own. Not `--bridge=none`:
+        dockerd then deletes the host's `docker0` at its start (`removeDefaultBridgeInterface`),
+        which the machine's engine only makes again when it restarts."""
+        return "mkbt" + hashlib.sha256(str(self.home).encode()).hexdigest()[:8]
+
     def _argv(self) -> list[str]:
         if self.kind == "docker":
             return [
@@ -69,7 +77,7 @@ class PrivateEngine:
                 f"--data-root={self.home / 'data'}",
                 f"--exec-root={self.home / 'exec'}",
                 f"--pidfile={self.home / 'dockerd.pid'}",
-                "--bridge=none",  # the pod network is the node's own bridge network
+                f"--bridge={self.bridge}",  # the pods use the node's own network anyway
                 "--iptables=false",
                 "--ip6tables=false",
             ]
@@ -86,6 +94,8 @@ class PrivateEngine:
     def start(self) -> None:
         """Start the engine and wait (with a deadline) until it answers."""
         self.home.mkdir(parents=True, exist_ok=True)
+        if self.kind == "docker":
+            _add_bridge(self.bridge)
         out = open(self.home / "engine.log", "ab")  # noqa: SIM115 - kept open by the child
         try:
             self.process = subprocess.Popen(self._argv(), stdout=out, stderr=out)
@@ -165,6 +175,35 @@ def ulimits() -> list[docker.types.Ulimit]:
     return found
 
 
+def _ip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+
+
+def _add_bridge(name: str) -> None:
+    """A bridge link with a /24 no route of this host uses (10.199.N.0/24), for a private
+    dockerd's `--bridge` (it wants the bridge to hold its address)."""
+    if _ip("link", "show", name).returncode == 0:
+        return
+    used = _ip("-4", "route").stdout + _ip("-4", "-o", "addr").stdout
+    third = next((n for n in range(256) if f"10.199.{n}." not in used), None)
+    if third is None:
+        pytest.fail("no free 10.199.N.0/24 for a private engine's bridge")
+    for args in (
+        ("link", "add", name, "type", "bridge"),
+        ("addr", "add", f"10.199.{third}.1/24", "dev", name),
+        ("link", "set", name, "up"),
+    ):
+        done = _ip(*args)
+        if done.returncode:
+            _delete_bridge(name)
+            pytest.fail(f"ip {' '.join(args)}: {done.stderr.strip()}")
+
+
+def _delete_bridge(name: str) -> None:
+    if _ip("link", "show", name).returncode == 0:
+        _ip("link", "delete", name)
+
+
 def sandboxes_last(containers: list[Any]) -> list[Any]:
     """Containers in an order each can be removed in: Podman refuses to remove a pod sandbox
     while containers that joined its namespaces exist ("has dependent containers")."""
@@ -239,6 +278,8 @@ def private_engine(kind: str, home: Path) -> Iterator[PrivateEngine]:
             engine.remove_everything()
         finally:
             engine.stop()
+            if kind == "docker":
+                _delete_bridge(engine.bridge)
             _end_stragglers(home)
             _unmount_under(home)  # Podman's storage mounts itself and each container's shm
             shutil.rmtree(home, ignore_errors=True)
