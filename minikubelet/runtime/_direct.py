@@ -1,16 +1,17 @@
 """Exec without the engine: a process started in a running container as `runc exec` would.
 
-`docker exec` costs ~40 ms of wall time and ~65 ms of CPU per process on this project's bench
+`docker exec` costs ~35 ms of wall time and ~65 ms of CPU per process on this project's bench
 machine (`bench/README.md`), most of it dockerd, containerd and a `runc exec` started per exec;
 the kubelet's exec probes and `kubectl exec` pay it every time. The agent runs as root beside
-the engine and shares its PID namespace, so it can do runc's part itself: `plan` reads the
-container's OCI spec (the `config.json` in the bundle its containerd shim runs in) and the
-host's /proc into what runc would apply, and `_nsexec` (a small helper process) applies it.
+the engine and shares its PID namespace, so it can do runc's part itself: `target_of` reads
+the container's OCI spec (the `config.json` in the bundle its containerd shim runs in) and the
+host's /proc into what runc would apply (`plan_from_spec`), and `_nsexec` (a small helper
+process, `Helper`) applies it.
 
 Only where the result is runc's to the bit: Docker (not Podman), a root agent, a running
 container whose spec has no seccomp filter (the kubelet's default is Unconfined), no AppArmor
 or SELinux label, no user namespace and no terminal of its own. Anywhere else, or when the
-helper could not enter, the engine's exec runs as before: `plan` says None.
+helper could not enter, the engine's exec runs as before (`Unsupported` says why).
 
 The process's stdio are pipes, as the shim gives an engine exec; with `tty` a terminal opened
 inside the container. What the plan takes, field by field, from where:
