@@ -30,7 +30,6 @@ import fcntl
 import json
 import os
 import resource
-import signal
 import socket
 import struct
 import subprocess
@@ -46,7 +45,7 @@ import anyio.to_thread
 
 from minikubelet.runtime import _nsexec
 from minikubelet.runtime._exec_stream import STDERR, STDOUT
-from minikubelet.runtime._proc import process_tree
+from minikubelet.runtime._proc import kill_tree, stat_fields
 
 __all__ = ["DirectExec", "Helper", "Target", "plan_from_spec", "target_of"]
 
@@ -162,8 +161,7 @@ class Target:
 
 
 def _starttime(pid: int, proc: Path) -> int:
-    text = (proc / str(pid) / "stat").read_bytes()
-    return int(text[text.rindex(b")") + 2 :].split()[19])
+    return int(stat_fields((proc / str(pid) / "stat").read_bytes())[19])
 
 
 def _status(pid: int, proc: Path) -> dict[str, str]:
@@ -430,7 +428,7 @@ class DirectExec:
 
     async def kill(self) -> None:
         if self.pid > 0 and self._code is None:
-            await anyio.to_thread.run_sync(_kill_session, self.pid)
+            await anyio.to_thread.run_sync(kill_tree, self.pid)
 
     async def aclose(self) -> None:
         if self._stdin >= 0 and self._stdin != self._master:
@@ -441,17 +439,6 @@ class DirectExec:
         _close(self._master)
         self._stdin, self._outputs, self._master = -1, {}, -1
         self._sock.close()
-
-
-def _kill_session(pid: int) -> None:
-    """SIGKILL the process's tree as found, and its group (it leads its own session): the
-    group's kill is atomic against a fork under way, which a walk of /proc is not."""
-    tree = process_tree(pid)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    for target in tree:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(target, signal.SIGKILL)
 
 
 async def _readable(fds: list[int]) -> None:

@@ -187,7 +187,7 @@ def _last_cap() -> int:
 # -- the first child: on the host, then into the namespaces ---------------------------------
 
 
-def enter(plan: dict[str, Any]) -> list[int]:
+def enter(plan: dict[str, Any]) -> None:
     """In the first child: join the cgroups, copy the limits, open every namespace before
     entering any (the mount namespace hides the host's /proc), then enter them in order."""
     for directory in plan["cgroups"]:
@@ -204,7 +204,6 @@ def enter(plan: dict[str, Any]) -> list[int]:
     for kind, fd in fds:
         _check(_libc.setns(fd, CLONE[kind]), f"setns {kind}")
         os.close(fd)
-    return [fd for _, fd in fds]
 
 
 # -- the process itself: inside, until execve -----------------------------------------------
@@ -224,20 +223,12 @@ def become(plan: dict[str, Any], stdio: list[int], sock: socket.socket) -> None:
     for target, fd in enumerate(stdio):
         os.dup2(fd, target)
     cwd, uid, gid = plan["cwd"], plan["uid"], plan["gid"]
-    late_chdir = False
-    try:
-        os.chdir(cwd)
-    except PermissionError:
-        late_chdir = True  # as runc: try again once the user is set
-    except OSError as exc:
-        raise StartFailure(
-            f'chdir to cwd ("{cwd}") set in config.json failed: {go_errno(exc.errno or 0)}'
-        ) from exc
+    late_chdir = not _chdir(cwd, retry_as_user=True)
     argv, env = plan["argv"], plan["env"]
     if not any(entry.startswith("HOME=") for entry in env):  # runc's setupUser, still root
         env = [*env, f"HOME={home_of(uid)}"]
-    caps = plan["caps"]
-    for cap in range(_last_cap() + 1):
+    caps, every = plan["caps"], range(_last_cap() + 1)
+    for cap in every:
         if not caps["bounding"] >> cap & 1:
             _prctl(PR_CAPBSET_DROP, cap)
     _prctl(PR_SET_KEEPCAPS, 1)
@@ -248,16 +239,11 @@ def become(plan: dict[str, Any], stdio: list[int], sock: socket.socket) -> None:
     _prctl(PR_SET_KEEPCAPS, 0)
     _capset(caps["effective"], caps["permitted"], caps["inheritable"])
     _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
-    for cap in range(_last_cap() + 1):
+    for cap in every:
         if caps["ambient"] >> cap & 1:
             _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)
     if late_chdir:
-        try:
-            os.chdir(cwd)
-        except OSError as exc:
-            raise StartFailure(
-                f'chdir to cwd ("{cwd}") set in config.json failed: {go_errno(exc.errno or 0)}'
-            ) from exc
+        _chdir(cwd, retry_as_user=False)
     if plan["no_new_privs"]:
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
     os.umask(plan["umask"])
@@ -270,6 +256,20 @@ def become(plan: dict[str, Any], stdio: list[int], sock: socket.socket) -> None:
         os.execve(path, argv, dict(_split(entry) for entry in env))
     except OSError as exc:
         raise StartFailure(f'exec: "{argv[0]}": {go_errno(exc.errno or 0)}') from exc
+
+
+def _chdir(cwd: str, *, retry_as_user: bool) -> bool:
+    """runc's chdir to the spec's cwd: False when it is to be tried again once the user is
+    set (EACCES/EPERM with `retry_as_user`), else StartFailure in runc's words."""
+    try:
+        os.chdir(cwd)
+    except OSError as exc:
+        if retry_as_user and isinstance(exc, PermissionError):
+            return False
+        raise StartFailure(
+            f'chdir to cwd ("{cwd}") set in config.json failed: {go_errno(exc.errno or 0)}'
+        ) from exc
+    return True
 
 
 def _own_stdio(uid: int) -> None:
@@ -295,9 +295,7 @@ def _split(entry: str) -> tuple[str, str]:
 def _second_child(plan: dict[str, Any], stdio: list[int], sock: socket.socket) -> None:
     try:
         become(plan, stdio, sock)
-    except StartFailure as exc:
-        _tell(stdio, plan, str(exc))
-    except Exception as exc:  # a step runc would also fail at: its words, the engine's code
+    except Exception as exc:  # StartFailure, or a step runc would also fail at: the engine's code
         _tell(stdio, plan, str(exc))
     os._exit(EXEC_FAILED)
 

@@ -11,7 +11,13 @@ import contextlib
 import os
 import signal
 
-__all__ = ["engine_hard_limits", "kill_tree", "process_tree"]
+__all__ = ["engine_hard_limits", "kill_tree", "process_tree", "stat_fields"]
+
+
+def stat_fields(stat: bytes) -> list[bytes]:
+    """/proc/PID/stat's fields after the command (state, ppid, ...: field 3 onwards). The
+    command may hold spaces and parentheses: the fields follow the last ')'."""
+    return stat[stat.rindex(b")") + 2 :].split()
 
 
 def process_tree(pid: int) -> list[int]:
@@ -25,8 +31,7 @@ def process_tree(pid: int) -> list[int]:
                 stat = fh.read()
         except OSError:
             continue
-        # The command may hold spaces and parentheses: the ppid follows the last ')'.
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        ppid = int(stat_fields(stat)[1])
         children.setdefault(ppid, []).append(int(entry))
     tree = [pid]
     for current in tree:  # grows while we walk it: breadth first, parents before children
@@ -35,8 +40,15 @@ def process_tree(pid: int) -> list[int]:
 
 
 def kill_tree(pid: int) -> None:
-    """SIGKILL an exec'd process and what it spawned (we share the engine's PID namespace)."""
-    for target in process_tree(pid):
+    """SIGKILL an exec'd process and what it spawned (we share the engine's PID namespace):
+    the tree as found, and the process group `pid` leads (runc, and the node's own exec,
+    start each exec in a new session). The group's kill is atomic against a fork under way,
+    which a walk of /proc is not; the walk comes first, while the children are still `pid`'s,
+    and catches those that left the group. A `pid` that leads no group: ESRCH, ignored."""
+    tree = process_tree(pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    for target in tree:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(target, signal.SIGKILL)
 

@@ -236,7 +236,7 @@ class Sessions:
             return None
         target = self._targets.get(container_id)
         if target is not None and not target.alive():
-            target = self._targets.pop(container_id)  # restarted: plan it again
+            del self._targets[container_id]  # restarted: plan it again
         if container_id not in self._targets:
             target = await self._target(container_id)
         if target is None:

@@ -17,6 +17,7 @@ import anyio
 import pytest
 
 from minikubelet.runtime import ExecResult, InstanceState
+from minikubelet.runtime._proc import process_tree
 from minikubelet.runtime.docker import DockerRuntime
 from minikubelet.runtime.types import ContainerSecurity, ExecStream, PodNamespaces
 from tests.runtime.conftest import DockerHarness, remove_instance
@@ -244,22 +245,8 @@ async def test_many_execs_leave_no_descriptor_or_child_behind(
     assert isinstance(runtime, DockerRuntime) and runtime._helper is not None
     helper = runtime._helper._process
     assert helper is not None
-    children = _children(helper.pid)
+    children = process_tree(helper.pid)[1:]
     assert children == [], f"the helper keeps {children}"
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as fh:
-                    stat = fh.read()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(b")") + 2 :].split()[1]) == pid:
-                found.append(int(entry))
-    return found
 
 
 async def test_what_runc_exec_would_do_otherwise_goes_through_the_engine(
