@@ -192,7 +192,8 @@ def _node_exec(helper: Any, plan: dict[str, Any]) -> float:
     """Seconds of the node's own exec (`runtime/_direct`: what the agent now does for an exec
     instead of asking the engine), from this process: start `true`, read to its exit code."""
 
-    async def once() -> None:
+    async def once() -> float:
+        started = time.perf_counter()  # inside the loop: its own set-up is not the exec's
         session = await helper.start(plan, stdin=False)
         if session is None:
             raise BenchError("the node's exec could not enter the container")
@@ -203,10 +204,9 @@ def _node_exec(helper: Any, plan: dict[str, Any]) -> float:
                 raise BenchError("the node's exec of `true` did not exit 0")
         finally:
             await session.aclose()
+        return time.perf_counter() - started
 
-    started = time.perf_counter()
-    anyio.run(once)
-    return time.perf_counter() - started
+    return anyio.run(once)
 
 
 def _exec(cli: str, cid: str, env: dict[str, str], rounds: int) -> dict[str, Any]:
