@@ -22,20 +22,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from minikubelet.api.models import Pod
+from minikubelet.api.models import Container, Pod
 
 __all__ = ["drop_disabled_fields"]
+
+
+def _modelled(pod: Pod) -> list[Container]:
+    """The init and app containers (the models know them)."""
+    return [*(pod.spec.initContainers or []), *(pod.spec.containers or [])]
+
+
+def _ephemeral(pod: Pod) -> Iterator[dict[str, Any]]:
+    """The ephemeral containers, raw (the models keep them in the spec's `extra`)."""
+    for raw in pod.spec.extra.get("ephemeralContainers") or []:
+        if isinstance(raw, dict):
+            yield raw
 
 
 def _containers(pod: Pod | None) -> Iterator[dict[str, Any]]:
     """Each container's own JSON-shaped fields: the models' `extra`, ephemeral ones raw."""
     if pod is None:
         return
-    for container in [*(pod.spec.initContainers or []), *(pod.spec.containers or [])]:
+    for container in _modelled(pod):
         yield container.extra
-    for raw in pod.spec.extra.get("ephemeralContainers") or []:
-        if isinstance(raw, dict):
-            yield raw
+    yield from _ephemeral(pod)
 
 
 def _context(holder: dict[str, Any]) -> dict[str, Any]:
@@ -68,12 +78,11 @@ def drop_disabled_fields(pod: Pod, old: Pod | None = None) -> None:
         spec.pop("resources", None)
     if not before.get("resourceClaims"):
         spec.pop("resourceClaims", None)
-        for container in [*(pod.spec.initContainers or []), *(pod.spec.containers or [])]:
+        for container in _modelled(pod):
             if container.resources is not None:
                 container.resources.extra.pop("claims", None)
-        for raw in spec.get("ephemeralContainers") or []:
-            if isinstance(raw, dict):
-                (raw.get("resources") or {}).pop("claims", None)
+        for raw in _ephemeral(pod):
+            (raw.get("resources") or {}).pop("claims", None)
     if not any(_trust_bundles(v) for v in _volumes(old)):
         for volume in _volumes(pod):
             projected = volume.get("projected")
@@ -100,12 +109,12 @@ def _drop_image_volumes(pod: Pod) -> None:
     if not images:
         return
     pod.spec.volumes = [v for v in pod.spec.volumes or [] if v.name not in images] or None
-    for container in [*(pod.spec.initContainers or []), *(pod.spec.containers or [])]:
+    for container in _modelled(pod):
         if container.volumeMounts:
             kept = [m for m in container.volumeMounts if m.name not in images]
             container.volumeMounts = kept or None
-    for raw in pod.spec.extra.get("ephemeralContainers") or []:
-        if isinstance(raw, dict) and isinstance(raw.get("volumeMounts"), list):
+    for raw in _ephemeral(pod):
+        if isinstance(raw.get("volumeMounts"), list):
             raw["volumeMounts"] = [
                 m
                 for m in raw["volumeMounts"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from minikubelet.api.models import Container, HostPathVolumeSource, Volume
+from minikubelet.api.raw import go_objects
 from minikubelet.api.validation.field import (
     FieldError,
     Path,
@@ -158,9 +159,8 @@ def _validate_projection(body: dict[str, Any], name_key: str, path: Path) -> lis
     if not body.get(name_key):
         errs.append(required(path.child(name_key)))
     errs += _mode(body.get("defaultMode"), path.child("defaultMode"))
-    for i, item in enumerate(body.get("items") or []):
+    for i, item in enumerate(go_objects(body.get("items"))):
         item_path = path.child("items").index(i)
-        item = item if isinstance(item, dict) else {}
         if not item.get("key"):
             errs.append(required(item_path.child("key")))
         target = item.get("path") or ""
