@@ -32,7 +32,7 @@ __all__ = ["Session", "UpgradeFailed", "exit_code", "open_session", "query_strin
 
 V5 = "v5.channel.k8s.io"
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_READ = 1 << 20  # the agent sends port-forward data in messages of up to 256 KiB
+_READ = 1 << 20  # the agent sends port-forward data in messages of up to 1 MiB (a frame head more)
 
 
 class UpgradeFailed(MinikubeletError):

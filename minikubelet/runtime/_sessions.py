@@ -42,9 +42,8 @@ from minikubelet.runtime._exec_stream import (
     engine_exec,
     open_attach,
     open_exec,
-    socket_stream,
 )
-from minikubelet.runtime._netns import dial_in_netns
+from minikubelet.runtime._netns import PodSocketStream, dial_in_netns
 from minikubelet.runtime._proc import kill_tree
 from minikubelet.runtime._streams import EXEC_OUTPUT_CAP
 from minikubelet.runtime.types import ExecResult, ExecStream
@@ -309,7 +308,7 @@ class Sessions:
         sock = await anyio.to_thread.run_sync(
             dial_in_netns, ns, port, sandbox_id, DIAL_TIMEOUT, limiter=self._sessions.limiter
         )
-        return await socket_stream(sock)
+        return PodSocketStream(sock)
 
     def _known_netns(self, sandbox_id: str) -> str | None:
         known = self._netns.get(sandbox_id)

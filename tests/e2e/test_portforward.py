@@ -7,6 +7,7 @@ once, many connections per port, and a closed port in kubectl's words.
 from __future__ import annotations
 
 import gc
+import hashlib
 import re
 import socket
 import subprocess
@@ -33,8 +34,14 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 
-# Two servers bound to the pod's loopback only: not reachable at the pod IP.
-SERVE = "cd /etc && python3 -m http.server {port} --bind 127.0.0.1"
+# Two servers bound to the pod's loopback only: not reachable at the pod IP. Each serves /etc
+# and 8 MiB of random bytes there, `/big` (many of the agent's 1 MiB frames), whose SHA-256 is
+# `/big.sha256`.
+SERVE = (
+    "head -c 8388608 /dev/urandom > /etc/big"
+    " && sha256sum /etc/big | cut -c1-64 > /etc/big.sha256"
+    " && cd /etc && python3 -m http.server {port} --bind 127.0.0.1"
+)
 
 
 def _server(name: str, port: int) -> dict[str, Any]:
@@ -64,10 +71,14 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         yield running
 
 
-def _get(port: int, path: str = "/hostname") -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+def _fetch(port: int, path: str) -> bytes:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as answer:
         body: bytes = answer.read()
-    return body.decode()
+    return body
+
+
+def _get(port: int, path: str = "/hostname") -> str:
+    return _fetch(port, path).decode()
 
 
 def _answers(port: int) -> bool:
@@ -108,6 +119,10 @@ def _check_forwarding(argv: list[str], env: dict[str, str]) -> None:
             got = list(pool.map(lambda i: _get(one if i % 2 else two), range(40)))
         assert got == ["pf\n"] * 40
         assert "Debian GNU/Linux 12" in _get(one, "/os-release")
+        for port in (one, two):  # megabytes through many frames, byte for byte
+            big = _fetch(port, "/big")
+            assert len(big) == 8 << 20
+            assert hashlib.sha256(big).hexdigest() + "\n" == _get(port, "/big.sha256")
     finally:
         out, _ = _stop(process)
     assert f"Forwarding from 127.0.0.1:{one} -> 8080" in out

@@ -19,7 +19,7 @@ fragment, so the two can write on the same connection.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import anyio
 import anyio.abc
@@ -91,6 +91,9 @@ class WebSocket:
         self._stream = stream
         self._ws = Connection(ConnectionType.SERVER, trailing_data=initial)
         self._send_lock = anyio.Lock(fast_acquire=True)
+        self._send_parts: Callable[..., Awaitable[None]] | None = getattr(
+            stream, "send_parts", None
+        )
         self._parts: list[bytes | str] = []
         self._ended = False
 
@@ -107,10 +110,18 @@ class WebSocket:
         await self._write(self._ws.send(TextMessage(message)))
 
     async def send_binary(self, *parts: bytes) -> None:
-        """One binary message of the parts joined (a channel byte and its data: one copy)."""
+        """One binary message of the parts: the frame head joined with all but the last part
+        (a channel byte, a SPDY frame's head), the last (the payload) written as it is where
+        the stream can write several buffers at once (`send_parts`), else joined."""
         if self._ws.state is not ConnectionState.OPEN:
             raise anyio.BrokenResourceError("the WebSocket is closing")
-        await self._write(b"".join((_binary_head(sum(map(len, parts))), *parts)))
+        *heads, payload = parts
+        head = b"".join((_binary_head(sum(map(len, parts))), *heads))
+        async with self._send_lock:
+            if self._send_parts is not None:
+                await self._send_parts(head, payload)
+            else:
+                await self._stream.send(head + payload)
 
     async def receive(self) -> bytes | str | None:
         while True:

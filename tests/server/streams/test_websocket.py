@@ -129,3 +129,28 @@ async def test_a_dropped_connection_ends_receiving() -> None:
     async with pair() as (ws, client):
         await client.aclose()
         assert await ws.receive() is None
+
+
+class PartsRecorder:
+    """A byte stream that can write several buffers at once, recording each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[bytes, ...]] = []
+
+    async def send(self, item: bytes) -> None:
+        self.calls.append((item,))
+
+    async def send_parts(self, *parts: bytes) -> None:
+        self.calls.append(parts)
+
+
+async def test_the_payload_goes_out_as_it_is_beside_one_joined_head() -> None:
+    """A relayed MiB is not copied for a head of a few bytes: the WebSocket head and all but
+    the last part are one buffer, the payload (the same object) the other."""
+    recorder = PartsRecorder()
+    ws = WebSocket(recorder)  # type: ignore[arg-type]
+    payload = b"z" * 65536
+    await ws.send_binary(H("0000000100010000"), payload)
+    [(head, sent)] = recorder.calls
+    assert head == H("827f0000000000010008") + H("0000000100010000")
+    assert sent is payload
