@@ -61,7 +61,12 @@ EXEC_FAILED = 126
 RUNC_FAILED = "OCI runtime exec failed: exec failed: unable to start container process"
 MAX_FDS = 4
 
+CLONE_INTO_CGROUP = 0x200000000
+SYS_CLONE3 = 435  # the same number on every architecture
+
 _libc = ctypes.CDLL(None, use_errno=True)
+_pylibc = ctypes.PyDLL(None, use_errno=True)  # keeps the GIL across the call: clone3 forks
+_pylibc.syscall.restype = ctypes.c_long
 
 # Go's texts for the errnos an exec meets (syscall.Errno.Error), lower-case, unlike strerror's.
 GO_ERRNO = {
@@ -187,12 +192,33 @@ def _last_cap() -> int:
 # -- the first child: on the host, then into the namespaces ---------------------------------
 
 
-def enter(plan: dict[str, Any]) -> None:
-    """In the first child: join the cgroups, copy the limits, open every namespace before
-    entering any (the mount namespace hides the host's /proc), then enter them in order."""
+class Entered:
+    """What the first child holds after `enter`: the unified (v2) cgroup directory the process
+    is forked into, and the namespaces the process enters itself after the fork."""
+
+    def __init__(self, unified: int | None, later: list[tuple[str, int]]) -> None:
+        self.unified = unified
+        self.later = later
+
+
+def enter(plan: dict[str, Any]) -> Entered:
+    """In the first child: join the v1 cgroups, copy the limits, open every namespace before
+    entering any (the mount namespace hides the host's /proc), then enter those that come
+    before the cgroup namespace (the PID one's effect is the fork's).
+
+    Moving a process between cgroups (`cgroup.procs`) takes the kernel's global threadgroup
+    lock, which waits out an RCU grace period when no move happened just before: 5-9 ms here
+    for the first exec after a pause, most of the node's part of a `kubectl exec`. Moving the
+    calling thread alone (`tasks`, "0") skips that lock, and the process is single-threaded;
+    the unified hierarchy has no `tasks`: the process is forked straight into it (`fork_into`).
+    """
+    unified = None
     for directory in plan["cgroups"]:
-        with open(os.path.join(directory, "cgroup.procs"), "w") as fh:
-            fh.write("0")  # "0": the writing process
+        if os.path.exists(os.path.join(directory, "tasks")):
+            with open(os.path.join(directory, "tasks"), "w") as fh:
+                fh.write("0")  # "0": the writing thread
+        else:
+            unified = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     for which, soft, hard in plan["rlimits"]:
         resource.setrlimit(which, (soft, hard))
     if plan.get("oom_score_adj") is not None:
@@ -201,9 +227,62 @@ def enter(plan: dict[str, Any]) -> None:
     pid = plan["pid"]
     fds = [(kind, os.open(f"/proc/{pid}/ns/{kind}", os.O_RDONLY)) for kind in plan["namespaces"]]
     fds.sort(key=lambda item: ORDER.index(item[0]))
-    for kind, fd in fds:
-        _check(_libc.setns(fd, CLONE[kind]), f"setns {kind}")
-        os.close(fd)
+    later = [(kind, fd) for kind, fd in fds if ORDER.index(kind) >= ORDER.index("cgroup")]
+    for kind, fd in fds[: len(fds) - len(later)]:
+        _setns(kind, fd)
+    return Entered(unified, later)
+
+
+def _setns(kind: str, fd: int) -> None:
+    _check(_libc.setns(fd, CLONE[kind]), f"setns {kind}")
+    os.close(fd)
+
+
+class _CloneArgs(ctypes.Structure):
+    """`struct clone_args` of clone3(2), up to `cgroup` (CLONE_ARGS_SIZE_VER2)."""
+
+    _fields_ = [
+        (name, ctypes.c_uint64)
+        for name in (
+            "flags",
+            "pidfd",
+            "child_tid",
+            "parent_tid",
+            "exit_signal",
+            "stack",
+            "stack_size",
+            "tls",
+            "set_tid",
+            "set_tid_size",
+            "cgroup",
+        )
+    ]
+
+
+def fork_into(unified: int | None) -> int:
+    """`os.fork()`, the child starting in the cgroup v2 directory `unified` when given:
+    clone3(CLONE_INTO_CGROUP) charges the child there at its birth, without moving a process
+    (and so without the global lock, `enter`). Where the kernel has no clone3 or refuses the
+    flag (before 5.7), the calling process moves itself there first, as before."""
+    if unified is None:
+        return os.fork()
+    args = _CloneArgs(flags=CLONE_INTO_CGROUP, exit_signal=signal.SIGCHLD, cgroup=unified)
+    ctypes.pythonapi.PyOS_BeforeFork()
+    pid = _pylibc.syscall(
+        ctypes.c_long(SYS_CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args))
+    )
+    if pid == 0:
+        ctypes.pythonapi.PyOS_AfterFork_Child()
+        return 0
+    code = ctypes.get_errno()
+    ctypes.pythonapi.PyOS_AfterFork_Parent()
+    if pid > 0:
+        return int(pid)
+    if code not in (errno.ENOSYS, errno.EINVAL, errno.E2BIG, errno.EOPNOTSUPP, errno.EPERM):
+        raise OSError(code, f"clone3: {go_errno(code)}")
+    with open(os.open("cgroup.procs", os.O_WRONLY, dir_fd=unified), "w") as fh:
+        fh.write("0")
+    return os.fork()
 
 
 # -- the process itself: inside, until execve -----------------------------------------------
@@ -292,8 +371,12 @@ def _split(entry: str) -> tuple[str, str]:
     return name, value
 
 
-def _second_child(plan: dict[str, Any], stdio: list[int], sock: socket.socket) -> None:
+def _second_child(
+    plan: dict[str, Any], later: list[tuple[str, int]], stdio: list[int], sock: socket.socket
+) -> None:
     try:
+        for kind, fd in later:  # the cgroup and mount namespaces, now that it is in its cgroups
+            _setns(kind, fd)
         become(plan, stdio, sock)
     except Exception as exc:  # StartFailure, or a step runc would also fail at: the engine's code
         _tell(stdio, plan, str(exc))
@@ -316,11 +399,11 @@ def spawn(plan: dict[str, Any], stdio: list[int], sock: socket.socket) -> int:
     if first == 0:
         os.close(read_end)
         try:
-            enter(plan)
-            second = os.fork()
+            entered = enter(plan)
+            second = fork_into(entered.unified)
             if second == 0:
                 os.close(write_end)
-                _second_child(plan, stdio, sock)
+                _second_child(plan, entered.later, stdio, sock)
             os.write(write_end, json.dumps({"pid": second}).encode())
         except BaseException as exc:  # noqa: BLE001 - anything: the parent must hear of it
             os.write(write_end, json.dumps({"error": str(exc)}).encode())
