@@ -19,7 +19,9 @@ import ctypes
 import errno
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
+from typing import TypeVar
 
 import anyio
 import anyio.abc
@@ -29,6 +31,7 @@ from minikubelet.errors import RuntimeFailure
 
 __all__ = ["PodSocketStream", "dial_in_netns"]
 
+T = TypeVar("T")
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -119,35 +122,31 @@ class PodSocketStream(anyio.abc.SocketStream):
         if self._closed:
             raise anyio.ClosedResourceError
 
-    async def receive(self, max_bytes: int = 65536) -> bytes:
+    async def _io(
+        self, call: Callable[[], T], wait: Callable[[socket.socket], Awaitable[None]]
+    ) -> T:
+        """`call()` (a recv or send), again each time the socket is ready after refusing."""
         self._check_open()
         while True:
             try:
-                data = self._sock.recv(max_bytes)
+                return call()
             except BlockingIOError:
-                await anyio.wait_readable(self._sock)
-                continue
+                await wait(self._sock)
             except OSError as exc:
                 self._check_open()
                 raise anyio.BrokenResourceError from exc
-            if not data:
-                raise anyio.EndOfStream
-            await anyio.lowlevel.checkpoint()
-            return data
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        data = await self._io(partial(self._sock.recv, max_bytes), anyio.wait_readable)
+        if not data:
+            raise anyio.EndOfStream
+        await anyio.lowlevel.checkpoint()
+        return data
 
     async def send(self, item: bytes) -> None:
-        self._check_open()
         view = memoryview(item)
         while view:
-            try:
-                sent = self._sock.send(view)
-            except BlockingIOError:
-                await anyio.wait_writable(self._sock)
-                continue
-            except OSError as exc:
-                self._check_open()
-                raise anyio.BrokenResourceError from exc
-            view = view[sent:]
+            view = view[await self._io(partial(self._sock.send, view), anyio.wait_writable) :]
         await anyio.lowlevel.checkpoint()
 
     async def send_eof(self) -> None:

@@ -167,13 +167,7 @@ class TransportStream(anyio.abc.ByteStream):
         return data
 
     async def send(self, item: bytes) -> None:
-        p = self._p
-        if p.lost or p.transport.is_closing():
-            raise anyio.BrokenResourceError("the connection is closed")
-        p.transport.write(item)
-        await p.writable.wait()
-        if p.lost:
-            raise anyio.BrokenResourceError("the connection is closed")
+        await self.send_parts(item)
 
     async def send_parts(self, *parts: bytes) -> None:
         """`send` of the parts in order, without joining them first: over TLS each is
@@ -182,7 +176,10 @@ class TransportStream(anyio.abc.ByteStream):
         p = self._p
         if p.lost or p.transport.is_closing():
             raise anyio.BrokenResourceError("the connection is closed")
-        p.transport.writelines(parts)
+        if len(parts) == 1:
+            p.transport.write(parts[0])
+        else:
+            p.transport.writelines(parts)
         await p.writable.wait()
         if p.lost:
             raise anyio.BrokenResourceError("the connection is closed")
