@@ -49,6 +49,7 @@ from cli import (  # bench/cli.py, beside this file
     CLI_TIMEOUT,
     BenchError,
     minikubelet_cli,
+    remove_network,
     run,
     wait_for,
 )
@@ -272,8 +273,7 @@ def docker_network(client: docker.DockerClient, name: str) -> Iterator[str]:
     try:
         yield name
     finally:
-        with contextlib.suppress(APIError):
-            network.remove()
+        remove_network(network)
 
 
 @contextlib.contextmanager

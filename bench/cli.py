@@ -94,6 +94,35 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, poll: float = 
         time.sleep(poll)
 
 
+def remove_network(network: Any, timeout: float = 30) -> None:
+    """Remove a Docker network a bench made. Docker 20.10 sometimes keeps an endpoint of a
+    container removed just before (`has active endpoints`, with no container left on it):
+    the removal is tried again until `timeout`; a network the engine still keeps is named on
+    stderr with the way out (a dockerd restart drops the stale endpoint), so the figures
+    measured so far are not lost to a traceback."""
+    import docker
+
+    def removed() -> bool:
+        try:
+            network.remove()
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if "active endpoints" not in str(exc):
+                raise
+            return False
+        return True
+
+    try:
+        wait_for(f"the engine to let network {network.name} go", removed, timeout, poll=0.5)
+    except BenchError as exc:
+        print(
+            f"bench: {exc}: Docker kept a stale endpoint on it; after a restart of dockerd, "
+            f"`docker network rm {network.name}`",
+            file=sys.stderr,
+        )
+
+
 def timed(cmd: list[str], env: dict[str, str], expect: str | None = None) -> float:
     """Seconds from spawn to exit of one command; its output checked when `expect` is given."""
     started = time.perf_counter()

@@ -49,7 +49,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cli import BenchError, agent, machine, minikubelet_cli, run, wait_for  # bench/cli.py
+from cli import (  # bench/cli.py
+    BenchError,
+    agent,
+    machine,
+    minikubelet_cli,
+    remove_network,
+    run,
+    wait_for,
+)
 
 IMAGE = "minikubelet/debian-base:bookworm"
 PAUSE_IMAGE = "minikubelet/pause:3.10"  # the node's sandbox image
@@ -271,7 +279,7 @@ def docker_floor(count: int, pods: bool) -> tuple[float, float]:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(remove, apps))
             list(pool.map(remove, [c for c in made if c not in apps]))
-        network.remove()
+        remove_network(network)
         client.close()
 
 
