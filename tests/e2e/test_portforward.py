@@ -1,13 +1,15 @@
 """Port-forward against a live node to apps that listen only on 127.0.0.1 inside the pod: kubectl
 1.32 (the WebSocket tunnel, and SPDY with KUBECTL_PORT_FORWARD_WEBSOCKETS=false), kubectl 1.29
 (SPDY), the Python client (WebSocket channels) and `minikubelet port-forward`; several ports at
-once, many connections per port, and a closed port in kubectl's words.
+once, many connections per port, 8 MiB down and 8 MiB up and back through each forwarder, and
+a closed port in kubectl's words.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 import socket
 import subprocess
@@ -56,6 +58,29 @@ def _server(name: str, port: int) -> dict[str, Any]:
     }
 
 
+# An echo server on the pod's loopback: what goes up through a forwarder comes back down.
+ECHO = """
+import socket, threading
+server = socket.create_server(("127.0.0.1", {port}))
+def echo(conn):
+    with conn:
+        while data := conn.recv(1 << 16):
+            conn.sendall(data)
+while True:
+    threading.Thread(target=echo, args=(server.accept()[0],), daemon=True).start()
+"""
+
+
+def _echo(name: str, port: int) -> dict[str, Any]:
+    listening = f"import socket; socket.create_connection(('127.0.0.1', {port}), 1)"
+    return {
+        "name": name,
+        "image": BASE,
+        "command": ["python3", "-c", ECHO.format(port=port)],
+        "readinessProbe": {"exec": {"command": ["python3", "-c", listening]}, "periodSeconds": 1},
+    }
+
+
 def _ready(agent: Agent, name: str) -> bool:
     conditions = agent.pod(name).get("status", {}).get("conditions") or []
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
@@ -66,7 +91,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     """A pod whose apps listen before any forwarding starts: a connection forwarded to a port
     that does not listen yet ends kubectl's whole session, by design."""
     with listening_node(tmp_path_factory.mktemp("portforward")) as running:
-        running.agent.apply(pod("pf", _server("a", 8080), _server("b", 8081)))
+        running.agent.apply(pod("pf", _server("a", 8080), _server("b", 8081), _echo("c", 8082)))
         running.agent.wait_for(lambda: _ready(running.agent, "pf"), 60, "pf Ready")
         yield running
 
@@ -110,9 +135,21 @@ def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
     return out, err
 
 
+def _echoed(port: int, payload: bytes) -> bytes:
+    """`payload` sent to the echo server through the forwarder while its echo is read back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        with ThreadPoolExecutor(1) as pool:
+            sent = pool.submit(conn.sendall, payload)
+            back = bytearray()
+            while len(back) < len(payload) and (chunk := conn.recv(1 << 20)):
+                back += chunk
+            sent.result()
+    return bytes(back)
+
+
 def _check_forwarding(argv: list[str], env: dict[str, str]) -> None:
-    one, two = _free_ports(2)
-    process = _forwarding([*argv, f"{one}:8080", f"{two}:8081"], env)
+    one, two, three = _free_ports(3)
+    process = _forwarding([*argv, f"{one}:8080", f"{two}:8081", f"{three}:8082"], env)
     try:
         assert poll(lambda: _answers(one) and _answers(two), 30, 0.2)
         with ThreadPoolExecutor(8) as pool:  # many connections per port, some at once
@@ -123,6 +160,8 @@ def _check_forwarding(argv: list[str], env: dict[str, str]) -> None:
             big = _fetch(port, "/big")
             assert len(big) == 8 << 20
             assert hashlib.sha256(big).hexdigest() + "\n" == _get(port, "/big.sha256")
+        upload = os.urandom(8 << 20)  # up and back down at once, through frames both ways
+        assert _echoed(three, upload) == upload
     finally:
         out, _ = _stop(process)
     assert f"Forwarding from 127.0.0.1:{one} -> 8080" in out
