@@ -20,7 +20,7 @@ from tests.e2e.test_attach import ECHO, _on_a_terminal
 from tests.e2e.test_debug import SHOW_PID1
 from tests.e2e.test_exec import SIZE_THEN_EXIT, on_a_terminal
 from tests.e2e.test_kubectl import Node, listening_node
-from tests.e2e.test_portforward import _check_forwarding, _ready, _server
+from tests.e2e.test_portforward import _check_forwarding, _echo, _ready, _server
 from tests.needs import unavailable
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +45,7 @@ def node(kubectl: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nod
             agent.apply(
                 pod(name, sh("app", ECHO, stdin=True, stdinOnce=True), restartPolicy="Never")
             )
-        agent.apply(pod("pf", _server("a", 8080), _server("b", 8081)))
+        agent.apply(pod("pf", _server("a", 8080), _server("b", 8081), _echo("c", 8082)))
         for name in ("web", "once-ws", "once-spdy"):
             wait_running(agent, name, "app")
         agent.wait_for(lambda: _ready(agent, "pf"), 60, "pf Ready")
