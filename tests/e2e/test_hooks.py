@@ -5,15 +5,13 @@ events and status."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import urllib.request
 
 import pytest
 
 from minikubelet.clock import RealClock
 from tests.e2e.conftest import Agent
-from tests.e2e.pods import delete, find_event, pod, sh, status_of
+from tests.e2e.pods import PodWatch, delete, find_event, pod, sh, status_of
 from tests.e2e.test_examples import apply_example
 
 pytestmark = pytest.mark.e2e
@@ -39,27 +37,6 @@ def test_post_start_then_pre_stop(agent: Agent) -> None:
     assert 3 <= took < 15, took  # the preStop sleep, then a prompt exit on SIGTERM
 
 
-def _first_waiting_message(
-    agent: Agent, name: str, container: str, prefix: str, since: str, timeout: int = 90
-) -> str:
-    """The first `waiting.message` starting with `prefix` that a watch of the pod from
-    resourceVersion `since` delivers ("" if none within `timeout` s: the watch ends then)."""
-    watch = agent.api.stream_lines(
-        "/api/v1/namespaces/default/pods",
-        watch="true",
-        resourceVersion=since,
-        fieldSelector=f"metadata.name={name}",
-        timeoutSeconds=timeout,
-    )
-    with contextlib.closing(watch) as lines:
-        for line in lines:
-            state = status_of(json.loads(line)["object"], container).get("state") or {}
-            message = str((state.get("waiting") or {}).get("message") or "")
-            if message.startswith(prefix):
-                return message
-    return ""
-
-
 def test_a_failing_post_start_kills_the_container(agent: Agent) -> None:
     manifest = pod(
         "bad-hook",
@@ -68,6 +45,7 @@ def test_a_failing_post_start_kills_the_container(agent: Agent) -> None:
     )  # fmt: skip
     created = agent.apply(manifest)
     uid = created["metadata"]["uid"]
+    watch = PodWatch(agent, "bad-hook", created["metadata"]["resourceVersion"])
     agent.wait_for(
         lambda: find_event(agent, "bad-hook", "FailedPostStartHook", "PostStartHook failed"),
         60,
@@ -75,14 +53,22 @@ def test_a_failing_post_start_kills_the_container(agent: Agent) -> None:
     )
     assert find_event(agent, "bad-hook", "Killing", "FailedPostStartHook")
 
-    # Every status the node publishes, from the pod's creation on: this one lasts only until
-    # the next sync, which here follows at once on the container's exit (README, "Differences").
-    message = _first_waiting_message(
-        agent, "bad-hook", "web", "Exec lifecycle hook", created["metadata"]["resourceVersion"]
-    )
+    def hook_error() -> str | None:
+        for _, seen in list(watch.seen):
+            state = status_of(seen, "web").get("state") or {}
+            message = str((state.get("waiting") or {}).get("message") or "")
+            if message.startswith("Exec lifecycle hook"):
+                return message
+        return None
+
+    # From every status the node published (a watch): this one lasts only until the next sync,
+    # which here follows at once on the container's exit (README, "Where minikubelet follows").
+    message = agent.wait_for(hook_error, 90, "the hook error")
     assert not find_event(agent, "bad-hook", "Failed", "lifecycle hook")  # no detail in events
     assert message == (
         'Exec lifecycle hook ([sh -c echo no; exit 3]) for Container "web" in Pod '
         f"\"bad-hook_default({uid})\" failed - error: command 'sh -c echo no; exit 3' exited "
         'with 3: , message: "no\\n"'
     )
+    delete(agent, "bad-hook")
+    watch.join()  # the watch ends with the pod
