@@ -214,8 +214,9 @@ def enter(plan: dict[str, Any]) -> Entered:
     """
     unified = None
     for directory in plan["cgroups"]:
-        if os.path.exists(os.path.join(directory, "tasks")):
-            with open(os.path.join(directory, "tasks"), "w") as fh:
+        tasks = os.path.join(directory, "tasks")
+        if os.path.exists(tasks):
+            with open(tasks, "w") as fh:
                 fh.write("0")  # "0": the writing thread
         else:
             unified = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)

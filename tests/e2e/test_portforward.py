@@ -47,16 +47,21 @@ SERVE = (
 )
 
 
-def _server(name: str, port: int) -> dict[str, Any]:
-    """A container serving /etc on 127.0.0.1:port, Ready once it listens (an exec probe: the
-    kubelet's own probes go to the pod IP, where nothing listens)."""
+def _on_loopback(name: str, port: int, command: list[str]) -> dict[str, Any]:
+    """A container running `command`, an app on 127.0.0.1:port, Ready once it listens (an exec
+    probe: the kubelet's own probes go to the pod IP, where nothing listens)."""
     listening = f"import socket; socket.create_connection(('127.0.0.1', {port}), 1)"
     return {
         "name": name,
         "image": BASE,
-        "command": ["sh", "-c", SERVE.format(port=port)],
+        "command": command,
         "readinessProbe": {"exec": {"command": ["python3", "-c", listening]}, "periodSeconds": 1},
     }
+
+
+def _server(name: str, port: int) -> dict[str, Any]:
+    """A container serving /etc on 127.0.0.1:port."""
+    return _on_loopback(name, port, ["sh", "-c", SERVE.format(port=port)])
 
 
 # An echo server on the pod's loopback: what goes up through a forwarder comes back down.
@@ -73,13 +78,7 @@ while True:
 
 
 def _echo(name: str, port: int) -> dict[str, Any]:
-    listening = f"import socket; socket.create_connection(('127.0.0.1', {port}), 1)"
-    return {
-        "name": name,
-        "image": BASE,
-        "command": ["python3", "-c", ECHO.format(port=port)],
-        "readinessProbe": {"exec": {"command": ["python3", "-c", listening]}, "periodSeconds": 1},
-    }
+    return _on_loopback(name, port, ["python3", "-c", ECHO.format(port=port)])
 
 
 def _ready(agent: Agent, name: str) -> bool:
