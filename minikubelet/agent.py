@@ -248,7 +248,12 @@ def _https(
     """The HTTPS listener: credentials made or reused, the port bound now (so a taken port
     fails the start with a clear message), the API behind the bearer token. It also sets
     `deps.listener`, which the socket's kubeconfig endpoint hands out."""
-    from minikubelet.server.tls import ensure_credentials, parse_listen, server_url
+    from minikubelet.server.tls import (
+        client_cipher_order,
+        ensure_credentials,
+        parse_listen,
+        server_url,
+    )
 
     host, port = parse_listen(config.listen or "")
     creds = ensure_credentials(config.paths.home, host, clock.utcnow())
@@ -272,6 +277,7 @@ def _https(
             ws="none",
             ssl_certfile=str(creds.cert_file),
             ssl_keyfile=str(creds.key_file),
+            ssl_context_factory=client_cipher_order,
         )
     )
     log.info("serving the API on %s", deps.listener.server)

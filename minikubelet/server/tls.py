@@ -14,6 +14,8 @@ import ipaddress
 import os
 import secrets
 import socket
+import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +25,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["Credentials", "ensure_credentials", "parse_listen", "server_url"]
+__all__ = [
+    "Credentials",
+    "client_cipher_order",
+    "ensure_credentials",
+    "parse_listen",
+    "server_url",
+]
 
 _VALIDITY = timedelta(days=3650)
 _RENEW_BEFORE = timedelta(days=30)
@@ -56,6 +64,17 @@ def server_url(host: str, port: int) -> str:
     elif host == "::":
         host = "::1"
     return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+
+
+def client_cipher_order(_config: object, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    """The listener's TLS context (a uvicorn `ssl_context_factory`): the client's cipher order
+    wins, as with Go's API server. Python sets server preference, and OpenSSL's first TLS 1.3
+    suite is AES-256-GCM; Go's client, like the API server, puts AES-128-GCM first on hardware
+    with AES instructions, which costs kubectl and the agent a third fewer AES rounds per byte
+    (port-forward moves every byte through both)."""
+    context = default()
+    context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    return context
 
 
 def _write_private(path: Path, data: bytes) -> None:

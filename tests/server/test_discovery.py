@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,12 @@ from minikubelet.clock import FakeClock
 from minikubelet.server import ApiDeps, create_app
 from minikubelet.server.auth import TokenAuth
 from minikubelet.server.deps import Listener
-from minikubelet.server.tls import ensure_credentials, parse_listen, server_url
+from minikubelet.server.tls import (
+    client_cipher_order,
+    ensure_credentials,
+    parse_listen,
+    server_url,
+)
 from minikubelet.store import Store
 
 AGGREGATED = (
@@ -190,6 +196,43 @@ def test_credentials_are_private_reused_and_cover_the_address(tmp_path: Path) ->
     assert "10.1.2.3" in {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
     ca = x509.load_pem_x509_certificate(first.ca_pem)
     cert.verify_directly_issued_by(ca)
+
+
+def _handshake(server: ssl.SSLContext, client: ssl.SSLContext) -> str:
+    """A TLS handshake in memory; the cipher suite both ends agreed on."""
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    ours = server.wrap_bio(to_server, to_client, server_side=True)
+    theirs = client.wrap_bio(to_client, to_server, server_hostname="localhost")
+    for _ in range(10):
+        for end in (theirs, ours):
+            try:
+                end.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+        if ours.cipher() and theirs.cipher():
+            break
+    cipher = theirs.cipher()
+    assert cipher is not None and ours.cipher() == cipher
+    return cipher[0]
+
+
+def test_the_listener_takes_the_clients_cipher_order(tmp_path: Path) -> None:
+    """As Go's API server does: kubectl, which lists AES-128-GCM first on AES hardware, gets
+    it rather than OpenSSL's first choice, AES-256-GCM. A Python client cannot order TLS 1.3's
+    suites, so TLS 1.2's stand in for them."""
+    creds = ensure_credentials(tmp_path, "127.0.0.1", datetime(2026, 1, 1, tzinfo=UTC))
+
+    def default() -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(creds.cert_file, creds.key_file)
+        return context
+
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.load_verify_locations(cadata=creds.ca_pem.decode())
+    client.maximum_version = ssl.TLSVersion.TLSv1_2
+    client.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384")
+    assert _handshake(default(), client) == "ECDHE-ECDSA-AES256-GCM-SHA384"  # server's order
+    assert _handshake(client_cipher_order(None, default), client) == "ECDHE-ECDSA-AES128-GCM-SHA256"
 
 
 def test_healthz_says_ok_once_the_agent_has_started(store: Store, clock: FakeClock) -> None:
