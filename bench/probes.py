@@ -44,7 +44,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import random
 import resource
 import shutil
@@ -55,6 +54,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from cli import machine, remove_network  # bench/cli.py, beside this file
 
 IMAGE = "minikubelet/debian-base:bookworm"
 PERIOD = 1.0
@@ -393,19 +394,9 @@ def cleanup_engine(instance: str) -> None:
             with contextlib.suppress(docker.errors.APIError):
                 container.remove(force=True)
         for network in client.networks.list(filters=selector):
-            with contextlib.suppress(docker.errors.APIError):
-                network.remove()
+            remove_network(network)
     finally:
         client.close()
-
-
-def machine() -> str:
-    mem = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem = f", {int(line.split()[1]) / 2**20:.0f} GiB"
-    return f"{os.cpu_count()} cores{mem}, {platform.platform()}, Python {platform.python_version()}"
 
 
 def bench(sizes: list[int], window: float, progress: bool, view: int | None) -> dict[str, Any]:
