@@ -13,17 +13,22 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from minikubelet.api.raw import JSON as Raw
+from minikubelet.clock import Clock
 from minikubelet.errors import ContainerNotFound, RuntimeFailure
 from minikubelet.runtime._pods_cgroup import CgroupParent
 from minikubelet.runtime.types import LABEL_INSTANCE
 
-__all__ = ["Teardown"]
+__all__ = ["NETWORK_RELEASE", "Teardown"]
+
+# Seconds the engine gets to let go of the endpoints of the containers just removed.
+NETWORK_RELEASE = 10.0
 
 
 class Teardown(CgroupParent):
     """Mixed into DockerRuntime, which provides the attributes declared here."""
 
     instance_id: str
+    _clock: Clock
     _gateway: str | None  # the pod network's, forgotten with the network
     _call: Callable[..., Awaitable[Any]]
     _list_ids: Callable[..., Awaitable[list[str]]]
@@ -56,11 +61,32 @@ class Teardown(CgroupParent):
             lambda c: c.networks(filters={"label": f"{LABEL_INSTANCE}={self.instance_id}"})
         )
         for net in nets:
-            with contextlib.suppress(ContainerNotFound):
-                await self._call(lambda c, net_id=net["Id"]: c.remove_network(net_id))
+            await self._remove_network(net["Id"], net.get("Name") or net["Id"])
         self._gateway = None
         await self._forget_parent()
         return len(ids), len(nets)
+
+    async def _remove_network(self, net_id: str, name: str) -> None:
+        """Docker 20.10 can refuse for a moment, or until dockerd restarts, a network whose
+        containers are all gone (`has active endpoints`): asked again for NETWORK_RELEASE
+        seconds, then the error says what is left and the way out."""
+        deadline = self._clock.monotonic() + NETWORK_RELEASE
+        while True:
+            try:
+                await self._call(lambda c: c.remove_network(net_id))
+                return
+            except ContainerNotFound:
+                return
+            except RuntimeFailure as exc:
+                if "active endpoints" not in str(exc):
+                    raise
+                if self._clock.monotonic() >= deadline:
+                    raise RuntimeFailure(
+                        f"network {name}: {exc}. No container of this node is left on it: the"
+                        " engine keeps a stale endpoint. Restart the engine (for Docker:"
+                        " `systemctl restart docker`), then run `minikubelet reset` again"
+                    ) from exc
+            await self._clock.sleep(0.5)
 
     async def remove_built_images(self) -> list[str]:
         """The images this project builds (images/build.sh: tags under `minikubelet/`, or a
