@@ -112,6 +112,23 @@ class ApiClient:
             print(f"Warning: {text}", file=sys.stderr)
         return _decode(code, data)
 
+    def get_named(self, path: str, namespace: str, *, headers: dict[str, str] | None = None) -> Any:
+        """GET one named object as kubectl's resource builder does (`Info.Get`): not found
+        in a namespace other than default, the namespace is asked for, and a missing one is
+        the error (`namespaces "x" not found`) instead of the object's."""
+        try:
+            return self.request("GET", path, headers=headers)
+        except NotFound as err:
+            if namespace in ("", "default"):
+                raise
+            try:
+                self.request("GET", f"/api/v1/namespaces/{namespace}")
+            except NotFound as missing:
+                raise missing from None
+            except StatusError:
+                pass
+            raise err from None
+
     def stream_lines(
         self, path: str, *, headers: dict[str, str] | None = None, **params: Any
     ) -> Iterator[bytes]:

@@ -205,7 +205,8 @@ def run(args: argparse.Namespace) -> int:
         objs = []
         for name in names:
             try:
-                objs.append(client.request("GET", kind.path(namespace, name)))
+                scope = namespace if kind.namespaced else ""
+                objs.append(client.get_named(kind.path(namespace, name), scope))
             except NotFound as err:
                 matched = _by_prefix(client, kind, namespace, name) if prefix_fallback else []
                 if matched:

@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     name = _target(list(args.targets))
     client = agent.connect()
     try:
-        pod = client.request("GET", POD.path(namespace, name))
+        pod = client.get_named(POD.path(namespace, name), namespace)
         body = build_service(args, pod)
         created = client.request(
             "POST", SERVICE.path(namespace), body=body, fieldManager="kubectl-expose"

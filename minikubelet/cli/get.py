@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             kind = requests[0][0]
             return _watch(client, args, kind, kind.path(namespace), query)
         fetched = [
-            (kind, *_fetch(client, kind.path(namespace), names, query, human=human))
+            (kind, *_fetch(client, kind, namespace, names, query, human=human))
             for kind, names in requests
         ]
         failures = [err for _, _, errs in fetched for err in errs]
@@ -144,16 +144,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fetch(
-    client: agent.ApiClient, base: str, names: list[str], query: dict[str, Any], *, human: bool
+    client: agent.ApiClient,
+    kind: Kind,
+    namespace: str | None,
+    names: list[str],
+    query: dict[str, Any],
+    *,
+    human: bool,
 ) -> tuple[list[dict[str, Any]], list[StatusError]]:
     """Tables (human output) or objects; with names, each fetched alone, errors kept for later."""
     headers = {"Accept": TABLE_ACCEPT} if human else None
     if not names:
-        return [client.request("GET", base, headers=headers, **query)], []
+        return [client.request("GET", kind.path(namespace), headers=headers, **query)], []
     found, failures = [], []
+    scope = (namespace or "") if kind.namespaced else ""
     for name in names:
         try:
-            found.append(client.request("GET", f"{base}/{name}", headers=headers))
+            found.append(client.get_named(kind.path(namespace, name), scope, headers=headers))
         except StatusError as err:
             failures.append(err)
     return found, failures

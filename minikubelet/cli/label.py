@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     path = kind.path(args.namespace or "default", args.name)
     changes = _changes(args.labels)
     with agent.connect() as client:
-        obj: dict[str, Any] = client.request("GET", path)
+        scope = (args.namespace or "default") if kind.namespaced else ""
+        obj: dict[str, Any] = client.get_named(path, scope)
         current = obj["metadata"].get("labels") or {}
         for key, value in changes.items():
             if (

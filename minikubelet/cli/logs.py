@@ -120,7 +120,7 @@ def _validate(args: argparse.Namespace, container: str) -> int | None:
 
 def _get_pod(client: agent.ApiClient, namespace: str, name: str) -> JSON:
     try:
-        pod: JSON = client.request("GET", POD.path(namespace, name))
+        pod: JSON = client.get_named(POD.path(namespace, name), namespace)
     except NotFound as err:  # kubectl wraps the builder's error, lower case and all
         raise ManifestError(
             f'error from server (NotFound): {err.message} in namespace "{namespace}"'

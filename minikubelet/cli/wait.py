@@ -37,14 +37,15 @@ def _fetch(client: agent.ApiClient, path: str) -> dict[str, Any] | None:
     return found
 
 
-def _wait_one(client: agent.ApiClient, path: str, spec: str, timeout: float) -> bool:
-    """Whether the pod at `path` met `spec` within `timeout`; NotFound raised at once."""
+def _wait_one(client: agent.ApiClient, path: str, scope: str, spec: str, timeout: float) -> bool:
+    """Whether the pod at `path` (in namespace `scope`) met `spec` within `timeout`;
+    NotFound raised at once."""
     if spec == "delete":
         return poll(lambda: _fetch(client, path) is None, timeout, 0.2)
     if not spec.startswith("condition="):
         raise ManifestError(f"unrecognized condition: {spec!r}")
     condition, _, value = spec.removeprefix("condition=").partition("=")
-    client.request("GET", path)  # a missing pod is an error, not a wait
+    client.get_named(path, scope)  # a missing pod is an error, not a wait
     return poll(
         lambda: _condition_met(_fetch(client, path) or {}, condition, value or "True"),
         timeout,
@@ -69,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
             path = kind.path(namespace, name)
             plural = f"{kind.plural}.{kind.group}" if kind.group else kind.plural
             try:
-                met = _wait_one(client, path, args.condition, timeout)
+                scope = namespace if kind.namespaced else ""
+                met = _wait_one(client, path, scope, args.condition, timeout)
             except NotFound as err:
                 print(format_status_error(err), file=sys.stderr)
                 failed = True
