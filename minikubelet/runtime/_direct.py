@@ -30,6 +30,7 @@ import fcntl
 import json
 import os
 import resource
+import select
 import socket
 import struct
 import subprocess
@@ -324,6 +325,7 @@ class DirectExec:
         self._stdin = -1
         self._outputs: dict[int, int] = {}  # fd -> STDOUT | STDERR, while open
         self._master = -1
+        self._muted = False  # a terminal whose stdin ended: its output dropped, not relayed
         self.pid = 0
         self.exited: int | None = None
         self._code: int | None = None
@@ -402,12 +404,14 @@ class DirectExec:
                 return
 
     async def close_stdin(self) -> None:
-        """A pipe's EOF; a terminal has no half-close: containerd's shim closes the console
-        when an exec's stdin ends (the process gets its hangup), and so does this."""
+        """A pipe's EOF. A terminal has no half-close, and the CRI does not hang it up: when a
+        TTY exec's stdin ends, containerd's ExecIO (as Docker's attach) closes the session's
+        output instead and leaves the process running to its exit code. So does this: the
+        output ends here, and what the process prints afterwards is read and dropped."""
         if self._tty and self._master >= 0:
-            anyio.notify_closing(self._master)  # a read waiting on it ends, before the close
-            _close(self._master)
-            self._stdin, self._outputs, self._master = -1, {}, -1
+            if self._outputs:
+                anyio.notify_closing(self._master)  # a read waiting on it ends
+            self._stdin, self._outputs, self._muted = -1, {}, True
         elif self._stdin >= 0:
             _close(self._stdin)
             self._stdin = -1
@@ -418,6 +422,8 @@ class DirectExec:
 
     async def wait(self) -> int | None:
         while self._code is None:
+            if self._muted and self._master >= 0:
+                await self._drop_output()
             message = await self._message()
             if message is None:
                 break
@@ -425,6 +431,20 @@ class DirectExec:
                 self._code = int(message["exit"])
         self.exited = self._code
         return self._code
+
+    async def _drop_output(self) -> None:
+        """Until the process's socket has a message: what the muted terminal shows is read and
+        dropped, so the process never blocks on a full terminal."""
+        sock = self._sock.fileno()
+        while not select.select([sock], [], [], 0)[0]:
+            try:
+                os.read(self._master, 1 << 16)
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:  # EIO: every slave closed, nothing more to drop
+                return
+            await _readable([sock, self._master])
 
     async def kill(self) -> None:
         if self.pid > 0 and self._code is None:

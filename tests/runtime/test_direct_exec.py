@@ -164,6 +164,28 @@ async def test_a_terminal_is_the_containers_and_the_users(
     assert direct[0] == 3 and b"/dev/pts/0\r\n30 100\r\n1000 5 620\r\nTERM=xterm" in direct[1]
 
 
+async def test_a_terminals_stdin_ending_is_no_hangup(
+    pair: tuple[DockerHarness, DockerRuntime],
+) -> None:
+    """A TTY exec's stdin ends (a client's EOF): the CRI does not hang the terminal up
+    (containerd's ExecIO, as Docker's attach, stops relaying the output and leaves the process
+    to its exit code), so the process runs on; here it prints 4 MiB more than a terminal
+    holds, which the node reads and drops, and its own exit code comes back, not SIGHUP's."""
+    harness, engine = pair
+    container_id = await _container(harness, UNCONFINED)
+    argv = ["sh", "-c", "trap 'exit 9' HUP; head -c 4194304 /dev/zero; exit 7"]
+
+    async def run(runtime: DockerRuntime) -> int | None:
+        async with runtime.exec_stream(container_id, argv, stdin=True, tty=True) as session:
+            await session.close_stdin()
+            await _drain(session)
+            with anyio.fail_after(30):
+                return await session.wait()
+
+    assert await run(harness.runtime) == 7  # type: ignore[arg-type]
+    assert await run(engine) == 7
+
+
 async def _drain(session: ExecStream) -> bytes:
     chunks = []
     with anyio.fail_after(20):
