@@ -3,8 +3,10 @@
 kubectl's order and words: the pod (a completed one refused), the container (named, from the
 default-container annotation, or the first, with the "Defaulted container" note), the TTY
 decided by the container's spec (`-t` on a container without one is dropped with an error
-line; a container with one forces it), the prompt hint, one session with the agent (a raw
-terminal sends its size plus one, then its size, so the screen redraws), then the resume hint.
+line; a container with one forces it), then by `exec`'s rule (raw only with stdin from a
+terminal), the prompt hint (always, unless `-q`: before the session, so before its errors too),
+one session with the agent (a raw terminal sends its size plus one, then its size, so the screen
+redraws), then the resume hint.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
 from minikubelet.cli.channels import exit_code
-from minikubelet.cli.containers import containers_for
-from minikubelet.cli.exec import NO_TTY, attach_session
+from minikubelet.cli.containers import default_container
+from minikubelet.cli.exec import attach_session, use_tty
 from minikubelet.errors import ManifestError
 
 __all__ = ["add_arguments", "container_spec", "reattach_message", "run"]
@@ -75,7 +77,7 @@ def reattach_message(
     return f"Session ended, resume using '{command} {name} -c {container} -i -t' command when the pod is running"  # noqa: E501
 
 
-def _container(pod: dict[str, Any], wanted: str) -> str:
+def _container(pod: dict[str, Any], wanted: str, quiet: bool) -> str:
     if wanted:
         if not container_spec(pod, wanted)[1]:
             raise ManifestError(
@@ -83,7 +85,7 @@ def _container(pod: dict[str, Any], wanted: str) -> str:
                 f"{pod['metadata']['name']}"
             )
         return wanted
-    return containers_for(pod, "", False)[0]
+    return default_container(pod, quiet=quiet)
 
 
 def attach(
@@ -99,11 +101,7 @@ def attach(
                   file=sys.stderr)  # fmt: skip
     elif not tty and spec.get("tty"):
         tty = True  # the container has one: its output is a terminal's
-    raw = tty and stdin
-    if tty and stdin and not sys.stdin.isatty():
-        raw = False
-        if not quiet:
-            print(NO_TTY, file=sys.stderr)
+    raw = use_tty(stdin=stdin, tty=tty, quiet=quiet)
     query = [("container", container)]
     if not raw:
         query.append(("stderr", "true"))
@@ -112,7 +110,7 @@ def attach(
     query.append(("stdout", "true"))
     if raw:
         query.append(("tty", "true"))
-    if stdin and not quiet:
+    if not quiet:
         print(PROMPT, file=sys.stderr)
     status = attach_session(client, pod, "attach", query, stdin=stdin, tty=raw, redraw=True)
     code = exit_code(status)
@@ -128,13 +126,13 @@ def run(args: argparse.Namespace) -> int:
     name = _name(args)
     client = agent.connect()
     try:
-        pod = client.request("GET", POD.path(namespace, name))
+        pod = client.get_named(POD.path(namespace, name), namespace)
         phase = (pod.get("status") or {}).get("phase")
         if phase in ("Succeeded", "Failed"):
             raise ManifestError(
                 f"cannot attach a container in a completed pod; current phase is {phase}"
             )
-        container = _container(pod, args.container)
+        container = _container(pod, args.container, args.quiet)
         return attach(client, pod, container, stdin=args.stdin, tty=args.tty, quiet=args.quiet)
     finally:
         client.close()

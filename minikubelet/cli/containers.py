@@ -1,6 +1,8 @@
 """kubectl's choice of a pod's container on the client (`-c`, the
 `kubectl.kubernetes.io/default-container` annotation, else the first one, with a note on
-stderr), for `logs`, `exec`, `attach` and `cp`.
+stderr): `logs`'s (logsforobject.go, which also says when the annotation names no container)
+and `exec`, `attach` and `cp`'s (podcmd.go, where that is only klog's V(4), and `-q` silences
+the note).
 
 Its own module, importing nothing but `sys` and the errors, because `exec` needs it on every
 run and `logs` (where it lived) costs more to import than the rule itself.
@@ -14,9 +16,11 @@ from minikubelet.errors import ManifestError
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (errors.py)
 if TYPE_CHECKING:
+    from typing import IO
+
     from minikubelet.api.raw import JSON
 
-__all__ = ["DEFAULT_CONTAINER", "containers_for"]
+__all__ = ["DEFAULT_CONTAINER", "containers_for", "default_container"]
 
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 
@@ -43,12 +47,33 @@ def containers_for(pod: JSON, container: str, every: bool) -> list[str]:
         elif default:
             container = default
     if not container:
-        container = spec["containers"][0]["name"]
-        if len(spec["containers"]) > 1 or spec.get("initContainers") or spec.get(keys[2]):
-            print(
-                f'Defaulted container "{container}" out of: {", ".join(_all_names(spec))}',
-                file=sys.stderr,
-            )
+        container = _first(pod, sys.stderr)
     if container not in known:
         raise ManifestError(f"container {container} is not valid for pod {name}")
     return [container]
+
+
+def default_container(pod: JSON, *, quiet: bool = False, warn: IO[str] | None = None) -> str:
+    """`podcmd.FindOrDefaultContainerByName` without a name: the annotation's container when
+    the pod has one by that name, else the first, with the note on `warn` (stderr) unless
+    `quiet`. A name the pod lacks is only klog's V(4) there: nothing is printed."""
+    spec, meta = pod.get("spec") or {}, pod["metadata"]
+    if not spec.get("containers"):
+        raise ManifestError(
+            f"pod {meta.get('namespace', '')}/{meta['name']} does not have any containers"
+        )
+    default = (meta.get("annotations") or {}).get(DEFAULT_CONTAINER) or ""
+    keys = ("containers", "initContainers", "ephemeralContainers")
+    if default and any(c["name"] == default for key in keys for c in spec.get(key) or []):
+        return str(default)
+    return _first(pod, None if quiet else (warn or sys.stderr))
+
+
+def _first(pod: JSON, warn: IO[str] | None) -> str:
+    """The first app container; the "Defaulted" note on `warn` when the pod has others."""
+    spec = pod["spec"]
+    container = str(spec["containers"][0]["name"])
+    names = _all_names(spec)
+    if warn is not None and len(names) > 1:
+        print(f'Defaulted container "{container}" out of: {", ".join(names)}', file=warn)
+    return container

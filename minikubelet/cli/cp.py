@@ -25,7 +25,7 @@ from typing import IO, Any
 from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
 from minikubelet.cli.channels import exit_code
-from minikubelet.cli.containers import containers_for
+from minikubelet.cli.containers import default_container
 from minikubelet.errors import ManifestError
 
 __all__ = ["FileSpec", "add_arguments", "file_spec", "make_tar", "run", "untar"]
@@ -196,10 +196,7 @@ def _get_pod(client: agent.ApiClient, namespace: str, name: str) -> dict[str, An
 def _container(pod: dict[str, Any], wanted: str, notes: IO[str]) -> str:
     """The exec's container: named, else the default, its note on `notes` (kubectl's ErrOut
     of that exec: stderr to a pod, stdout from one)."""
-    if wanted:
-        return wanted
-    with contextlib.redirect_stderr(notes):
-        return containers_for(pod, "", False)[0]
+    return wanted or default_container(pod, warn=notes)
 
 
 def copy_to_pod(client: agent.ApiClient, src: FileSpec, dest: FileSpec, args: Any) -> int:
@@ -230,7 +227,11 @@ def copy_to_pod(client: agent.ApiClient, src: FileSpec, dest: FileSpec, args: An
     return exit_code(_execute(client, pod, container, command, feed=feed, output=output))
 
 
-def copy_from_pod(client: agent.ApiClient, src: FileSpec, dest: FileSpec, args: Any) -> int:
+def copy_from_pod(
+    client: agent.ApiClient, src: FileSpec, dest: FileSpec, args: Any, *, named: str = ""
+) -> int:
+    """`named`: the namespace the spec named, for the symlink hint ("" when none: kubectl's
+    `src.PodNamespace`, not the namespace it copies from)."""
     pod = _get_pod(client, src.namespace, src.pod)
     container = _container(pod, args.container, sys.stdout)
     read, write = os.pipe()
@@ -238,7 +239,7 @@ def copy_from_pod(client: agent.ApiClient, src: FileSpec, dest: FileSpec, args: 
 
     def extract() -> None:
         hint = (
-            f'(consider using "minikubelet exec -n "{src.namespace}" "{src.pod}" -- '
+            f'(consider using "minikubelet exec -n "{named}" "{src.pod}" -- '
             f'tar cf - "{src.file}" | tar xf -")'
         )
         with os.fdopen(read, "rb") as stream:
@@ -289,7 +290,7 @@ def run(args: argparse.Namespace) -> int:
         namespace = args.namespace or "default"
         if src.pod:
             remote = FileSpec(src.file, src.pod, src.namespace or namespace)
-            return copy_from_pod(client, remote, dest, args)
+            return copy_from_pod(client, remote, dest, args, named=src.namespace)
         remote = FileSpec(dest.file, dest.pod, dest.namespace or namespace)
         return copy_to_pod(client, src, remote, args)
     finally:

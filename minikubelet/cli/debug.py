@@ -38,10 +38,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", default="")
     parser.add_argument("--image-pull-policy", default="")
     parser.add_argument("--target", default="")
-    parser.add_argument("--attach", default=None, choices=("true", "false"))
+    # a Go bool (`--attach`, `--attach=false`: main.py reads it as pflag does) whose being
+    # given matters (`attach_changed`), hence no store_true
+    parser.add_argument("--attach", default="false", choices=("true", "false"), action=_Given)
     parser.add_argument("--arguments-only", action="store_true")
     parser.add_argument("--env", action="append", default=[])
-    parser.add_argument("--profile", default="")
+    parser.add_argument("--profile", default="legacy")
+    parser.set_defaults(attach_changed=False)
+
+
+class _Given(argparse.Action):
+    """Stores the value and that the flag was given (pflag's `Changed`)."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+        option_string: str | None = None,
+    ) -> None:  # fmt: skip
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_changed", True)
 
 
 def ephemeral_container(args: argparse.Namespace, name: str, command: list[str]) -> dict[str, Any]:
@@ -66,17 +80,38 @@ def ephemeral_container(args: argparse.Namespace, name: str, command: list[str])
     return container
 
 
+def _attach(args: argparse.Namespace) -> bool:
+    """`--attach` as given, else `-i`'s (kubectl's Complete)."""
+    return bool(args.attach == "true" if args.attach_changed else args.stdin)
+
+
 def _validate(args: argparse.Namespace) -> str:
-    """`DebugOptions.Validate`, for the ephemeral-container style this node serves."""
+    """`DebugOptions.Complete` (the profile) and `Validate`, in their order, for the
+    ephemeral-container style this node serves; Validate's two notes included."""
+    if args.profile not in PROFILES:
+        raise ManifestError(f"unknown profile: {args.profile}")
+    if _attach(args) and args.attach_changed and not args.image and not args.container:
+        raise ManifestError(
+            "you must specify --container or create a new container using --image in order to "
+            "attach."
+        )
+    if not args.image:
+        raise ManifestError("you must specify --image when not using --copy-to.")
     words = list(args.target_pod)
     if not words:
-        raise ManifestError("NAME is required for debug")
-    if not args.image:
-        raise ManifestError("--image is required when not using --copy-to.")
+        raise ManifestError("NAME or filename is required for debug")
+    if args.image_pull_policy not in ("Always", "IfNotPresent", "Never", ""):
+        raise ManifestError(f"invalid image pull policy: {args.image_pull_policy}")
+    if args.target and not args.quiet:
+        print(
+            f'Targeting container "{args.target}". If you don\'t see processes from this '
+            "container it may be because the container runtime doesn't support this feature."
+        )
     if args.tty and not args.stdin:
         raise ManifestError("-i/--stdin is required for containers with -t/--tty=true")
-    if args.profile and args.profile not in PROFILES:
-        raise ManifestError(f"unknown profile: {args.profile}")
+    if args.profile == "legacy":  # said whether or not legacy was asked for
+        sys.stdout.flush()
+        print(PROFILE_DEPRECATED, file=sys.stderr)
     kind, _, name = words[0].rpartition("/")
     if kind and kind not in ("pod", "pods", "po"):
         raise ManifestError(f"debugging {kind} is not supported by minikubelet: pods only")
@@ -134,14 +169,6 @@ def run(args: argparse.Namespace) -> int:
     command = list(args.dashdash or [])
     client = agent.connect()
     try:
-        if not args.quiet and args.target:  # Validate's note, then Complete's warning
-            print(
-                f'Targeting container "{args.target}". If you don\'t see processes from this '
-                "container it may be because the container runtime doesn't support this feature."
-            )
-        if args.profile in ("", "legacy"):  # said whether or not legacy was asked for
-            sys.stdout.flush()
-            print(PROFILE_DEPRECATED, file=sys.stderr)
         pod = client.request("GET", POD.path(namespace, pod_name))
         name = args.container
         if not name:
@@ -152,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         path = POD.path(namespace, pod_name, "ephemeralcontainers")
         headers = {"Content-Type": "application/strategic-merge-patch+json"}
         client.request("PATCH", path, body=patch, headers=headers)
-        if not (args.stdin if args.attach is None else args.attach == "true"):
+        if not _attach(args):
             return 0
         pod = _wait(client, POD.path(namespace, pod_name), name, 60.0)
         if _state(pod, name).get("terminated"):  # kubectl falls back to its logs

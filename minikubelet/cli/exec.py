@@ -1,9 +1,10 @@
 """`exec (POD | TYPE/NAME) [-c CONTAINER] [-i] [-t] -- COMMAND [args...]`, as kubectl runs it.
 
 kubectl's checks and words first (the command after `--`, a completed pod, the default
-container and its note), then one `v5.channel.k8s.io` session with the agent. The exit code of
-the command is the exit code of `exec`; `-t` puts the local terminal in raw mode and sends its
-size, again on every SIGWINCH.
+container and its note, the TTY), then one `v5.channel.k8s.io` session with the agent. The exit
+code of the command is the exit code of `exec`; `-it` on a terminal puts it in raw mode and
+sends its size, again on every SIGWINCH (`-t` alone asks for no TTY and says nothing, as
+kubectl's `SetupTTY`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
 from minikubelet.cli.channels import exit_code
-from minikubelet.cli.containers import containers_for
+from minikubelet.cli.containers import default_container
 from minikubelet.errors import ManifestError
 
 # Every `exec` imports this module: typing (~3 ms) and signal (~1 ms, its enums) only when used
@@ -25,9 +26,8 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING (errors.py)
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["add_arguments", "attach_session", "run"]
+__all__ = ["add_arguments", "attach_session", "run", "use_tty"]
 
-USAGE = "exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...]"
 NO_TTY = "Unable to use a TTY - input is not a terminal or the right kind of file"
 
 
@@ -41,22 +41,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _target(args: argparse.Namespace) -> tuple[str, list[str]]:
-    if not args.target:
-        raise ManifestError(
-            f"expected '{USAGE}'.\nPOD or TYPE/NAME is a required argument for the exec command\n"
-            "See 'minikubelet exec -h' for help and examples"
-        )
-    kind, sep, name = args.target.rpartition("/")
-    if sep and kind not in ("pod", "pods", "po"):
-        raise ManifestError(f"cannot exec into {kind}: only pods are supported by minikubelet")
-    command = list(args.dashdash or [])
+    """kubectl's order: Complete's usage error, Validate's two, then the resource."""
     if args.words:
         raise ManifestError(
             "exec [POD] [COMMAND] is not supported anymore. "
             "Use exec [POD] -- [COMMAND] instead\nSee 'minikubelet exec -h' for help and examples"
         )
+    if not args.target:  # `exec -- CMD` too: kubectl takes no name from before the `--`
+        raise ManifestError("pod, type/name or --filename must be specified")
+    command = list(args.dashdash or [])
     if not command:
         raise ManifestError("you must specify at least one command for the container")
+    kind, sep, name = args.target.rpartition("/")
+    if sep and kind not in ("pod", "pods", "po"):
+        raise ManifestError(f"cannot exec into {kind}: only pods are supported by minikubelet")
     return name, command
 
 
@@ -115,30 +113,41 @@ def attach_session(
             signal.SIGWINCH,
             lambda *_: session.resize(*os.get_terminal_size(sys.stdout.fileno())),
         )
-    if stdin:
-        session.copy_stdin(sys.stdin.fileno())
     with _raw_terminal(tty and stdin):
+        # Raw before stdin is read, as kubectl's `t.Safe`: an EOF key typed (or sent by a
+        # program driving the terminal) before the session is then a byte, not the end of stdin
+        if stdin:
+            session.copy_stdin(sys.stdin.fileno())
         return session.run(write)
+
+
+def use_tty(*, stdin: bool, tty: bool, quiet: bool) -> bool:
+    """kubectl's `StreamOptions.SetupTTY`: a (raw) TTY only with stdin, asked for, from a
+    terminal. Without stdin the TTY is dropped without a word; from a file or pipe, with
+    kubectl's line unless `quiet`."""
+    if not (stdin and tty):
+        return False
+    if not sys.stdin.isatty():
+        if not quiet:
+            print(NO_TTY, file=sys.stderr)
+        return False
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
     namespace = args.namespace or "default"
     name, command = _target(args)
-    tty = args.tty
-    if tty and not (args.stdin and sys.stdin.isatty()):
-        if not args.quiet:
-            print(NO_TTY, file=sys.stderr)
-        tty = False
     client = agent.connect()
     try:
-        pod = client.request("GET", POD.path(namespace, name))
+        pod = client.get_named(POD.path(namespace, name), namespace)
         phase = (pod.get("status") or {}).get("phase")
         if phase in ("Succeeded", "Failed"):
             raise ManifestError(
                 f"cannot exec into a container in a completed pod; current phase is {phase}"
             )
         # A named container is the server's to check (kubectl's "Error from server" words).
-        container = args.container or containers_for(pod, "", False)[0]
+        container = args.container or default_container(pod, quiet=args.quiet)
+        tty = use_tty(stdin=args.stdin, tty=args.tty, quiet=args.quiet)  # after the note
         query = [("command", word) for word in command] + [("container", container)]
         if not tty:
             query.append(("stderr", "true"))

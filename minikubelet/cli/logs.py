@@ -9,10 +9,10 @@ arrives, flushed line by line so `-f` reads live.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Any
 
+from minikubelet.api.gofmt import parse_go_duration
 from minikubelet.api.kinds import POD
 from minikubelet.api.raw import JSON
 from minikubelet.cli import client as agent
@@ -24,17 +24,6 @@ from minikubelet.errors import ManifestError, NotFound, StatusError
 __all__ = ["add_arguments", "parse_duration", "run"]
 
 USAGE = "logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]"
-_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-_TERM = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,26 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ignore-errors", action="store_true")
 
 
-def parse_duration(text: str, flag: str = "--since") -> float:
+def parse_duration(text: str, flag: str = "--since", command: str = "logs") -> float:
     """Go's `time.ParseDuration` (what kubectl's duration flags take), in seconds; an error
     names `flag` as kubectl's flag parsing does."""
-    body, sign = text, 1.0
-    if body and body[0] in "+-":
-        sign, body = (-1.0 if body[0] == "-" else 1.0), body[1:]
-    if body == "0":
-        return 0.0
-    total, at = 0.0, 0
-    while at < len(body):
-        match = _TERM.match(body, at)
-        if match is None:
-            break
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        at = match.end()
-    if not body or at != len(body):
-        raise ManifestError(
-            f'invalid argument "{text}" for "{flag}" flag: time: invalid duration "{text}"'
-        )
-    return sign * total
+    from minikubelet.cli.flags import flag_value_error
+
+    try:
+        return parse_go_duration(text)
+    except ValueError as exc:
+        raise flag_value_error(flag, text, str(exc), command) from None
 
 
 def _since_seconds(text: str) -> int | None:

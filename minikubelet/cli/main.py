@@ -45,6 +45,7 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """kubectl's flag error func (templater.go): pflag's error, then where to look."""
         if message.startswith("unrecognized arguments: "):
             message = "unknown flag: " + message.removeprefix("unrecognized arguments: ").split()[0]
         sys.stderr.write(f"error: {message}\nSee '{self.prog} --help' for usage.\n")
@@ -151,7 +152,15 @@ def run(argv: Sequence[str], *, process: bool = False) -> int:
     """Run a command; its exit code. `process`: this is the process's command (the script's
     `main()`), which may end the process itself once its work is done (`_exit_now`)."""
     argv, after = _split_command(list(argv))
-    parser, subs = build_parser(_command_of(argv))
+    command = _command_of(argv)
+    parser, subs = build_parser(command)
+    if command in subs:
+        from minikubelet.cli.flags import FlagError, go_flags
+
+        try:
+            argv = go_flags(argv, parser, subs[command])
+        except FlagError as err:
+            subs[command].error(str(err))
     args, unknown = parser.parse_known_args(argv)
     args.dashdash = after
     if unknown:  # reported by the subcommand, as kubectl does (`See 'kubectl get --help'`)

@@ -54,7 +54,7 @@ def draw(pod: JSON, items: list[JSON], since: float, output: str, width: int) ->
 
 def run(args: argparse.Namespace) -> int:
     namespace, name = args.namespace or "default", pod_name(args.pod)
-    since = parse_duration(args.since)
+    since = parse_duration(args.since, "--since", "timeline")
     client = agent.connect()
     try:
         pod, history = fetch(client, namespace, name, "")

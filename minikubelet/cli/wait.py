@@ -55,7 +55,7 @@ def _wait_one(client: agent.ApiClient, path: str, scope: str, spec: str, timeout
 
 def run(args: argparse.Namespace) -> int:
     namespace = args.namespace or "default"
-    timeout = parse_duration(args.timeout, "--timeout")
+    timeout = parse_duration(args.timeout, "--timeout", "wait")
     if timeout < 0:
         timeout = 7 * 24 * 3600.0  # kubectl: a negative timeout means a week
     targets = []

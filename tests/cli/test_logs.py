@@ -205,5 +205,6 @@ def test_bad_duration(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     code, _, err = run(capsysbinary, "logs", "web", "--since", "5x")
     assert (code, err) == (
         1,
-        'error: invalid argument "5x" for "--since" flag: time: invalid duration "5x"\n',
+        'error: invalid argument "5x" for "--since" flag: time: unknown unit "x" in duration'
+        " \"5x\"\nSee 'minikubelet logs --help' for usage.\n",
     )

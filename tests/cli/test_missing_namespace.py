@@ -1,8 +1,8 @@
 """A named object not found in a namespace other than default: kubectl's resource builder
 (`Info.Get`) asks for the namespace, and a missing one is the error. Checked with the real
-kubectl 1.32 against this API: `get`, `describe`, `logs`, `label`, `wait` and `expose` GET the
-namespace after the 404 and print `namespaces "nons" not found`; in `default`, or for a
-cluster-scoped kind, they do not ask."""
+kubectl 1.32 against this API: `get`, `describe`, `logs`, `label`, `wait`, `expose`, `exec`,
+`attach` and `port-forward` GET the namespace after the 404 (`cp` does not) and print
+`namespaces "nons" not found`; in `default`, or for a cluster-scoped kind, they do not ask."""
 
 from __future__ import annotations
 
@@ -54,8 +54,24 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
         (["wait", "--for=condition=Ready", "pod/web", "--timeout=1s"], MISSING),
         (["expose", "pod", "web", "--port", "80"], MISSING),
         (["-n", "nons", "label", "pod", "web", "a=b"], MISSING),
+        (["-n", "nons", "exec", "web", "--", "true"], MISSING),
+        (["attach", "web"], MISSING),
+        (["port-forward", "web", "8080:80"], MISSING),
+        (["port-forward", "svc/web", "8080:80"], MISSING),
     ],
-    ids=["get", "get two", "describe", "logs", "wait", "expose", "label"],
+    ids=[
+        "get",
+        "get two",
+        "describe",
+        "logs",
+        "wait",
+        "expose",
+        "label",
+        "exec",
+        "attach",
+        "port-forward",
+        "port-forward svc",
+    ],
 )
 def test_a_missing_namespace_is_the_error(
     pod: Store, capsys: pytest.CaptureFixture[str], argv: list[str], err: str

@@ -80,6 +80,24 @@ def test_a_file_both_ways(node: Node, tmp_path: Path) -> None:
     assert ours[1].startswith('Defaulted container "app" out of: app, side\n')
 
 
+@pytest.mark.parametrize("spec, named", [("web:/tmp/d", ""), ("default/web:/tmp/d", "default")])
+def test_a_symlink_from_a_pod_is_skipped_with_kubectls_hint(
+    node: Node, tmp_path: Path, spec: str, named: str
+) -> None:
+    """The hint's `-n` is the namespace the spec named, "" when it named none."""
+    setup = [CLIENTS["1.32-websocket"][0], "exec", "web", "-c", "app", "--", "sh", "-c",
+             "mkdir -p /tmp/d && echo x > /tmp/d/f && ln -sf f /tmp/d/l"]  # fmt: skip
+    assert subprocess.run(setup, env=node.env, timeout=60).returncode == 0
+    kubectl, ours = _both(node, tmp_path, "cp", spec, "outM", "-c", "app")
+    _from_a_pod(kubectl, ours)
+    assert ours[0] == 0
+    assert ours[2] == (
+        'warning: skipping symlink: "outM/l" -> "f" (consider using "kubectl exec -n '
+        f'"{named}" "web" -- tar cf - "/tmp/d" | tar xf -")\n'
+    )
+    assert (tmp_path / "outM" / "f").read_text() == "x\n"
+
+
 def test_a_tree_into_a_directory_and_back(node: Node, tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     (tree / "sub").mkdir(parents=True)

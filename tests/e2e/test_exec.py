@@ -54,8 +54,12 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         running.agent.apply(pod("web", sh("app", "exec sleep 3600"), sh("side", "exec sleep 3600")))
         done = pod("done", sh("app", "exec sleep 3600"), sh("once", "true"))
         running.agent.apply({**done, "spec": {**done["spec"], "restartPolicy": "Never"}})
+        bad = pod("multibad", sh("a", "exec sleep 3600"), sh("b", "exec sleep 3600"))
+        bad["metadata"]["annotations"] = {"kubectl.kubernetes.io/default-container": "zzz"}
+        running.agent.apply(bad)
         wait_running(running.agent, "web", "app")
         wait_running(running.agent, "web", "side")
+        wait_running(running.agent, "multibad", "a")
         running.agent.wait_for(lambda: terminated(running.agent.pod("done"), "once"), 60)
         yield running
 
@@ -96,6 +100,36 @@ def test_errors_in_kubectls_words(node: Node, client: str) -> None:
     for args, message in cases:
         done = run(node, client, *args)
         assert (done.returncode, done.stderr) == (1, message), args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["exec", "-t", "web", "-c", "app", "--", "sh", "-c", "tty"],  # no -i: no TTY, no word
+        ["exec", "-it", "web", "-c", "app", "--", "sh", "-c", "tty"],  # stdin a pipe
+        ["exec", "-q", "web", "--", "true"],
+        ["exec", "multibad", "--", "true"],  # its default container missing: no word of it
+        ["exec", "-q", "multibad", "--", "true"],
+        ["exec", "--", "true"],
+        ["exec"],
+        ["exec", "--bogus=1", "web", "--", "true"],
+        ["exec", "web", "-c"],
+        ["exec", "-ix", "web", "--", "true"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_notes_and_refusals_as_kubectl_132s(node: Node, args: list[str]) -> None:
+    """kubectl 1.32 is the oracle (its name in its words is ours in ours)."""
+    kubectl = run(node, "1.32-websocket", *args, stdin="")
+    ours = subprocess.run(
+        [sys.executable, "-m", "minikubelet", *args], env=node.env, input="",
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert (ours.returncode, ours.stdout, ours.stderr.replace("minikubelet", "kubectl")) == (
+        kubectl.returncode,
+        kubectl.stdout,
+        kubectl.stderr,
+    )
 
 
 def test_the_default_container_is_the_first_one(node: Node) -> None:
