@@ -24,6 +24,7 @@ import shlex
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -94,9 +95,25 @@ def nginx() -> None:
     if (container("nginx").get("state") or {}).get("running"):
         ip = (pod("nginx").get("status") or {}).get("podIP", "")
         say(f"nginx answers on the pod IP, port 80 (GET http://{ip}/)")
-        with urllib.request.urlopen(f"http://{ip}/", timeout=10) as reply:
-            title = reply.read().decode(errors="replace").split("<title>")[-1].split("</")[0]
-            print(f"HTTP {reply.status}: {title}", flush=True)
+        page: list[tuple[int, str]] = []
+
+        def answered() -> bool:
+            """nginx has no readiness probe: Running comes before it listens, by some ms."""
+            try:
+                with urllib.request.urlopen(f"http://{ip}/", timeout=10) as reply:
+                    page.append((reply.status, reply.read().decode(errors="replace")))
+            except ConnectionRefusedError:
+                return False
+            except urllib.error.URLError as exc:
+                if isinstance(exc.reason, ConnectionRefusedError):
+                    return False
+                raise
+            return True
+
+        wait("nginx to listen", answered, 30)
+        status, body = page[0]
+        title = body.split("<title>")[-1].split("</")[0]
+        print(f"HTTP {status}: {title}", flush=True)
         run("describe", "pod", "nginx", tail=8)
     else:
         print(NGINX_FAILED, flush=True)
