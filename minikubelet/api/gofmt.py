@@ -1,11 +1,20 @@
 """Go's ways of printing and reading values, which Kubernetes' messages are made of:
-`strconv.Quote` (`%q`) and `QuoteRune`, `time.Duration.String()` and `time.ParseDuration`. One
-copy, for validation errors, probe messages, back-off messages, image pull events, describe
-and the CLI's flags."""
+`strconv.Quote` (`%q`) and `QuoteRune`, `time.Duration.String()` and `time.ParseDuration`,
+`net.JoinHostPort` and `syscall.Errno`'s text. One copy, for validation errors, probe
+messages, back-off messages, image pull events, describe and the CLI's flags and dials."""
 
 from __future__ import annotations
 
-__all__ = ["go_duration", "go_quote", "go_quote_rune", "parse_go_duration"]
+import os
+
+__all__ = [
+    "go_duration",
+    "go_errno_text",
+    "go_quote",
+    "go_quote_rune",
+    "join_host_port",
+    "parse_go_duration",
+]
 
 _ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _ESCAPES |= {"\v": "\\v", '"': '\\"', "\\": "\\\\"}
@@ -35,6 +44,19 @@ def go_quote_rune(char: str) -> str:
     `"` not."""
     inner = {"'": "\\'", '"': '"'}.get(char) or go_quote(char)[1:-1]
     return f"'{inner}'"
+
+
+def join_host_port(host: str, port: object) -> str:
+    """`net.JoinHostPort`: brackets around a host that contains a colon (IPv6)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def go_errno_text(exc: OSError) -> str:
+    """The text Go's syscall.Errno gives: the C library's, with a lower-case first letter."""
+    if exc.errno is None:
+        return str(exc)
+    text = os.strerror(exc.errno)
+    return text[:1].lower() + text[1:]
 
 
 def go_duration(seconds: float) -> str:

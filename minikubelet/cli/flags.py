@@ -116,11 +116,15 @@ def _flag_words(action: argparse.Action, value: str | None) -> list[str]:
     return [f"{option}={value}"]
 
 
-def _invalid(action: argparse.Action, value: str, why: str) -> FlagError:
+def _invalid_text(name: str, value: str, why: str) -> str:
     """pflag's `FlagSet.Set` error."""
+    return f"invalid argument {go_quote(value)} for {go_quote(name)} flag: {why}"
+
+
+def _invalid(action: argparse.Action, value: str, why: str) -> FlagError:
     names = action.option_strings
     name = f"{names[0]}, {names[-1]}" if len(names) > 1 else names[-1]
-    return FlagError(f"invalid argument {go_quote(value)} for {go_quote(name)} flag: {why}")
+    return FlagError(_invalid_text(name, value, why))
 
 
 def _parse_bool(action: argparse.Action, value: str) -> bool:
@@ -156,6 +160,5 @@ def flag_value_error(flag: str, value: str, why: str, command: str) -> ManifestE
     """A flag's value refused after parsing (a duration, read by the command), in the words
     and form of pflag's refusal at parse time: its error, then where to look."""
     return ManifestError(
-        f"error: invalid argument {go_quote(value)} for {go_quote(flag)} flag: {why}\n"
-        f"See 'minikubelet {command} --help' for usage."
+        f"error: {_invalid_text(flag, value, why)}\nSee 'minikubelet {command} --help' for usage."
     )

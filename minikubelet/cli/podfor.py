@@ -22,6 +22,7 @@ from functools import cmp_to_key
 
 from minikubelet.api.gofmt import parse_go_duration
 from minikubelet.api.kinds import POD, SERVICE, Kind
+from minikubelet.api.rfc3339 import parse_time
 from minikubelet.cli.flags import flag_value_error
 from minikubelet.cli.resolve import resolve
 from minikubelet.errors import ManifestError
@@ -250,7 +251,7 @@ def translate_service_ports(specs: list[str], svc: JSON, pod: JSON) -> list[str]
 
 def _time(value: object) -> datetime | None:
     """A metav1.Time; None for Go's zero time (absent or empty)."""
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+    return parse_time(value) if isinstance(value, str) and value else None
 
 
 def _after_or_zero(t1: datetime | None, t2: datetime | None) -> bool:

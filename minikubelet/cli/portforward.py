@@ -33,7 +33,7 @@ import sys
 import threading
 from typing import Any
 
-from minikubelet.api.gofmt import go_quote
+from minikubelet.api.gofmt import go_errno_text, go_quote, join_host_port
 from minikubelet.api.kinds import POD
 from minikubelet.cli import client as agent
 from minikubelet.cli import podfor
@@ -175,17 +175,6 @@ def parse_addresses(values: list[str]) -> list[ListenAddress]:
     return [parsed[key] for key in sorted(parsed)]
 
 
-def _host_port(host: str, port: int) -> str:
-    """Go's net.JoinHostPort."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _go_errno(exc: OSError) -> str:
-    """An errno as Go's syscall.Errno prints it (glibc's words, lower-case first letter)."""
-    text = os.strerror(exc.errno) if exc.errno else str(exc)
-    return text[:1].lower() + text[1:]
-
-
 def _listener(address: ListenAddress, port: int) -> socket.socket:
     """net.Listen(protocol, host:port), as Go makes it (SO_REUSEADDR; IPV6_V6ONLY for tcp6);
     ValueError with client-go's words."""
@@ -206,10 +195,10 @@ def _listener(address: ListenAddress, port: int) -> socket.socket:
             sock.close()
             raise
     except OSError as exc:
-        shown = _host_port(address.ip, port)
+        shown = join_host_port(address.ip, port)
         raise ValueError(
             f"unable to create listener: Error listen {address.protocol} {shown}: "
-            f"{step}: {_go_errno(exc)}"
+            f"{step}: {go_errno_text(exc)}"
         ) from None
     return sock
 
@@ -235,7 +224,7 @@ def listen(
                 failed[address.failure_mode] += 1
                 continue
             port.local = sock.getsockname()[1]
-            shown = _host_port(address.address, port.local)
+            shown = join_host_port(address.address, port.local)
             print(f"Forwarding from {shown} -> {port.remote}", flush=True)
             made.append((sock, ForwardedPort(port.local, port.remote)))
             bound[address.failure_mode] += 1
@@ -350,7 +339,7 @@ class _Forwarder:
 
     def _no_stream(self, local: int, remote: int, exc: OSError) -> str:
         """client-go's words when no stream could be made: the agent's socket is gone."""
-        cause = f"dial unix {self.socket_path}: connect: {_go_errno(exc)}"
+        cause = f"dial unix {self.socket_path}: connect: {go_errno_text(exc)}"
         return f"error creating error stream for port {local} -> {remote}: {cause}"
 
     def _lose(self, conn: socket.socket, message: str, line: int) -> None:

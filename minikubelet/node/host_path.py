@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import stat
 
+from minikubelet.api.gofmt import go_errno_text
+
 __all__ = ["HostPathError", "set_up"]
 
 # type -> (the file type it must be, its description in the error)
@@ -31,8 +33,7 @@ class HostPathError(Exception):
 
 def _go_error(op: str, exc: OSError) -> str:
     """An OSError as Go's *PathError prints: `mkdir /a/b: permission denied`."""
-    reason = os.strerror(exc.errno) if exc.errno else str(exc)
-    return f"{op} {exc.filename}: {reason[:1].lower()}{reason[1:]}"
+    return f"{op} {exc.filename}: {go_errno_text(exc)}"
 
 
 def _file_type(path: str) -> str:

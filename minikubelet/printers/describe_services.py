@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from minikubelet.api.gofmt import join_host_port
 from minikubelet.api.raw import JSON
 from minikubelet.printers.describe_fields import annotation_lines, label_lines
 from minikubelet.printers.describe_sections import events_block, layout
-from minikubelet.printers.services import format_labels, join_host_port
+from minikubelet.printers.services import format_labels
 
 __all__ = [
     "DESCRIBE_SERVICE",

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from minikubelet.api.codec import parse_time
+from minikubelet.api.gofmt import join_host_port
 from minikubelet.api.raw import JSON
 from minikubelet.printers.duration import age
 from minikubelet.printers.tables import TablePrinter
@@ -26,7 +27,6 @@ __all__ = [
     "endpoints_row",
     "format_endpoints",
     "format_labels",
-    "join_host_port",
     "port_string",
     "service_row",
 ]
@@ -67,11 +67,6 @@ def format_labels(labels: dict[str, str] | None) -> str:
     if not labels:
         return "<none>"
     return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
-
-
-def join_host_port(host: str, port: Any) -> str:
-    """`net.JoinHostPort`: IPv6 hosts in brackets."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def port_string(ports: list[JSON] | None) -> str:

@@ -19,9 +19,9 @@ import h2.events
 import h2.exceptions
 from anyio.abc import SocketStream
 
-from minikubelet.api.gofmt import go_duration
+from minikubelet.api.gofmt import go_duration, join_host_port
 from minikubelet.prober.outcome import ProbeOutcome, ProbeResult
-from minikubelet.prober.tcp import DialError, dial, join_host_port
+from minikubelet.prober.tcp import DialError, dial
 
 __all__ = ["SERVING_STATUS", "grpc_probe"]
 

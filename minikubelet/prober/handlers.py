@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 
-from minikubelet.api.gofmt import go_quote
+from minikubelet.api.gofmt import go_quote, join_host_port
 from minikubelet.api.models import Container, HTTPGetAction, IntOrString, Probe
 from minikubelet.prober.exec import exec_probe, expand_command
 from minikubelet.prober.http_request import ProbeRequest, format_url, probe_headers
 from minikubelet.prober.outcome import ProbeOutcome
-from minikubelet.prober.tcp import join_host_port, tcp_probe
+from minikubelet.prober.tcp import tcp_probe
 from minikubelet.runtime.types import Runtime
 
 __all__ = [

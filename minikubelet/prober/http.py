@@ -25,10 +25,9 @@ from typing import NamedTuple
 import h11
 import httpx
 
-from minikubelet.api.gofmt import go_quote
+from minikubelet.api.gofmt import go_errno_text, go_quote, join_host_port
 from minikubelet.prober.http_request import ProbeRequest
 from minikubelet.prober.outcome import ProbeOutcome, ProbeResult, first_bytes
-from minikubelet.prober.tcp import go_errno_text, join_host_port
 
 __all__ = ["MAX_BODY", "MAX_REDIRECTS", "http_probe"]
 

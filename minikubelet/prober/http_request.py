@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from minikubelet.prober.tcp import join_host_port
+from minikubelet.api.gofmt import join_host_port
 
 __all__ = ["ProbeRequest", "canonical_header_key", "format_url", "probe_headers"]
 

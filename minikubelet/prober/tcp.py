@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import os
 import socket
 
 import anyio
 from anyio.abc import SocketStream
 
+from minikubelet.api.gofmt import go_errno_text, join_host_port
 from minikubelet.prober.outcome import ProbeOutcome
 
-__all__ = ["DialError", "dial", "go_errno_text", "join_host_port", "tcp_probe"]
+__all__ = ["DialError", "dial", "tcp_probe"]
 
 # Not the kubelet's SO_LINGER {1, 1}: a lingering close() blocks its thread until the peer
 # acknowledges, and here that thread is the agent's event loop, where one slow peer would delay
@@ -30,19 +30,6 @@ class DialError(Exception):
     def __init__(self, message: str, *, timeout: bool = False) -> None:
         super().__init__(message)
         self.timeout = timeout
-
-
-def join_host_port(host: str, port: int) -> str:
-    """`net.JoinHostPort`: brackets around a host that contains a colon (IPv6)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def go_errno_text(exc: OSError) -> str:
-    """The text Go's syscall.Errno gives: the C library's, with a lower-case first letter."""
-    if exc.errno is None:
-        return str(exc)
-    text = os.strerror(exc.errno)
-    return text[:1].lower() + text[1:]
 
 
 def _is_ip(host: str) -> bool:

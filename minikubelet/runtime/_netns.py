@@ -27,6 +27,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from minikubelet.api.gofmt import go_errno_text
 from minikubelet.errors import RuntimeFailure
 
 __all__ = ["PodSocketStream", "dial_in_netns"]
@@ -64,10 +65,10 @@ def _in_netns(path: str | None) -> Iterator[None]:
 
 def _go_error(family: str, address: str, exc: OSError) -> str:
     """Go's net.Dial error text: `dial tcp4 127.0.0.1:80: connect: connection refused`."""
-    text = os.strerror(exc.errno) if exc.errno else str(exc)
+    text = go_errno_text(exc)
     if exc.errno == errno.ETIMEDOUT or isinstance(exc, TimeoutError):
         text = "i/o timeout"
-    return f"dial {family} {address}: connect: {text[:1].lower()}{text[1:]}"
+    return f"dial {family} {address}: connect: {text}"
 
 
 def dial_in_netns(ns_path: str | None, port: int, sandbox: str, timeout: float) -> socket.socket:
